@@ -1,0 +1,30 @@
+// Applies the project's migrations. Imported by the worker, `npm start` and the test harness;
+// run directly (`npm run migrate`) it migrates DATABASE_URL.
+import type { Kysely } from 'kysely';
+import { type Migration, Migrator } from 'kysely/migration';
+import * as caseRecords from './migrations/2026-11-24-001-case-records.ts';
+
+// A static list rather than a folder scan: works the same under Node, vitest and bundlers.
+const migrations: Record<string, Migration> = {
+  '2026-11-24-001-case-records': caseRecords,
+};
+
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+if (import.meta.main) {
+  const { connect } = await import('./connect.ts');
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    console.error('DATABASE_URL is not set');
+    process.exit(2);
+  }
+  const db = connect(url);
+  const applied = await migrateToLatest(db);
+  console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+  await db.destroy();
+}

@@ -1,0 +1,113 @@
+// The typed shape of the project's Postgres tables (what coordinators look back on).
+// Kept in step with db/migrations by hand; a migration test checks that every table exists.
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface HospitalsTable {
+  code: string;
+  name: string;
+  email: string;
+  language: string;
+  time_zone: string;
+  phone: string | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface CasesTable {
+  case_id: string;
+  patient_ref: string;
+  diagnosis: string;
+  therapy: string;
+  stage: string;
+  /** What the case waits for, as the workflow last reported it: { what, from, until }. */
+  waiting_for: Json<unknown> | null;
+  chosen_hospital: string | null;
+  close_reason: string | null;
+  opened_at: Timestamp;
+  updated_at: Timestamp;
+  closed_at: Timestamp | null;
+}
+
+export interface ContactsTable {
+  case_id: string;
+  role: string;
+  name: string;
+  email: string;
+  language: string;
+  time_zone: string;
+}
+
+export interface DocumentsTable {
+  case_id: string;
+  document_type: string;
+  status: string;
+  language: string | null;
+  waive_reason: string | null;
+  translation: string;
+  updated_at: Timestamp;
+}
+
+export interface SubmissionsTable {
+  case_id: string;
+  hospital_code: string;
+  round: number;
+  submitted_at: Timestamp;
+  decision: string | null;
+  decision_reason: string | null;
+  requested_documents: Json<string[]> | null;
+  decided_at: Timestamp | null;
+}
+
+export interface AdmissionsTable {
+  case_id: string;
+  hospital_code: string;
+  admission_at: Timestamp;
+  contact: string | null;
+  notes: string | null;
+  confirmed_at: Timestamp | null;
+  infusion_at: Timestamp | null;
+}
+
+export interface EmailsTable {
+  id: Generated<number>;
+  idempotency_key: string;
+  case_id: string | null;
+  kind: string;
+  to_address: string;
+  subject: string;
+  language: string;
+  status: string;
+  error: string | null;
+  message_id: string | null;
+  created_at: Generated<Timestamp>;
+  sent_at: Timestamp | null;
+}
+
+export interface TimelineTable {
+  id: Generated<number>;
+  case_id: string;
+  event_key: string;
+  at: Timestamp;
+  kind: string;
+  actor: string;
+  summary: string;
+  detail: Json<unknown> | null;
+}
+
+export interface Database {
+  hospitals: HospitalsTable;
+  cases: CasesTable;
+  contacts: ContactsTable;
+  documents: DocumentsTable;
+  submissions: SubmissionsTable;
+  admissions: AdmissionsTable;
+  emails: EmailsTable;
+  timeline: TimelineTable;
+}
+
+export type Hospital = Selectable<HospitalsTable>;
+export type NewHospital = Insertable<HospitalsTable>;
+export type EmailRow = Selectable<EmailsTable>;
+export type TimelineRow = Selectable<TimelineTable>;

@@ -1,0 +1,43 @@
+// An isolated, migrated database for one test file, whatever the backend.
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import pg from 'pg';
+import { connect, type Db } from '../../db/connect.ts';
+import { migrateToLatest } from '../../db/migrate.ts';
+import { startEmbeddedPostgres } from '../../db/embedded.ts';
+
+export interface TestDatabase {
+  db: Db;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const choice = inject('postgres');
+  if (choice.kind === 'pglite') {
+    const embedded = await startEmbeddedPostgres();
+    const db = connect(embedded.url);
+    await migrateToLatest(db);
+    return { db, url: embedded.url, close: async () => { await db.destroy(); await embedded.stop(); } };
+  }
+  const name = `test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: choice.adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(choice.adminUrl);
+  url.pathname = `/${name}`;
+  const db = connect(url.toString());
+  await migrateToLatest(db);
+  return {
+    db,
+    url: url.toString(),
+    async close() {
+      await db.destroy();
+      const a = new pg.Client({ connectionString: choice.adminUrl });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}

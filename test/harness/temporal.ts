@@ -1,0 +1,32 @@
+// Temporal for tests: a time-skipping server per workflow test file, the shared dev server for
+// end-to-end files, and the workflow bundle built once per file.
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { findTemporalExecutable } from '../../local/temporal-binaries.ts';
+
+export async function createTimeSkippingEnv(dataConverter?: DataConverter): Promise<TestWorkflowEnvironment> {
+  const { executable } = findTemporalExecutable('test-server');
+  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable }, ...(dataConverter ? { client: { dataConverter } } : {}) });
+}
+
+export async function connectToDevServer(dataConverter?: DataConverter): Promise<{ client: Client; connection: Connection }> {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  return { connection, client: new Client({ connection, namespace: 'default', ...(dataConverter ? { dataConverter } : {}) }) };
+}
+
+const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
+
+/** Bundles a workflows module once per test process. */
+export function workflowBundle(workflowsModule: URL): Promise<WorkflowBundleWithSourceMap> {
+  const path = fileURLToPath(workflowsModule);
+  let bundle = bundles.get(path);
+  if (!bundle) {
+    bundle = bundleWorkflowCode({ workflowsPath: path, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
+    bundles.set(path, bundle);
+  }
+  return bundle;
+}

@@ -63,13 +63,13 @@ export function parseKeysEnv(value: string, source: string = PAYLOAD_KEYS_ENV): 
   const entries = value.split(',').map((e) => e.trim());
   entries.forEach((entry, index) => {
     const where = `${source} entry ${index + 1}`;
-    if (entry === '') throw new Error(`${where} is empty (expected "<id>:<base64 key>", entries separated by commas)`);
+    if (entry === '') throw new Error(`${where}: empty (expected "<id>:<base64 key>", entries separated by commas)`);
     const colon = entry.indexOf(':');
-    if (colon < 0) throw new Error(`${where} has no ':' (expected "<id>:<base64 key>")`);
+    if (colon < 0) throw new Error(`${where}: no ':' (expected "<id>:<base64 key>")`);
     const id = entry.slice(0, colon).trim();
     checkKeyId(id, where);
-    if (keys.has(id)) throw new Error(`${source}: key id '${id}' appears more than once`);
-    keys.set(id, decodeKey(entry.slice(colon + 1).trim(), `${source} key '${id}'`));
+    if (keys.has(id)) throw new Error(`${where}: key id '${id}' appears more than once`);
+    keys.set(id, decodeKey(entry.slice(colon + 1).trim(), id, where));
     currentKeyId ??= id;
   });
   return { currentKeyId: currentKeyId as string, keys };
@@ -87,9 +87,9 @@ export function keyringFromKeyFile(contents: unknown, source: string): Keyring {
   }
   const map = new Map<string, Buffer>();
   for (const [id, encoded] of Object.entries(keys)) {
-    checkKeyId(id, `${source} "keys"`);
+    checkKeyId(id, source);
     if (typeof encoded !== 'string') throw new Error(`${source}: key '${id}' must be a base64 string`);
-    map.set(id, decodeKey(encoded, `${source} key '${id}'`));
+    map.set(id, decodeKey(encoded, id, source));
   }
   if (map.size === 0) throw new Error(`${source}: "keys" is empty`);
   if (!map.has(current)) {
@@ -191,11 +191,11 @@ function checkKeyId(id: string, where: string): void {
   if (!KEY_ID_PATTERN.test(id)) throw new Error(`${where}: key id '${id}' is invalid: use only A-Z a-z 0-9 _ -`);
 }
 
-function decodeKey(encoded: string, where: string): Buffer {
+function decodeKey(encoded: string, id: string, where: string): Buffer {
   // Never echo the key material itself in an error.
-  if (!BASE64_PATTERN.test(encoded)) throw new Error(`${where} is not valid base64`);
+  if (!BASE64_PATTERN.test(encoded)) throw new Error(`${where}: key '${id}' is not valid base64`);
   const key = Buffer.from(encoded, 'base64');
-  if (key.length !== KEY_BYTES) throw new Error(`${where} must be ${KEY_BYTES} bytes, got ${key.length}`);
+  if (key.length !== KEY_BYTES) throw new Error(`${where}: key '${id}' must be ${KEY_BYTES} bytes, got ${key.length}`);
   return key;
 }
 

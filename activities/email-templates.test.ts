@@ -1,0 +1,444 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EMAIL_RECIPIENT, TEMPLATE_LANGUAGES, documentLabel, renderEmail } from './email-templates.ts';
+import type { EmailContext, EmailData, EmailKind, Recipient } from './email-templates.ts';
+
+type Lang = (typeof TEMPLATE_LANGUAGES)[number];
+const LANGS: Lang[] = [...TEMPLATE_LANGUAGES];
+
+const ctx: EmailContext = {
+  caseId: 'c3f9a1b2c4d5',
+  patientRef: 'P-1042',
+  familyName: 'Li Wei',
+  diagnosis: 'Diffuse large B-cell lymphoma, relapsed after two lines of treatment',
+  therapy: 'CAR-T cell therapy',
+  recipientName: 'Li Wei',
+  timeZone: 'Asia/Shanghai',
+  appBaseUrl: 'http://localhost:8080',
+  hospitalNames: { LAPAZ: 'Hospital Universitario La Paz', CHARITE: 'Charité – Universitätsmedizin Berlin', RUIJIN: 'Ruijin Hospital' },
+};
+
+/** The expected date string, computed exactly as the brief says the templates should. */
+const shown = (iso: string, lang: Lang, timeZone = ctx.timeZone) => new Intl.DateTimeFormat(lang, { dateStyle: 'full', timeStyle: 'short', timeZone }).format(new Date(iso));
+
+const DUE = '2026-12-01T09:00:00+01:00';
+const ADMISSION = '2027-01-11T08:30:00Z';
+const INFUSION = '2027-01-20T02:00:00Z';
+
+/** Words that differ per language: what the reply instruction and a round look like. */
+const REPLY: Record<Lang, string> = { en: 'reply to this email', zh: '回复这封邮件', es: 'responda a este correo' };
+const ROUND: Record<Lang, (n: number) => string> = { en: (n) => `round ${n}`, zh: (n) => `第 ${n} 轮`, es: (n) => `ronda ${n}` };
+
+interface Sample<K extends EmailKind> {
+  data: EmailData[K];
+  /** Facts the plain-text part must contain, in that language. */
+  expects(lang: Lang): string[];
+  /** What it must not contain. */
+  absent?(lang: Lang): string[];
+}
+
+const SAMPLES: { [K in EmailKind]: Sample<K> } = {
+  case_opened: {
+    data: { documents: ['medical_report', 'scans', 'pathology', 'biomarkers', 'treatment_history'] },
+    expects: (l) => [...['medical_report', 'scans', 'pathology', 'biomarkers', 'treatment_history'].map((t) => documentLabel(t, l)), ctx.therapy],
+  },
+  records_reminder: {
+    data: { missing: ['scans', 'pathology'], reminderNumber: 2 },
+    expects: (l) => [documentLabel('scans', l), documentLabel('pathology', l)],
+    absent: (l) => ['medical_report', 'biomarkers', 'treatment_history'].map((t) => documentLabel(t, l)),
+  },
+  records_stalled: {
+    data: { missing: ['scans', 'genetic_panel'], daysWaiting: 21 },
+    expects: (l) => [documentLabel('scans', l), 'Genetic panel', '21', 'casectl records receive c3f9a1b2c4d5 scans', 'casectl records receive c3f9a1b2c4d5 genetic_panel', 'casectl case close c3f9a1b2c4d5 --reason'],
+  },
+  translation_task: {
+    data: { documentType: 'pathology', fromLanguage: 'zh', toLanguages: ['en', 'es'], dueAt: DUE },
+    expects: (l) => [documentLabel('pathology', l), '(zh)', '(en)', '(es)', shown(DUE, l), 'Asia/Shanghai', ctx.patientRef, ctx.caseId],
+  },
+  translation_chase: {
+    data: { documentType: 'treatment_history', dueAt: DUE },
+    expects: (l) => [documentLabel('treatment_history', l), shown(DUE, l), ctx.caseId],
+  },
+  translation_overdue: {
+    data: { documentType: 'pathology', daysWaiting: 5 },
+    expects: (l) => [documentLabel('pathology', l), '5', 'casectl translation done c3f9a1b2c4d5 pathology'],
+  },
+  hospital_submission: {
+    data: { documents: ['medical_report', 'scans', 'pathology'], round: 2, replyBy: DUE, requestedDocuments: ['biomarkers'] },
+    expects: (l) => [
+      ctx.patientRef,
+      ctx.diagnosis,
+      ctx.therapy,
+      ...['medical_report', 'scans', 'pathology', 'biomarkers'].map((t) => documentLabel(t, l)),
+      shown(DUE, l),
+      ROUND[l](2),
+      { en: 'secure channel', zh: '安全渠道', es: 'canal seguro' }[l],
+    ],
+  },
+  hospital_reminder: {
+    data: { round: 3, submittedAt: '2026-11-17T10:15:00Z' },
+    expects: (l) => [ctx.patientRef, ctx.therapy, shown('2026-11-17T10:15:00Z', l), ROUND[l](3)],
+  },
+  hospital_silent: {
+    data: { hospitalCode: 'CHARITE', daysWaiting: 14 },
+    expects: () => ['Charité – Universitätsmedizin Berlin', '14', 'casectl hospital submit c3f9a1b2c4d5'],
+  },
+  hospital_accepted_family: {
+    data: { hospitalCode: 'LAPAZ' },
+    expects: () => ['Hospital Universitario La Paz'],
+  },
+  choose_hospital: {
+    data: { accepted: ['LAPAZ', 'RUIJIN'] },
+    expects: () => ['Hospital Universitario La Paz', 'Ruijin Hospital', 'casectl hospital choose c3f9a1b2c4d5 LAPAZ', 'casectl hospital choose c3f9a1b2c4d5 RUIJIN'],
+  },
+  all_declined_family: {
+    data: {},
+    expects: (l) => [{ en: 'clinical trials', zh: '临床试验', es: 'ensayos clínicos' }[l]],
+  },
+  navigation_needed: {
+    data: { declined: [{ hospitalCode: 'LAPAZ', reason: 'No CAR-T slots before March' }, { hospitalCode: 'UNKNOWN-7', reason: 'Outside the approved indication' }] },
+    expects: () => ['Hospital Universitario La Paz', 'No CAR-T slots before March', 'UNKNOWN-7', 'Outside the approved indication', 'casectl hospital submit c3f9a1b2c4d5', 'casectl case close c3f9a1b2c4d5 --reason'],
+  },
+  admission_plan: {
+    data: { hospitalCode: 'LAPAZ', admissionAt: ADMISSION, contact: 'Dr. Ana Ruiz, +34 91 727 70 00', notes: 'Bring the original scans on a USB stick' },
+    expects: (l) => ['Hospital Universitario La Paz', shown(ADMISSION, l), 'Dr. Ana Ruiz, +34 91 727 70 00', 'Bring the original scans on a USB stick'],
+  },
+  admission_reminder: {
+    data: { hospitalCode: 'LAPAZ', admissionAt: ADMISSION, daysBefore: 7 },
+    expects: (l) => ['Hospital Universitario La Paz', shown(ADMISSION, l), { en: 'in 7 days', zh: '距今还有 7 天', es: 'dentro de 7 días' }[l]],
+  },
+  follow_up_request: {
+    data: { day: 28 },
+    expects: (l) => [{ en: '28 days', zh: '28 天', es: '28 días' }[l]],
+  },
+  case_closed: {
+    data: { reason: 'Follow-up complete', hospitalCode: 'LAPAZ', infusionAt: INFUSION, followUps: [{ day: 28, outcome: 'Back home, feeling stronger' }, { day: 90 }] },
+    expects: (l) => ['Hospital Universitario La Paz', shown(INFUSION, l), 'Back home, feeling stronger', 'Follow-up complete', { en: 'Day 28', zh: '第 28 天', es: 'Día 28' }[l]],
+    absent: (l) => [{ en: 'Day 90', zh: '第 90 天', es: 'Día 90' }[l]],
+  },
+  case_cancelled_family: {
+    data: {},
+    expects: () => [],
+  },
+  case_cancelled_hospital: {
+    data: { round: 2 },
+    expects: (l) => [ctx.patientRef, ROUND[l](2)],
+  },
+  case_cancelled_coordinator: {
+    data: { reason: 'Family chose treatment at home', by: 'maria@coordination.example' },
+    expects: () => ['Family chose treatment at home', 'maria@coordination.example'],
+  },
+  delivery_failed: {
+    data: { failedKind: 'records_reminder', to: 'li.wei@example.cn', error: '550 5.1.1 Mailbox unavailable' },
+    expects: () => ['records_reminder', 'li.wei@example.cn', '550 5.1.1 Mailbox unavailable'],
+  },
+};
+
+const KINDS = Object.keys(SAMPLES) as EmailKind[];
+
+function render<K extends EmailKind>(kind: K, language: string, c: EmailContext = ctx) {
+  return renderEmail(kind, language, c, SAMPLES[kind].data);
+}
+
+/** What every email to this recipient must carry, whatever its kind. */
+const RECIPIENT_FACTS: Record<Recipient, (l: Lang) => string[]> = {
+  family: (l) => [ctx.patientRef, ctx.caseId, REPLY[l]],
+  hospital: () => [ctx.patientRef, ctx.caseId],
+  coordinator: () => [ctx.caseId, ctx.patientRef, ctx.familyName, 'http://localhost:8080/cases/c3f9a1b2c4d5'],
+  translator: () => [ctx.caseId],
+};
+
+const EVIL = '<script>alert(1)</script> & "Co"';
+const EVIL_HTML = '&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;';
+
+const cases = KINDS.flatMap((kind) => LANGS.map((lang) => [kind, lang] as const));
+
+describe('renderEmail: every kind in every language', () => {
+  it.each(cases)('%s in %s', (kind, lang) => {
+    const email = render(kind, lang);
+    const sample = SAMPLES[kind] as Sample<EmailKind>;
+
+    expect(email.language).toBe(lang);
+    expect(email.subject.trim().length).toBeGreaterThan(5);
+    expect(email.subject).not.toMatch(/[\r\n]/);
+
+    for (const fact of [...sample.expects(lang), ...RECIPIENT_FACTS[EMAIL_RECIPIENT[kind]](lang)]) expect(email.text).toContain(fact);
+    for (const fact of sample.absent?.(lang) ?? []) expect(email.text).not.toContain(fact);
+    expect(email.text).not.toMatch(/undefined|NaN|\[object |null/);
+    expect(email.html).not.toMatch(/undefined|NaN|\[object |null/);
+
+    // Written in the language: Chinese text is Chinese, the others are not.
+    if (lang === 'zh') expect(email.text.match(/[\u4e00-\u9fff]/g)?.length ?? 0).toBeGreaterThan(20);
+    else expect(email.text).not.toMatch(/[\u4e00-\u9fff]/);
+
+    expect(email.html.startsWith('<!DOCTYPE html>\n<html lang="')).toBe(true);
+    expect(email.html).toContain(`<html lang="${lang === 'zh' ? 'zh-Hans' : lang}" dir="ltr">`);
+    expect(email.html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    expect(email.html).not.toMatch(/<script|<img|<link|<style|<iframe|src=|url\(|@import/i);
+    // Only coordinators get a link (to the case page); nobody gets any other.
+    const hrefs = [...email.html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]);
+    expect(hrefs).toEqual(EMAIL_RECIPIENT[kind] === 'coordinator' ? ['http://localhost:8080/cases/c3f9a1b2c4d5'] : []);
+  });
+
+  it.each(KINDS)('%s reads differently in each language', (kind) => {
+    const [en, zh, es] = LANGS.map((l) => render(kind, l));
+    expect(new Set([en?.subject, zh?.subject, es?.subject]).size).toBe(3);
+    expect(new Set([en?.text, zh?.text, es?.text]).size).toBe(3);
+  });
+});
+
+describe('escaping', () => {
+  const evilCtx: EmailContext = {
+    ...ctx,
+    familyName: EVIL,
+    recipientName: EVIL,
+    hospitalNames: { ...ctx.hospitalNames, LAPAZ: EVIL },
+  };
+
+  it.each(cases)('%s in %s escapes every interpolated value in HTML', (kind, lang) => {
+    const email = render(kind, lang, evilCtx);
+    expect(email.html).toContain(EVIL_HTML);
+    expect(email.html).not.toContain('<script');
+    expect(email.html).not.toContain('"Co"');
+    expect(email.text).toContain(EVIL); // the plain-text part shows the name as it was given
+  });
+
+  it('escapes free text given by people: notes, reasons, outcomes, errors', () => {
+    const free = (e: ReturnType<typeof renderEmail>) => {
+      expect(e.html).toContain(EVIL_HTML);
+      expect(e.html).not.toContain('<script');
+    };
+    free(renderEmail('admission_plan', 'en', ctx, { hospitalCode: 'LAPAZ', admissionAt: ADMISSION, contact: EVIL, notes: EVIL }));
+    free(renderEmail('navigation_needed', 'zh', ctx, { declined: [{ hospitalCode: 'LAPAZ', reason: EVIL }] }));
+    free(renderEmail('case_closed', 'es', ctx, { reason: EVIL, followUps: [{ day: 28, outcome: EVIL }] }));
+    free(renderEmail('delivery_failed', 'en', ctx, { failedKind: 'case_opened', to: 'x@example.com', error: EVIL }));
+    free(renderEmail('case_cancelled_coordinator', 'en', ctx, { reason: EVIL, by: EVIL }));
+    free(renderEmail('hospital_submission', 'en', { ...ctx, diagnosis: EVIL, therapy: EVIL }, { documents: ['scans'], round: 1, replyBy: DUE }));
+  });
+
+  it('keeps line breaks of free text as <br> in HTML', () => {
+    const e = renderEmail('admission_plan', 'en', ctx, { hospitalCode: 'LAPAZ', admissionAt: ADMISSION, notes: 'Fast from midnight\nBring <passports>' });
+    expect(e.html).toContain('Fast from midnight<br>Bring &lt;passports&gt;');
+    expect(e.text).toContain('Notes: Fast from midnight\nBring <passports>');
+  });
+
+  it('never lets a CR or LF into a subject', () => {
+    const injected: EmailContext = { ...ctx, patientRef: 'P-1042\r\nBcc: victim@example.com', hospitalNames: { LAPAZ: 'La Paz\nX-Evil: 1' } };
+    for (const kind of KINDS) {
+      for (const lang of LANGS) {
+        const { subject } = render(kind, lang, injected);
+        expect(subject).not.toMatch(/[\r\n\u2028\u2029]/);
+      }
+    }
+    expect(renderEmail('records_reminder', 'en', injected, { missing: ['scans'], reminderNumber: 1 }).subject).toBe('Documents still needed (P-1042 Bcc: victim@example.com)');
+    expect(renderEmail('hospital_accepted_family', 'en', injected, { hospitalCode: 'LAPAZ' }).subject).toBe('Good news from La Paz X-Evil: 1 (P-1042 Bcc: victim@example.com)');
+  });
+
+  it('shows a non-web base URL as text, never as a link', () => {
+    const e = renderEmail('records_stalled', 'en', { ...ctx, appBaseUrl: 'javascript:alert(1)//' }, { missing: ['scans'], daysWaiting: 21 });
+    expect(e.html).not.toContain('href=');
+  });
+});
+
+describe('languages', () => {
+  it.each([
+    ['en', 'en'],
+    ['en-GB', 'en'],
+    ['zh', 'zh'],
+    ['zh-CN', 'zh'],
+    ['zh_Hans_CN', 'zh'],
+    ['ZH-cn', 'zh'],
+    ['es', 'es'],
+    ['es-MX', 'es'],
+    ['fr', 'en'],
+    ['de-DE', 'en'],
+    ['', 'en'],
+  ])('%j renders in %s', (requested, used) => {
+    const email = renderEmail('records_reminder', requested, ctx, { missing: ['scans'], reminderNumber: 1 });
+    expect(email.language).toBe(used);
+    expect(email.text).toContain(documentLabel('scans', used));
+    expect(email).toEqual(renderEmail('records_reminder', used, ctx, { missing: ['scans'], reminderNumber: 1 }));
+  });
+
+  it('writes the exact texts of a records reminder', () => {
+    const en = renderEmail('records_reminder', 'en', ctx, { missing: ['scans', 'pathology'], reminderNumber: 1 });
+    expect(en.subject).toBe('Documents still needed (P-1042)');
+    expect(en.text).toContain('Dear Li Wei,\n\nA gentle reminder: before we can send the case to hospitals, we still need these documents:\n\n- Scans (CT, MRI, PET)\n- Pathology reports\n\n');
+    expect(en.text).toContain('Patient reference: P-1042\nCase number: c3f9a1b2c4d5\n\nIf you have any questions, just reply to this email.');
+
+    const zh = renderEmail('records_reminder', 'zh-CN', ctx, { missing: ['scans', 'pathology'], reminderNumber: 1 });
+    expect(zh.subject).toBe('还需要补充的资料（P-1042）');
+    expect(zh.text).toContain('Li Wei，您好：\n\n温馨提醒：在把病例提交给医院之前，我们还需要以下资料：\n\n- 影像检查（CT、MRI、PET）\n- 病理报告\n\n');
+    expect(zh.text).toContain('患者编号：P-1042\n病例编号：c3f9a1b2c4d5');
+
+    const es = renderEmail('records_reminder', 'es-MX', ctx, { missing: ['scans', 'pathology'], reminderNumber: 3 });
+    expect(es.subject).toBe('Documentos pendientes (P-1042)');
+    expect(es.text).toContain('Hola, Li Wei:\n\nSeguimos esperando estos documentos para poder enviar el caso a los hospitales:\n\n- Estudios de imagen (TAC, RM, PET)\n- Informes de anatomía patológica\n\n');
+    expect(es.text).toContain('Referencia del paciente: P-1042\nNúmero de caso: c3f9a1b2c4d5');
+  });
+
+  it('renders coordinator and translator emails in every language', () => {
+    for (const lang of LANGS) {
+      const t = renderEmail('translation_task', lang, { ...ctx, recipientName: 'Translator' }, SAMPLES.translation_task.data);
+      expect(t.language).toBe(lang);
+      expect(t.text).toContain('Translator');
+      const c = renderEmail('hospital_silent', lang, { ...ctx, recipientName: 'Coordinator' }, SAMPLES.hospital_silent.data);
+      expect(c.text).toContain('Coordinator');
+      expect(c.text).toContain('    casectl hospital submit c3f9a1b2c4d5 <hospitalCode>…');
+    }
+    expect(renderEmail('translation_task', 'en', ctx, SAMPLES.translation_task.data).text).toContain('From: Chinese (zh)\nInto: English (en), Spanish (es)');
+  });
+
+  it('greets hospitals formally by their name', () => {
+    const h = { ...ctx, recipientName: 'Hospital Universitario La Paz', timeZone: 'Europe/Madrid' };
+    expect(renderEmail('hospital_reminder', 'en', h, SAMPLES.hospital_reminder.data).text.startsWith('Dear colleagues at Hospital Universitario La Paz,\n')).toBe(true);
+    expect(renderEmail('hospital_reminder', 'es', h, SAMPLES.hospital_reminder.data).text.startsWith('Estimados colegas del departamento internacional de Hospital Universitario La Paz:\n')).toBe(true);
+    expect(renderEmail('hospital_reminder', 'zh', h, SAMPLES.hospital_reminder.data).text.startsWith('尊敬的Hospital Universitario La Paz国际医疗部：\n')).toBe(true);
+    expect(renderEmail('hospital_reminder', 'en', { ...h, recipientName: '  ' }, SAMPLES.hospital_reminder.data).text.startsWith('Dear colleagues,\n')).toBe(true);
+  });
+});
+
+describe('dates', () => {
+  it('shows dates in the recipient time zone, with the zone named', () => {
+    const madrid = renderEmail('hospital_submission', 'es', { ...ctx, timeZone: 'Europe/Madrid' }, SAMPLES.hospital_submission.data);
+    expect(madrid.text).toContain(`antes del ${shown(DUE, 'es', 'Europe/Madrid')} (hora de Europe/Madrid)`);
+    expect(shown(DUE, 'es', 'Europe/Madrid')).toBe('martes, 1 de diciembre de 2026, 9:00');
+
+    const shanghai = renderEmail('hospital_submission', 'zh', ctx, SAMPLES.hospital_submission.data);
+    expect(shanghai.text).toContain(`请于 ${shown(DUE, 'zh')}（Asia/Shanghai 时间）前回复本邮件`);
+    expect(shown(DUE, 'zh')).toBe('2026年12月1日星期二 16:00');
+
+    const mexico = renderEmail('admission_plan', 'en', { ...ctx, timeZone: 'America/Mexico_City' }, SAMPLES.admission_plan.data);
+    expect(mexico.text).toContain(`Admission: ${shown(ADMISSION, 'en', 'America/Mexico_City')} (America/Mexico_City time)`);
+    expect(shown(ADMISSION, 'en', 'America/Mexico_City')).toMatch(/^Monday, January 11, 2027 at 2:30\sAM$/);
+  });
+
+  it('shows an unreadable date as given, and an unknown zone as UTC', () => {
+    const bad = renderEmail('translation_chase', 'en', ctx, { documentType: 'scans', dueAt: 'next Tuesday' });
+    expect(bad.text).toContain('was due on next Tuesday.');
+    const utc = renderEmail('translation_chase', 'en', { ...ctx, timeZone: 'Mars/Olympus_Mons' }, { documentType: 'scans', dueAt: DUE });
+    expect(utc.text).toContain(`${shown(DUE, 'en', 'UTC')} (UTC time)`);
+  });
+});
+
+describe('content rules', () => {
+  it('asks hospitals for a decision and mentions the round only after the first', () => {
+    const first = renderEmail('hospital_submission', 'en', ctx, { documents: ['medical_report'], round: 1, replyBy: DUE });
+    expect(first.subject).toBe('Request for review: patient P-1042, CAR-T cell therapy');
+    expect(first.text).not.toMatch(/round/i);
+    expect(first.text).toContain('The coordinator will share the documents through the secure channel.');
+    expect(first.text).toContain('- Accepted\n- Declined, with the reason\n- More information needed');
+    const second = renderEmail('hospital_submission', 'en', ctx, { documents: ['medical_report'], round: 2, replyBy: DUE, requestedDocuments: ['biomarkers'] });
+    expect(second.subject).toBe('Request for review: patient P-1042, CAR-T cell therapy, round 2');
+    expect(second.text).toContain('This is round 2 of our submission for this patient. It includes the additional documents you asked for:\n\n- Biomarker results');
+    expect(renderEmail('case_cancelled_hospital', 'en', ctx, { round: 1 }).text).not.toMatch(/round/i);
+  });
+
+  it('lists follow-up outcomes in the closing summary only when there are some', () => {
+    const withOutcomes = renderEmail('case_closed', 'en', ctx, SAMPLES.case_closed.data);
+    expect(withOutcomes.text).toContain('Follow-up:\n\n- Day 28: Back home, feeling stronger\n\n');
+    const none = renderEmail('case_closed', 'en', ctx, { followUps: [{ day: 28 }] });
+    expect(none.text).not.toContain('Follow-up:');
+    expect(none.text).toContain('We are now closing your case.\n\n');
+    expect(none.text).not.toContain('summary');
+  });
+
+  it('leaves out optional admission details that were not given', () => {
+    const e = renderEmail('admission_plan', 'en', ctx, { hospitalCode: 'LAPAZ', admissionAt: ADMISSION });
+    expect(e.text).not.toContain('Contact at the hospital');
+    expect(e.text).not.toContain('Notes');
+  });
+
+  it('says tomorrow and today in admission reminders', () => {
+    expect(renderEmail('admission_reminder', 'en', ctx, { ...SAMPLES.admission_reminder.data, daysBefore: 1 }).subject).toBe('Reminder: admission at Hospital Universitario La Paz tomorrow (P-1042)');
+    expect(renderEmail('admission_reminder', 'es', ctx, { ...SAMPLES.admission_reminder.data, daysBefore: 1 }).subject).toBe('Recordatorio: ingreso en Hospital Universitario La Paz mañana (P-1042)');
+    expect(renderEmail('admission_reminder', 'zh', ctx, { ...SAMPLES.admission_reminder.data, daysBefore: 0 }).subject).toBe('提醒：今天在 Hospital Universitario La Paz 入院（P-1042）');
+  });
+
+  it('shows a hospital by its code when it has no display name, even a code like "constructor"', () => {
+    const e = renderEmail('hospital_accepted_family', 'en', { ...ctx, hospitalNames: {} }, { hospitalCode: 'constructor' });
+    expect(e.subject).toBe('Good news from constructor (P-1042)');
+  });
+
+  it('quotes unusual command arguments for the shell', () => {
+    const e = renderEmail('translation_overdue', 'en', { ...ctx, caseId: "c1; rm -rf '~'" }, { documentType: 'scans', daysWaiting: 5 });
+    expect(e.text).toContain(`casectl translation done 'c1; rm -rf '\\''~'\\''' scans`);
+  });
+
+  it('is pure: the same inputs give the same email, whatever the clock says', () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date('2020-02-02T00:00:00Z'));
+    const before = KINDS.map((k) => render(k, 'es'));
+    vi.setSystemTime(new Date('2031-07-07T12:00:00Z'));
+    const after = KINDS.map((k) => render(k, 'es'));
+    expect(after).toEqual(before);
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+});
+
+describe('documentLabel', () => {
+  it.each([
+    ['medical_report', 'en', 'Medical reports'],
+    ['scans', 'en', 'Scans (CT, MRI, PET)'],
+    ['pathology', 'en', 'Pathology reports'],
+    ['biomarkers', 'en', 'Biomarker results'],
+    ['treatment_history', 'en', 'Treatment history'],
+    ['medical_report', 'zh', '病历报告'],
+    ['scans', 'zh-CN', '影像检查（CT、MRI、PET）'],
+    ['pathology', 'zh', '病理报告'],
+    ['biomarkers', 'zh', '生物标志物检测结果'],
+    ['treatment_history', 'zh', '既往治疗记录'],
+    ['medical_report', 'es', 'Informes médicos'],
+    ['scans', 'es-MX', 'Estudios de imagen (TAC, RM, PET)'],
+    ['pathology', 'es', 'Informes de anatomía patológica'],
+    ['biomarkers', 'es', 'Resultados de biomarcadores'],
+    ['treatment_history', 'es', 'Historial de tratamientos'],
+    ['scans', 'fr', 'Scans (CT, MRI, PET)'],
+    ['genetic_panel', 'en', 'Genetic panel'],
+    ['genetic_panel', 'zh', 'Genetic panel'],
+    ['hla__typing_', 'es', 'Hla typing'],
+    ['constructor', 'en', 'Constructor'],
+    ['toString', 'zh', 'ToString'],
+  ])('%s in %s is %j', (type, lang, label) => {
+    expect(documentLabel(type, lang)).toBe(label);
+  });
+});
+
+describe('EMAIL_RECIPIENT', () => {
+  it('names the recipient of every kind', () => {
+    expect(EMAIL_RECIPIENT).toEqual({
+      case_opened: 'family',
+      records_reminder: 'family',
+      records_stalled: 'coordinator',
+      translation_task: 'translator',
+      translation_chase: 'translator',
+      translation_overdue: 'coordinator',
+      hospital_submission: 'hospital',
+      hospital_reminder: 'hospital',
+      hospital_silent: 'coordinator',
+      hospital_accepted_family: 'family',
+      choose_hospital: 'coordinator',
+      all_declined_family: 'family',
+      navigation_needed: 'coordinator',
+      admission_plan: 'family',
+      admission_reminder: 'family',
+      follow_up_request: 'family',
+      case_closed: 'family',
+      case_cancelled_family: 'family',
+      case_cancelled_hospital: 'hospital',
+      case_cancelled_coordinator: 'coordinator',
+      delivery_failed: 'coordinator',
+    });
+    expect(Object.keys(EMAIL_RECIPIENT).sort()).toEqual([...KINDS].sort());
+  });
+
+  it('TEMPLATE_LANGUAGES lists the three template languages', () => {
+    expect(TEMPLATE_LANGUAGES).toEqual(['en', 'zh', 'es']);
+  });
+
+  it('rejects a kind it does not know', () => {
+    expect(() => renderEmail('no_such_kind' as EmailKind, 'en', ctx, {} as never)).toThrow('unknown email kind: no_such_kind');
+  });
+});

@@ -20,6 +20,11 @@ export default tseslint.config(
     },
   },
   {
+    // Migrations are written against Kysely<any> on purpose: they must not change when the typed schema does.
+    files: ['db/migrations/**/*.ts', 'db/migrate.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
     files: ['workflows/**/*.ts', 'domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -23,6 +23,7 @@ export interface CasesTable {
   stage: string;
   /** What the case waits for, as the workflow last reported it: { what, from, until }. */
   waiting_for: Json<unknown> | null;
+  status_seq: Generated<number>;
   chosen_hospital: string | null;
   close_reason: string | null;
   opened_at: Timestamp;

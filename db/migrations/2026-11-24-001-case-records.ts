@@ -21,6 +21,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('therapy', 'text', (c) => c.notNull())
     .addColumn('stage', 'text', (c) => c.notNull())
     .addColumn('waiting_for', 'jsonb')
+    // The workflow's event sequence number behind stage/waiting_for: activities may land out of order.
+    .addColumn('status_seq', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('chosen_hospital', 'text', (c) => c.references('hospitals.code'))
     .addColumn('close_reason', 'text')
     .addColumn('opened_at', 'timestamptz', (c) => c.notNull())

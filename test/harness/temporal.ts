@@ -3,14 +3,20 @@
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { findTemporalExecutable } from '../../local/temporal-binaries.ts';
+import { registerSearchAttributes } from '../../local/search-attributes.ts';
+
+// Worker lifecycle chatter at INFO drowns test output; warnings and errors still show.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 export async function createTimeSkippingEnv(dataConverter?: DataConverter): Promise<TestWorkflowEnvironment> {
   const { executable } = findTemporalExecutable('test-server');
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable }, ...(dataConverter ? { client: { dataConverter } } : {}) });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable }, ...(dataConverter ? { client: { dataConverter } } : {}) });
+  await registerSearchAttributes(env.connection, 'default');
+  return env;
 }
 
 export async function connectToDevServer(dataConverter?: DataConverter): Promise<{ client: Client; connection: Connection }> {

@@ -1,0 +1,129 @@
+// Postgres records of a case: what coordinators look back on. Every write is keyed by the
+// workflow's event key, so a retried activity never duplicates a row or a timeline entry.
+import type { Db } from '../db/connect.ts';
+import type { CaseInput, Decision, Stage, WaitingFor } from '../domain/case.ts';
+
+/** A change to the Postgres projection of a case, applied with its timeline entry. */
+export type RecordChange =
+  | { type: 'document'; documentType: string; status?: string; language?: string | null; waiveReason?: string | null; translation?: string }
+  | { type: 'submission'; hospitalCode: string; round: number; submittedAt?: string; decision?: Decision | null; reason?: string | null; requestedDocuments?: string[] | null }
+  | { type: 'admission'; hospitalCode: string; admissionAt: string; contact?: string | null; notes?: string | null; confirmedAt?: string | null; infusionAt?: string | null }
+  | { type: 'case'; chosenHospital?: string; closeReason?: string; closedAt?: string };
+
+export interface CaseEvent {
+  caseId: string;
+  /** Unique per event of a case's history: the idempotency key of the write. */
+  eventKey: string;
+  /** Order of events within the case; the case row keeps the stage of the latest one. */
+  seq: number;
+  at: string;
+  actor: string;
+  kind: string;
+  summary: string;
+  detail?: unknown;
+  stage: Stage;
+  waitingFor: WaitingFor;
+  changes?: RecordChange[];
+}
+
+export function caseRecords(db: Db) {
+  return {
+    /** Creates the case, its family contact and its document checklist. Idempotent. */
+    async recordCaseOpened(input: CaseInput & { at: string; eventKey: string }): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('timeline')
+          .values({ case_id: input.caseId, event_key: input.eventKey, at: input.at, kind: 'case_opened', actor: input.openedBy, summary: `Case opened for ${input.patientRef}`, detail: JSON.stringify({ therapy: input.therapy }) })
+          .onConflict((oc) => oc.column('event_key').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (!inserted) return;
+        await trx
+          .insertInto('cases')
+          .values({ case_id: input.caseId, patient_ref: input.patientRef, diagnosis: input.diagnosis, therapy: input.therapy, stage: 'inquiry', waiting_for: null, chosen_hospital: null, close_reason: null, opened_at: input.at, updated_at: input.at, closed_at: null })
+          .onConflict((oc) => oc.column('case_id').doNothing())
+          .execute();
+        const f = input.family;
+        await trx
+          .insertInto('contacts')
+          .values({ case_id: input.caseId, role: 'family', name: f.name, email: f.email, language: f.language, time_zone: f.timeZone })
+          .onConflict((oc) => oc.columns(['case_id', 'role']).doNothing())
+          .execute();
+        await trx
+          .insertInto('documents')
+          .values(input.requiredDocuments.map((d) => ({ case_id: input.caseId, document_type: d, status: 'missing', language: null, waive_reason: null, translation: 'not_needed', updated_at: input.at })))
+          .onConflict((oc) => oc.columns(['case_id', 'document_type']).doNothing())
+          .execute();
+      });
+    },
+
+    /** Appends a timeline entry and applies its changes, once per event key. */
+    async recordEvent(e: CaseEvent): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('timeline')
+          .values({ case_id: e.caseId, event_key: e.eventKey, at: e.at, kind: e.kind, actor: e.actor, summary: e.summary, detail: e.detail === undefined ? null : JSON.stringify(e.detail) })
+          .onConflict((oc) => oc.column('event_key').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (!inserted) return;
+        await trx
+          .updateTable('cases')
+          .set({ stage: e.stage, waiting_for: JSON.stringify(e.waitingFor), status_seq: e.seq, updated_at: e.at })
+          .where('case_id', '=', e.caseId)
+          .where('status_seq', '<', e.seq)
+          .execute();
+        for (const c of e.changes ?? []) {
+          switch (c.type) {
+            case 'document': {
+              const values = { status: c.status, language: c.language, waive_reason: c.waiveReason, translation: c.translation, updated_at: e.at };
+              await trx
+                .insertInto('documents')
+                .values({ case_id: e.caseId, document_type: c.documentType, status: c.status ?? 'missing', language: c.language ?? null, waive_reason: c.waiveReason ?? null, translation: c.translation ?? 'not_needed', updated_at: e.at })
+                .onConflict((oc) => oc.columns(['case_id', 'document_type']).doUpdateSet(defined(values)))
+                .execute();
+              break;
+            }
+            case 'submission': {
+              const values = {
+                submitted_at: c.submittedAt,
+                decision: c.decision,
+                decision_reason: c.reason,
+                requested_documents: c.requestedDocuments === undefined ? undefined : c.requestedDocuments === null ? null : JSON.stringify(c.requestedDocuments),
+                decided_at: c.decision ? e.at : undefined,
+              };
+              await trx
+                .insertInto('submissions')
+                .values({ case_id: e.caseId, hospital_code: c.hospitalCode, round: c.round, submitted_at: c.submittedAt ?? e.at, decision: c.decision ?? null, decision_reason: c.reason ?? null, requested_documents: values.requested_documents ?? null, decided_at: values.decided_at ?? null })
+                .onConflict((oc) => oc.columns(['case_id', 'hospital_code', 'round']).doUpdateSet(defined(values)))
+                .execute();
+              break;
+            }
+            case 'admission': {
+              const values = { hospital_code: c.hospitalCode, admission_at: c.admissionAt, contact: c.contact, notes: c.notes, confirmed_at: c.confirmedAt, infusion_at: c.infusionAt };
+              await trx
+                .insertInto('admissions')
+                .values({ case_id: e.caseId, hospital_code: c.hospitalCode, admission_at: c.admissionAt, contact: c.contact ?? null, notes: c.notes ?? null, confirmed_at: c.confirmedAt ?? null, infusion_at: c.infusionAt ?? null })
+                .onConflict((oc) => oc.column('case_id').doUpdateSet(defined(values)))
+                .execute();
+              break;
+            }
+            case 'case':
+              await trx
+                .updateTable('cases')
+                .set(defined({ chosen_hospital: c.chosenHospital, close_reason: c.closeReason, closed_at: c.closedAt }))
+                .where('case_id', '=', e.caseId)
+                .execute();
+              break;
+          }
+        }
+      });
+    },
+  };
+}
+
+/** Drops undefined fields so an update touches only what the event changed. */
+function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+

@@ -1,0 +1,102 @@
+// Sending a case email exactly once: the emails table holds an idempotency key per message, so
+// a retried activity, a crashed worker or a replay never sends the same email twice. A permanent
+// refusal by the receiving server is recorded and returned, never thrown: the workflow turns it
+// into a coordinator alert instead of failing the case.
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import type { Db } from '../db/connect.ts';
+import type { AppConfig } from '../config.ts';
+import { isPermanentFailure, type Mailer } from './mailer.ts';
+import { EMAIL_RECIPIENT, renderEmail, type EmailContext, type EmailData, type EmailKind } from './email-templates.ts';
+
+export interface SendEmailInput<K extends EmailKind = EmailKind> {
+  caseId: string;
+  /** Unique per intended message, e.g. `case-c1/records_reminder/2`. */
+  key: string;
+  kind: K;
+  /** For hospital emails: which hospital. */
+  hospitalCode?: string;
+  /** When the case decided to send it (workflow time): the timeline's time for this email. */
+  at: string;
+  data: EmailData[K];
+}
+
+export interface SendEmailResult {
+  status: 'sent' | 'failed';
+  error?: string;
+}
+
+export function caseEmails(deps: { db: Db; mailer: Mailer; config: AppConfig }) {
+  const { db, mailer, config } = deps;
+
+  async function recipient(input: SendEmailInput, caseRow: { patient_ref: string; diagnosis: string; therapy: string }) {
+    const family = await db.selectFrom('contacts').selectAll().where('case_id', '=', input.caseId).where('role', '=', 'family').executeTakeFirstOrThrow();
+    const role = EMAIL_RECIPIENT[input.kind];
+    const hospitals = await db.selectFrom('hospitals').select(['code', 'name', 'email', 'language', 'time_zone']).execute();
+    const hospitalNames = Object.fromEntries(hospitals.map((h) => [h.code, h.name]));
+    const base = { caseId: input.caseId, patientRef: caseRow.patient_ref, familyName: family.name, diagnosis: caseRow.diagnosis, therapy: caseRow.therapy, appBaseUrl: config.appBaseUrl, hospitalNames };
+    switch (role) {
+      case 'family':
+        return { address: family.email, language: family.language, ctx: { ...base, recipientName: family.name, timeZone: family.time_zone } };
+      case 'hospital': {
+        const h = hospitals.find((x) => x.code === input.hospitalCode);
+        if (!h) throw new Error(`hospital ${input.hospitalCode} is not in the hospitals table`);
+        return { address: h.email, language: h.language, ctx: { ...base, recipientName: h.name, timeZone: h.time_zone } };
+      }
+      case 'coordinator':
+        return { address: config.coordinatorEmail, language: 'en', ctx: { ...base, recipientName: 'Coordinator', timeZone: family.time_zone } };
+      case 'translator':
+        return { address: config.translatorEmail, language: 'en', ctx: { ...base, recipientName: 'Translator', timeZone: family.time_zone } };
+      default:
+        throw new Error(`no recipient for email kind ${input.kind}`);
+    }
+  }
+
+  return {
+    async sendEmail(input: SendEmailInput): Promise<SendEmailResult> {
+      const done = await db.selectFrom('emails').select(['status', 'error']).where('idempotency_key', '=', input.key).executeTakeFirst();
+      if (done && done.status !== 'pending') return { status: done.status as 'sent' | 'failed', ...(done.error ? { error: done.error } : {}) };
+
+      const caseRow = await db.selectFrom('cases').select(['patient_ref', 'diagnosis', 'therapy']).where('case_id', '=', input.caseId).executeTakeFirstOrThrow();
+      const to = await recipient(input, caseRow);
+      const email = renderEmail(input.kind, to.language, to.ctx as EmailContext, input.data as never);
+      const messageId = `<${createHash('sha256').update(input.key).digest('hex').slice(0, 32)}@case-coordination>`;
+      await db
+        .insertInto('emails')
+        .values({ idempotency_key: input.key, case_id: input.caseId, kind: input.kind, to_address: to.address, subject: email.subject, language: email.language, status: 'pending', error: null, message_id: messageId, sent_at: null })
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .execute();
+
+      let result: SendEmailResult;
+      try {
+        await mailer.send({ to: to.address, subject: email.subject, text: email.text, html: email.html, messageId, headers: { 'X-Case-Id': input.caseId, 'X-Email-Kind': input.kind } });
+        result = { status: 'sent' };
+      } catch (err) {
+        if (!isPermanentFailure(err)) throw err; // transient: Temporal retries
+        result = { status: 'failed', error: (err as Error).message.slice(0, 500) };
+      }
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('emails')
+          .set({ status: result.status, error: result.error ?? null, sent_at: result.status === 'sent' ? new Date() : null })
+          .where('idempotency_key', '=', input.key)
+          .execute();
+        await trx
+          .insertInto('timeline')
+          .values({
+            case_id: input.caseId,
+            event_key: `email:${input.key}`,
+            at: input.at,
+            kind: result.status === 'sent' ? 'email_sent' : 'email_failed',
+            actor: 'system',
+            summary: `${result.status === 'sent' ? 'Email sent' : 'Email could not be delivered'}: ${input.kind} to ${EMAIL_RECIPIENT[input.kind]}${input.hospitalCode ? ` ${input.hospitalCode}` : ''}`,
+            detail: JSON.stringify({ kind: input.kind, language: email.language, ...(result.error ? { error: result.error } : {}) }),
+          })
+          .onConflict((oc) => oc.column('event_key').doNothing())
+          .execute();
+      });
+      Context.current().log.info('email', { caseId: input.caseId, kind: input.kind, status: result.status });
+      return result;
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// How mail leaves the service: nodemailer's pooled SMTP transport when SMTP_URL is set; otherwise
+// (the embedded default) each message is captured as an .eml file so nothing is lost or sent.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+
+export interface OutgoingMail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  messageId: string;
+  headers?: Record<string, string>;
+}
+
+export interface Mailer {
+  send(mail: OutgoingMail): Promise<void>;
+  close(): void;
+}
+
+/** A delivery the receiving server refused for good (5xx): retrying cannot help. */
+export function isPermanentFailure(err: unknown): boolean {
+  const code = (err as { responseCode?: number }).responseCode;
+  return typeof code === 'number' && code >= 500 && code < 600;
+}
+
+export function createMailer(opts: { smtpUrl?: string; from: string; captureDir: string }): Mailer {
+  const base = {
+    from: opts.from,
+    // Never let message content pull in local files or URLs.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
+  if (opts.smtpUrl) {
+    const transport = nodemailer.createTransport({ url: opts.smtpUrl, pool: true, maxConnections: 5 } as never);
+    return {
+      async send(mail) {
+        await transport.sendMail({ ...base, ...mail });
+      },
+      close: () => transport.close(),
+    };
+  }
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    async send(mail) {
+      const info = await transport.sendMail({ ...base, ...mail });
+      await mkdir(opts.captureDir, { recursive: true });
+      const file = mail.messageId.replace(/[^A-Za-z0-9._-]/g, '_');
+      await writeFile(join(opts.captureDir, `${file}.eml`), info.message as Buffer);
+    },
+    close: () => transport.close(),
+  };
+}

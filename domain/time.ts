@@ -1,0 +1,55 @@
+// Wall-clock arithmetic in a family's time zone, with Intl only (no I/O), so the workflow can
+// schedule "10:00 local, 7 days before admission" and keep it right across daylight saving.
+
+export interface LocalDateTime {
+  year: number;
+  month: number; // 1-12
+  day: number;
+  hour: number;
+  minute: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/** The local date and time in `timeZone` at the instant `epochMs`. */
+export function toLocal(epochMs: number, timeZone: string): LocalDateTime & { second: number } {
+  const parts = Object.fromEntries(formatter(timeZone).formatToParts(new Date(epochMs)).map((p) => [p.type, p.value]));
+  return { year: +parts.year!, month: +parts.month!, day: +parts.day!, hour: +parts.hour! % 24, minute: +parts.minute!, second: +parts.second! };
+}
+
+function offsetMs(epochMs: number, timeZone: string): number {
+  const l = toLocal(epochMs, timeZone);
+  return Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second) - Math.floor(epochMs / 1000) * 1000;
+}
+
+/**
+ * The instant at which it is `local` in `timeZone`. A local time skipped by a spring-forward
+ * gap resolves to the instant just after the gap; a repeated (fall-back) hour to the first one.
+ */
+export function fromLocal(local: LocalDateTime, timeZone: string): number {
+  const asUtc = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute);
+  const first = asUtc - offsetMs(asUtc, timeZone);
+  const second = asUtc - offsetMs(first, timeZone);
+  if (first === second) return first;
+  return Math.min(first, second) === first && toLocal(first, timeZone).hour === local.hour ? first : Math.max(first, second);
+}
+
+/** The calendar date `days` after the local date of `epochMs` in `timeZone` (negative: before). */
+export function addLocalDays(local: LocalDateTime, days: number): LocalDateTime {
+  const d = new Date(Date.UTC(local.year, local.month - 1, local.day + days));
+  return { ...local, year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+}
+
+/** The instant at `hour`:00 local time, `daysBefore` calendar days before the local date of `epochMs`. */
+export function localHourDaysBefore(epochMs: number, daysBefore: number, hour: number, timeZone: string): number {
+  const date = addLocalDays(toLocal(epochMs, timeZone), -daysBefore);
+  return fromLocal({ ...date, hour, minute: 0 }, timeZone);
+}

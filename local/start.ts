@@ -1,0 +1,64 @@
+// `npm start`: the whole service on one machine with nothing to configure. Starts what is not
+// configured (embedded Postgres in DATA_DIR, the Temporal dev server with its Web UI), then the
+// worker. casectl in another terminal finds both on their default addresses. Ctrl-C stops all.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { loadConfig } from '../config.ts';
+import { startEmbeddedPostgres } from '../db/embedded.ts';
+import { caseSearchAttributes } from '../domain/search-attributes.ts';
+import { findTemporalExecutable } from './temporal-binaries.ts';
+import { runWorker } from '../worker/main.ts';
+
+const config = loadConfig();
+mkdirSync(config.dataDir, { recursive: true });
+const stops: (() => Promise<void>)[] = [];
+const say = (line: string) => console.log(`[start] ${line}`);
+
+if (!process.env.DATABASE_URL) {
+  const pg = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'pg'), port: config.embeddedPostgresPort });
+  stops.push(pg.stop);
+  say(`embedded Postgres (PGlite, data in ${join(config.dataDir, 'pg')}) on ${pg.url.replace(/\/\/[^@]*@/, '//')}`);
+} else {
+  say('Postgres from DATABASE_URL');
+}
+
+if (!process.env.TEMPORAL_ADDRESS) {
+  const { executable, source } = findTemporalExecutable('cli');
+  const [host, port] = config.temporalAddress.split(':');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable,
+      ip: host,
+      port: Number(port),
+      ui: true,
+      uiPort: config.temporalUiPort,
+      dbFilename: join(config.dataDir, 'temporal.db'),
+      namespace: config.temporalNamespace,
+      searchAttributes: caseSearchAttributes,
+    },
+  });
+  stops.push(() => env.teardown());
+  say(`Temporal dev server on ${config.temporalAddress} (binary from ${source}); Web UI at http://localhost:${config.temporalUiPort}`);
+} else {
+  say(`Temporal at ${config.temporalAddress}`);
+}
+
+say(config.smtpUrl ? 'mail goes out through SMTP_URL' : `mail is captured in ${join(config.dataDir, 'mail')} (set SMTP_URL to send)`);
+const stop = new AbortController();
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping…');
+    stop.abort();
+  });
+}
+say('worker running. In another terminal: npm run cli -- --help   (Ctrl-C here stops everything)');
+try {
+  await runWorker(config, stop.signal);
+} finally {
+  for (const s of stops.reverse()) await s().catch((err: unknown) => console.error(`[start] ${(err as Error).message}`));
+  say('stopped');
+}

@@ -1,0 +1,105 @@
+// Everything a case test needs, real parts only: a time-skipping Temporal server, a migrated
+// test database, an SMTP server on loopback, a case worker and the shared action layer.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker, WorkerOptions } from '@temporalio/worker';
+import { loadConfig, type AppConfig } from '../../config.ts';
+import { createMailer, type Mailer } from '../../activities/mailer.ts';
+import { createCaseWorker } from '../../worker/create-worker.ts';
+import { createCaseActions, type CaseActions } from '../../client/actions.ts';
+import { createDataConverter, parseKeysEnv } from '../../codec/keys.ts';
+import type { CaseStatus, OpenCase } from '../../domain/case.ts';
+import { createTimeSkippingEnv, workflowBundle } from './temporal.ts';
+import { createTestDatabase, type TestDatabase } from './postgres.ts';
+import { startSmtpSink, type SmtpSink } from './smtp.ts';
+
+export interface CaseTestEnv {
+  env: TestWorkflowEnvironment;
+  database: TestDatabase;
+  smtp: SmtpSink;
+  config: AppConfig;
+  actions: CaseActions;
+  worker: Worker;
+  /** Resolves when the case's status satisfies `pred` (the workflow moves on asynchronously). */
+  waitForStatus(caseId: string, pred: (s: CaseStatus) => boolean, what?: string): Promise<CaseStatus>;
+  teardown(): Promise<void>;
+}
+
+export const testKeys = () => parseKeysEnv(`test:${randomBytes(32).toString('base64')}`);
+
+export async function startCaseTestEnv(opts: { mailer?: (real: Mailer) => Mailer; interceptors?: WorkerOptions['interceptors'] } = {}): Promise<CaseTestEnv> {
+  const dataConverter = createDataConverter(testKeys());
+  const [env, database, smtp, bundle] = await Promise.all([
+    createTimeSkippingEnv(dataConverter),
+    createTestDatabase(),
+    startSmtpSink(),
+    workflowBundle(new URL('../../workflows/index.ts', import.meta.url)),
+  ]);
+  const taskQueue = `cases-${randomBytes(3).toString('hex')}`;
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    SMTP_URL: smtp.url,
+    TASK_QUEUE: taskQueue,
+    COORDINATOR_EMAIL: 'coordinator@care.test',
+    TRANSLATOR_EMAIL: 'translator@care.test',
+    MAIL_FROM: 'Care Team <care@care.test>',
+    APP_BASE_URL: 'http://care.test',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'case-test-')),
+  });
+  const realMailer = createMailer({ smtpUrl: smtp.url, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
+  const mailer = opts.mailer ? opts.mailer(realMailer) : realMailer;
+  const worker = await createCaseWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    dataConverter,
+    workflowBundle: bundle,
+    db: database.db,
+    mailer,
+    config,
+    ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
+  });
+  const running = worker.run();
+  const actions = createCaseActions({ client: env.client, db: database.db, taskQueue });
+
+  return {
+    env,
+    database,
+    smtp,
+    config,
+    actions,
+    worker,
+    async waitForStatus(caseId, pred, what = 'the expected state') {
+      let last: CaseStatus | undefined;
+      for (let i = 0; i < 400; i++) {
+        try {
+          last = await actions.status(caseId);
+          if (pred(last)) return last;
+        } catch (err) {
+          if (!/does not exist|not found/i.test((err as Error).message)) throw err;
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`case ${caseId} never reached ${what}; last status: ${JSON.stringify(last)}`);
+    },
+    async teardown() {
+      worker.shutdown();
+      await running;
+      realMailer.close();
+      await Promise.all([env.teardown(), database.close(), smtp.stop()]);
+    },
+  };
+}
+
+export function sampleCase(overrides: Partial<OpenCase> & { patientRef?: string } = {}): Record<string, unknown> {
+  return {
+    patientRef: `P-${randomBytes(3).toString('hex')}`,
+    diagnosis: 'Relapsed diffuse large B-cell lymphoma after two lines of therapy',
+    therapy: 'CD19 CAR-T (axicabtagene ciloleucel)',
+    family: { name: 'Lucía Fernández', email: 'lucia.family@example.org', language: 'es', timeZone: 'Europe/Madrid' },
+    ...overrides,
+  };
+}

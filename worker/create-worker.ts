@@ -1,0 +1,34 @@
+// Wires a case worker: the workflows (bundled, or from source) and the activities built from
+// their dependencies. The same function serves production, `npm start` and the tests.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import { createActivities, type ActivityDeps } from '../activities/index.ts';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface CaseWorkerOptions extends ActivityDeps {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  dataConverter?: DataConverter;
+  /** Prebuilt bundle (tests build it once per file); otherwise bundled from workflowsPath. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  maxCachedWorkflows?: number;
+  /** Activity interceptors, e.g. a test that fails an activity after its work is done. */
+  interceptors?: WorkerOptions['interceptors'];
+}
+
+export function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker> {
+  const { connection, namespace, taskQueue, dataConverter, workflowBundle, maxCachedWorkflows, interceptors, ...deps } = opts;
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    ...(dataConverter ? { dataConverter } : {}),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
+    ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
+    ...(interceptors ? { interceptors } : {}),
+    activities: createActivities(deps),
+  });
+}

@@ -1,0 +1,2 @@
+// The workflows the worker runs (this module is the worker's workflowsPath).
+export { caseWorkflow } from './case.ts';

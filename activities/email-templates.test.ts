@@ -28,6 +28,60 @@ const INFUSION = '2027-01-20T02:00:00Z';
 const REPLY: Record<Lang, string> = { en: 'reply to this email', zh: '回复这封邮件', es: 'responda a este correo' };
 const ROUND: Record<Lang, (n: number) => string> = { en: (n) => `round ${n}`, zh: (n) => `第 ${n} 轮`, es: (n) => `ronda ${n}` };
 
+// Monitoring: a check-in link with a query string (its `&` must be `&amp;` in an href), the team's phone.
+const CHECKIN_LINK = 'https://checkin.example/c/c3f9a1b2c4d5/7?t=Zx9_k&lang=zh';
+const CHECKIN_HREF = 'https://checkin.example/c/c3f9a1b2c4d5/7?t=Zx9_k&amp;lang=zh';
+const TEAM_PHONE = '+34 91 727 70 00';
+const TEL = 'tel:+34917277000';
+const CASE_URL = 'http://localhost:8080/cases/c3f9a1b2c4d5';
+const EXPIRES = '2027-01-23T13:00:00Z';
+const CHECKIN_DUE = '2027-01-23T01:00:00Z';
+const WINDOW_END = '2027-02-04T16:00:00Z';
+const DAY: Record<Lang, (n: number) => string> = { en: (n) => `day ${n}`, zh: (n) => `第 ${n} 天`, es: (n) => `día ${n}` };
+const ANSWER: Record<Lang, string> = { en: 'Answer the check-in', zh: '填写健康打卡', es: 'Responder al cuestionario' };
+/** The standing advice of every family email about symptoms: the team's 24/7 number now, or emergency services. */
+const ADVICE: Record<Lang, string> = {
+  en: `If you are worried about the patient, call the treating team's 24/7 number now: ${TEAM_PHONE}, or your local emergency services.`,
+  zh: `如果您担心患者的情况，请立即拨打治疗团队的 24 小时电话：${TEAM_PHONE}，或拨打当地急救电话。`,
+  es: `Si le preocupa cómo está el paciente, llame ahora al teléfono 24 horas del equipo médico que le atiende: ${TEAM_PHONE}, o a los servicios de emergencia.`,
+};
+const ACK = (alertId: string) => `casectl alert ack c3f9a1b2c4d5 ${alertId}`;
+const GRADE: Record<Lang, { crs: (n: number) => string; icans: (n: number) => string; highestCrs: (n: number) => string; highestIcans: (n: number) => string }> = {
+  en: { crs: (n) => `CRS grade (ASTCT): ${n}`, icans: (n) => `ICANS grade (ASTCT): ${n}`, highestCrs: (n) => `Highest CRS grade (ASTCT): ${n}`, highestIcans: (n) => `Highest ICANS grade (ASTCT): ${n}` },
+  zh: { crs: (n) => `CRS 分级（ASTCT）：${n}`, icans: (n) => `ICANS 分级（ASTCT）：${n}`, highestCrs: (n) => `最高 CRS 分级（ASTCT）：${n}`, highestIcans: (n) => `最高 ICANS 分级（ASTCT）：${n}` },
+  es: { crs: (n) => `Grado de CRS (ASTCT): ${n}`, icans: (n) => `Grado de ICANS (ASTCT): ${n}`, highestCrs: (n) => `Grado máximo de CRS (ASTCT): ${n}`, highestIcans: (n) => `Grado máximo de ICANS (ASTCT): ${n}` },
+};
+const FOLLOW_UP_CONTINUES: Record<Lang, string> = { en: 'neurotoxicity (ICANS)', zh: '神经毒性（ICANS）', es: 'neurotoxicidad' };
+const REASONS = ['Temperature 38.6 °C, at or above the centre threshold of 38.0 °C', 'Dizziness with fever: possible hypotension'];
+const HANDOFF: EmailData['monitoring_handoff_team'] = {
+  windowEndedAt: WINDOW_END,
+  highestCrsGrade: 2,
+  highestIcansGrade: 1,
+  answeredCheckins: 19,
+  missedCheckins: 2,
+  feverDays: 4,
+  openAlerts: [
+    { id: 'a7', tier: 'urgent', message: 'No answer to check-in 21' },
+    { id: 'a9', message: 'Family asked for a call back' },
+  ],
+};
+const OPEN_ALERT: Record<Lang, string[]> = {
+  en: ['a7 (Urgent): No answer to check-in 21', 'a9: Family asked for a call back'],
+  zh: ['a7（紧急）：No answer to check-in 21', 'a9：Family asked for a call back'],
+  es: ['a7 (Urgente): No answer to check-in 21', 'a9: Family asked for a call back'],
+};
+const handoffExpects = (l: Lang) => [
+  shown(WINDOW_END, l),
+  GRADE[l].highestCrs(2),
+  GRADE[l].highestIcans(1),
+  '19',
+  '4',
+  ...OPEN_ALERT[l],
+  ACK('a7'),
+  ACK('a9'),
+  FOLLOW_UP_CONTINUES[l],
+];
+
 interface Sample<K extends EmailKind> {
   data: EmailData[K];
   /** Facts the plain-text part must contain, in that language. */
@@ -131,6 +185,53 @@ const SAMPLES: { [K in EmailKind]: Sample<K> } = {
     data: { failedKind: 'records_reminder', to: 'li.wei@example.cn', error: '550 5.1.1 Mailbox unavailable' },
     expects: () => ['records_reminder', 'li.wei@example.cn', '550 5.1.1 Mailbox unavailable'],
   },
+  checkin_request: {
+    data: { checkinId: 7, day: 3, link: CHECKIN_LINK, expiresAt: EXPIRES, teamPhone: TEAM_PHONE },
+    expects: (l) => [DAY[l](3), ANSWER[l], CHECKIN_LINK, shown(EXPIRES, l), ADVICE[l]],
+  },
+  checkin_reminder: {
+    data: { checkinId: 7, day: 3, link: CHECKIN_LINK, expiresAt: EXPIRES, teamPhone: TEAM_PHONE },
+    expects: (l) => [
+      DAY[l](3),
+      ANSWER[l],
+      CHECKIN_LINK,
+      shown(EXPIRES, l),
+      ADVICE[l],
+      { en: `If you cannot answer the check-in, please call the treating team instead: ${TEAM_PHONE}`, zh: `如果无法完成打卡，请直接致电治疗团队：${TEAM_PHONE}`, es: `Si no puede responder el cuestionario, llame en su lugar al equipo médico: ${TEAM_PHONE}` }[l],
+    ],
+  },
+  checkin_missed_coordinator: {
+    data: { checkinId: 7, day: 3, dueAt: CHECKIN_DUE, teamPhone: TEAM_PHONE, alertId: 'a4' },
+    expects: (l) => [DAY[l](3), shown(CHECKIN_DUE, l), TEAM_PHONE, 'casectl case show c3f9a1b2c4d5', ACK('a4'), { en: 'not good news', zh: '不代表一切正常', es: 'no una buena noticia' }[l]],
+  },
+  checkin_missed_team: {
+    data: { checkinId: 7, day: 3, dueAt: CHECKIN_DUE, alertId: 'a4' },
+    expects: (l) => [DAY[l](3), shown(CHECKIN_DUE, l), ctx.therapy, ACK('a4'), { en: 'Please contact the patient.', zh: '请联系患者。', es: 'Por favor, contacten con el paciente.' }[l]],
+  },
+  alert_team: {
+    data: { alertId: 'a3', tier: 'urgent', source: 'family_report', reasons: REASONS, repeat: 3 },
+    expects: () => [...REASONS, ACK('a3')],
+    absent: (l) => [{ en: 'CRS grade', zh: 'CRS 分级', es: 'Grado de CRS' }[l], { en: 'ICANS grade', zh: 'ICANS 分级', es: 'Grado de ICANS' }[l]],
+  },
+  alert_coordinator: {
+    data: { alertId: 'a5', tier: 'critical', source: 'clinical_observation', reasons: ['One vasopressor (norepinephrine)', 'ICE 5, awakens to voice'], crsGrade: 3, icansGrade: 2, repeat: 1 },
+    expects: (l) => [
+      'One vasopressor (norepinephrine)',
+      'ICE 5, awakens to voice',
+      GRADE[l].crs(3),
+      GRADE[l].icans(2),
+      ACK('a5'),
+      { en: 'Make sure the treating team has been reached', zh: '请确保已联系上治疗团队', es: 'Asegúrese de que el equipo médico está al tanto' }[l],
+    ],
+  },
+  monitoring_handoff_coordinator: {
+    data: HANDOFF,
+    expects: (l) => [...handoffExpects(l), 'casectl case show c3f9a1b2c4d5'],
+  },
+  monitoring_handoff_team: {
+    data: HANDOFF,
+    expects: handoffExpects,
+  },
 };
 
 const KINDS = Object.keys(SAMPLES) as EmailKind[];
@@ -145,7 +246,16 @@ const RECIPIENT_FACTS: Record<Recipient, (l: Lang) => string[]> = {
   hospital: () => [ctx.patientRef, ctx.caseId],
   coordinator: () => [ctx.caseId, ctx.patientRef, ctx.familyName, 'http://localhost:8080/cases/c3f9a1b2c4d5'],
   translator: () => [ctx.caseId],
+  team: () => [ctx.patientRef, ctx.caseId],
 };
+
+/** Every link an email may hold, in order: coordinators get the case page; nobody gets any other, except these. */
+const HREFS: Partial<Record<EmailKind, string[]>> = {
+  checkin_request: [CHECKIN_HREF, TEL],
+  checkin_reminder: [CHECKIN_HREF, TEL, TEL],
+  checkin_missed_coordinator: [TEL, CASE_URL],
+};
+const hrefsOf = (html: string) => [...html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]);
 
 const EVIL = '<script>alert(1)</script> & "Co"';
 const EVIL_HTML = '&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;';
@@ -174,9 +284,8 @@ describe('renderEmail: every kind in every language', () => {
     expect(email.html).toContain(`<html lang="${lang === 'zh' ? 'zh-Hans' : lang}" dir="ltr">`);
     expect(email.html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
     expect(email.html).not.toMatch(/<script|<img|<link|<style|<iframe|src=|url\(|@import/i);
-    // Only coordinators get a link (to the case page); nobody gets any other.
-    const hrefs = [...email.html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]);
-    expect(hrefs).toEqual(EMAIL_RECIPIENT[kind] === 'coordinator' ? ['http://localhost:8080/cases/c3f9a1b2c4d5'] : []);
+    // Coordinators get a link to the case page; check-in emails link the check-in and the team's phone.
+    expect(hrefsOf(email.html)).toEqual(HREFS[kind] ?? (EMAIL_RECIPIENT[kind] === 'coordinator' ? [CASE_URL] : []));
   });
 
   it.each(KINDS)('%s reads differently in each language', (kind) => {
@@ -378,6 +487,211 @@ describe('content rules', () => {
   });
 });
 
+describe('monitoring emails', () => {
+  const checkin = SAMPLES.checkin_request.data;
+  const alert = SAMPLES.alert_team.data;
+  const team = { ...ctx, recipientName: 'Haematology CAR-T team, Hospital Universitario La Paz', timeZone: 'Europe/Madrid' };
+
+  it.each(LANGS)('a check-in request in %s: the link in the text, one escaped button in HTML, the phone as tel:', (lang) => {
+    const e = renderEmail('checkin_request', lang, ctx, checkin);
+    expect(e.text).toContain(`${ANSWER[lang]}${lang === 'zh' ? '：' : ':'}\n${CHECKIN_LINK}\n`);
+    expect(e.html).toContain(`<a href="${CHECKIN_HREF}" style="display:inline-block;`);
+    expect(e.html).toContain(`>${ANSWER[lang]}</a>`);
+    expect(e.html).not.toContain('&lang=zh'); // only as &amp;lang=zh
+    expect(e.html).toContain(`<a href="${TEL}" `);
+    expect(e.html).toContain(`>${TEAM_PHONE}</a>`);
+    expect(e.text).toContain(ADVICE[lang]);
+  });
+
+  it('writes the exact text of an English check-in request', () => {
+    const e = renderEmail('checkin_request', 'en', ctx, checkin);
+    expect(e.subject).toBe('Day 3 check-in: how is the patient today? (P-1042)');
+    expect(e.text).toContain(
+      "Dear Li Wei,\n\nIt is time for the day 3 check-in: a few short questions about the patient's temperature and how they are feeling. It only takes a few minutes. Thank you for helping us look after the patient.\n\n" +
+        `Answer the check-in:\n${CHECKIN_LINK}\n\n` +
+        `Please answer by ${shown(EXPIRES, 'en')} (Asia/Shanghai time), even if the patient feels well or is in hospital.`,
+    );
+    expect(e.text).toContain(`${ADVICE.en} Do not wait for a check-in or for a reply from us.\n\nPatient reference: P-1042`);
+  });
+
+  it('escapes a hostile check-in link and never links a non-web one', () => {
+    const hostile = renderEmail('checkin_request', 'en', ctx, { ...checkin, link: 'https://x.example/?a="><script>alert(1)</script>' });
+    expect(hostile.html).toContain('href="https://x.example/?a=&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
+    expect(hostile.html).not.toContain('<script');
+    for (const link of ['javascript:alert(1)', 'https://x.example/ two words', 'ftp://x.example/']) {
+      const e = renderEmail('checkin_reminder', 'es', ctx, { ...checkin, link });
+      expect(hrefsOf(e.html)).toEqual([TEL, TEL]);
+      expect(e.text).toContain(link);
+    }
+  });
+
+  it('dials a phone number written with separators, and does not link one that is not a number', () => {
+    expect(hrefsOf(renderEmail('checkin_request', 'en', ctx, { ...checkin, teamPhone: '+1 (617) 555-0100' }).html)).toEqual([CHECKIN_HREF, 'tel:+16175550100']);
+    const words = renderEmail('checkin_request', 'zh', ctx, { ...checkin, teamPhone: 'Ward 6 <reception>' });
+    expect(hrefsOf(words.html)).toEqual([CHECKIN_HREF]);
+    expect(words.html).toContain('Ward 6 &lt;reception&gt;');
+    expect(words.text).toContain('Ward 6 <reception>');
+  });
+
+  it.each([
+    ['en', 'URGENT', 'repeat 3'],
+    ['zh', '紧急', '第 3 次'],
+    ['es', 'URGENTE', 'repetición 3'],
+  ] as const)('an urgent alert to the team in %s, sent a third time, says so in its subject', (lang, word, repeat) => {
+    const e = renderEmail('alert_team', lang, team, alert);
+    expect(e.subject.startsWith(word)).toBe(true);
+    expect(e.subject).toContain(repeat);
+    expect(e.subject).toContain(ctx.patientRef);
+    expect(e.subject).toContain(ctx.caseId);
+  });
+
+  it('starts an alert subject with its tier and names grades and repeats only when there are some', () => {
+    expect(renderEmail('alert_team', 'en', team, alert).subject).toBe("URGENT: patient P-1042, family's check-in report, repeat 3 (case c3f9a1b2c4d5)");
+    const critical = { ...alert, tier: 'critical', source: 'clinical_observation', crsGrade: 3, icansGrade: 0, repeat: 1 } as const;
+    expect(renderEmail('alert_team', 'en', team, critical).subject).toBe('CRITICAL: patient P-1042, CRS grade 3, ICANS grade 0, clinical observation (case c3f9a1b2c4d5)');
+    expect(renderEmail('alert_coordinator', 'en', ctx, { ...alert, tier: 'contact_team', source: 'fever_days', repeat: 1 }).subject).toBe('Contact: [c3f9a1b2c4d5] P-1042, alert a3, fever on more than 3 days');
+    const starts: Record<Lang, Record<'critical' | 'urgent' | 'contact_team', string>> = {
+      en: { critical: 'CRITICAL', urgent: 'URGENT', contact_team: 'Contact' },
+      zh: { critical: '危急', urgent: '紧急', contact_team: '需联系' },
+      es: { critical: 'CRÍTICO', urgent: 'URGENTE', contact_team: 'Contacto' },
+    };
+    for (const lang of LANGS) {
+      for (const tier of ['critical', 'urgent', 'contact_team'] as const) {
+        for (const kind of ['alert_team', 'alert_coordinator'] as const) {
+          const e = renderEmail(kind, lang, ctx, { ...alert, tier, repeat: 1 });
+          expect(e.subject.startsWith(`${starts[lang][tier]}${lang === 'zh' ? '：' : ':'}`)).toBe(true);
+          expect(e.subject).not.toMatch(/repeat|repetición|次发送/);
+        }
+      }
+    }
+  });
+
+  it('lists reasons and grades in an alert, shows grade 0, and leaves out grades not given', () => {
+    const graded = renderEmail('alert_team', 'zh', team, { ...alert, crsGrade: 0, icansGrade: 3 });
+    expect(graded.text).toContain(`${GRADE.zh.crs(0)}\n${GRADE.zh.icans(3)}`);
+    expect(graded.text).toContain(`- ${REASONS[0]}\n- ${REASONS[1]}`);
+    const onlyIcans = renderEmail('alert_team', 'es', team, { ...alert, icansGrade: 1 });
+    expect(onlyIcans.text).toContain(GRADE.es.icans(1));
+    expect(onlyIcans.text).not.toContain('Grado de CRS');
+    const noReasons = renderEmail('alert_team', 'en', team, { ...alert, reasons: [] });
+    expect(noReasons.text).not.toContain('Reasons');
+  });
+
+  it('tells the coordinator the same facts as the team, and to make sure the team has been reached', () => {
+    const data = SAMPLES.alert_coordinator.data;
+    for (const lang of LANGS) {
+      const toTeam = renderEmail('alert_team', lang, team, data).text;
+      const toCoordinator = renderEmail('alert_coordinator', lang, ctx, data).text;
+      const factLines = toTeam.split('\n').filter((l) => l.includes('ASTCT') || l.startsWith('- '));
+      expect(factLines.length).toBe(4);
+      for (const line of factLines) expect(toCoordinator).toContain(line);
+      expect(toCoordinator).toContain(ACK('a5'));
+    }
+    expect(renderEmail('alert_coordinator', 'en', ctx, data).text).toContain('Make sure the treating team has been reached');
+  });
+
+  it('asks the team to acknowledge, and says an urgent alert is sent again until someone does', () => {
+    const urgent = renderEmail('alert_team', 'en', team, alert).text;
+    expect(urgent).toContain(`This alert is sent again until someone acknowledges it. Acknowledge once the patient has been reached:\n\n    ${ACK('a3')}\n`);
+    expect(urgent).toContain('Repeat 3: this alert has not been acknowledged yet.');
+    expect(urgent).toContain('Reported by the caregiver at a check-in: not a clinical assessment.');
+    const contact = renderEmail('alert_team', 'en', team, { ...alert, tier: 'contact_team', source: 'clinical_observation', repeat: 1 }).text;
+    expect(contact).toContain(`Acknowledge once handled:\n\n    ${ACK('a3')}`);
+    expect(contact).not.toContain('Repeat');
+    expect(contact).not.toContain('caregiver');
+  });
+
+  it('quotes an unusual alert id for the shell', () => {
+    const e = renderEmail('alert_team', 'en', team, { ...alert, alertId: 'a1; rm -rf ~' });
+    expect(e.text).toContain(`casectl alert ack c3f9a1b2c4d5 'a1; rm -rf ~'`);
+  });
+
+  it('escapes reasons and open-alert messages in HTML', () => {
+    const a = renderEmail('alert_coordinator', 'en', ctx, { ...alert, reasons: [EVIL] });
+    expect(a.html).toContain(EVIL_HTML);
+    expect(a.html).not.toContain('<script');
+    const h = renderEmail('monitoring_handoff_team', 'zh', team, { ...HANDOFF, openAlerts: [{ id: 'a1', tier: EVIL, message: EVIL }] });
+    expect(h.html).toContain(`a1（${EVIL_HTML}）：${EVIL_HTML}`);
+    expect(h.html).not.toContain('<script');
+  });
+
+  it('sends the missed check-in ladder to the coordinator, then the team, with the acknowledge command only when there is an alert', () => {
+    const coordinator = renderEmail('checkin_missed_coordinator', 'en', ctx, SAMPLES.checkin_missed_coordinator.data);
+    expect(coordinator.subject).toBe('[c3f9a1b2c4d5] Missed check-in: day 3, P-1042');
+    expect(coordinator.text).toContain('A missed check-in during monitoring is an alert, not good news');
+    expect(coordinator.text).toContain('Call the family now.');
+    const teamEmail = renderEmail('checkin_missed_team', 'en', team, SAMPLES.checkin_missed_team.data);
+    expect(teamEmail.subject).toBe('Missed check-in: patient P-1042, day 3 after infusion (case c3f9a1b2c4d5)');
+    expect(teamEmail.text).toContain(`the family has not answered the day 3 post-infusion check-in (no. 7), due ${shown(CHECKIN_DUE, 'en', 'Europe/Madrid')} (Europe/Madrid time).`);
+    for (const lang of LANGS) {
+      const { alertId: _c, ...withoutAlert } = SAMPLES.checkin_missed_coordinator.data;
+      const c = renderEmail('checkin_missed_coordinator', lang, ctx, withoutAlert).text;
+      expect(c).toContain('casectl case show c3f9a1b2c4d5');
+      expect(c).not.toContain('casectl alert ack');
+      const { alertId: _t, ...teamWithoutAlert } = SAMPLES.checkin_missed_team.data;
+      expect(renderEmail('checkin_missed_team', lang, team, teamWithoutAlert).text).not.toContain('casectl alert ack');
+    }
+  });
+
+  it.each(LANGS)('hands the case over to follow-up in %s: grades, counts, open alerts that stay open, never a silent close', (lang) => {
+    for (const kind of ['monitoring_handoff_coordinator', 'monitoring_handoff_team'] as const) {
+      const e = renderEmail(kind, lang, kind === 'monitoring_handoff_team' ? team : ctx, HANDOFF);
+      expect(e.text).toContain(`- ${OPEN_ALERT[lang][0]}\n- ${OPEN_ALERT[lang][1]}`);
+      expect(e.text).toContain(`    ${ACK('a7')}\n    ${ACK('a9')}`);
+      expect(e.text).toContain(`${GRADE[lang].highestCrs(2)}\n${GRADE[lang].highestIcans(1)}`);
+      expect(e.text).toContain({ en: 'Open alerts (2)', zh: '未确认的警报（2 个）', es: 'Alertas abiertas (2)' }[lang]);
+      expect(e.text).toContain(FOLLOW_UP_CONTINUES[lang]);
+      expect(e.text).toContain(
+        kind === 'monitoring_handoff_team'
+          ? { en: 'Handed over to follow-up; the case is not closed.', zh: '现交接至随访，并未结案。', es: 'Se traspasa a seguimiento; el caso no se cierra.' }[lang]
+          : { en: 'This is a hand-off, not a close.', zh: '这是交接，不是结案。', es: 'Esto es un traspaso, no un cierre.' }[lang],
+      );
+    }
+    const none = renderEmail('monitoring_handoff_coordinator', lang, ctx, { ...HANDOFF, openAlerts: [] });
+    expect(none.text).toContain({ en: 'No alerts are open.', zh: '没有未确认的警报。', es: 'No hay alertas abiertas.' }[lang]);
+    expect(none.text).not.toContain('casectl alert ack');
+    expect(none.text).toContain(FOLLOW_UP_CONTINUES[lang]);
+  });
+
+  it('counts open alerts in the hand-off subject, and shows an unknown tier as given', () => {
+    expect(renderEmail('monitoring_handoff_coordinator', 'en', ctx, HANDOFF).subject).toBe('[c3f9a1b2c4d5] Monitoring window ended: P-1042 moves to follow-up, 2 open alerts');
+    expect(renderEmail('monitoring_handoff_coordinator', 'en', ctx, { ...HANDOFF, openAlerts: [HANDOFF.openAlerts[1]!] }).subject).toMatch(/, 1 open alert$/);
+    expect(renderEmail('monitoring_handoff_coordinator', 'es', ctx, { ...HANDOFF, openAlerts: [] }).subject).toBe('[c3f9a1b2c4d5] Fin de la vigilancia: P-1042 pasa a seguimiento');
+    expect(renderEmail('monitoring_handoff_team', 'en', team, { ...HANDOFF, openAlerts: [{ id: 'a2', tier: 'missed_checkin', message: 'x' }] }).text).toContain('- a2 (missed_checkin): x');
+  });
+
+  it('writes to the treating team as clinicians: by name, case identified, no app link', () => {
+    const teamKinds = KINDS.filter((k) => EMAIL_RECIPIENT[k] === 'team');
+    expect(teamKinds).toEqual(['checkin_missed_team', 'alert_team', 'monitoring_handoff_team']);
+    const greeting: Record<Lang, string> = {
+      en: 'Dear Haematology CAR-T team, Hospital Universitario La Paz,\n',
+      zh: '尊敬的Haematology CAR-T team, Hospital Universitario La Paz：\n',
+      es: 'A la atención de Haematology CAR-T team, Hospital Universitario La Paz:\n',
+    };
+    for (const kind of teamKinds) {
+      for (const lang of LANGS) {
+        const e = render(kind, lang, team);
+        expect(e.text.startsWith(greeting[lang])).toBe(true);
+        expect(e.subject).toContain(ctx.patientRef);
+        expect(e.subject).toContain(ctx.caseId);
+        expect(e.text).not.toContain(ctx.familyName); // the family's name stays with the coordinators
+        expect(e.html).not.toContain('href=');
+      }
+      expect(render(kind, 'en', { ...team, recipientName: '' }).text.startsWith('Dear colleagues,\n')).toBe(true);
+    }
+  });
+
+  it('never tells a family that no answer is fine, and always gives the team phone and emergency services', () => {
+    for (const kind of ['checkin_request', 'checkin_reminder'] as const) {
+      for (const lang of LANGS) {
+        const e = render(kind, lang);
+        expect(e.text).toContain(ADVICE[lang]);
+        expect(e.text).not.toMatch(/no news|if you do not answer|no hace falta responder|不回复也没关系/i);
+      }
+    }
+  });
+});
+
 describe('documentLabel', () => {
   it.each([
     ['medical_report', 'en', 'Medical reports'],
@@ -430,6 +744,14 @@ describe('EMAIL_RECIPIENT', () => {
       case_cancelled_hospital: 'hospital',
       case_cancelled_coordinator: 'coordinator',
       delivery_failed: 'coordinator',
+      checkin_request: 'family',
+      checkin_reminder: 'family',
+      checkin_missed_coordinator: 'coordinator',
+      checkin_missed_team: 'team',
+      alert_team: 'team',
+      alert_coordinator: 'coordinator',
+      monitoring_handoff_coordinator: 'coordinator',
+      monitoring_handoff_team: 'team',
     });
     expect(Object.keys(EMAIL_RECIPIENT).sort()).toEqual([...KINDS].sort());
   });

@@ -5,11 +5,43 @@
 // Templates never write HTML. Each one returns a subject and a few plain-text blocks (paragraphs,
 // lists, label/value rows, commands); `toText` and `toHtml` lay them out, and `toHtml` escapes every
 // value on the way, so a name like `<script>` can never become markup.
+//
+// Monitoring emails (check-ins, alerts, the hand-off after the CRS window) follow the reference's
+// rules: they never give treatment advice; every one to the family about symptoms says to call the
+// treating team's 24/7 number now, or emergency services, if they are worried; a missed check-in is
+// an alert, never good news; the end of the window is a hand-off to follow-up, never a silent close.
 import { DOCUMENT_TYPES, TEMPLATE_LANGUAGES } from '../domain/case.ts';
+import type { Tier } from '../domain/crs.ts';
 
 export { TEMPLATE_LANGUAGES };
 
-export type Recipient = 'family' | 'hospital' | 'coordinator' | 'translator';
+/** `team`: the hospital's treating team (clinicians), written to in the hospital's language. */
+export type Recipient = 'family' | 'hospital' | 'coordinator' | 'translator' | 'team';
+
+/** The tiers that raise an alert; `none` is recorded only. */
+export type AlertTier = Exclude<Tier, 'none'>;
+export type AlertSource = 'family_report' | 'clinical_observation' | 'fever_days';
+
+export interface AlertEmailData {
+  alertId: string;
+  tier: AlertTier;
+  source: AlertSource;
+  reasons: string[];
+  crsGrade?: number;
+  icansGrade?: number;
+  /** 1 for the first sending; urgent and critical alerts are sent again until acknowledged. */
+  repeat: number;
+}
+
+export interface MonitoringHandoffData {
+  windowEndedAt: string;
+  highestCrsGrade: number;
+  highestIcansGrade: number;
+  answeredCheckins: number;
+  missedCheckins: number;
+  feverDays: number;
+  openAlerts: { id: string; tier?: string; message: string }[];
+}
 
 export interface EmailContext {
   caseId: string;
@@ -45,6 +77,15 @@ export interface EmailData {
   case_cancelled_hospital: { round: number };
   case_cancelled_coordinator: { reason: string; by: string };
   delivery_failed: { failedKind: string; to: string; error: string };
+  checkin_request: { checkinId: number; day: number; link: string; expiresAt: string; teamPhone: string };
+  checkin_reminder: { checkinId: number; day: number; link: string; expiresAt: string; teamPhone: string };
+  /** `alertId`: the alert the missed check-in raised, when there is one (adds the command to acknowledge it). */
+  checkin_missed_coordinator: { checkinId: number; day: number; dueAt: string; teamPhone: string; alertId?: string };
+  checkin_missed_team: { checkinId: number; day: number; dueAt: string; alertId?: string };
+  alert_team: AlertEmailData;
+  alert_coordinator: AlertEmailData;
+  monitoring_handoff_coordinator: MonitoringHandoffData;
+  monitoring_handoff_team: MonitoringHandoffData;
 }
 
 export type EmailKind = keyof EmailData;
@@ -71,6 +112,14 @@ export const EMAIL_RECIPIENT: Record<EmailKind, Recipient> = {
   case_cancelled_hospital: 'hospital',
   case_cancelled_coordinator: 'coordinator',
   delivery_failed: 'coordinator',
+  checkin_request: 'family',
+  checkin_reminder: 'family',
+  checkin_missed_coordinator: 'coordinator',
+  checkin_missed_team: 'team',
+  alert_team: 'team',
+  alert_coordinator: 'coordinator',
+  monitoring_handoff_coordinator: 'coordinator',
+  monitoring_handoff_team: 'team',
 };
 
 export interface RenderedEmail {
@@ -119,6 +168,8 @@ const casectl = {
   choose: (caseId: string, hospitalCode: string) => `casectl hospital choose ${shellArg(caseId)} ${shellArg(hospitalCode)}`,
   submit: (caseId: string) => `casectl hospital submit ${shellArg(caseId)} <hospitalCode>…`,
   close: (caseId: string) => `casectl case close ${shellArg(caseId)} --reason "…"`,
+  show: (caseId: string) => `casectl case show ${shellArg(caseId)}`,
+  ack: (caseId: string, alertId: string) => `casectl alert ack ${shellArg(caseId)} ${shellArg(alertId)}`,
 };
 
 /** The case's page in the coordinators' web app. */
@@ -132,7 +183,12 @@ type Block =
   | { type: 'list'; items: string[] }
   | { type: 'facts'; rows: [string, string][] }
   | { type: 'pre'; lines: string[] }
-  | { type: 'link'; label: string; href: string };
+  | { type: 'link'; label: string; href: string }
+  | { type: 'button'; label: string; href: string }
+  | { type: 'rich'; parts: Inline[] };
+
+/** A piece of a paragraph: text, or a phone number that becomes a `tel:` link in HTML. */
+type Inline = string | { tel: string };
 
 /** A template's body may hold `false`/`undefined` for parts that do not apply. */
 type Part = Block | false | undefined;
@@ -141,6 +197,11 @@ const p = (text: string): Block => ({ type: 'p', text });
 const list = (items: string[]): Block => ({ type: 'list', items });
 const pre = (...lines: string[]): Block => ({ type: 'pre', lines });
 const link = (label: string, href: string): Block => ({ type: 'link', label, href });
+/** The one thing the email asks for, as a big button (HTML) and the bare URL on its own line (text). */
+const button = (label: string, href: string): Block => ({ type: 'button', label, href });
+/** A paragraph with phone numbers in it: `say('Call ', tel(phone), ' now.')`. */
+const say = (...parts: Inline[]): Block => ({ type: 'rich', parts });
+const tel = (phone: string): Inline => ({ tel: phone.trim() });
 /** Label/value rows; rows whose value is missing are left out. */
 const facts = (...rows: (readonly [string, string | number | undefined] | false)[]): Block => ({
   type: 'facts',
@@ -152,8 +213,20 @@ const present = (b: Part): b is Block => {
   if (b.type === 'list') return b.items.length > 0;
   if (b.type === 'facts') return b.rows.length > 0;
   if (b.type === 'pre') return b.lines.length > 0;
+  if (b.type === 'rich') return b.parts.length > 0;
   return true;
 };
+
+/** Only web links become links: a configured URL can never turn into `javascript:`. */
+const isWebUrl = (href: string): boolean => /^https?:\/\/\S+$/i.test(href);
+
+/** What a `tel:` link dials: '+34 91 727-70-00' → '+34917277000'; undefined unless it is plainly a number. */
+function dialable(phone: string): string | undefined {
+  const dial = phone.trim().replace(/[\s().-]/g, '');
+  return /^\+?\d{3,20}$/.test(dial) ? dial : undefined;
+}
+
+const inlineText = (parts: Inline[]): string => parts.map((i) => (typeof i === 'string' ? i : i.tel)).join('');
 
 const indent = (s: string, by: string): string => s.replace(/\n/g, `\n${by}`);
 
@@ -170,6 +243,10 @@ function toText(blocks: Block[], colon: string): string {
         return b.lines.map((l) => `    ${indent(l, '    ')}`).join('\n');
       case 'link':
         return `${b.label}${colon}${b.href}`;
+      case 'button':
+        return `${b.label}${colon.trimEnd()}\n${b.href}`;
+      case 'rich':
+        return inlineText(b.parts);
     }
   };
   return `${blocks.map(render).join('\n\n')}\n`;
@@ -187,10 +264,17 @@ const STYLE = {
   td: 'vertical-align:top;padding:4px 0;overflow-wrap:anywhere;',
   pre: `margin:0 0 16px;padding:12px;background-color:#eef1f4;color:${INK};border-radius:4px;font-family:${MONO};font-size:14px;line-height:1.5;white-space:pre-wrap;overflow-wrap:anywhere;`,
   a: 'color:#0b57d0;text-decoration:underline;', // on white: 6.6:1
+  // White on #0b57d0: 6.6:1; about 50px tall, an easy target for a thumb.
+  button: 'display:inline-block;padding:12px 28px;background-color:#0b57d0;color:#ffffff;border-radius:6px;font-weight:600;font-size:18px;line-height:1.4;text-decoration:none;',
 };
 
 /** Escapes a value for HTML and keeps its line breaks. */
 const html = (s: string): string => escapeHtml(s).replace(/\r?\n/g, '<br>');
+
+function telLink(phone: string): string {
+  const dial = dialable(phone);
+  return dial ? `<a href="tel:${dial}" style="${STYLE.a}white-space:nowrap;">${html(phone.trim())}</a>` : html(phone);
+}
 
 function toHtml(blocks: Block[], lang: string, title: string): string {
   const render = (b: Block): string => {
@@ -204,10 +288,15 @@ function toHtml(blocks: Block[], lang: string, title: string): string {
       case 'pre':
         return `<pre style="${STYLE.pre}"><code>${b.lines.map(escapeHtml).join('\n')}</code></pre>`;
       case 'link':
-        // Only web links: a configured base URL can never turn into `javascript:`.
-        return /^https?:\/\//i.test(b.href)
+        return isWebUrl(b.href)
           ? `<p style="${STYLE.p}"><a href="${escapeHtml(b.href)}" style="${STYLE.a}">${html(b.label)}</a></p>`
           : `<p style="${STYLE.p}">${html(`${b.label}: ${b.href}`)}</p>`;
+      case 'button':
+        return isWebUrl(b.href)
+          ? `<p style="margin:8px 0 24px;"><a href="${escapeHtml(b.href)}" style="${STYLE.button}">${html(b.label)}</a></p>`
+          : `<p style="${STYLE.p}">${html(`${b.label}: ${b.href}`)}</p>`;
+      case 'rich':
+        return `<p style="${STYLE.p}">${b.parts.map((i) => (typeof i === 'string' ? html(i) : telLink(i.tel))).join('')}</p>`;
     }
   };
   return [
@@ -275,6 +364,60 @@ interface Locale {
   templates: Templates;
 }
 
+// ----- Monitoring: what every language shares -------------------------------------------------
+
+/** The words of the monitoring emails in one language. */
+interface MonitoringWords {
+  /** What an alert subject starts with: the tier, loud for urgent and critical. */
+  tierWord: Record<AlertTier, string>;
+  tierName: Record<AlertTier, string>;
+  sourceName: Record<AlertSource, string>;
+  crsGrade(n: number): string;
+  icansGrade(n: number): string;
+  repeat(n: number): string;
+  labels: {
+    alert: string;
+    tier: string;
+    source: string;
+    crs: string;
+    icans: string;
+    windowEnded: string;
+    highestCrs: string;
+    highestIcans: string;
+    answered: string;
+    missed: string;
+    feverDays: string;
+  };
+  /** One open alert in a list: id, tier when known, message. */
+  openAlert(id: string, tier: string | undefined, message: string): string;
+}
+
+/** A tier's name in the language; a tier this version does not know is shown as given. */
+const tierLabel = (M: MonitoringWords, tier: string): string => (Object.hasOwn(M.tierName, tier) ? M.tierName[tier as AlertTier] : tier);
+
+/** What an alert subject says after the tier: grades when known, the source, the repeat after the first. */
+const alertSubjectParts = (M: MonitoringWords, d: AlertEmailData): string[] =>
+  [d.crsGrade !== undefined && M.crsGrade(d.crsGrade), d.icansGrade !== undefined && M.icansGrade(d.icansGrade), M.sourceName[d.source], d.repeat > 1 && M.repeat(d.repeat)].filter(
+    (s): s is string => typeof s === 'string',
+  );
+
+const alertFacts = (M: MonitoringWords, d: AlertEmailData): Block =>
+  facts([M.labels.alert, d.alertId], [M.labels.tier, M.tierName[d.tier]], [M.labels.source, M.sourceName[d.source]], [M.labels.crs, d.crsGrade], [M.labels.icans, d.icansGrade]);
+
+const handoffFacts = (M: MonitoringWords, d: MonitoringHandoffData, x: Helpers): Block =>
+  facts(
+    [M.labels.windowEnded, x.date(d.windowEndedAt)],
+    [M.labels.highestCrs, d.highestCrsGrade],
+    [M.labels.highestIcans, d.highestIcansGrade],
+    [M.labels.answered, d.answeredCheckins],
+    [M.labels.missed, d.missedCheckins],
+    [M.labels.feverDays, d.feverDays],
+  );
+
+const openAlertList = (M: MonitoringWords, d: MonitoringHandoffData): Block => list(d.openAlerts.map((a) => M.openAlert(a.id, a.tier === undefined ? undefined : tierLabel(M, a.tier), a.message)));
+
+const ackCommands = (d: MonitoringHandoffData, x: Helpers): Block => pre(...d.openAlerts.map((a) => casectl.ack(x.id, a.id)));
+
 // ----- English --------------------------------------------------------------------------------
 
 const EN_L = {
@@ -298,6 +441,33 @@ const EN_L = {
   due: 'Due',
 };
 
+const EN_M: MonitoringWords = {
+  tierWord: { contact_team: 'Contact', urgent: 'URGENT', critical: 'CRITICAL' },
+  tierName: { contact_team: 'Contact team', urgent: 'Urgent', critical: 'Critical (highest priority)' },
+  sourceName: { family_report: "family's check-in report", clinical_observation: 'clinical observation', fever_days: 'fever on more than 3 days' },
+  crsGrade: (n) => `CRS grade ${n}`,
+  icansGrade: (n) => `ICANS grade ${n}`,
+  repeat: (n) => `repeat ${n}`,
+  labels: {
+    alert: 'Alert',
+    tier: 'Tier',
+    source: 'Source',
+    crs: 'CRS grade (ASTCT)',
+    icans: 'ICANS grade (ASTCT)',
+    windowEnded: 'Monitoring window ended',
+    highestCrs: 'Highest CRS grade (ASTCT)',
+    highestIcans: 'Highest ICANS grade (ASTCT)',
+    answered: 'Check-ins answered',
+    missed: 'Check-ins missed',
+    feverDays: 'Days with fever',
+  },
+  openAlert: (id, tier, message) => `${id}${tier ? ` (${tier})` : ''}: ${message}`,
+};
+
+/** What every family email about symptoms says. */
+const enAdvice = (phone: string): Block =>
+  say("If you are worried about the patient, call the treating team's 24/7 number now: ", tel(phone), ', or your local emergency services. Do not wait for a check-in or for a reply from us.');
+
 const en: Locale = {
   htmlLang: 'en',
   colon: ': ',
@@ -311,13 +481,14 @@ const en: Locale = {
   zoned: (d, tz) => `${d} (${tz} time)`,
   days: (n) => `${n} ${n === 1 ? 'day' : 'days'}`,
   round: (n) => `round ${n}`,
-  greeting: { family: (n) => `Dear ${n},`, hospital: (n) => `Dear colleagues at ${n},`, coordinator: (n) => `Hello ${n},`, translator: (n) => `Hello ${n},` },
-  anonymousGreeting: { family: 'Hello,', hospital: 'Dear colleagues,', coordinator: 'Hello,', translator: 'Hello,' },
+  greeting: { family: (n) => `Dear ${n},`, hospital: (n) => `Dear colleagues at ${n},`, coordinator: (n) => `Hello ${n},`, translator: (n) => `Hello ${n},`, team: (n) => `Dear ${n},` },
+  anonymousGreeting: { family: 'Hello,', hospital: 'Dear colleagues,', coordinator: 'Hello,', translator: 'Hello,', team: 'Dear colleagues,' },
   signOff: {
     family: 'With warm wishes,\nYour care coordination team',
     hospital: 'Yours sincerely,\nInternational Patient Coordination',
     coordinator: '— Case coordination service',
     translator: 'Thank you,\nThe care coordination team',
+    team: '— International Patient Coordination',
   },
   labels: EN_L,
   familyContact: 'If you have any questions, just reply to this email. It goes straight to your coordination team.',
@@ -513,6 +684,102 @@ const en: Locale = {
         p('Check the address with the recipient, and reach them another way if the message was urgent.'),
       ],
     }),
+    checkin_request: (d, x) => ({
+      subject: `Day ${d.day} check-in: how is the patient today? (${x.ref})`,
+      body: [
+        p(`It is time for the day ${d.day} check-in: a few short questions about the patient's temperature and how they are feeling. It only takes a few minutes. Thank you for helping us look after the patient.`),
+        button('Answer the check-in', d.link),
+        p(`Please answer by ${x.date(d.expiresAt)}, even if the patient feels well or is in hospital. Please answer through the link rather than by replying to this email, so that your answers reach the right people straight away.`),
+        enAdvice(d.teamPhone),
+      ],
+    }),
+    checkin_reminder: (d, x) => ({
+      subject: `Reminder: day ${d.day} check-in (${x.ref})`,
+      body: [
+        p(`A gentle reminder: we have not received the answers to the day ${d.day} check-in yet. It only takes a few minutes.`),
+        button('Answer the check-in', d.link),
+        p(`Please answer by ${x.date(d.expiresAt)}.`),
+        say('If you cannot answer the check-in, please call the treating team instead: ', tel(d.teamPhone), '.'),
+        enAdvice(d.teamPhone),
+      ],
+    }),
+    checkin_missed_coordinator: (d, x) => ({
+      subject: `[${x.id}] Missed check-in: day ${d.day}, ${x.ref}`,
+      body: [
+        p(`The family of ${x.ref} has not answered the day ${d.day} check-in (no. ${d.checkinId}), which was due on ${x.date(d.dueAt)}.`),
+        p('A missed check-in during monitoring is an alert, not good news: right now nobody knows how the patient is.'),
+        p("Call the family now. If they are worried or describe symptoms, direct them to the treating team's 24/7 number or emergency services; do not give medical advice."),
+        say('If you cannot reach the family, call the treating team: ', tel(d.teamPhone), '.'),
+        p('The check-ins and alerts of the case:'),
+        pre(casectl.show(x.id)),
+        d.alertId !== undefined && p('Once the family has been reached, acknowledge the alert:'),
+        d.alertId !== undefined && pre(casectl.ack(x.id, d.alertId)),
+      ],
+    }),
+    checkin_missed_team: (d, x) => ({
+      subject: `Missed check-in: patient ${x.ref}, day ${d.day} after infusion (case ${x.id})`,
+      body: [
+        p(`Patient ${x.ref} (${x.ctx.therapy}): the family has not answered the day ${d.day} post-infusion check-in (no. ${d.checkinId}), due ${x.date(d.dueAt)}. Current status unknown.`),
+        p('Please contact the patient.'),
+        d.alertId !== undefined && p('Acknowledge once the patient has been reached:'),
+        d.alertId !== undefined && pre(casectl.ack(x.id, d.alertId)),
+      ],
+    }),
+    alert_team: (d, x) => ({
+      subject: `${EN_M.tierWord[d.tier]}: patient ${x.ref}, ${alertSubjectParts(EN_M, d).join(', ')} (case ${x.id})`,
+      body: [
+        p({ critical: 'Critical alert, highest priority. Please contact the patient now.', urgent: 'Urgent alert. Please contact the patient now.', contact_team: 'Please review and contact the patient.' }[d.tier]),
+        d.repeat > 1 && p(`Repeat ${d.repeat}: this alert has not been acknowledged yet.`),
+        alertFacts(EN_M, d),
+        d.reasons.length > 0 && p('Reasons:'),
+        list(d.reasons),
+        d.source === 'family_report' && p('Reported by the caregiver at a check-in: not a clinical assessment.'),
+        p(d.tier === 'contact_team' ? 'Acknowledge once handled:' : 'This alert is sent again until someone acknowledges it. Acknowledge once the patient has been reached:'),
+        pre(casectl.ack(x.id, d.alertId)),
+      ],
+    }),
+    alert_coordinator: (d, x) => ({
+      subject: `${EN_M.tierWord[d.tier]}: [${x.id}] ${x.ref}, alert ${d.alertId}, ${alertSubjectParts(EN_M, d).join(', ')}`,
+      body: [
+        p(`Alert ${d.alertId} on ${x.ref}: ${EN_M.tierName[d.tier]}.`),
+        d.repeat > 1 && p(`Repeat ${d.repeat}: nobody has acknowledged this alert yet.`),
+        alertFacts(EN_M, d),
+        d.reasons.length > 0 && p('Reasons:'),
+        list(d.reasons),
+        p('Make sure the treating team has been reached: if you are not sure they have seen this alert, call them.'),
+        p("If the family contacts you, direct them to the treating team's 24/7 number or emergency services; do not give medical advice."),
+        p('Once the treating team has it in hand, acknowledge the alert:'),
+        pre(casectl.ack(x.id, d.alertId)),
+      ],
+    }),
+    monitoring_handoff_coordinator: (d, x) => {
+      const open = d.openAlerts.length;
+      return {
+        subject: `[${x.id}] Monitoring window ended: ${x.ref} moves to follow-up${open ? `, ${open} open ${open === 1 ? 'alert' : 'alerts'}` : ''}`,
+        body: [
+          p(`The CRS monitoring window for ${x.ref} ended on ${x.date(d.windowEndedAt)}. The case now moves to follow-up.`),
+          p('Follow-up continues: neurotoxicity (ICANS) can start late, weeks or even months after the infusion. This is a hand-off, not a close.'),
+          handoffFacts(EN_M, d, x),
+          p(open ? `Open alerts (${open}). They stay open until someone acknowledges them:` : 'No alerts are open.'),
+          openAlertList(EN_M, d),
+          ackCommands(d, x),
+          p("Make sure the family knows that follow-up continues and that, if they are worried, they should still call the treating team's 24/7 number or emergency services; and that the treating team knows the case has moved to follow-up."),
+          p('The whole monitoring record:'),
+          pre(casectl.show(x.id)),
+        ],
+      };
+    },
+    monitoring_handoff_team: (d, x) => ({
+      subject: `CRS monitoring window ended: patient ${x.ref}, handed over to follow-up (case ${x.id})`,
+      body: [
+        p(`Patient ${x.ref} (${x.ctx.therapy}): the post-infusion CRS monitoring window ended ${x.date(d.windowEndedAt)}. Handed over to follow-up; the case is not closed.`),
+        handoffFacts(EN_M, d, x),
+        p(d.openAlerts.length ? `Open alerts (${d.openAlerts.length}), still open until acknowledged:` : 'No open alerts.'),
+        openAlertList(EN_M, d),
+        ackCommands(d, x),
+        p('Late neurotoxicity (ICANS) remains possible weeks to months after infusion. The coordinator continues follow-up with the family.'),
+      ],
+    }),
   },
 };
 
@@ -539,6 +806,31 @@ const ZH_L = {
   due: '截止时间',
 };
 
+const ZH_M: MonitoringWords = {
+  tierWord: { contact_team: '需联系', urgent: '紧急', critical: '危急' },
+  tierName: { contact_team: '需联系治疗团队', urgent: '紧急', critical: '危急（最高优先级）' },
+  sourceName: { family_report: '家属健康打卡报告', clinical_observation: '临床观察记录', fever_days: '发热超过 3 天' },
+  crsGrade: (n) => `CRS ${n} 级`,
+  icansGrade: (n) => `ICANS ${n} 级`,
+  repeat: (n) => `第 ${n} 次发送`,
+  labels: {
+    alert: '警报编号',
+    tier: '级别',
+    source: '来源',
+    crs: 'CRS 分级（ASTCT）',
+    icans: 'ICANS 分级（ASTCT）',
+    windowEnded: '监测期结束时间',
+    highestCrs: '最高 CRS 分级（ASTCT）',
+    highestIcans: '最高 ICANS 分级（ASTCT）',
+    answered: '已完成打卡',
+    missed: '未完成打卡',
+    feverDays: '发热天数',
+  },
+  openAlert: (id, tier, message) => `${id}${tier ? `（${tier}）` : ''}：${message}`,
+};
+
+const zhAdvice = (phone: string): Block => say('如果您担心患者的情况，请立即拨打治疗团队的 24 小时电话：', tel(phone), '，或拨打当地急救电话。不要等待打卡或我们的回复。');
+
 const zh: Locale = {
   htmlLang: 'zh-Hans',
   colon: '：',
@@ -552,13 +844,14 @@ const zh: Locale = {
   zoned: (d, tz) => `${d}（${tz} 时间）`,
   days: (n) => `${n} 天`,
   round: (n) => `第 ${n} 轮`,
-  greeting: { family: (n) => `${n}，您好：`, hospital: (n) => `尊敬的${n}国际医疗部：`, coordinator: (n) => `${n}，您好：`, translator: (n) => `${n}，您好：` },
-  anonymousGreeting: { family: '您好：', hospital: '尊敬的国际医疗部同仁：', coordinator: '您好：', translator: '您好：' },
+  greeting: { family: (n) => `${n}，您好：`, hospital: (n) => `尊敬的${n}国际医疗部：`, coordinator: (n) => `${n}，您好：`, translator: (n) => `${n}，您好：`, team: (n) => `尊敬的${n}：` },
+  anonymousGreeting: { family: '您好：', hospital: '尊敬的国际医疗部同仁：', coordinator: '您好：', translator: '您好：', team: '各位同仁：' },
   signOff: {
     family: '祝您和家人一切顺利！\n您的患者协调团队',
     hospital: '此致\n敬礼！\n国际患者协调团队',
     coordinator: '—— 病例协调系统',
     translator: '谢谢！\n患者协调团队',
+    team: '—— 国际患者协调团队',
   },
   labels: ZH_L,
   familyContact: '如有任何问题，直接回复这封邮件即可，邮件会送到您的协调团队。',
@@ -748,6 +1041,102 @@ const zh: Locale = {
       subject: `[${x.id}] 邮件未能送达 ${d.to}`,
       body: [p(`发给 ${d.to} 的“${d.failedKind}”邮件未能送达。错误信息：`), pre(d.error), p('请与收件人核实邮箱地址；如内容紧急，请通过其他方式联系对方。')],
     }),
+    checkin_request: (d, x) => ({
+      subject: `第 ${d.day} 天健康打卡：患者今天感觉如何？（${x.ref}）`,
+      body: [
+        p(`该做第 ${d.day} 天的健康打卡了：几个简短的问题，关于患者的体温和身体感受，几分钟就能完成。谢谢您和我们一起照顾患者。`),
+        button('填写健康打卡', d.link),
+        p(`请在 ${x.date(d.expiresAt)}前完成。即使患者感觉良好或正在住院，也请填写。请通过上面的链接填写，不要直接回复这封邮件，这样您的回答才能第一时间送到相关人员手中。`),
+        zhAdvice(d.teamPhone),
+      ],
+    }),
+    checkin_reminder: (d, x) => ({
+      subject: `提醒：第 ${d.day} 天健康打卡（${x.ref}）`,
+      body: [
+        p(`温馨提醒：我们还没有收到第 ${d.day} 天健康打卡的回答，只需几分钟即可完成。`),
+        button('填写健康打卡', d.link),
+        p(`请在 ${x.date(d.expiresAt)}前完成。`),
+        say('如果无法完成打卡，请直接致电治疗团队：', tel(d.teamPhone), '。'),
+        zhAdvice(d.teamPhone),
+      ],
+    }),
+    checkin_missed_coordinator: (d, x) => ({
+      subject: `[${x.id}] 未完成打卡：第 ${d.day} 天，${x.ref}`,
+      body: [
+        p(`${x.ref} 的家属未完成第 ${d.day} 天的健康打卡（第 ${d.checkinId} 次），原定于 ${x.date(d.dueAt)}完成。`),
+        p('监测期内未完成打卡就是警报，不代表一切正常：目前没有人知道患者的情况。'),
+        p('请立即致电家属。如果家属担心或描述了症状，请引导他们拨打治疗团队的 24 小时电话或急救电话；请勿提供医疗建议。'),
+        say('如果联系不上家属，请致电治疗团队：', tel(d.teamPhone), '。'),
+        p('查看该病例的打卡和警报：'),
+        pre(casectl.show(x.id)),
+        d.alertId !== undefined && p('联系上家属后，请确认警报：'),
+        d.alertId !== undefined && pre(casectl.ack(x.id, d.alertId)),
+      ],
+    }),
+    checkin_missed_team: (d, x) => ({
+      subject: `未完成打卡：患者 ${x.ref}，回输后第 ${d.day} 天（病例 ${x.id}）`,
+      body: [
+        p(`患者 ${x.ref}（${x.ctx.therapy}）：家属未完成回输后第 ${d.day} 天的健康打卡（第 ${d.checkinId} 次），原定于 ${x.date(d.dueAt)}完成。目前情况不明。`),
+        p('请联系患者。'),
+        d.alertId !== undefined && p('联系上患者后，请确认警报：'),
+        d.alertId !== undefined && pre(casectl.ack(x.id, d.alertId)),
+      ],
+    }),
+    alert_team: (d, x) => ({
+      subject: `${ZH_M.tierWord[d.tier]}：患者 ${x.ref}，${alertSubjectParts(ZH_M, d).join('，')}（病例 ${x.id}）`,
+      body: [
+        p({ critical: '危急警报，最高优先级。请立即联系患者。', urgent: '紧急警报。请立即联系患者。', contact_team: '请评估并联系患者。' }[d.tier]),
+        d.repeat > 1 && p(`第 ${d.repeat} 次发送：该警报尚未被确认。`),
+        alertFacts(ZH_M, d),
+        d.reasons.length > 0 && p('原因：'),
+        list(d.reasons),
+        d.source === 'family_report' && p('由照护者在健康打卡时报告，并非临床评估。'),
+        p(d.tier === 'contact_team' ? '处理后请确认：' : '在有人确认之前，该警报会重复发送。联系上患者后请确认：'),
+        pre(casectl.ack(x.id, d.alertId)),
+      ],
+    }),
+    alert_coordinator: (d, x) => ({
+      subject: `${ZH_M.tierWord[d.tier]}：[${x.id}] ${x.ref}，警报 ${d.alertId}，${alertSubjectParts(ZH_M, d).join('，')}`,
+      body: [
+        p(`${x.ref} 的警报 ${d.alertId}：${ZH_M.tierName[d.tier]}。`),
+        d.repeat > 1 && p(`第 ${d.repeat} 次发送：尚无人确认该警报。`),
+        alertFacts(ZH_M, d),
+        d.reasons.length > 0 && p('原因：'),
+        list(d.reasons),
+        p('请确保已联系上治疗团队：如果不确定他们是否已看到此警报，请致电他们。'),
+        p('如果家属联系您，请引导他们拨打治疗团队的 24 小时电话或急救电话；请勿提供医疗建议。'),
+        p('治疗团队接手后，请确认警报：'),
+        pre(casectl.ack(x.id, d.alertId)),
+      ],
+    }),
+    monitoring_handoff_coordinator: (d, x) => {
+      const open = d.openAlerts.length;
+      return {
+        subject: `[${x.id}] 监测期已结束：${x.ref} 转入随访${open ? `，${open} 个警报未确认` : ''}`,
+        body: [
+          p(`${x.ref} 的 CRS 监测期已于 ${x.date(d.windowEndedAt)}结束，病例现转入随访。`),
+          p('随访仍将继续：神经毒性（ICANS）可能在回输后数周甚至数月才出现。这是交接，不是结案。'),
+          handoffFacts(ZH_M, d, x),
+          p(open ? `未确认的警报（${open} 个），在有人确认之前会一直保持开启：` : '没有未确认的警报。'),
+          openAlertList(ZH_M, d),
+          ackCommands(d, x),
+          p('请确保家属知道随访仍在继续，如有担心，仍应立即拨打治疗团队的 24 小时电话或急救电话；也请确保治疗团队知道病例已转入随访。'),
+          p('完整的监测记录：'),
+          pre(casectl.show(x.id)),
+        ],
+      };
+    },
+    monitoring_handoff_team: (d, x) => ({
+      subject: `CRS 监测期已结束：患者 ${x.ref} 转入随访（病例 ${x.id}）`,
+      body: [
+        p(`患者 ${x.ref}（${x.ctx.therapy}）：回输后 CRS 监测期已于 ${x.date(d.windowEndedAt)}结束，现交接至随访，并未结案。`),
+        handoffFacts(ZH_M, d, x),
+        p(d.openAlerts.length ? `未确认的警报（${d.openAlerts.length} 个），确认前保持开启：` : '没有未确认的警报。'),
+        openAlertList(ZH_M, d),
+        ackCommands(d, x),
+        p('迟发性神经毒性（ICANS）在回输后数周至数月内仍可能发生。协调员会继续对家属进行随访。'),
+      ],
+    }),
   },
 };
 
@@ -774,6 +1163,32 @@ const ES_L = {
   due: 'Fecha límite',
 };
 
+const ES_M: MonitoringWords = {
+  tierWord: { contact_team: 'Contacto', urgent: 'URGENTE', critical: 'CRÍTICO' },
+  tierName: { contact_team: 'Contactar con el equipo', urgent: 'Urgente', critical: 'Crítico (máxima prioridad)' },
+  sourceName: { family_report: 'informe de la familia en un cuestionario', clinical_observation: 'observación clínica', fever_days: 'fiebre durante más de 3 días' },
+  crsGrade: (n) => `CRS de grado ${n}`,
+  icansGrade: (n) => `ICANS de grado ${n}`,
+  repeat: (n) => `repetición ${n}`,
+  labels: {
+    alert: 'Alerta',
+    tier: 'Nivel',
+    source: 'Origen',
+    crs: 'Grado de CRS (ASTCT)',
+    icans: 'Grado de ICANS (ASTCT)',
+    windowEnded: 'Fin del periodo de vigilancia',
+    highestCrs: 'Grado máximo de CRS (ASTCT)',
+    highestIcans: 'Grado máximo de ICANS (ASTCT)',
+    answered: 'Cuestionarios respondidos',
+    missed: 'Cuestionarios sin respuesta',
+    feverDays: 'Días con fiebre',
+  },
+  openAlert: (id, tier, message) => `${id}${tier ? ` (${tier})` : ''}: ${message}`,
+};
+
+const esAdvice = (phone: string): Block =>
+  say('Si le preocupa cómo está el paciente, llame ahora al teléfono 24 horas del equipo médico que le atiende: ', tel(phone), ', o a los servicios de emergencia. No espere al cuestionario ni a nuestra respuesta.');
+
 const es: Locale = {
   htmlLang: 'es',
   colon: ': ',
@@ -792,13 +1207,15 @@ const es: Locale = {
     hospital: (n) => `Estimados colegas del departamento internacional de ${n}:`,
     coordinator: (n) => `Hola, ${n}:`,
     translator: (n) => `Hola, ${n}:`,
+    team: (n) => `A la atención de ${n}:`,
   },
-  anonymousGreeting: { family: 'Hola:', hospital: 'Estimados colegas:', coordinator: 'Hola:', translator: 'Hola:' },
+  anonymousGreeting: { family: 'Hola:', hospital: 'Estimados colegas:', coordinator: 'Hola:', translator: 'Hola:', team: 'Estimados colegas:' },
   signOff: {
     family: 'Un saludo afectuoso,\nSu equipo de coordinación de pacientes',
     hospital: 'Atentamente,\nCoordinación Internacional de Pacientes',
     coordinator: '— Servicio de coordinación de casos',
     translator: 'Muchas gracias,\nEl equipo de coordinación de pacientes',
+    team: '— Coordinación Internacional de Pacientes',
   },
   labels: ES_L,
   familyContact: 'Si tiene cualquier pregunta, responda a este correo: le llegará directamente a su equipo de coordinación.',
@@ -994,6 +1411,102 @@ const es: Locale = {
         p('Compruebe la dirección con el destinatario y, si el mensaje era urgente, contacte con él por otra vía.'),
       ],
     }),
+    checkin_request: (d, x) => ({
+      subject: `Cuestionario del día ${d.day}: ¿cómo está hoy el paciente? (${x.ref})`,
+      body: [
+        p(`Ya puede responder el cuestionario del día ${d.day}: unas pocas preguntas sobre la temperatura del paciente y cómo se encuentra. Solo le llevará unos minutos. Gracias por ayudarnos a cuidar del paciente.`),
+        button('Responder al cuestionario', d.link),
+        p(`Por favor, respóndalo antes del ${x.date(d.expiresAt)}, aunque el paciente se encuentre bien o esté ingresado. Use el enlace en lugar de contestar a este correo, para que sus respuestas lleguen enseguida a las personas adecuadas.`),
+        esAdvice(d.teamPhone),
+      ],
+    }),
+    checkin_reminder: (d, x) => ({
+      subject: `Recordatorio: cuestionario del día ${d.day} (${x.ref})`,
+      body: [
+        p(`Un pequeño recordatorio: todavía no hemos recibido las respuestas del cuestionario del día ${d.day}. Solo le llevará unos minutos.`),
+        button('Responder al cuestionario', d.link),
+        p(`Por favor, respóndalo antes del ${x.date(d.expiresAt)}.`),
+        say('Si no puede responder el cuestionario, llame en su lugar al equipo médico: ', tel(d.teamPhone), '.'),
+        esAdvice(d.teamPhone),
+      ],
+    }),
+    checkin_missed_coordinator: (d, x) => ({
+      subject: `[${x.id}] Cuestionario sin respuesta: día ${d.day}, ${x.ref}`,
+      body: [
+        p(`La familia de ${x.ref} no ha respondido el cuestionario del día ${d.day} (n.º ${d.checkinId}), que vencía el ${x.date(d.dueAt)}.`),
+        p('Un cuestionario sin respuesta durante la vigilancia es una alerta, no una buena noticia: ahora mismo nadie sabe cómo está el paciente.'),
+        p('Llame ahora a la familia. Si está preocupada o describe síntomas, indíquele que llame al teléfono 24 horas del equipo médico o a los servicios de emergencia; no dé consejos médicos.'),
+        say('Si no consigue hablar con la familia, llame al equipo médico: ', tel(d.teamPhone), '.'),
+        p('Los cuestionarios y las alertas del caso:'),
+        pre(casectl.show(x.id)),
+        d.alertId !== undefined && p('Cuando haya hablado con la familia, confirme la alerta:'),
+        d.alertId !== undefined && pre(casectl.ack(x.id, d.alertId)),
+      ],
+    }),
+    checkin_missed_team: (d, x) => ({
+      subject: `Cuestionario sin respuesta: paciente ${x.ref}, día ${d.day} tras la infusión (caso ${x.id})`,
+      body: [
+        p(`Paciente ${x.ref} (${x.ctx.therapy}): la familia no ha respondido el cuestionario del día ${d.day} tras la infusión (n.º ${d.checkinId}), que vencía el ${x.date(d.dueAt)}. Estado actual desconocido.`),
+        p('Por favor, contacten con el paciente.'),
+        d.alertId !== undefined && p('Cuando hayan contactado con el paciente, confirmen la alerta:'),
+        d.alertId !== undefined && pre(casectl.ack(x.id, d.alertId)),
+      ],
+    }),
+    alert_team: (d, x) => ({
+      subject: `${ES_M.tierWord[d.tier]}: paciente ${x.ref}, ${alertSubjectParts(ES_M, d).join(', ')} (caso ${x.id})`,
+      body: [
+        p({ critical: 'Alerta crítica, máxima prioridad. Por favor, contacten con el paciente ahora.', urgent: 'Alerta urgente. Por favor, contacten con el paciente ahora.', contact_team: 'Por favor, valoren el caso y contacten con el paciente.' }[d.tier]),
+        d.repeat > 1 && p(`Repetición ${d.repeat}: esta alerta todavía no se ha confirmado.`),
+        alertFacts(ES_M, d),
+        d.reasons.length > 0 && p('Motivos:'),
+        list(d.reasons),
+        d.source === 'family_report' && p('Comunicado por el cuidador en un cuestionario: no es una valoración clínica.'),
+        p(d.tier === 'contact_team' ? 'Confirmen la alerta cuando esté atendida:' : 'Esta alerta se reenvía hasta que alguien la confirme. Confírmenla cuando hayan contactado con el paciente:'),
+        pre(casectl.ack(x.id, d.alertId)),
+      ],
+    }),
+    alert_coordinator: (d, x) => ({
+      subject: `${ES_M.tierWord[d.tier]}: [${x.id}] ${x.ref}, alerta ${d.alertId}, ${alertSubjectParts(ES_M, d).join(', ')}`,
+      body: [
+        p(`Alerta ${d.alertId} de ${x.ref}: ${ES_M.tierName[d.tier]}.`),
+        d.repeat > 1 && p(`Repetición ${d.repeat}: nadie ha confirmado todavía esta alerta.`),
+        alertFacts(ES_M, d),
+        d.reasons.length > 0 && p('Motivos:'),
+        list(d.reasons),
+        p('Asegúrese de que el equipo médico está al tanto: si no está seguro de que hayan visto esta alerta, llámelos.'),
+        p('Si la familia se pone en contacto con usted, indíquele que llame al teléfono 24 horas del equipo médico o a los servicios de emergencia; no dé consejos médicos.'),
+        p('Cuando el equipo médico se haya hecho cargo, confirme la alerta:'),
+        pre(casectl.ack(x.id, d.alertId)),
+      ],
+    }),
+    monitoring_handoff_coordinator: (d, x) => {
+      const open = d.openAlerts.length;
+      return {
+        subject: `[${x.id}] Fin de la vigilancia: ${x.ref} pasa a seguimiento${open ? `, ${open} ${open === 1 ? 'alerta abierta' : 'alertas abiertas'}` : ''}`,
+        body: [
+          p(`El periodo de vigilancia del CRS de ${x.ref} terminó el ${x.date(d.windowEndedAt)}. El caso pasa ahora a seguimiento.`),
+          p('El seguimiento continúa: la neurotoxicidad (ICANS) puede aparecer tarde, semanas o incluso meses después de la infusión. Esto es un traspaso, no un cierre.'),
+          handoffFacts(ES_M, d, x),
+          p(open ? `Alertas abiertas (${open}). Siguen abiertas hasta que alguien las confirme:` : 'No hay alertas abiertas.'),
+          openAlertList(ES_M, d),
+          ackCommands(d, x),
+          p('Asegúrese de que la familia sabe que el seguimiento continúa y que, si algo le preocupa, debe seguir llamando al teléfono 24 horas del equipo médico o a los servicios de emergencia; y de que el equipo médico sabe que el caso ha pasado a seguimiento.'),
+          p('El registro completo de la vigilancia:'),
+          pre(casectl.show(x.id)),
+        ],
+      };
+    },
+    monitoring_handoff_team: (d, x) => ({
+      subject: `Fin de la vigilancia del CRS: paciente ${x.ref}, traspaso a seguimiento (caso ${x.id})`,
+      body: [
+        p(`Paciente ${x.ref} (${x.ctx.therapy}): el periodo de vigilancia del CRS tras la infusión terminó el ${x.date(d.windowEndedAt)}. Se traspasa a seguimiento; el caso no se cierra.`),
+        handoffFacts(ES_M, d, x),
+        p(d.openAlerts.length ? `Alertas abiertas (${d.openAlerts.length}), abiertas hasta que se confirmen:` : 'No hay alertas abiertas.'),
+        openAlertList(ES_M, d),
+        ackCommands(d, x),
+        p('La neurotoxicidad tardía (ICANS) sigue siendo posible semanas o meses después de la infusión. El coordinador continúa el seguimiento con la familia.'),
+      ],
+    }),
   },
 };
 
@@ -1042,6 +1555,7 @@ function compose(recipient: Recipient, L: Locale, ctx: EmailContext, body: Part[
     hospital: [p(L.hospitalReference(ctx.caseId))],
     coordinator: [facts([L.labels.caseId, ctx.caseId], [L.labels.patientRef, ctx.patientRef], [L.labels.family, ctx.familyName]), link(L.openCase, caseUrl(ctx))],
     translator: [p(L.translatorContact)],
+    team: [facts([L.labels.patientRef, ctx.patientRef], [L.labels.caseId, ctx.caseId])],
   }[recipient];
   return [p(name ? L.greeting[recipient](name) : L.anonymousGreeting[recipient]), ...body, ...closing, p(L.signOff[recipient])].filter(present);
 }

@@ -2,13 +2,17 @@
 // workflow's event key, so a retried activity never duplicates a row or a timeline entry.
 import type { Db } from '../db/connect.ts';
 import type { CaseInput, Decision, Stage, WaitingFor } from '../domain/case.ts';
+import { protocolSchema, type Protocol } from '../domain/monitoring.ts';
 
 /** A change to the Postgres projection of a case, applied with its timeline entry. */
 export type RecordChange =
   | { type: 'document'; documentType: string; status?: string; language?: string | null; waiveReason?: string | null; translation?: string }
   | { type: 'submission'; hospitalCode: string; round: number; submittedAt?: string; decision?: Decision | null; reason?: string | null; requestedDocuments?: string[] | null }
   | { type: 'admission'; hospitalCode: string; admissionAt: string; contact?: string | null; notes?: string | null; confirmedAt?: string | null; infusionAt?: string | null }
-  | { type: 'case'; chosenHospital?: string; closeReason?: string; closedAt?: string };
+  | { type: 'case'; chosenHospital?: string; closeReason?: string; closedAt?: string }
+  | { type: 'alert'; alertId: string; kind: string; tier?: string | null; message: string; raisedAt: string; acknowledgedAt?: string | null; acknowledgedBy?: string | null }
+  | { type: 'checkin'; checkinId: number; day: number; dueAt: string; expiresAt: string; state: string; answeredAt?: string | null; tier?: string | null; temperatureC?: number | null; report?: unknown; escalation?: string | null }
+  | { type: 'observation'; observation: unknown; crsGrade: number; icansGrade: number; tier: string; grading: unknown };
 
 export interface CaseEvent {
   caseId: string;
@@ -28,6 +32,26 @@ export interface CaseEvent {
 
 export function caseRecords(db: Db) {
   return {
+    /**
+     * The check-in protocol for a case starting monitoring: the most specific stored match
+     * (hospital and therapy, hospital, therapy, then `default`), else the built-in defaults; the
+     * treating team defaults to the hospital's international department and phone.
+     */
+    async resolveProtocol(input: { hospitalCode: string; therapy: string }): Promise<Protocol> {
+      const rows = await db
+        .selectFrom('protocols')
+        .selectAll()
+        .where((eb) => eb.or([eb('hospital_code', '=', input.hospitalCode), eb('hospital_code', 'is', null)]))
+        .where((eb) => eb.or([eb('therapy', '=', input.therapy), eb('therapy', 'is', null)]))
+        .execute();
+      const score = (r: { hospital_code: string | null; therapy: string | null }) => (r.hospital_code ? 2 : 0) + (r.therapy ? 1 : 0);
+      const best = rows.sort((a, b) => score(b) - score(a))[0];
+      const protocol = protocolSchema.parse(best ? best.protocol : {});
+      if (protocol.team) return protocol;
+      const h = await db.selectFrom('hospitals').selectAll().where('code', '=', input.hospitalCode).executeTakeFirstOrThrow();
+      return { ...protocol, team: { name: h.name, email: h.email, phone24h: h.phone ?? '' } };
+    },
+
     /** Creates the case, its family contact and its document checklist. Idempotent. */
     async recordCaseOpened(input: CaseInput & { at: string; eventKey: string }): Promise<void> {
       await db.transaction().execute(async (trx) => {
@@ -108,6 +132,31 @@ export function caseRecords(db: Db) {
                 .execute();
               break;
             }
+            case 'alert': {
+              const values = { tier: c.tier, acknowledged_at: c.acknowledgedAt, acknowledged_by: c.acknowledgedBy };
+              await trx
+                .insertInto('alerts')
+                .values({ case_id: e.caseId, alert_id: c.alertId, kind: c.kind, tier: c.tier ?? null, message: c.message, raised_at: c.raisedAt, acknowledged_at: c.acknowledgedAt ?? null, acknowledged_by: c.acknowledgedBy ?? null })
+                .onConflict((oc) => oc.columns(['case_id', 'alert_id']).doUpdateSet(defined(values)))
+                .execute();
+              break;
+            }
+            case 'checkin': {
+              const report = c.report === undefined ? undefined : JSON.stringify(c.report);
+              const values = { state: c.state, answered_at: c.answeredAt, tier: c.tier, temperature_c: c.temperatureC, report, escalation: c.escalation };
+              await trx
+                .insertInto('checkins')
+                .values({ case_id: e.caseId, checkin_id: c.checkinId, day: c.day, due_at: c.dueAt, expires_at: c.expiresAt, state: c.state, answered_at: c.answeredAt ?? null, tier: c.tier ?? null, temperature_c: c.temperatureC ?? null, report: report ?? null, escalation: c.escalation ?? null })
+                .onConflict((oc) => oc.columns(['case_id', 'checkin_id']).doUpdateSet(defined(values)))
+                .execute();
+              break;
+            }
+            case 'observation':
+              await trx
+                .insertInto('observations')
+                .values({ case_id: e.caseId, event_key: e.eventKey, at: e.at, actor: e.actor, observation: JSON.stringify(c.observation), crs_grade: c.crsGrade, icans_grade: c.icansGrade, tier: c.tier, grading: JSON.stringify(c.grading) })
+                .execute();
+              break;
             case 'case':
               await trx
                 .updateTable('cases')

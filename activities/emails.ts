@@ -3,10 +3,11 @@
 // refusal by the receiving server is recorded and returned, never thrown: the workflow turns it
 // into a coordinator alert instead of failing the case.
 import { createHash } from 'node:crypto';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../db/connect.ts';
 import type { AppConfig } from '../config.ts';
 import { isPermanentFailure, type Mailer } from './mailer.ts';
+import { checkinUrl, type CheckinLinks } from './checkin-link.ts';
 import { EMAIL_RECIPIENT, renderEmail, type EmailContext, type EmailData, type EmailKind } from './email-templates.ts';
 
 export interface SendEmailInput<K extends EmailKind = EmailKind> {
@@ -14,8 +15,12 @@ export interface SendEmailInput<K extends EmailKind = EmailKind> {
   /** Unique per intended message, e.g. `case-c1/records_reminder/2`. */
   key: string;
   kind: K;
-  /** For hospital emails: which hospital. */
+  /** For hospital and treating-team emails: which hospital. */
   hospitalCode?: string;
+  /** For treating-team emails: the team's address (the protocol's; default the hospital's). */
+  team?: { name: string; email: string };
+  /** For check-in emails: the activity signs the family's link (the token never enters history). */
+  checkinLink?: { checkinId: number; expiresAt: number };
   /** When the case decided to send it (workflow time): the timeline's time for this email. */
   at: string;
   data: EmailData[K];
@@ -26,8 +31,8 @@ export interface SendEmailResult {
   error?: string;
 }
 
-export function caseEmails(deps: { db: Db; mailer: Mailer; config: AppConfig }) {
-  const { db, mailer, config } = deps;
+export function caseEmails(deps: { db: Db; mailer: Mailer; config: AppConfig; links: CheckinLinks }) {
+  const { db, mailer, config, links } = deps;
 
   async function recipient(input: SendEmailInput, caseRow: { patient_ref: string; diagnosis: string; therapy: string }) {
     const family = await db.selectFrom('contacts').selectAll().where('case_id', '=', input.caseId).where('role', '=', 'family').executeTakeFirstOrThrow();
@@ -38,10 +43,12 @@ export function caseEmails(deps: { db: Db; mailer: Mailer; config: AppConfig }) 
     switch (role) {
       case 'family':
         return { address: family.email, language: family.language, ctx: { ...base, recipientName: family.name, timeZone: family.time_zone } };
-      case 'hospital': {
+      case 'hospital':
+      case 'team': {
         const h = hospitals.find((x) => x.code === input.hospitalCode);
-        if (!h) throw new Error(`hospital ${input.hospitalCode} is not in the hospitals table`);
-        return { address: h.email, language: h.language, ctx: { ...base, recipientName: h.name, timeZone: h.time_zone } };
+        if (!h) throw ApplicationFailure.nonRetryable(`hospital ${input.hospitalCode} is not in the hospitals table`);
+        const who = role === 'team' && input.team ? input.team : { name: h.name, email: h.email };
+        return { address: who.email, language: h.language, ctx: { ...base, recipientName: who.name, timeZone: h.time_zone } };
       }
       case 'coordinator':
         return { address: config.coordinatorEmail, language: 'en', ctx: { ...base, recipientName: 'Coordinator', timeZone: family.time_zone } };
@@ -59,7 +66,10 @@ export function caseEmails(deps: { db: Db; mailer: Mailer; config: AppConfig }) 
 
       const caseRow = await db.selectFrom('cases').select(['patient_ref', 'diagnosis', 'therapy']).where('case_id', '=', input.caseId).executeTakeFirstOrThrow();
       const to = await recipient(input, caseRow);
-      const email = renderEmail(input.kind, to.language, to.ctx as EmailContext, input.data as never);
+      const data = input.checkinLink
+        ? { ...(input.data as object), link: checkinUrl(config.appBaseUrl, links.sign({ caseId: input.caseId, ...input.checkinLink })) }
+        : input.data;
+      const email = renderEmail(input.kind, to.language, to.ctx as EmailContext, data as never);
       const messageId = `<${createHash('sha256').update(input.key).digest('hex').slice(0, 32)}@case-coordination>`;
       await db
         .insertInto('emails')

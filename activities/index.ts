@@ -3,6 +3,7 @@
 import type { Db } from '../db/connect.ts';
 import type { AppConfig } from '../config.ts';
 import type { Mailer } from './mailer.ts';
+import type { CheckinLinks } from './checkin-link.ts';
 import { caseRecords } from './case-records.ts';
 import { caseEmails } from './emails.ts';
 
@@ -10,6 +11,8 @@ export interface ActivityDeps {
   db: Db;
   mailer: Mailer;
   config: AppConfig;
+  /** Signs the families' check-in links. */
+  links: CheckinLinks;
 }
 
 export function createActivities(deps: ActivityDeps) {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Db } from '../db/connect.ts';
 import { openCaseSchema, hospitalCodeSchema, languageSchema, timeZoneSchema, STAGES, type CaseInput, type CaseStatus } from '../domain/case.ts';
 import { actionSchemas, type ActionArgs, type ActionName } from '../domain/actions.ts';
+import type { CheckinOutcome, ClinicalOutcome } from '../domain/monitoring.ts';
 import { InputError, parseInput } from '../domain/validation.ts';
 import { CaseStageKey } from '../domain/search-attributes.ts';
 import * as msg from '../workflows/messages.ts';
@@ -59,7 +60,10 @@ const updates = {
   closeCase: msg.closeCase,
   cancelCase: msg.cancelCase,
   acknowledgeAlert: msg.acknowledgeAlert,
-} as const satisfies Record<ActionName, unknown>;
+} as const satisfies Record<CaseActionName, unknown>;
+
+/** Actions answered with the case's status; check-in reports and observations answer with their outcome. */
+export type CaseActionName = Exclude<ActionName, 'submitCheckin' | 'recordClinical'>;
 
 export interface CaseActionsDeps {
   client: Client;
@@ -88,7 +92,7 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
     }
   }
 
-  async function act<A extends ActionName>(caseId: string, name: A, raw: Omit<ActionArgs<A>, 'actor'> & { actor: string }): Promise<CaseStatus> {
+  async function act<A extends CaseActionName>(caseId: string, name: A, raw: Omit<ActionArgs<A>, 'actor'> & { actor: string }): Promise<CaseStatus> {
     const args = parseInput(actionSchemas[name], raw);
     return translateErrors(caseId, () => handle(caseId).executeUpdate(updates[name] as typeof msg.receiveDocument, { args: [args as never] }));
   }
@@ -122,6 +126,18 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
       const unknown = codes.filter((c) => !rows.some((r) => r.code === c));
       if (unknown.length) throw new InputError(unknown.map((c) => ({ field: 'hospitalCode', message: `no hospital with code ${c} (casectl hospital add)` })));
       return act(caseId, 'submitToHospitals', { actor, hospitals: codes.map((c) => ({ code: c, language: rows.find((r) => r.code === c)!.language })) });
+    },
+
+    /** A family's check-in report (from the signed link's page); refused once answered or closed. */
+    async submitCheckin(caseId: string, checkinId: number, report: unknown): Promise<CheckinOutcome> {
+      const args = parseInput(actionSchemas.submitCheckin, { checkinId, report });
+      return translateErrors(caseId, () => handle(caseId).executeUpdate(msg.submitCheckin, { args: [args] }));
+    },
+
+    /** A clinical observation, graded by the workflow with ASTCT CRS and ICANS grades. */
+    async recordClinical(caseId: string, observation: unknown, actor: string): Promise<ClinicalOutcome> {
+      const args = parseInput(actionSchemas.recordClinical, { actor, observation });
+      return translateErrors(caseId, () => handle(caseId).executeUpdate(msg.recordClinical, { args: [args] }));
     },
 
     async status(caseId: string): Promise<CaseStatus> {

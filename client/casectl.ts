@@ -18,8 +18,8 @@ import { createDataConverter, loadKeyring } from '../codec/keys.ts';
 import { InputError, parseInput } from '../domain/validation.ts';
 import { gradeObservation, parseObservation } from '../domain/crs.ts';
 import { openCaseSchema, type CaseStatus } from '../domain/case.ts';
-import { actionSchemas, type ActionArgs, type ActionName } from '../domain/actions.ts';
-import { ActionRefusedError, CaseNotFoundError, createCaseActions, hospitalSchema, type CaseActions } from './actions.ts';
+import { actionSchemas, type ActionArgs } from '../domain/actions.ts';
+import { ActionRefusedError, CaseNotFoundError, createCaseActions, hospitalSchema, type CaseActions, type CaseActionName } from './actions.ts';
 import { caseDetails, caseTable, emailTable, hospitalTable, statusSummary, timelineText } from './cli-output.ts';
 
 export const EXIT = { ok: 0, failure: 1, badInput: 2, unknownCase: 3, refused: 4 } as const;
@@ -253,7 +253,7 @@ export function buildProgram(deps: CasectlDeps = {}): Command {
   }
 
   /** A coordinator action on a case: the Update, then the resulting status. */
-  async function caseAction<A extends ActionName>(
+  async function caseAction<A extends CaseActionName>(
     cmd: Command,
     caseId: string,
     name: A,
@@ -564,6 +564,28 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
     .argument('<alertId>', 'e.g. a1')
     .action(async (caseId: string, alertId: string, _opts: unknown, cmd: Command) => {
       await caseAction(cmd, caseId, 'acknowledgeAlert', { alertId }, `Alert ${alertId} acknowledged.`, { alertId: '<alertId>' });
+    });
+
+  // ---- check-ins ---------------------------------------------------------------------------------
+  program
+    .command('checkin')
+    .description('post-infusion monitoring: clinical observations from the treating team')
+    .command('clinical')
+    .description('record a clinical observation on a case (same JSON as `crs grade`); the case grades it and escalates by tier')
+    .argument('<caseId>', 'the case')
+    .option('--file <path>', 'the observation as JSON (default: standard input)')
+    .action(async (caseId: string, opts: { file?: string }, cmd: Command) => {
+      const observation = await readJsonInput(opts.file, io, 'observation');
+      // Bad input is named before anything is contacted (the workflow checks again).
+      parseObservation(observation);
+      const outcome = await using(true, (a) => a.recordClinical(caseId, observation, actor()));
+      print(cmd, outcome, () =>
+        [
+          `CRS grade ${outcome.crs.grade} (${outcome.crs.reason})${outcome.crs.clinicianReview ? ', needs clinician review' : ''}`,
+          `ICANS grade ${outcome.icans.grade} (${outcome.icans.reason})${outcome.icans.clinicianReview ? ', needs clinician review' : ''}`,
+          `Escalation: ${outcome.tier}${outcome.alertId ? ` (alert ${outcome.alertId}; acknowledge with: casectl alert ack ${caseId} ${outcome.alertId})` : ''}`,
+        ].join('\n'),
+      );
     });
 
   // ---- emails ----------------------------------------------------------------------------------

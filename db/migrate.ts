@@ -3,10 +3,12 @@
 import type { Kysely } from 'kysely';
 import { type Migration, Migrator } from 'kysely/migration';
 import * as caseRecords from './migrations/2026-11-24-001-case-records.ts';
+import * as monitoring from './migrations/2026-11-24-002-monitoring.ts';
 
 // A static list rather than a folder scan: works the same under Node, vitest and bundlers.
 const migrations: Record<string, Migration> = {
   '2026-11-24-001-case-records': caseRecords,
+  '2026-11-24-002-monitoring': monitoring,
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {

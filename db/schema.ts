@@ -97,6 +97,52 @@ export interface TimelineTable {
   detail: Json<unknown> | null;
 }
 
+export interface ProtocolsTable {
+  name: string;
+  hospital_code: string | null;
+  therapy: string | null;
+  protocol: Json<unknown>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface AlertsTable {
+  case_id: string;
+  alert_id: string;
+  kind: string;
+  tier: string | null;
+  message: string;
+  raised_at: Timestamp;
+  acknowledged_at: Timestamp | null;
+  acknowledged_by: string | null;
+}
+
+export interface CheckinsTable {
+  case_id: string;
+  checkin_id: number;
+  day: number;
+  due_at: Timestamp;
+  expires_at: Timestamp;
+  state: string;
+  answered_at: Timestamp | null;
+  tier: string | null;
+  temperature_c: number | null;
+  report: Json<unknown> | null;
+  escalation: string | null;
+}
+
+export interface ObservationsTable {
+  id: Generated<number>;
+  case_id: string;
+  event_key: string;
+  at: Timestamp;
+  actor: string;
+  observation: Json<unknown>;
+  crs_grade: number;
+  icans_grade: number;
+  tier: string;
+  grading: Json<unknown>;
+}
+
 export interface Database {
   hospitals: HospitalsTable;
   cases: CasesTable;
@@ -106,6 +152,10 @@ export interface Database {
   admissions: AdmissionsTable;
   emails: EmailsTable;
   timeline: TimelineTable;
+  protocols: ProtocolsTable;
+  alerts: AlertsTable;
+  checkins: CheckinsTable;
+  observations: ObservationsTable;
 }
 
 export type Hospital = Selectable<HospitalsTable>;

@@ -30,6 +30,9 @@ export const actionSchemas = {
   closeCase: z.object({ actor, reason }).strict(),
   cancelCase: z.object({ actor, reason }).strict(),
   acknowledgeAlert: z.object({ actor, alertId: z.string().trim().min(1).max(64) }).strict(),
+  // The report and the observation are checked by their own domain parsers (domain/checkin-report.ts, domain/crs.ts).
+  submitCheckin: z.object({ checkinId: z.number().int().positive(), report: z.unknown() }).strict(),
+  recordClinical: z.object({ actor, observation: z.unknown() }).strict(),
 };
 
 export type ActionName = keyof typeof actionSchemas;

@@ -1,6 +1,8 @@
 // The case: its stages, documents, settings and the inputs coordinators give. Pure, shared by
 // the workflow (state and validators), the activities and every client (validation).
 import { z } from 'zod';
+import type { MonitoringStatus } from './monitoring.ts';
+import type { Tier } from './crs.ts';
 
 export const STAGES = ['inquiry', 'records', 'translation', 'hospital_review', 'navigation', 'admission', 'monitoring', 'follow_up', 'closed', 'cancelled'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -113,6 +115,8 @@ export interface AdmissionPlan {
 export interface CaseAlert {
   id: string;
   kind: string;
+  /** For clinical alerts: the escalation tier that raised it. */
+  tier?: Tier;
   message: string;
   raisedAt: string;
   acknowledgedAt?: string;
@@ -145,6 +149,8 @@ export interface CaseStatus {
   alerts: CaseAlert[];
   closeReason?: string;
   cancelled?: { reason: string; by: string; at: string; fromStage: Stage };
+  /** From the infusion on: the check-ins, grades and window of post-infusion monitoring. */
+  monitoring?: MonitoringStatus;
 }
 
 export function missingDocuments(docs: Record<string, DocumentState>): string[] {

@@ -7,6 +7,7 @@ import { connect } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { createMailer } from '../activities/mailer.ts';
 import { createDataConverter, loadKeyring } from '../codec/keys.ts';
+import { createCheckinLinks, loadLinkSecret } from '../activities/checkin-link.ts';
 import { createCaseWorker } from './create-worker.ts';
 
 export async function runWorker(config = loadConfig(), signal?: AbortSignal): Promise<void> {
@@ -22,6 +23,7 @@ export async function runWorker(config = loadConfig(), signal?: AbortSignal): Pr
     db,
     mailer,
     config,
+    links: createCheckinLinks(loadLinkSecret(process.env, { generateIn: config.dataDir })),
   });
   signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
   try {

@@ -17,6 +17,8 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import type { CaseActivities, RecordChange } from '../activities/index.ts';
 import { EMAIL_RECIPIENT, type EmailData, type EmailKind } from '../activities/email-templates.ts';
+import type { Tier } from '../domain/crs.ts';
+import { createMonitoring, inBackground, type EmailOptions } from './monitoring.ts';
 import {
   type AdmissionPlan,
   type CaseAlert,
@@ -69,7 +71,6 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
   let admission: AdmissionPlan | undefined;
   let admissionPlanVersion = 0;
   let infusionAt: string | undefined;
-  let monitoringEnded = false;
   const followUps: FollowUpContact[] = settings.followUpDays.map((day) => ({ day }));
   const alerts: CaseAlert[] = [];
   let closeRequest: { reason: string; actor: string } | undefined;
@@ -111,9 +112,12 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
       case 'admission':
         if (!admission) return { what: 'admission plan', from: 'coordinator' };
         return { what: 'admission confirmation', from: 'coordinator', until: admission.admissionAt };
-      case 'monitoring':
+      case 'monitoring': {
         if (!infusionAt) return { what: 'infusion record', from: 'coordinator' };
-        return { what: 'end of post-infusion monitoring', from: 'coordinator' };
+        const next = monitoring.waitingFor();
+        if (next) return { ...next, from: 'family' };
+        return { what: 'end of the monitoring window', from: 'nobody', ...until };
+      }
       case 'follow_up': {
         const open = followUps.find((f) => f.sentAt && !f.outcome);
         if (open) return { what: `outcome of the day ${open.day} follow-up`, from: 'coordinator' };
@@ -140,6 +144,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     alerts: copy(alerts),
     ...(closeReason ? { closeReason } : {}),
     ...(cancelled ? { cancelled } : {}),
+    ...(monitoring.started ? { monitoring: monitoring.status()! } : {}),
   });
 
   function publishSearchAttributes(): void {
@@ -183,19 +188,26 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     publishSearchAttributes();
   }
 
-  async function raiseAlert(kind: string, message: string): Promise<void> {
-    const alert: CaseAlert = { id: `a${alerts.length + 1}`, kind, message, raisedAt: iso() };
+  /** Opens an alert in the case; the caller records its change (with whatever else it records). */
+  function newAlert(kind: string, message: string, tier?: Tier): { alert: CaseAlert; change: RecordChange } {
+    const alert: CaseAlert = { id: `a${alerts.length + 1}`, kind, message, raisedAt: iso(), ...(tier ? { tier } : {}) };
     alerts.push(alert);
     publishSearchAttributes();
-    await record('alert_raised', message, { detail: { alertId: alert.id, kind } });
+    return { alert, change: { type: 'alert', alertId: alert.id, kind, tier: tier ?? null, message, raisedAt: alert.raisedAt } };
+  }
+
+  async function raiseAlert(kind: string, message: string): Promise<void> {
+    const { alert, change } = newAlert(kind, message);
+    await record('alert_raised', message, { detail: { alertId: alert.id, kind }, changes: [change] });
   }
 
   /** Sends one email; a failed delivery becomes an alert (and a note to the coordinator), never a failed case. */
-  async function email<K extends EmailKind>(kind: K, data: EmailData[K], hospitalCode?: string): Promise<void> {
+  async function email<K extends EmailKind>(kind: K, data: EmailData[K], opts: EmailOptions = {}): Promise<void> {
     const key = `${workflowId}/${runId}/mail-${++mailSeq}`;
+    const { hospitalCode } = opts;
     let failure: string | undefined;
     try {
-      const r = await acts.sendEmail({ caseId, key, kind, data, at: iso(), ...(hospitalCode ? { hospitalCode } : {}) });
+      const r = await acts.sendEmail({ caseId, key, kind, data, at: iso(), ...opts });
       if (r.status === 'failed') failure = r.error ?? 'refused by the mail server';
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -221,17 +233,33 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     await condition(done);
   }
 
+  const monitoring = createMonitoring({
+    caseId,
+    timeZone: input.family.timeZone,
+    hospitalCode: () => chosenHospital!,
+    now,
+    iso,
+    record,
+    email,
+    newAlert,
+    isAcknowledged: (id) => alerts.some((a) => a.id === id && a.acknowledgedAt),
+    setDeadline,
+  });
+
   // ---- coordinator actions -----------------------------------------------------------------
   function refuse(message: string): never {
     throw ApplicationFailure.create({ type: 'ActionRefused', message, nonRetryable: true });
   }
 
-  /** Registers an Update whose validator parses the arguments and checks the case's state. */
+  /**
+   * Registers an Update whose validator parses the arguments and checks the case's state. The
+   * handler answers with what `apply` returns, or with the case's status after the action.
+   */
   function action<A extends ActionName>(
-    def: UpdateDefinition<CaseStatus, [msg.Actor]>,
+    def: { name: string },
     name: A,
     check: (args: ActionArgs<A>) => void,
-    apply: (args: ActionArgs<A>) => Promise<void>,
+    apply: (args: ActionArgs<A>) => Promise<unknown>,
   ): void {
     const parse = (raw: unknown): ActionArgs<A> => {
       try {
@@ -241,13 +269,10 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
         throw err;
       }
     };
-    const update = def as unknown as UpdateDefinition<CaseStatus, [unknown]>;
+    const update = def as unknown as UpdateDefinition<unknown, [unknown]>;
     setHandler(
       update,
-      async (raw) => {
-        await apply(parse(raw));
-        return status();
-      },
+      async (raw) => (await apply(parse(raw))) ?? status(),
       {
         validator: (raw) => {
           if (FINAL_STAGES.includes(stage) || cancelRequest) refuse(`the case is ${cancelRequest ? 'cancelled' : stage}`);
@@ -398,12 +423,27 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
   action(msg.endMonitoring, 'endMonitoring',
     () => {
       inStages(['monitoring'], 'Ending monitoring');
-      if (!infusionAt) refuse('monitoring has not started: record the infusion first');
+      if (!monitoring.started) refuse('monitoring has not started: record the infusion first');
+      if (monitoring.ended) refuse('monitoring has already ended');
     },
     async ({ actor }) => {
-      monitoringEnded = true;
-      await record('monitoring_ended', 'Post-infusion monitoring ended', { actor });
+      monitoring.end(`ended early by ${actor}`);
+      await record('monitoring_ended', 'Post-infusion monitoring ended early', { actor });
     });
+
+  action(msg.submitCheckin, 'submitCheckin',
+    ({ checkinId, report }) => {
+      inStages(['monitoring'], 'A check-in report');
+      monitoring.validateCheckin(checkinId, report);
+    },
+    ({ checkinId, report }) => monitoring.submitCheckin(checkinId, report));
+
+  action(msg.recordClinical, 'recordClinical',
+    ({ observation }) => {
+      inStages(['monitoring', 'follow_up'], 'Recording a clinical observation');
+      monitoring.validateClinical(observation);
+    },
+    ({ observation, actor }) => monitoring.recordClinical(observation, actor));
 
   action(msg.recordFollowUp, 'recordFollowUp',
     () => {
@@ -445,7 +485,11 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
       alert.acknowledgedAt = iso();
       alert.acknowledgedBy = actor;
       publishSearchAttributes();
-      await record('alert_acknowledged', `Alert ${alertId} acknowledged`, { actor, detail: { alertId } });
+      await record('alert_acknowledged', `Alert ${alertId} acknowledged`, {
+        actor,
+        detail: { alertId },
+        changes: [{ type: 'alert', alertId, kind: alert.kind, message: alert.message, raisedAt: alert.raisedAt, acknowledgedAt: alert.acknowledgedAt, acknowledgedBy: actor }],
+      });
     });
 
   // ---- stages ------------------------------------------------------------------------------
@@ -511,9 +555,9 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
       await record('submitted', `Submitted to ${s.hospitalCode} (round ${s.round})`, {
         changes: [{ type: 'submission', hospitalCode: s.hospitalCode, round: s.round, submittedAt: s.submittedAt }],
       });
-      await email('hospital_submission', { documents: packet, round: s.round, replyBy, ...(s.requestedDocuments ? { requestedDocuments: s.requestedDocuments } : {}) }, s.hospitalCode);
+      await email('hospital_submission', { documents: packet, round: s.round, replyBy, ...(s.requestedDocuments ? { requestedDocuments: s.requestedDocuments } : {}) }, { hospitalCode: s.hospitalCode });
       delete s.requestedDocuments;
-      void watchHospital(s, s.round);
+      inBackground(watchHospital(s, s.round));
     }
   }
 
@@ -521,7 +565,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     const start = now();
     const answered = () => s.round !== round || s.status !== 'pending';
     for (const [d, run] of [
-      [settings.hospitalReminderDays, () => email('hospital_reminder', { round, submittedAt: s.submittedAt! }, s.hospitalCode)],
+      [settings.hospitalReminderDays, () => email('hospital_reminder', { round, submittedAt: s.submittedAt! }, { hospitalCode: s.hospitalCode })],
       [
         settings.hospitalEscalateDays,
         async () => {
@@ -590,11 +634,24 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
   async function monitoringStage(): Promise<void> {
     await enterStage('monitoring');
     await condition(() => infusionAt !== undefined);
-    await condition(() => monitoringEnded);
+    // The protocol is fixed when monitoring starts: a running case keeps the one it started with.
+    const protocol = await acts.resolveProtocol({ hospitalCode: chosenHospital!, therapy: input.therapy });
+    await monitoring.run(Date.parse(infusionAt!), protocol);
+  }
+
+  /** The hand-off at the end of the window: the coordinator and the treating team get the summary. */
+  async function handOff(): Promise<void> {
+    const summary = monitoring.handoffSummary(alerts.filter((a) => !a.acknowledgedAt));
+    await record('monitoring_handoff', `Monitoring hand-off: highest CRS ${summary.highestCrsGrade}, ICANS ${summary.highestIcansGrade}, ${summary.missedCheckins} missed check-ins, ${summary.openAlerts.length} open alerts`, {
+      detail: summary,
+    });
+    await email('monitoring_handoff_coordinator', summary);
+    await email('monitoring_handoff_team', summary, monitoring.teamRecipient());
   }
 
   async function followUpStage(): Promise<void> {
     await enterStage('follow_up');
+    await handOff();
     const day0 = Date.parse(infusionAt!);
     for (const contact of followUps) {
       const due = day0 + days(contact.day);
@@ -660,7 +717,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
       detail: { fromStage },
       changes: [{ type: 'case', closeReason: by.reason, closedAt: cancelled.at }],
     });
-    for (const s of submissions.filter((x) => x.submittedAt)) await email('case_cancelled_hospital', { round: s.round }, s.hospitalCode);
+    for (const s of submissions.filter((x) => x.submittedAt)) await email('case_cancelled_hospital', { round: s.round }, { hospitalCode: s.hospitalCode });
     await email('case_cancelled_family', {});
     await email('case_cancelled_coordinator', { reason: by.reason, by: by.actor });
     finished = true;

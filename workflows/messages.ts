@@ -3,6 +3,7 @@
 // is an Update (validated before it enters history, answered once durably applied).
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { CaseStatus, Decision } from '../domain/case.ts';
+import type { CheckinOutcome, ClinicalOutcome } from '../domain/monitoring.ts';
 
 export const TASK_QUEUE = 'cases';
 export const caseWorkflowId = (caseId: string): string => `case-${caseId}`;
@@ -26,5 +27,10 @@ export const recordFollowUp = defineUpdate<CaseStatus, [Actor & { outcome: strin
 export const closeCase = defineUpdate<CaseStatus, [Actor & { reason: string }]>('closeCase');
 export const cancelCase = defineUpdate<CaseStatus, [Actor & { reason: string }]>('cancelCase');
 export const acknowledgeAlert = defineUpdate<CaseStatus, [Actor & { alertId: string }]>('acknowledgeAlert');
+
+/** A family's check-in report, from the signed link's page. Answered once it is durably recorded. */
+export const submitCheckin = defineUpdate<CheckinOutcome, [{ checkinId: number; report: unknown }]>('submitCheckin');
+/** A clinical observation from the treating team (the grading contract's JSON). */
+export const recordClinical = defineUpdate<ClinicalOutcome, [Actor & { observation: unknown }]>('recordClinical');
 
 export const caseStatus = defineQuery<CaseStatus>('caseStatus');

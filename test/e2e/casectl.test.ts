@@ -1,6 +1,7 @@
 // casectl end to end: the real CLI as a subprocess against the shared Temporal dev server, a
 // test database and an SMTP sink, with a case worker running in this process. Asserts on what a
 // coordinator sees (stdout, stderr, exit codes) and on the emails that actually went out.
+import { createCheckinLinks } from '../../activities/checkin-link.ts';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -106,6 +107,7 @@ beforeAll(async () => {
     db: database.db,
     mailer,
     config,
+    links: createCheckinLinks(randomBytes(32)),
   });
   running = worker.run();
 

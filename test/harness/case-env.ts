@@ -8,6 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkerOptions } from '@temporalio/worker';
 import { loadConfig, type AppConfig } from '../../config.ts';
 import { createMailer, type Mailer } from '../../activities/mailer.ts';
+import { createCheckinLinks, type CheckinLinks } from '../../activities/checkin-link.ts';
 import { createCaseWorker } from '../../worker/create-worker.ts';
 import { createCaseActions, type CaseActions } from '../../client/actions.ts';
 import { createDataConverter, parseKeysEnv } from '../../codec/keys.ts';
@@ -22,6 +23,8 @@ export interface CaseTestEnv {
   smtp: SmtpSink;
   config: AppConfig;
   actions: CaseActions;
+  /** Signs and verifies the families' check-in links, with this environment's secret. */
+  links: CheckinLinks;
   worker: Worker;
   /** Resolves when the case's status satisfies `pred` (the workflow moves on asynchronously). */
   waitForStatus(caseId: string, pred: (s: CaseStatus) => boolean, what?: string): Promise<CaseStatus>;
@@ -49,6 +52,7 @@ export async function startCaseTestEnv(opts: { mailer?: (real: Mailer) => Mailer
     APP_BASE_URL: 'http://care.test',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'case-test-')),
   });
+  const links = createCheckinLinks(randomBytes(32));
   const realMailer = createMailer({ smtpUrl: smtp.url, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
   const mailer = opts.mailer ? opts.mailer(realMailer) : realMailer;
   const worker = await createCaseWorker({
@@ -60,6 +64,7 @@ export async function startCaseTestEnv(opts: { mailer?: (real: Mailer) => Mailer
     db: database.db,
     mailer,
     config,
+    links,
     ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
   });
   const running = worker.run();
@@ -71,6 +76,7 @@ export async function startCaseTestEnv(opts: { mailer?: (real: Mailer) => Mailer
     smtp,
     config,
     actions,
+    links,
     worker,
     async waitForStatus(caseId, pred, what = 'the expected state') {
       let last: CaseStatus | undefined;

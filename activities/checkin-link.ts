@@ -1,0 +1,163 @@
+// Signed check-in links. The activity that emails a check-in and the HTTP server that serves its
+// form share this: the email carries `${appBaseUrl}/checkin/<token>`, the server verifies the token.
+//
+//   token = base64url(payload) "." base64url(HMAC-SHA256(secret, payload))
+//   payload = "v1:<caseId>:<checkinId>:<expiresAt epoch ms>"
+//
+// The payload holds only the opaque case id, the check-in number and the expiry: no patient data.
+// It is signed, not encrypted (nothing in it is secret); whoever holds a valid token may answer that
+// one check-in until it expires, so the token is never logged.
+//
+// The secret: CHECKIN_LINK_SECRET (base64, at least 32 bytes), else, when asked to
+// (loadLinkSecret(env, { generateIn: dataDir })), <dataDir>/checkin-link-secret created with a fresh
+// random secret (mode 0600) on first use and reused afterwards, for local development. Changing the
+// secret invalidates every link already sent.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+export const LINK_SECRET_ENV = 'CHECKIN_LINK_SECRET';
+export const GENERATED_LINK_SECRET_FILE_NAME = 'checkin-link-secret';
+export const MIN_LINK_SECRET_BYTES = 32;
+
+const VERSION = 'v1';
+const MAC_BYTES = 32;
+const CASE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const BASE64URL_PATTERN = /^[A-Za-z0-9_-]+$/;
+const BASE64_PATTERN = /^[A-Za-z0-9+/_-]+={0,2}$/;
+/** Longest token worth looking at: a little over the longest payload this module signs. */
+const MAX_TOKEN_CHARS = 256;
+
+export interface CheckinLinkClaims {
+  caseId: string;
+  checkinId: number;
+  /** Epoch milliseconds after which the link no longer opens the form. */
+  expiresAt: number;
+}
+
+/**
+ * An expired token is still authentic: its claims come along, so a page can say "this check-in has
+ * closed" in the family's language with the team's number.
+ */
+export type LinkVerification =
+  | ({ ok: true } & CheckinLinkClaims)
+  | { ok: false; reason: 'malformed' | 'forged' }
+  | { ok: false; reason: 'expired'; claims: CheckinLinkClaims };
+
+export interface CheckinLinks {
+  sign(claims: CheckinLinkClaims): string;
+  verify(token: string, nowMs: number): LinkVerification;
+}
+
+export function createCheckinLinks(secret: Buffer): CheckinLinks {
+  if (!Buffer.isBuffer(secret) || secret.length < MIN_LINK_SECRET_BYTES) {
+    throw new Error(`check-in link secret must be at least ${MIN_LINK_SECRET_BYTES} bytes`);
+  }
+  const key = Buffer.from(secret); // a private copy: a caller zeroing its buffer cannot change ours
+  const mac = (payload: Buffer): Buffer => createHmac('sha256', key).update(payload).digest();
+
+  return {
+    sign({ caseId, checkinId, expiresAt }) {
+      if (typeof caseId !== 'string' || !CASE_ID_PATTERN.test(caseId)) throw new Error('sign: caseId must be 1-64 characters of A-Z a-z 0-9 _ -');
+      if (!Number.isSafeInteger(checkinId) || checkinId < 1) throw new Error('sign: checkinId must be a positive whole number');
+      if (!Number.isSafeInteger(expiresAt) || expiresAt < 1) throw new Error('sign: expiresAt must be epoch milliseconds');
+      const payload = Buffer.from(`${VERSION}:${caseId}:${checkinId}:${expiresAt}`, 'utf8');
+      return `${payload.toString('base64url')}.${mac(payload).toString('base64url')}`;
+    },
+
+    verify(token, nowMs) {
+      if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return { ok: false, reason: 'malformed' };
+      const parts = token.split('.');
+      if (parts.length !== 2) return { ok: false, reason: 'malformed' };
+      const [encodedPayload, encodedMac] = parts as [string, string];
+      if (!BASE64URL_PATTERN.test(encodedPayload) || !BASE64URL_PATTERN.test(encodedMac)) return { ok: false, reason: 'malformed' };
+      const payload = Buffer.from(encodedPayload, 'base64url');
+      const given = Buffer.from(encodedMac, 'base64url');
+      if (payload.length === 0 || given.length !== MAC_BYTES) return { ok: false, reason: 'malformed' };
+      // One spelling per token: no second encoding of the same bytes (stray low bits) is accepted.
+      if (payload.toString('base64url') !== encodedPayload || given.toString('base64url') !== encodedMac) return { ok: false, reason: 'malformed' };
+      // Authenticate before reading anything out of the payload.
+      if (!timingSafeEqual(given, mac(payload))) return { ok: false, reason: 'forged' };
+      const claims = parsePayload(payload.toString('utf8'));
+      if (!claims) return { ok: false, reason: 'malformed' };
+      if (!(nowMs < claims.expiresAt)) return { ok: false, reason: 'expired', claims };
+      return { ok: true, ...claims };
+    },
+  };
+}
+
+function parsePayload(text: string): CheckinLinkClaims | undefined {
+  const m = /^v1:([A-Za-z0-9_-]{1,64}):([1-9]\d{0,15}):([1-9]\d{0,15})$/.exec(text);
+  if (!m) return undefined;
+  const checkinId = Number(m[2]);
+  const expiresAt = Number(m[3]);
+  if (!Number.isSafeInteger(checkinId) || !Number.isSafeInteger(expiresAt)) return undefined;
+  return { caseId: m[1] as string, checkinId, expiresAt };
+}
+
+/** The page a check-in email links to. */
+export function checkinUrl(appBaseUrl: string, token: string): string {
+  return `${appBaseUrl.replace(/\/+$/, '')}/checkin/${token}`;
+}
+
+export type LoadLinkSecretOptions = {
+  /** Data directory: when CHECKIN_LINK_SECRET is not set, use (creating on first use) <generateIn>/checkin-link-secret. */
+  generateIn?: string;
+};
+
+const HOW_TO_CONFIGURE =
+  `Set ${LINK_SECRET_ENV} to at least ${MIN_LINK_SECRET_BYTES} random bytes, base64. ` +
+  `Generate one with: node -e "console.log(require('node:crypto').randomBytes(32).toString('base64'))"`;
+
+/** Reads the link secret from CHECKIN_LINK_SECRET, else (if opts.generateIn) <generateIn>/checkin-link-secret. */
+export function loadLinkSecret(env: Record<string, string | undefined> = process.env, opts: LoadLinkSecretOptions = {}): Buffer {
+  const value = env[LINK_SECRET_ENV];
+  if (value !== undefined && value.trim() !== '') return decodeSecret(value.trim(), LINK_SECRET_ENV);
+  if (opts.generateIn) return loadOrCreateSecretFile(join(resolve(opts.generateIn), GENERATED_LINK_SECRET_FILE_NAME));
+  throw new Error(`No check-in link secret configured. ${HOW_TO_CONFIGURE}`);
+}
+
+function decodeSecret(encoded: string, source: string): Buffer {
+  // Never echo the secret itself in an error.
+  if (!BASE64_PATTERN.test(encoded)) throw new Error(`${source}: not valid base64. ${HOW_TO_CONFIGURE}`);
+  const secret = Buffer.from(encoded, 'base64');
+  if (secret.length < MIN_LINK_SECRET_BYTES) {
+    throw new Error(`${source}: the secret is ${secret.length} bytes, at least ${MIN_LINK_SECRET_BYTES} are needed. ${HOW_TO_CONFIGURE}`);
+  }
+  return secret;
+}
+
+function readSecretFile(path: string): Buffer {
+  const source = `generated link secret file ${path}`;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`${source}: cannot read: ${(err as Error).message}`);
+  }
+  return decodeSecret(text.trim(), source);
+}
+
+function loadOrCreateSecretFile(path: string): Buffer {
+  if (existsSync(path)) return readSecretFile(path);
+  // Write a complete temp file, then link it into place: link fails if another process won the
+  // race, and nobody ever reads a half-written secret.
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, `${randomBytes(MIN_LINK_SECRET_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    chmodSync(tmp, 0o600);
+    linkSync(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new Error(`generated link secret file ${path}: cannot create: ${(err as Error).message}`);
+    }
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
+  }
+  return readSecretFile(path);
+}

@@ -9,12 +9,13 @@ import {
   condition,
   isCancellation,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { UpdateDefinition } from '@temporalio/common';
+import type { ActivityOptions, UpdateDefinition } from '@temporalio/common';
 import type { CaseActivities, RecordChange } from '../activities/index.ts';
 import { EMAIL_RECIPIENT, type EmailData, type EmailKind } from '../activities/email-templates.ts';
 import type { Tier } from '../domain/crs.ts';
@@ -39,7 +40,7 @@ import { localHourDaysBefore } from '../domain/time.ts';
 import { AlertOpenKey, CaseStageKey, HospitalCodeKey, NextDeadlineKey } from '../domain/search-attributes.ts';
 import * as msg from './messages.ts';
 
-const acts = proxyActivities<CaseActivities>({
+const activityOptions: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
   // Cancelling a case abandons an in-flight activity (they do not heartbeat, so a cancel request
@@ -47,7 +48,10 @@ const acts = proxyActivities<CaseActivities>({
   // not at all, and the case row keeps the newest stage by sequence number even if an abandoned
   // write lands after the cancellation.
   cancellationType: ActivityCancellationType.ABANDON,
-});
+};
+const acts = proxyActivities<CaseActivities>(activityOptions);
+/** Activity options with a summary for the Web UI (summaries go through the payload codec). */
+const titled = (summary: string): ActivityOptions => ({ ...activityOptions, summary });
 
 /** A step that fires at `at` (epoch ms) unless the wait is over by then. */
 interface TimedStep {
@@ -148,6 +152,9 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
   });
 
   function publishSearchAttributes(): void {
+    const w = waitingFor();
+    // What ops see on the case in the Web UI: stage and what it waits for, never patient data.
+    setCurrentDetails(`**Stage:** ${stage}\n\n**Waiting for:** ${w.what} (from ${w.from}${w.until ? `, until ${w.until}` : ''})\n\n**Open alerts:** ${alerts.filter((a) => !a.acknowledgedAt).length}`);
     const hospital = chosenHospital ?? submissions[0]?.hospitalCode;
     upsertSearchAttributes({
       [CaseStageKey.name]: [stage],
@@ -160,7 +167,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
   // ---- effects -----------------------------------------------------------------------------
   async function record(kind: string, summary: string, opts: { actor?: string; detail?: unknown; changes?: RecordChange[] } = {}): Promise<void> {
     const n = ++seq;
-    await acts.recordEvent({
+    await acts.recordEvent.executeWithOptions(titled(`record ${kind}`), [{
       caseId,
       eventKey: `${workflowId}/${runId}/${n}`,
       seq: n,
@@ -172,7 +179,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
       stage,
       waitingFor: waitingFor(),
       changes: opts.changes,
-    });
+    }]);
   }
 
   async function enterStage(next: Stage, actor = 'system'): Promise<void> {
@@ -207,7 +214,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     const { hospitalCode } = opts;
     let failure: string | undefined;
     try {
-      const r = await acts.sendEmail({ caseId, key, kind, data, at: iso(), ...opts });
+      const r = await acts.sendEmail.executeWithOptions(titled(`email ${kind}`), [{ caseId, key, kind, data, at: iso(), ...opts }]);
       if (r.status === 'failed') failure = r.error ?? 'refused by the mail server';
     } catch (err) {
       if (isCancellation(err)) throw err;

@@ -11,7 +11,8 @@ import { createMailer, type Mailer } from '../../activities/mailer.ts';
 import { createCheckinLinks, type CheckinLinks } from '../../activities/checkin-link.ts';
 import { createCaseWorker } from '../../worker/create-worker.ts';
 import { createCaseActions, type CaseActions } from '../../client/actions.ts';
-import { createDataConverter, parseKeysEnv } from '../../codec/keys.ts';
+import { createDataConverter, parseKeysEnv, type Keyring } from '../../codec/keys.ts';
+import { Client } from '@temporalio/client';
 import type { CaseStatus, OpenCase } from '../../domain/case.ts';
 import { createTimeSkippingEnv, workflowBundle } from './temporal.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
@@ -23,9 +24,13 @@ export interface CaseTestEnv {
   smtp: SmtpSink;
   config: AppConfig;
   actions: CaseActions;
+  /** A Temporal client that encrypts and decrypts payloads like the service's clients. */
+  client: Client;
   /** Signs and verifies the families' check-in links, with this environment's secret. */
   links: CheckinLinks;
   worker: Worker;
+  /** Stops the worker and starts a new one (and a new client) with another keyring, as a deploy would. */
+  restartWorker(keyring: Keyring): Promise<void>;
   /** Resolves when the case's status satisfies `pred` (the workflow moves on asynchronously). */
   waitForStatus(caseId: string, pred: (s: CaseStatus) => boolean, what?: string): Promise<CaseStatus>;
   teardown(): Promise<void>;
@@ -33,10 +38,17 @@ export interface CaseTestEnv {
 
 export const testKeys = () => parseKeysEnv(`test:${randomBytes(32).toString('base64')}`);
 
-export async function startCaseTestEnv(opts: { mailer?: (real: Mailer) => Mailer; interceptors?: WorkerOptions['interceptors'] } = {}): Promise<CaseTestEnv> {
-  const dataConverter = createDataConverter(testKeys());
+export interface CaseTestOptions {
+  mailer?: (real: Mailer) => Mailer;
+  interceptors?: WorkerOptions['interceptors'];
+  /** Payload keys (default: a fresh random key). */
+  keyring?: Keyring;
+  maxCachedWorkflows?: number;
+}
+
+export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<CaseTestEnv> {
   const [env, database, smtp, bundle] = await Promise.all([
-    createTimeSkippingEnv(dataConverter),
+    createTimeSkippingEnv(),
     createTestDatabase(),
     startSmtpSink(),
     workflowBundle(new URL('../../workflows/index.ts', import.meta.url)),
@@ -55,34 +67,42 @@ export async function startCaseTestEnv(opts: { mailer?: (real: Mailer) => Mailer
   const links = createCheckinLinks(randomBytes(32));
   const realMailer = createMailer({ smtpUrl: smtp.url, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
   const mailer = opts.mailer ? opts.mailer(realMailer) : realMailer;
-  const worker = await createCaseWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    dataConverter,
-    workflowBundle: bundle,
-    db: database.db,
-    mailer,
-    config,
-    links,
-    ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
-  });
-  const running = worker.run();
-  const actions = createCaseActions({ client: env.client, db: database.db, taskQueue });
 
-  return {
+  /** A worker and a client (the action layer's) that encrypt payloads with `keyring`. */
+  async function start(keyring: Keyring) {
+    const dataConverter = createDataConverter(keyring);
+    const worker = await createCaseWorker({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      dataConverter,
+      workflowBundle: bundle,
+      db: database.db,
+      mailer,
+      config,
+      links,
+      ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
+      ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
+    });
+    const client = new Client({ connection: env.connection, namespace: 'default', dataConverter });
+    return { worker, client, running: worker.run(), actions: createCaseActions({ client, db: database.db, taskQueue }) };
+  }
+  let current = await start(opts.keyring ?? testKeys());
+
+  const t: CaseTestEnv = {
     env,
     database,
     smtp,
     config,
-    actions,
+    actions: current.actions,
+    client: current.client,
     links,
-    worker,
+    worker: current.worker,
     async waitForStatus(caseId, pred, what = 'the expected state') {
       let last: CaseStatus | undefined;
       for (let i = 0; i < 400; i++) {
         try {
-          last = await actions.status(caseId);
+          last = await t.actions.status(caseId);
           if (pred(last)) return last;
         } catch (err) {
           if (!/does not exist|not found/i.test((err as Error).message)) throw err;
@@ -91,13 +111,22 @@ export async function startCaseTestEnv(opts: { mailer?: (real: Mailer) => Mailer
       }
       throw new Error(`case ${caseId} never reached ${what}; last status: ${JSON.stringify(last)}`);
     },
+    async restartWorker(keyring) {
+      current.worker.shutdown();
+      await current.running;
+      current = await start(keyring);
+      t.actions = current.actions;
+      t.client = current.client;
+      t.worker = current.worker;
+    },
     async teardown() {
-      worker.shutdown();
-      await running;
+      current.worker.shutdown();
+      await current.running;
       realMailer.close();
       await Promise.all([env.teardown(), database.close(), smtp.stop()]);
     },
   };
+  return t;
 }
 
 export function sampleCase(overrides: Partial<OpenCase> & { patientRef?: string } = {}): Record<string, unknown> {

@@ -12,9 +12,9 @@ import { registerSearchAttributes } from '../../local/search-attributes.ts';
 // Worker lifecycle chatter at INFO drowns test output; warnings and errors still show.
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-export async function createTimeSkippingEnv(dataConverter?: DataConverter): Promise<TestWorkflowEnvironment> {
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const { executable } = findTemporalExecutable('test-server');
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable }, ...(dataConverter ? { client: { dataConverter } } : {}) });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable } });
   await registerSearchAttributes(env.connection, 'default');
   return env;
 }

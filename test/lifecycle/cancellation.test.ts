@@ -66,7 +66,7 @@ describe('cancellation', () => {
       expect(row).toMatchObject({ stage: 'cancelled', close_reason: 'family withdrew' });
       const entry = (await t.actions.timeline(caseId)).find((e) => e.kind === 'case_cancelled');
       expect(entry).toMatchObject({ actor: 'ana@care.test', summary: `Case cancelled in ${stage}: family withdrew` });
-      expect(await t.env.client.workflow.getHandle(`case-${caseId}`).result()).toMatchObject({ stage: 'cancelled' });
+      expect(await t.client.workflow.getHandle(`case-${caseId}`).result()).toMatchObject({ stage: 'cancelled' });
 
       // A cancelled case refuses every further action.
       await expect(t.actions.act(caseId, 'cancelCase', { actor, reason: 'again' })).rejects.toThrow(/closed|cancelled/);

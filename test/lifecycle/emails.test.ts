@@ -33,7 +33,7 @@ describe('emails', () => {
     const { caseId } = await t.actions.openCase(sampleCase(), actor);
     await t.waitForStatus(caseId, (s) => s.stage === 'records');
     // The activity was retried (the first attempt "failed"), yet exactly one message arrived.
-    const history = await t.env.client.workflow.getHandle(`case-${caseId}`).fetchHistory();
+    const history = await t.client.workflow.getHandle(`case-${caseId}`).fetchHistory();
     const failedAttempts = history.events?.filter((e) => e.activityTaskStartedEventAttributes && Number(e.activityTaskStartedEventAttributes.attempt) > 1);
     expect(failedAttempts?.length).toBe(1);
     await new Promise((r) => setTimeout(r, 200));

@@ -149,7 +149,7 @@ describe('refused actions', () => {
     const before = await t.actions.timeline(caseId);
     // A refused Update never enters history: count the accepted ones.
     const acceptedUpdates = async () =>
-      (await t.env.client.workflow.getHandle(`case-${caseId}`).fetchHistory()).events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+      (await t.client.workflow.getHandle(`case-${caseId}`).fetchHistory()).events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
     const acceptedBefore = await acceptedUpdates();
 
     await expect(t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'genome_map' })).rejects.toThrow(

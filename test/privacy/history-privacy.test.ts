@@ -1,0 +1,121 @@
+// What ops can see in Temporal: a case's raw history (as the server stores it, read without the
+// codec) must not contain the family's name or email, the diagnosis or a reported symptom; with
+// the codec the same history reads back whole. Keys rotate without losing old cases.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import proto from '@temporalio/proto';
+import { Client } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import { startCaseTestEnv, sampleCase, type CaseTestEnv } from '../harness/case-env.ts';
+import { EncryptionCodec } from '../../codec/encryption-codec.ts';
+import { parseKeysEnv, type Keyring } from '../../codec/keys.ts';
+
+const key = () => randomBytes(32).toString('base64');
+const k1: Keyring = parseKeysEnv(`k1:${key()}`);
+let t: CaseTestEnv;
+const actor = 'coordinator@care.test';
+
+const SECRETS = {
+  name: 'Zuzanna Kowalska-Wiśniewska',
+  email: 'zuzanna.kowalska@example.pl',
+  diagnosis: 'Refractory mantle cell lymphoma with TP53 deletion',
+  symptomNote: 'shivering badly since lunch, lips look blue',
+  contact: 'Dr Wei Ling, ward 7B',
+};
+
+beforeAll(async () => {
+  // No sticky cache: the restarted worker picks the case up at once instead of after a sticky timeout.
+  t = await startCaseTestEnv({ keyring: k1, maxCachedWorkflows: 0 });
+  await t.actions.addHospital({ code: 'HKU', name: 'HKU Haematology', email: 'team@hku.test', language: 'en', timezone: 'Asia/Hong_Kong', phone: '+852 5555 0100' });
+});
+afterAll(async () => t?.teardown());
+
+/** Every payload in a history as stored, but search attributes (never encrypted: stage names, flags, opaque codes). */
+function payloadsOf(value: unknown, out: Payload[] = []): Payload[] {
+  if (Array.isArray(value)) value.forEach((v) => payloadsOf(v, out));
+  else if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if (o.data instanceof Uint8Array && o.metadata && typeof o.metadata === 'object') out.push(o as Payload);
+    else for (const [k, v] of Object.entries(o)) if (k !== 'searchAttributes') payloadsOf(v, out);
+  }
+  return out;
+}
+
+async function rawHistory(caseId: string) {
+  // A client without the codec: exactly what the server (and the Web UI without it) holds.
+  const plain = new Client({ connection: t.env.connection, namespace: 'default' });
+  return plain.workflow.getHandle(`case-${caseId}`).fetchHistory();
+}
+
+const bytesOf = (history: Awaited<ReturnType<typeof rawHistory>>) =>
+  Buffer.from(proto.temporal.api.history.v1.History.encode(proto.temporal.api.history.v1.History.fromObject(history)).finish());
+
+async function runCaseThroughMonitoring(): Promise<string> {
+  const { caseId } = await t.actions.openCase(
+    sampleCase({ diagnosis: SECRETS.diagnosis, family: { name: SECRETS.name, email: SECRETS.email, language: 'en', timeZone: 'Europe/Warsaw' }, requiredDocuments: ['medical_report'] }),
+    actor,
+  );
+  await t.waitForStatus(caseId, (s) => s.stage === 'records');
+  await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'medical_report', language: 'en' });
+  await t.waitForStatus(caseId, (s) => s.stage === 'translation');
+  await t.actions.submit(caseId, ['HKU'], actor);
+  await t.waitForStatus(caseId, (s) => s.submissions[0]?.status === 'pending');
+  await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'HKU', decision: 'accepted' });
+  await t.waitForStatus(caseId, (s) => s.stage === 'admission');
+  await t.actions.act(caseId, 'planAdmission', { actor, hospitalCode: 'HKU', admissionAt: new Date((await t.env.currentTimeMs()) + 3600_000).toISOString(), contact: SECRETS.contact });
+  await t.actions.act(caseId, 'confirmAdmission', { actor });
+  await t.waitForStatus(caseId, (s) => s.stage === 'monitoring');
+  await t.actions.act(caseId, 'recordInfusion', { actor, at: new Date(await t.env.currentTimeMs()).toISOString() });
+  const s = await t.waitForStatus(caseId, (x) => x.monitoring !== undefined);
+  const first = s.monitoring!.checkins[0]!;
+  await t.env.sleep(Date.parse(first.dueAt) - (await t.env.currentTimeMs()) + 1000);
+  await t.waitForStatus(caseId, (x) => x.monitoring!.checkins[0]!.state === 'open');
+  await t.actions.submitCheckin(caseId, first.id, {
+    temperature: { value: 38.6, unit: 'c' },
+    takenAt: new Date(await t.env.currentTimeMs()).toISOString(),
+    admitted: false,
+    symptoms: { breathingDifficulty: true, confusion: true },
+    notes: SECRETS.symptomNote,
+  });
+  await t.actions.recordClinical(caseId, { temperatureC: 39.1, hypotension: 'vasopressors', vasopressors: ['norepinephrine'] }, 'dr.chan@hku.test');
+  return caseId;
+}
+
+describe('patient data in Temporal', () => {
+  let caseId: string;
+
+  it('never appears in plaintext in the stored history, which still decodes whole with the codec', async () => {
+    caseId = await runCaseThroughMonitoring();
+    const history = await rawHistory(caseId);
+    const stored = bytesOf(history);
+    expect(history.events!.length).toBeGreaterThan(50);
+    for (const [what, secret] of Object.entries(SECRETS)) {
+      expect(stored.includes(Buffer.from(secret)), `${what} in plaintext history`).toBe(false);
+    }
+    // Symptom answers of the report (field names and values) are inside the encrypted payload too.
+    expect(stored.includes(Buffer.from('breathingDifficulty'))).toBe(false);
+
+    const payloads = payloadsOf(history);
+    expect(payloads.every((p) => Buffer.from(p.metadata!.encoding!).toString() === 'binary/encrypted')).toBe(true);
+    const decoded = Buffer.concat((await new EncryptionCodec(k1).decode(payloads)).map((p) => Buffer.from(p.data!)));
+    for (const secret of Object.values(SECRETS)) expect(decoded.includes(Buffer.from(secret))).toBe(true);
+  });
+
+  it('keeps old cases readable after a new key becomes current, and encrypts new payloads with it', async () => {
+    const k2: Keyring = parseKeysEnv(`k2:${key()},k1:${k1.keys.get('k1')!.toString('base64')}`);
+    await t.restartWorker(k2);
+    // The running case carries on under the new keyring.
+    const s = await t.actions.status(caseId);
+    expect(s.stage).toBe('monitoring');
+    for (const a of s.alerts) await t.actions.act(caseId, 'acknowledgeAlert', { actor, alertId: a.id });
+    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    const payloads = payloadsOf(await rawHistory(caseId));
+    const keyIds = new Set(payloads.map((p) => Buffer.from(p.metadata!['encryption-key-id']!).toString()));
+    expect(keyIds).toEqual(new Set(['k1', 'k2']));
+    const decoded = Buffer.concat((await new EncryptionCodec(k2).decode(payloads)).map((p) => Buffer.from(p.data!)));
+    expect(decoded.includes(Buffer.from(SECRETS.name))).toBe(true);
+    // Without the old key, the old payloads fail loudly.
+    const withoutK1 = parseKeysEnv(`k2:${k2.keys.get('k2')!.toString('base64')}`);
+    await expect(new EncryptionCodec(withoutK1).decode(payloads)).rejects.toThrow(/unknown key id 'k1'/);
+  });
+});

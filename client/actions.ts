@@ -128,10 +128,15 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
       return act(caseId, 'submitToHospitals', { actor, hospitals: codes.map((c) => ({ code: c, language: rows.find((r) => r.code === c)!.language })) });
     },
 
-    /** A family's check-in report (from the signed link's page); refused once answered or closed. */
+    /**
+     * A family's check-in report (from the signed link's page); refused once answered or closed.
+     * The Update id comes from the check-in and the report, so a retried request with the same
+     * answers gets the first answer's outcome back instead of a refusal.
+     */
     async submitCheckin(caseId: string, checkinId: number, report: unknown): Promise<CheckinOutcome> {
       const args = parseInput(actionSchemas.submitCheckin, { checkinId, report });
-      return translateErrors(caseId, () => handle(caseId).executeUpdate(msg.submitCheckin, { args: [args] }));
+      const updateId = `checkin-${checkinId}-${createHash('sha256').update(JSON.stringify(report)).digest('hex').slice(0, 24)}`;
+      return translateErrors(caseId, () => handle(caseId).executeUpdate(msg.submitCheckin, { args: [args], updateId }));
     },
 
     /** A clinical observation, graded by the workflow with ASTCT CRS and ICANS grades. */

@@ -36,11 +36,19 @@ function offsetMs(epochMs: number, timeZone: string): number {
  */
 export function fromLocal(local: LocalDateTime, timeZone: string): number {
   const asUtc = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute);
-  const first = asUtc - offsetMs(asUtc, timeZone);
-  const second = asUtc - offsetMs(first, timeZone);
-  if (first === second) return first;
-  return Math.min(first, second) === first && toLocal(first, timeZone).hour === local.hour ? first : Math.max(first, second);
+  // The zone's offsets a day either side bound any change on this date.
+  const before = offsetMs(asUtc - DAY_MS, timeZone);
+  const after = offsetMs(asUtc + DAY_MS, timeZone);
+  const matches = (t: number) => {
+    const l = toLocal(t, timeZone);
+    return l.year === local.year && l.month === local.month && l.day === local.day && l.hour === local.hour && l.minute === local.minute;
+  };
+  const candidates = [asUtc - before, asUtc - after].filter(matches);
+  if (candidates.length > 0) return Math.min(...candidates);
+  return asUtc - before; // in a gap: the wall clock had not moved yet, so read it with the old offset
 }
+
+const DAY_MS = 24 * 3600 * 1000;
 
 /** The calendar date `days` after the local date of `epochMs` in `timeZone` (negative: before). */
 export function addLocalDays(local: LocalDateTime, days: number): LocalDateTime {

@@ -9,6 +9,7 @@ import { startEmbeddedPostgres } from '../db/embedded.ts';
 import { caseSearchAttributes } from '../domain/search-attributes.ts';
 import { findTemporalExecutable } from './temporal-binaries.ts';
 import { runWorker } from '../worker/main.ts';
+import { startHttpServer } from '../client/http/main.ts';
 
 const config = loadConfig();
 mkdirSync(config.dataDir, { recursive: true });
@@ -36,6 +37,8 @@ if (!process.env.TEMPORAL_ADDRESS) {
       dbFilename: join(config.dataDir, 'temporal.db'),
       namespace: config.temporalNamespace,
       searchAttributes: caseSearchAttributes,
+      // The Web UI decodes encrypted payloads through the HTTP server's codec endpoint.
+      extraArgs: ['--ui-codec-endpoint', `http://localhost:${config.port}/codec`],
     },
   });
   stops.push(() => env.teardown());
@@ -55,6 +58,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     stop.abort();
   });
 }
+const http = await startHttpServer(config);
+stops.push(() => http.close());
+say(`HTTP server (family check-in pages, health, codec for the Web UI) at ${http.url}`);
 say('worker running. In another terminal: npm run cli -- --help   (Ctrl-C here stops everything)');
 try {
   await runWorker(config, stop.signal);

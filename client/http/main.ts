@@ -1,0 +1,134 @@
+// The HTTP server process (`npm run http`): the families' check-in pages, /healthz and /readyz,
+// and the codec endpoint for the Temporal Web UI. `npm start` can run it in-process through
+// startHttpServer.
+//
+// Environment (besides config.ts): HTTP_HOST (default 127.0.0.1; 0.0.0.0 in a container behind a
+// proxy), TRUST_PROXY=1 behind a reverse proxy, CHECKIN_LINK_SECRET (else DATA_DIR/checkin-link-secret),
+// CODEC_AUTH_TOKEN (bearer token for /codec; without it /codec is mounted only on a loopback
+// address and answers only loopback clients, unless CODEC_ALLOW_UNAUTHENTICATED=1 says that
+// whoever reaches this address may decrypt payloads: for a local Docker setup only).
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig, type AppConfig } from '../../config.ts';
+import { connect, type Db } from '../../db/connect.ts';
+import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
+import { EncryptionCodec } from '../../codec/encryption-codec.ts';
+import { bearerTokenAuthorizer, createCodecHandler, type CodecAuthorizer } from '../../codec/codec-server.ts';
+import { createCheckinLinks, loadLinkSecret } from '../../activities/checkin-link.ts';
+import { createCaseActions } from '../actions.ts';
+import { createHttpServer, stdoutLogger, type HttpLogger } from './server.ts';
+
+export interface StartHttpServerDeps {
+  /** Default process.env: CHECKIN_LINK_SECRET, PAYLOAD_KEYS, CODEC_AUTH_TOKEN, HTTP_HOST, TRUST_PROXY. */
+  env?: NodeJS.ProcessEnv;
+  /** Reuse a database pool (not closed by close()); default: a new pool on config.databaseUrl. */
+  db?: Db;
+  /** Reuse a Temporal client (not closed by close()); default: a lazy connection to config.temporalAddress. */
+  client?: Client;
+  /** Default HTTP_HOST, else 127.0.0.1. */
+  host?: string;
+  log?: HttpLogger;
+}
+
+export interface RunningHttpServer {
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  /** Stops taking requests, lets the ones in flight finish, closes what startHttpServer opened. */
+  close(): Promise<void>;
+}
+
+const isLoopbackHost = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);
+const loopbackOnly: CodecAuthorizer = async (req) => {
+  const a = req.socket.remoteAddress ?? '';
+  return a === '::1' || /^(::ffff:)?127\./.test(a);
+};
+
+export async function startHttpServer(config: AppConfig, deps: StartHttpServerDeps = {}): Promise<RunningHttpServer> {
+  const env = deps.env ?? process.env;
+  const log = deps.log ?? stdoutLogger;
+  const host = deps.host ?? (env.HTTP_HOST?.trim() || '127.0.0.1');
+  const keyring = loadKeyring(env, { generateIn: config.dataDir });
+  const links = createCheckinLinks(loadLinkSecret(env, { generateIn: config.dataDir }));
+
+  const closers: (() => Promise<void>)[] = [];
+  let client = deps.client;
+  if (!client) {
+    // Lazy: the server starts (and /readyz says so) while Temporal is still coming up.
+    const connection = Connection.lazy({ address: config.temporalAddress, connectTimeout: '5 seconds' });
+    client = new Client({ connection, namespace: config.temporalNamespace, dataConverter: createDataConverter(keyring) });
+    closers.push(() => connection.close());
+  }
+  let db = deps.db;
+  if (!db) {
+    const pool = connect(config.databaseUrl, { max: 5 });
+    db = pool;
+    closers.push(() => pool.destroy());
+  }
+
+  let codec: { handler: ReturnType<typeof createCodecHandler> } | undefined;
+  const token = env.CODEC_AUTH_TOKEN?.trim();
+  const unauthenticated = /^(1|true|yes)$/i.test(env.CODEC_ALLOW_UNAUTHENTICATED?.trim() ?? '');
+  if (token || unauthenticated || isLoopbackHost(host)) {
+    if (!token && unauthenticated) log({ level: 'warn', event: 'codec_unauthenticated', route: '/codec/*' });
+    codec = {
+      handler: createCodecHandler({
+        codec: new EncryptionCodec(keyring),
+        authorize: token ? bearerTokenAuthorizer(token) : unauthenticated ? async () => true : loopbackOnly,
+        allowedOrigins: [`http://localhost:${config.temporalUiPort}`],
+      }),
+    };
+  } else {
+    // Without a token the codec would decrypt for anyone who reaches this address.
+    log({ level: 'warn', event: 'codec_not_mounted', route: '/codec/*' });
+  }
+
+  const trust = env.TRUST_PROXY?.trim();
+  const app = await createHttpServer({
+    actions: createCaseActions({ client, db, taskQueue: config.taskQueue }),
+    db,
+    links,
+    client,
+    ...(codec ? { codec } : {}),
+    config: { ...(trust ? { trustProxy: trust === '1' || trust === 'true' ? true : trust } : {}) },
+    log,
+  });
+  try {
+    await app.listen({ host, port: config.port });
+  } catch (err) {
+    await app.close().catch(() => {});
+    for (const c of closers.reverse()) await c().catch(() => {});
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log({ level: 'info', event: 'listening', address: url });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close() {
+      closing ??= (async () => {
+        log({ level: 'info', event: 'stopping' });
+        await app.close();
+        for (const c of closers.reverse()) await c().catch(() => {});
+        log({ level: 'info', event: 'stopped' });
+      })();
+      return closing;
+    },
+  };
+}
+
+if (import.meta.main) {
+  const server = await startHttpServer(loadConfig());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      server.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          console.error(`[http] ${(err as Error).message}`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,409 @@
+// The HTTP server: the family's check-in pages behind signed links, liveness and readiness, and
+// (when given) the Temporal codec endpoint for operators.
+//
+//   GET  /healthz               200 {status:"ok"} while the process runs
+//   GET  /readyz                200, or 503 naming what failed: Postgres (select 1), Temporal
+//   GET  /checkin/:token        the form, or the page that says why there is none
+//   POST /checkin/:token        the report (urlencoded) → the outcome page with what to do now
+//   *    /codec/encode|decode   codec server (codec/codec-server.ts), only when deps.codec is set
+//
+// Tokens are bearer secrets in the URL path: nothing here logs a URL, a token or form content.
+// Each response is logged as one line: method, route pattern, status, case id.
+import { createHash } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
+import { sql } from 'kysely';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../../db/connect.ts';
+import type { CaseStatus } from '../../domain/case.ts';
+import type { CheckinOutcome } from '../../domain/monitoring.ts';
+import { InputError } from '../../domain/validation.ts';
+import type { CheckinLinks } from '../../activities/checkin-link.ts';
+import type { CodecHandler } from '../../codec/codec-server.ts';
+import { ActionRefusedError, CaseNotFoundError, type CaseActions } from '../actions.ts';
+import { checkinView, loadFamilyContact, type CheckinSubmission, type CheckinView, type FamilyContact } from './checkin.ts';
+import { emptyCheckinForm, readCheckinForm, reportFromForm, type FieldProblems, type FormField, type FormProblem } from './checkin-form.ts';
+import { answeredPage, closedPage, errorPage, formPage, invalidLinkPage, notFoundPage, resultPage, STYLE_HASH, tooManyPage, upcomingPage } from './pages.ts';
+import { PAGE_LANGUAGES, languageFromHeader, pageLanguage, type PageLanguage } from './texts.ts';
+
+export interface HttpLogEntry {
+  level: 'info' | 'warn' | 'error';
+  event: 'request' | 'checkin_failed' | 'codec_failed' | 'codec_not_mounted' | 'codec_unauthenticated' | 'listening' | 'stopping' | 'stopped';
+  method?: string;
+  /** The route pattern (`/checkin/:token`), never the URL. */
+  route?: string;
+  status?: number;
+  caseId?: string;
+  /** An error's class name: never its message (it may quote what the family typed). */
+  error?: string;
+  ms?: number;
+  address?: string;
+}
+export type HttpLogger = (entry: HttpLogEntry) => void;
+
+/** One JSON line per entry on standard output. */
+export const stdoutLogger: HttpLogger = (entry) => {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+};
+
+export interface RateLimitSetting {
+  max: number;
+  timeWindowMs: number;
+}
+
+export interface HttpServerConfig {
+  /** Behind a reverse proxy: trust X-Forwarded-For for the client address (Fastify's trustProxy). */
+  trustProxy?: boolean | string | string[];
+  /** POST /checkin/:token, per token and client address. Default 10 a minute. */
+  checkinPostLimit?: RateLimitSetting;
+  /** GET /checkin/:token, per token and client address. Default 60 a minute. */
+  checkinGetLimit?: RateLimitSetting;
+  /** How long a page waits for the case workflow (status query, Update). Default 20 s. */
+  workflowTimeoutMs?: number;
+  /** How long each readiness check may take. Default 3 s. */
+  readinessTimeoutMs?: number;
+}
+
+export interface HttpServerDeps {
+  /** The shared action layer: the check-in's state comes from `status`. */
+  actions: Pick<CaseActions, 'status' | 'submitCheckin'>;
+  db: Db;
+  /** Verifies check-in tokens (activities/checkin-link.ts createCheckinLinks). */
+  links: Pick<CheckinLinks, 'verify'>;
+  /** Temporal: readiness, and the default submitCheckin. */
+  client: Client;
+  /** The codec server handler (codec/codec-server.ts createCodecHandler), mounted at /codec. */
+  codec?: { handler: CodecHandler };
+  config?: HttpServerConfig;
+  /** The clock for link expiry and "taken at" checks. Default Date.now. */
+  now?: () => number;
+  /** Where a case stands. Default: actions.status. */
+  getCaseStatus?: (caseId: string) => Promise<CaseStatus>;
+  /** Sends a valid report to the case workflow. Default: actions.submitCheckin. */
+  submitCheckin?: (submission: CheckinSubmission) => Promise<CheckinOutcome>;
+  /** Throws when Temporal cannot be reached. Default: GetSystemInfo through `client`. */
+  checkTemporal?: () => Promise<void>;
+  /** Default: one JSON line per entry on standard output. */
+  log?: HttpLogger;
+}
+
+class TimeoutError extends Error {
+  constructor(what: string) {
+    super(`${what} timed out`);
+    this.name = 'TimeoutError';
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(what)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy': `default-src 'none'; style-src ${STYLE_HASH}; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+  // Every response is either about one family's check-in or a probe: never cache any of it.
+  'Cache-Control': 'no-store',
+};
+
+/** What a request has learned about its case, for the log line and for error pages. */
+interface RequestContext {
+  caseId?: string;
+  lang?: PageLanguage;
+  phone?: string;
+}
+
+type TokenRequest = FastifyRequest<{ Params: { token: string } }>;
+
+export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
+  const { db, links, client } = deps;
+  const config = deps.config ?? {};
+  const now = deps.now ?? Date.now;
+  const log = deps.log ?? stdoutLogger;
+  const workflowTimeoutMs = config.workflowTimeoutMs ?? 20_000;
+  const readinessTimeoutMs = config.readinessTimeoutMs ?? 3_000;
+  const getCaseStatus = deps.getCaseStatus ?? ((caseId: string) => deps.actions.status(caseId));
+  const submitCheckin = deps.submitCheckin ?? ((s: CheckinSubmission) => deps.actions.submitCheckin(s.caseId, s.checkinId, s.report));
+  const checkTemporal =
+    deps.checkTemporal ??
+    (async () => {
+      await client.connection.withDeadline(Date.now() + readinessTimeoutMs, () => client.workflowService.getSystemInfo({}));
+    });
+
+  const contexts = new WeakMap<FastifyRequest, RequestContext>();
+  const context = (req: FastifyRequest): RequestContext => {
+    let c = contexts.get(req);
+    if (!c) contexts.set(req, (c = {}));
+    return c;
+  };
+  const started = new WeakMap<FastifyRequest, number>();
+
+  const app = Fastify({
+    // Fastify's own logger would log URLs, which hold tokens: off; the onResponse hook logs instead.
+    logger: false,
+    trustProxy: config.trustProxy ?? false,
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+  await app.register(rateLimit, {
+    global: false,
+    // After the body is read: the 429 page can be in the form's language.
+    hook: 'preHandler',
+    errorResponseBuilder: (_req, ctx) => Object.assign(new Error('rate limited'), { statusCode: ctx.statusCode, rateLimited: true }),
+  });
+
+  app.addHook('onRequest', async (req) => {
+    started.set(req, performance.now());
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    return payload;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const c = contexts.get(req);
+    const t0 = started.get(req);
+    log({
+      level: 'info',
+      event: 'request',
+      method: req.method,
+      route: req.routeOptions.url ?? '(no route)',
+      status: reply.statusCode,
+      ...(c?.caseId ? { caseId: c.caseId } : {}),
+      ...(t0 !== undefined ? { ms: Math.round(performance.now() - t0) } : {}),
+    });
+  });
+
+  // ---- pages -----------------------------------------------------------------------------
+
+  const sendPage = (reply: FastifyReply, status: number, html: string) => reply.code(status).type('text/html; charset=utf-8').send(html);
+
+  const bodyLanguage = (req: FastifyRequest): PageLanguage | undefined => {
+    const lang = (req.body as Record<string, unknown> | undefined)?.lang;
+    return typeof lang === 'string' && (PAGE_LANGUAGES as readonly string[]).includes(lang) ? (lang as PageLanguage) : undefined;
+  };
+  const fallbackLanguage = (req: FastifyRequest): PageLanguage => context(req).lang ?? bodyLanguage(req) ?? languageFromHeader(req.headers['accept-language']);
+
+  app.setNotFoundHandler((req, reply) => sendPage(reply, 404, notFoundPage({ lang: languageFromHeader(req.headers['accept-language']) })));
+
+  app.setErrorHandler((err: Error & { statusCode?: number; rateLimited?: boolean }, req, reply) => {
+    const c = context(req);
+    const lang = fallbackLanguage(req);
+    const phone = c.phone;
+    if (err.rateLimited && err.statusCode) return sendPage(reply, err.statusCode, tooManyPage({ lang }));
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) log({ level: 'error', event: 'checkin_failed', route: req.routeOptions.url ?? '(no route)', ...(c.caseId ? { caseId: c.caseId } : {}), error: err.name });
+    return sendPage(reply, status, errorPage({ lang, ...(phone ? { phone } : {}) }));
+  });
+
+  // ---- probes ----------------------------------------------------------------------------
+
+  app.get('/healthz', async (_req, reply) => reply.send({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const [pg, temporal] = await Promise.allSettled([
+      withTimeout(sql`select 1`.execute(db), readinessTimeoutMs, 'postgres'),
+      withTimeout(checkTemporal(), readinessTimeoutMs, 'temporal'),
+    ]);
+    const checks = { postgres: pg.status === 'fulfilled' ? 'ok' : 'failed', temporal: temporal.status === 'fulfilled' ? 'ok' : 'failed' };
+    const ready = checks.postgres === 'ok' && checks.temporal === 'ok';
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
+  });
+
+  // ---- check-in --------------------------------------------------------------------------
+
+  const tokenKey = (req: FastifyRequest): string => {
+    const token = (req.params as { token?: string }).token ?? '';
+    return `${createHash('sha256').update(token).digest('base64url').slice(0, 22)}|${req.ip}`;
+  };
+  const limit = (s: RateLimitSetting) => ({ max: s.max, timeWindow: s.timeWindowMs, keyGenerator: tokenKey });
+
+  interface Opened {
+    caseId: string;
+    checkinId: number;
+    lang: PageLanguage;
+    timeZone: string;
+    view: CheckinView;
+  }
+
+  /** Verifies the link and finds the check-in; sends the page that explains why not, or returns it. */
+  async function openCheckin(req: TokenRequest, reply: FastifyReply): Promise<Opened | undefined> {
+    const c = context(req);
+    const verdict = links.verify(req.params.token, now());
+    if (!verdict.ok && verdict.reason !== 'expired') {
+      sendPage(reply, 400, invalidLinkPage({ lang: fallbackLanguage(req) }));
+      return undefined;
+    }
+    const claims = verdict.ok ? verdict : verdict.claims;
+    c.caseId = claims.caseId;
+    const contact = await loadFamilyContact(db, claims.caseId);
+    const lang = contact ? pageLanguage(contact.language) : fallbackLanguage(req);
+    c.lang = lang;
+
+    if (!verdict.ok) {
+      // Expired: say so in the family's language, with the team's number when the case still answers.
+      const status = await withTimeout(getCaseStatus(claims.caseId), Math.min(workflowTimeoutMs, 5_000), 'status').catch(() => undefined);
+      const phone = status?.monitoring?.protocol.team?.phone24h;
+      if (phone) c.phone = phone;
+      sendPage(reply, 410, closedPage({ lang, ...(phone ? { phone } : {}) }));
+      return undefined;
+    }
+
+    let status: CaseStatus;
+    try {
+      status = await withTimeout(getCaseStatus(claims.caseId), workflowTimeoutMs, 'status');
+    } catch (err) {
+      if (err instanceof CaseNotFoundError) {
+        sendPage(reply, 410, closedPage({ lang }));
+        return undefined;
+      }
+      throw err;
+    }
+    const view = checkinView(status, claims.checkinId);
+    if (view.phone) c.phone = view.phone;
+    if (!showOpen(reply, view, lang)) return undefined;
+    return { caseId: claims.caseId, checkinId: claims.checkinId, lang, timeZone: timeZoneOf(contact), view };
+  }
+
+  /** Sends the page for a check-in that is not open; true when it is open. */
+  function showOpen(reply: FastifyReply, view: CheckinView, lang: PageLanguage): boolean {
+    const ctx = { lang, ...(view.phone ? { phone: view.phone } : {}) };
+    switch (view.kind) {
+      case 'open':
+        return true;
+      case 'answered':
+        sendPage(reply, 409, answeredPage({ ...ctx, ...(view.checkin.tier ? { tier: view.checkin.tier } : {}) }));
+        return false;
+      case 'upcoming':
+        sendPage(reply, 409, upcomingPage(ctx));
+        return false;
+      case 'closed':
+        sendPage(reply, 410, closedPage(ctx));
+        return false;
+    }
+  }
+
+  app.get<{ Params: { token: string } }>('/checkin/:token', { config: { rateLimit: limit(config.checkinGetLimit ?? { max: 60, timeWindowMs: 60_000 }) } }, async (req, reply) => {
+    const opened = await openCheckin(req, reply);
+    if (!opened) return reply;
+    const { lang, timeZone, view } = opened;
+    return sendPage(
+      reply,
+      200,
+      formPage({
+        lang,
+        timeZone,
+        values: emptyCheckinForm(now(), timeZone),
+        ...(view.phone ? { phone: view.phone } : {}),
+        ...(view.kind === 'open' ? { day: view.checkin.day } : {}),
+      }),
+    );
+  });
+
+  app.post<{ Params: { token: string } }>('/checkin/:token', { config: { rateLimit: limit(config.checkinPostLimit ?? { max: 10, timeWindowMs: 60_000 }) } }, async (req, reply) => {
+    const opened = await openCheckin(req, reply);
+    if (!opened) return reply;
+    const { caseId, checkinId, lang, timeZone, view } = opened;
+    const phone = view.phone;
+    const values = readCheckinForm(req.body);
+    const showForm = (problems: FieldProblems) =>
+      sendPage(reply, 400, formPage({ lang, timeZone, values, problems, ...(phone ? { phone } : {}), ...(view.kind === 'open' ? { day: view.checkin.day } : {}) }));
+
+    const form = reportFromForm(values, { timeZone, nowMs: now() });
+    if (!form.ok) return showForm(form.problems);
+
+    let outcome: CheckinOutcome;
+    try {
+      outcome = await withTimeout(submitCheckin({ caseId, checkinId, report: form.report }), workflowTimeoutMs, 'submit');
+    } catch (err) {
+      if (err instanceof InputError) return showForm(problemsFromWorkflow(err));
+      if (err instanceof CaseNotFoundError) return sendPage(reply, 410, closedPage({ lang }));
+      if (err instanceof ActionRefusedError) {
+        // Closed or answered in the meantime: nothing was recorded; show where it stands now.
+        const now = await withTimeout(getCaseStatus(caseId), workflowTimeoutMs, 'status').catch(() => undefined);
+        const view2: CheckinView = now ? checkinView(now, checkinId) : { kind: 'closed', ...(phone ? { phone } : {}) };
+        if (!showOpen(reply, view2, lang)) return reply;
+        return sendPage(reply, 409, errorPage({ lang, ...(phone ? { phone } : {}) }));
+      }
+      throw err;
+    }
+    // The workflow's answer names the number to call; fall back to the protocol's.
+    const teamPhone = outcome.teamPhone?.trim() || phone;
+    return sendPage(reply, 200, resultPage({ lang, tier: outcome.tier, ...(teamPhone ? { phone: teamPhone } : {}) }));
+  });
+
+  // ---- codec ------------------------------------------------------------------------------
+
+  if (deps.codec) {
+    const handler = deps.codec.handler;
+    app.route({
+      method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+      url: '/codec/*',
+      // The codec handler reads the raw body itself: take the request over before Fastify parses it.
+      onRequest: async (req, reply) => {
+        reply.hijack();
+        const res = reply.raw;
+        // Logged by the onResponse hook like every other request (route /codec/*, status).
+        try {
+          if (!(await handler(req.raw, res))) {
+            res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+            res.end(JSON.stringify({ error: 'not found' }));
+          }
+        } catch (err) {
+          log({ level: 'error', event: 'codec_failed', route: '/codec/*', error: (err as Error).name });
+          if (!res.headersSent) {
+            res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+            res.end(JSON.stringify({ error: 'internal error' }));
+          } else res.destroy();
+        }
+      },
+      handler: async () => undefined,
+    });
+  }
+
+  return app;
+}
+
+function timeZoneOf(contact: FamilyContact | undefined): string {
+  const tz = contact?.timeZone;
+  if (tz) {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return tz;
+    } catch {
+      // fall through
+    }
+  }
+  return 'UTC';
+}
+
+/** The workflow re-validates a report; its field names are the report's, like parseCheckinReport's. */
+function problemsFromWorkflow(err: InputError): FieldProblems {
+  const problems: FieldProblems = {};
+  const map: [string, FormField, FormProblem][] = [
+    ['temperature.unit', 'unit', 'unit'],
+    ['temperature', 'temperature', 'temperatureRange'],
+    ['takenAt', 'takenAt', 'takenAtInvalid'],
+    ['admitted', 'admitted', 'admittedMissing'],
+    ['notes', 'notes', 'notesTooLong'],
+    ['symptoms', 'symptoms', 'other'],
+  ];
+  for (const f of err.fields) {
+    const hit = map.find(([prefix]) => f.field === prefix || f.field.startsWith(`${prefix}.`));
+    const [field, problem] = hit ? [hit[1], hit[2]] : (['notes', 'other'] as const);
+    problems[field] ??= problem;
+  }
+  if (Object.keys(problems).length === 0) problems.notes = 'other';
+  return problems;
+}

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Db } from '../db/connect.ts';
 import { openCaseSchema, hospitalCodeSchema, languageSchema, timeZoneSchema, STAGES, type CaseInput, type CaseStatus } from '../domain/case.ts';
 import { actionSchemas, type ActionArgs, type ActionName } from '../domain/actions.ts';
-import type { CheckinOutcome, ClinicalOutcome } from '../domain/monitoring.ts';
+import { protocolSchema, type CheckinOutcome, type ClinicalOutcome, type Protocol } from '../domain/monitoring.ts';
 import { InputError, parseInput } from '../domain/validation.ts';
 import { CaseStageKey } from '../domain/search-attributes.ts';
 import * as msg from '../workflows/messages.ts';
@@ -37,6 +37,15 @@ export const hospitalSchema = z
     language: languageSchema,
     timezone: timeZoneSchema,
     phone: z.string().trim().max(50).optional(),
+  })
+  .strict();
+
+const protocolInputSchema = z
+  .object({
+    name: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be a protocol name (letters, digits, . _ -)'),
+    hospitalCode: hospitalCodeSchema.optional(),
+    therapy: z.string().trim().min(1).max(200).optional(),
+    protocol: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();
 
@@ -186,6 +195,26 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
         .executeTakeFirst();
       if (!inserted) throw new InputError([{ field: 'code', message: `a hospital with code ${h.code} already exists` }]);
       return h;
+    },
+
+    /** Stores a check-in protocol for a hospital, a therapy, both, or (neither) the default. Cases keep the protocol they started monitoring with. */
+    async setProtocol(raw: unknown) {
+      const input = parseInput(protocolInputSchema, raw);
+      const protocol = parseInput(protocolSchema, { ...input.protocol, name: input.name });
+      if (input.hospitalCode && !(await db.selectFrom('hospitals').select('code').where('code', '=', input.hospitalCode).executeTakeFirst())) {
+        throw new InputError([{ field: 'hospitalCode', message: `no hospital with code ${input.hospitalCode} (casectl hospital add)` }]);
+      }
+      await db
+        .insertInto('protocols')
+        .values({ name: input.name, hospital_code: input.hospitalCode ?? null, therapy: input.therapy ?? null, protocol: JSON.stringify(protocol) })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ hospital_code: input.hospitalCode ?? null, therapy: input.therapy ?? null, protocol: JSON.stringify(protocol) }))
+        .execute();
+      return { name: input.name, hospitalCode: input.hospitalCode ?? null, therapy: input.therapy ?? null, protocol };
+    },
+
+    async listProtocols() {
+      const rows = await db.selectFrom('protocols').selectAll().orderBy('name').execute();
+      return rows.map((r) => ({ name: r.name, hospitalCode: r.hospital_code, therapy: r.therapy, protocol: r.protocol as Protocol }));
     },
 
     async listHospitals() {

@@ -566,6 +566,30 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
       await caseAction(cmd, caseId, 'acknowledgeAlert', { alertId }, `Alert ${alertId} acknowledged.`, { alertId: '<alertId>' });
     });
 
+  // ---- protocols -------------------------------------------------------------------------------
+  const protocolCmd = program.command('protocol').description('post-infusion check-in protocols (data, chosen per hospital and therapy)');
+  protocolCmd
+    .command('set')
+    .description('store a protocol; cases already in monitoring keep the one they started with')
+    .requiredOption('--name <name>', 'protocol name (a protocol named "default" with no hospital or therapy is the default)')
+    .option('--hospital <code>', 'use it for this hospital')
+    .option('--therapy <therapy>', "use it for this therapy (as written in the case's therapy)")
+    .option('--file <path>', 'protocol settings as JSON, e.g. {"feverThresholdC": 37.5, "windowDays": 28} (default: standard input)')
+    .action(async (opts: { name: string; hospital?: string; therapy?: string; file?: string }, cmd: Command) => {
+      const settings = await readJsonInput(opts.file, io, 'protocol');
+      const saved = await using(false, (a) =>
+        a.setProtocol({ name: opts.name, protocol: settings, ...(opts.hospital ? { hospitalCode: opts.hospital } : {}), ...(opts.therapy ? { therapy: opts.therapy } : {}) }),
+      );
+      print(cmd, saved, () => `Protocol ${saved.name} saved${saved.hospitalCode ? ` for ${saved.hospitalCode}` : ''}${saved.therapy ? ` (${saved.therapy})` : ''}: fever threshold ${saved.protocol.feverThresholdC} °C, ${saved.protocol.windowDays}-day window.`);
+    });
+  protocolCmd
+    .command('list')
+    .description('stored protocols')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const rows = await using(false, (a) => a.listProtocols());
+      print(cmd, rows, () => (rows.length ? rows.map((r) => `${r.name}\t${r.hospitalCode ?? '*'}\t${r.therapy ?? '*'}\tfever ≥ ${r.protocol.feverThresholdC} °C, ${r.protocol.windowDays} days`).join('\n') : 'No stored protocols: cases use the built-in default.'));
+    });
+
   // ---- check-ins ---------------------------------------------------------------------------------
   program
     .command('checkin')

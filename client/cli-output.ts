@@ -93,6 +93,19 @@ export function caseDetails(s: CaseStatus, now: number = Date.now()): string {
     out.push(`  ${a.id} [${a.kind}] ${a.message} (raised ${formatTime(a.raisedAt)}${a.acknowledgedAt ? `; acknowledged by ${a.acknowledgedBy ?? '?'} ${formatTime(a.acknowledgedAt)}` : ''})`);
   }
   if (open.length) out.push(`  acknowledge with: casectl alert ack ${s.caseId} <alertId>`);
+  const m = s.monitoring;
+  if (m) {
+    const count = (state: string) => m.checkins.filter((c) => c.state === state).length;
+    out.push(
+      '',
+      `Monitoring (protocol ${m.protocol.name}, fever threshold ${m.protocol.feverThresholdC} °C, window until ${formatTime(m.windowEndsAt)}${m.ended ? `; ended: ${m.ended.reason}` : ''}):`,
+      `  highest CRS grade ${m.highestCrsGrade}, highest ICANS grade ${m.highestIcansGrade}, fever on ${m.feverDays} day(s)`,
+      `  check-ins: ${count('answered')} answered, ${count('missed')} missed, ${count('open')} open, ${count('upcoming')} upcoming`,
+      `  last: ${m.lastCheckin ? `day ${m.lastCheckin.day} #${m.lastCheckin.id}, ${m.lastCheckin.tier}${m.lastCheckin.temperatureC != null ? `, ${m.lastCheckin.temperatureC} °C` : ''}` : 'none yet'}`,
+      `  next: ${m.nextCheckin ? `day ${m.nextCheckin.day} #${m.nextCheckin.id} due ${formatTime(m.nextCheckin.dueAt)} (${relativeTime(m.nextCheckin.dueAt, now)})` : 'none'}`,
+      `  treating team: ${m.protocol.team?.name ?? '?'}, 24/7 ${m.protocol.team?.phone24h || '(no number)'}`,
+    );
+  }
   if (s.closeReason) out.push('', `Closed: ${s.closeReason}`);
   if (s.cancelled) out.push('', `Cancelled in ${s.cancelled.fromStage} by ${s.cancelled.by} at ${formatTime(s.cancelled.at)}: ${s.cancelled.reason}`);
   return out.join('\n');

@@ -24,17 +24,17 @@ const well = (takenAt: string) => ({ temperature: { value: 36.8, unit: 'c' }, ta
 const fever = (takenAt: string, value = 38.4) => ({ temperature: { value, unit: 'c' }, takenAt, admitted: false, symptoms: { chills: true } });
 
 /** A case in monitoring with the infusion just recorded. */
-async function infused(): Promise<{ caseId: string; status: CaseStatus }> {
+async function infused(hospital = 'HKU'): Promise<{ caseId: string; status: CaseStatus }> {
   const { caseId } = await t.actions.openCase(sampleCase({ requiredDocuments: ['medical_report'] }), actor);
   await t.waitForStatus(caseId, (s) => s.stage === 'records');
   await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'medical_report', language: 'en' });
   await t.waitForStatus(caseId, (s) => s.stage === 'translation');
-  await t.actions.submit(caseId, ['HKU'], actor);
+  await t.actions.submit(caseId, [hospital], actor);
   await t.waitForStatus(caseId, (s) => s.submissions[0]?.status === 'pending');
-  await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'HKU', decision: 'accepted' });
+  await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: hospital, decision: 'accepted' });
   await t.waitForStatus(caseId, (s) => s.stage === 'admission');
   const now = await t.env.currentTimeMs();
-  await t.actions.act(caseId, 'planAdmission', { actor, hospitalCode: 'HKU', admissionAt: new Date(now + 3600_000).toISOString() });
+  await t.actions.act(caseId, 'planAdmission', { actor, hospitalCode: hospital, admissionAt: new Date(now + 3600_000).toISOString() });
   await t.actions.act(caseId, 'confirmAdmission', { actor });
   await t.waitForStatus(caseId, (s) => s.stage === 'monitoring');
   await t.actions.act(caseId, 'recordInfusion', { actor, at: new Date(await t.env.currentTimeMs()).toISOString() });
@@ -182,6 +182,21 @@ describe('monitoring', () => {
     expect(s.monitoring!.feverDays).toBe(4);
     expect(s.alerts.find((a) => a.kind === 'fever_days')).toMatchObject({ tier: 'urgent', message: 'Fever reported on 4 days' });
     for (const a of s.alerts) await t.actions.act(caseId, 'acknowledgeAlert', { actor, alertId: a.id });
+    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+  });
+
+  it("uses the hospital's protocol, and a running case keeps the protocol it started with", async () => {
+    await t.actions.addHospital({ code: 'BCN', name: 'Hospital Barcelona', email: 'team@bcn.test', language: 'en', timezone: 'Europe/Madrid', phone: '+34 93 000 0000' });
+    await t.actions.setProtocol({ name: 'bcn-cart', hospitalCode: 'BCN', protocol: { feverThresholdC: 37.5, team: { name: 'BCN CAR-T unit', email: 'cart@bcn.test', phone24h: '+34 93 111 1111' } } });
+    const { caseId, status } = await infused('BCN');
+    expect(status.monitoring!.protocol).toMatchObject({ name: 'bcn-cart', feverThresholdC: 37.5, team: { phone24h: '+34 93 111 1111' } });
+    // The centre changes its protocol: this case carries on with the one it started with.
+    await t.actions.setProtocol({ name: 'bcn-cart', hospitalCode: 'BCN', protocol: { feverThresholdC: 38.0 } });
+    const c = status.monitoring!.checkins[0]!;
+    await openCheckin(caseId, c.id);
+    const outcome = await t.actions.submitCheckin(caseId, c.id, { ...well(await local()), temperature: { value: 37.6, unit: 'c' } });
+    expect(outcome).toMatchObject({ tier: 'contact_team', teamPhone: '+34 93 111 1111' });
+    await t.smtp.waitFor(1, ofCase(caseId, 'alert_team', 'cart@bcn.test'));
     await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
   });
 });

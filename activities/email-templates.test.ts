@@ -722,37 +722,14 @@ describe('documentLabel', () => {
 
 describe('EMAIL_RECIPIENT', () => {
   it('names the recipient of every kind', () => {
-    expect(EMAIL_RECIPIENT).toEqual({
-      case_opened: 'family',
-      records_reminder: 'family',
-      records_stalled: 'coordinator',
-      translation_task: 'translator',
-      translation_chase: 'translator',
-      translation_overdue: 'coordinator',
-      hospital_submission: 'hospital',
-      hospital_reminder: 'hospital',
-      hospital_silent: 'coordinator',
-      hospital_accepted_family: 'family',
-      choose_hospital: 'coordinator',
-      all_declined_family: 'family',
-      navigation_needed: 'coordinator',
-      admission_plan: 'family',
-      admission_reminder: 'family',
-      follow_up_request: 'family',
-      case_closed: 'family',
-      case_cancelled_family: 'family',
-      case_cancelled_hospital: 'hospital',
-      case_cancelled_coordinator: 'coordinator',
-      delivery_failed: 'coordinator',
-      checkin_request: 'family',
-      checkin_reminder: 'family',
-      checkin_missed_coordinator: 'coordinator',
-      checkin_missed_team: 'team',
-      alert_team: 'team',
-      alert_coordinator: 'coordinator',
-      monitoring_handoff_coordinator: 'coordinator',
-      monitoring_handoff_team: 'team',
-    });
+    // Kinds named for their recipient go to that recipient; the rest by what they are for.
+    for (const [kind, to] of Object.entries(EMAIL_RECIPIENT)) {
+      for (const r of ['family', 'team', 'coordinator'] as const) if (kind.endsWith(`_${r}`)) expect([kind, to]).toEqual([kind, r]);
+    }
+    expect([EMAIL_RECIPIENT.case_opened, EMAIL_RECIPIENT.records_reminder, EMAIL_RECIPIENT.checkin_request, EMAIL_RECIPIENT.follow_up_request]).toEqual(['family', 'family', 'family', 'family']);
+    expect([EMAIL_RECIPIENT.hospital_submission, EMAIL_RECIPIENT.hospital_reminder]).toEqual(['hospital', 'hospital']);
+    expect([EMAIL_RECIPIENT.translation_task, EMAIL_RECIPIENT.translation_chase]).toEqual(['translator', 'translator']);
+    expect([EMAIL_RECIPIENT.records_stalled, EMAIL_RECIPIENT.hospital_silent, EMAIL_RECIPIENT.navigation_needed, EMAIL_RECIPIENT.delivery_failed]).toEqual(['coordinator', 'coordinator', 'coordinator', 'coordinator']);
     expect(Object.keys(EMAIL_RECIPIENT).sort()).toEqual([...KINDS].sort());
   });
 

@@ -138,3 +138,28 @@ export function sampleCase(overrides: Partial<OpenCase> & { patientRef?: string 
     ...overrides,
   };
 }
+
+/**
+ * Drives a fresh case through real coordinator actions to monitoring, with the infusion recorded
+ * now (server time), and returns it with its monitoring status. The hospital must exist and
+ * speak the documents' language (English here), so no translation is needed.
+ */
+export async function caseInMonitoring(t: CaseTestEnv, hospitalCode: string, open: Record<string, unknown> = sampleCase({ requiredDocuments: ['medical_report'] })) {
+  const actor = 'coordinator@care.test';
+  const { caseId } = await t.actions.openCase(open, actor);
+  await t.waitForStatus(caseId, (s) => s.stage === 'records');
+  for (const documentType of Object.keys((await t.actions.status(caseId)).documents)) {
+    await t.actions.act(caseId, 'receiveDocument', { actor, documentType, language: 'en' });
+  }
+  await t.waitForStatus(caseId, (s) => s.stage === 'translation');
+  await t.actions.submit(caseId, [hospitalCode], actor);
+  await t.waitForStatus(caseId, (s) => s.submissions[0]?.status === 'pending');
+  await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode, decision: 'accepted' });
+  await t.waitForStatus(caseId, (s) => s.stage === 'admission');
+  await t.actions.act(caseId, 'planAdmission', { actor, hospitalCode, admissionAt: new Date((await t.env.currentTimeMs()) + 3600_000).toISOString() });
+  await t.actions.act(caseId, 'confirmAdmission', { actor });
+  await t.waitForStatus(caseId, (s) => s.stage === 'monitoring');
+  await t.actions.act(caseId, 'recordInfusion', { actor, at: new Date(await t.env.currentTimeMs()).toISOString() });
+  const status = await t.waitForStatus(caseId, (s) => (s.monitoring?.checkins.length ?? 0) > 0, 'the check-in schedule');
+  return { caseId, status, monitoring: status.monitoring! };
+}

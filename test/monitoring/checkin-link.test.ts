@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { startCaseTestEnv, sampleCase, type CaseTestEnv } from '../harness/case-env.ts';
+import { startCaseTestEnv, caseInMonitoring, type CaseTestEnv } from '../harness/case-env.ts';
 import { createHttpServer } from '../../client/http/server.ts';
 
 let t: CaseTestEnv;
@@ -15,7 +15,7 @@ const actor = 'coordinator@care.test';
 
 beforeAll(async () => {
   t = await startCaseTestEnv();
-  await t.actions.addHospital({ code: 'MAD', name: 'Hospital Madrid', email: 'team@mad.test', language: 'es', timezone: 'Europe/Madrid', phone: '+34 91 555 01 23' });
+  await t.actions.addHospital({ code: 'MAD', name: 'Hospital Madrid', email: 'team@mad.test', language: 'en', timezone: 'Europe/Madrid', phone: '+34 91 555 01 23' });
   // The links expire on the case's clock, which the time-skipping server moves.
   app = await createHttpServer({ actions: t.actions, db: t.database.db, links: t.links, client: t.client, now: () => serverNow });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -30,22 +30,6 @@ const sleep = async (ms: number) => {
   await t.env.sleep(ms);
   serverNow = await t.env.currentTimeMs();
 };
-
-async function caseInMonitoring() {
-  const { caseId } = await t.actions.openCase(sampleCase({ requiredDocuments: ['medical_report'] }), actor);
-  await t.waitForStatus(caseId, (s) => s.stage === 'records');
-  await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'medical_report' });
-  await t.waitForStatus(caseId, (s) => s.stage === 'translation');
-  await t.actions.submit(caseId, ['MAD'], actor);
-  await t.waitForStatus(caseId, (s) => s.submissions[0]?.status === 'pending');
-  await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'MAD', decision: 'accepted' });
-  await t.waitForStatus(caseId, (s) => s.stage === 'admission');
-  await t.actions.act(caseId, 'planAdmission', { actor, hospitalCode: 'MAD', admissionAt: new Date((await t.env.currentTimeMs()) + 3600_000).toISOString() });
-  await t.actions.act(caseId, 'confirmAdmission', { actor });
-  await t.waitForStatus(caseId, (s) => s.stage === 'monitoring');
-  await t.actions.act(caseId, 'recordInfusion', { actor, at: new Date(await t.env.currentTimeMs()).toISOString() });
-  return (await t.waitForStatus(caseId, (s) => s.monitoring !== undefined)).monitoring!;
-}
 
 /** The link in the n-th check-in email of the case, as the family's phone would open it. */
 async function linkFromEmail(caseId: string, n: number): Promise<string> {
@@ -63,8 +47,7 @@ const form = (fields: Record<string, string | string[]>) => {
 
 describe('check-in links', () => {
   it('lets the family answer once through the signed link, and refuses forged, reused and expired links', async () => {
-    const m = await caseInMonitoring();
-    const caseId = (await t.database.db.selectFrom('cases').select('case_id').orderBy('opened_at', 'desc').executeTakeFirstOrThrow()).case_id;
+    const { caseId, monitoring: m } = await caseInMonitoring(t, 'MAD');
     const [first, second] = m.checkins;
     await sleep(Date.parse(first!.dueAt) - (await t.env.currentTimeMs()) + 60_000);
     const link = await linkFromEmail(caseId, 1);

@@ -1,14 +1,14 @@
 // A check-in window that crosses Europe's spring daylight-saving change, on the time-skipping
 // server: the emails go out at the same local hour before and after the change.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCaseTestEnv, sampleCase, type CaseTestEnv } from '../harness/case-env.ts';
+import { startCaseTestEnv, caseInMonitoring, type CaseTestEnv } from '../harness/case-env.ts';
 import { toLocal } from '../../domain/time.ts';
 
 let t: CaseTestEnv;
 const actor = 'coordinator@care.test';
 beforeAll(async () => {
   t = await startCaseTestEnv();
-  await t.actions.addHospital({ code: 'MAD', name: 'Hospital Madrid', email: 'team@mad.test', language: 'es', timezone: 'Europe/Madrid', phone: '+34 91 000 0000' });
+  await t.actions.addHospital({ code: 'MAD', name: 'Hospital Madrid', email: 'team@mad.test', language: 'en', timezone: 'Europe/Madrid', phone: '+34 91 000 0000' });
 });
 afterAll(async () => t?.teardown());
 
@@ -17,19 +17,7 @@ describe('check-ins across a daylight-saving change', () => {
     // Move the server's clock to just before the change, then run a case to monitoring.
     const target = Date.parse('2027-03-26T12:00:00Z');
     await t.env.sleep(target - (await t.env.currentTimeMs()));
-    const { caseId } = await t.actions.openCase(sampleCase({ requiredDocuments: ['medical_report'] }), actor);
-    await t.waitForStatus(caseId, (s) => s.stage === 'records');
-    await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'medical_report' });
-    await t.waitForStatus(caseId, (s) => s.stage === 'translation');
-    await t.actions.submit(caseId, ['MAD'], actor);
-    await t.waitForStatus(caseId, (s) => s.submissions[0]?.status === 'pending');
-    await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'MAD', decision: 'accepted' });
-    await t.waitForStatus(caseId, (s) => s.stage === 'admission');
-    await t.actions.act(caseId, 'planAdmission', { actor, hospitalCode: 'MAD', admissionAt: new Date((await t.env.currentTimeMs()) + 3600_000).toISOString() });
-    await t.actions.act(caseId, 'confirmAdmission', { actor });
-    await t.waitForStatus(caseId, (s) => s.stage === 'monitoring');
-    await t.actions.act(caseId, 'recordInfusion', { actor, at: new Date(await t.env.currentTimeMs()).toISOString() });
-    await t.waitForStatus(caseId, (s) => s.monitoring !== undefined);
+    const { caseId } = await caseInMonitoring(t, 'MAD');
 
     // Four days of check-ins (unanswered: the ladder runs too), across the change.
     await t.env.sleep('4 days');

@@ -2,8 +2,7 @@
 // check-in protocol over the 14-day window, triage and grading, and escalation to humans.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParsedMail } from 'mailparser';
-import { startCaseTestEnv, sampleCase, type CaseTestEnv } from '../harness/case-env.ts';
-import type { CaseStatus } from '../../domain/case.ts';
+import { startCaseTestEnv, caseInMonitoring, type CaseTestEnv } from '../harness/case-env.ts';
 
 let t: CaseTestEnv;
 const actor = 'coordinator@care.test';
@@ -23,24 +22,7 @@ const mails = (caseId: string, kind?: string, to?: string) => t.smtp.messages.fi
 const well = (takenAt: string) => ({ temperature: { value: 36.8, unit: 'c' }, takenAt, admitted: false, symptoms: {} });
 const fever = (takenAt: string, value = 38.4) => ({ temperature: { value, unit: 'c' }, takenAt, admitted: false, symptoms: { chills: true } });
 
-/** A case in monitoring with the infusion just recorded. */
-async function infused(hospital = 'HKU'): Promise<{ caseId: string; status: CaseStatus }> {
-  const { caseId } = await t.actions.openCase(sampleCase({ requiredDocuments: ['medical_report'] }), actor);
-  await t.waitForStatus(caseId, (s) => s.stage === 'records');
-  await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'medical_report', language: 'en' });
-  await t.waitForStatus(caseId, (s) => s.stage === 'translation');
-  await t.actions.submit(caseId, [hospital], actor);
-  await t.waitForStatus(caseId, (s) => s.submissions[0]?.status === 'pending');
-  await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: hospital, decision: 'accepted' });
-  await t.waitForStatus(caseId, (s) => s.stage === 'admission');
-  const now = await t.env.currentTimeMs();
-  await t.actions.act(caseId, 'planAdmission', { actor, hospitalCode: hospital, admissionAt: new Date(now + 3600_000).toISOString() });
-  await t.actions.act(caseId, 'confirmAdmission', { actor });
-  await t.waitForStatus(caseId, (s) => s.stage === 'monitoring');
-  await t.actions.act(caseId, 'recordInfusion', { actor, at: new Date(await t.env.currentTimeMs()).toISOString() });
-  const status = await t.waitForStatus(caseId, (s) => (s.monitoring?.checkins.length ?? 0) > 0, 'the check-in schedule');
-  return { caseId, status };
-}
+const infused = (hospital = 'HKU') => caseInMonitoring(t, hospital);
 
 /** Sleeps until check-in `id` is open and returns its status. */
 async function openCheckin(caseId: string, id: number) {

@@ -31,6 +31,11 @@ export interface SendEmailResult {
   error?: string;
 }
 
+function smtpCode(err: unknown): string {
+  const e = err as { responseCode?: number; code?: string };
+  return e.responseCode ? `SMTP ${e.responseCode}` : (e.code ?? 'no response');
+}
+
 export function caseEmails(deps: { db: Db; mailer: Mailer; config: AppConfig; links: CheckinLinks }) {
   const { db, mailer, config, links } = deps;
 
@@ -82,7 +87,9 @@ export function caseEmails(deps: { db: Db; mailer: Mailer; config: AppConfig; li
         await mailer.send({ to: to.address, subject: email.subject, text: email.text, html: email.html, messageId, headers: { 'X-Case-Id': input.caseId, 'X-Email-Kind': input.kind } });
         result = { status: 'sent' };
       } catch (err) {
-        if (!isPermanentFailure(err)) throw err; // transient: Temporal retries
+        // Transient: Temporal retries. The server's text can quote the address, and failure
+        // messages are stored unencrypted, so only the code goes into the retry.
+        if (!isPermanentFailure(err)) throw ApplicationFailure.retryable(`email delivery failed temporarily (${smtpCode(err)})`, 'EmailDeliveryRetry');
         result = { status: 'failed', error: (err as Error).message.slice(0, 500) };
       }
       await db.transaction().execute(async (trx) => {

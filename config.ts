@@ -17,7 +17,17 @@ export interface AppConfig {
   dataDir: string;
   temporalUiPort: number;
   embeddedPostgresPort: number;
+  /** Where the worker serves the Temporal SDK's Prometheus metrics (`ip:port`); undefined: off. */
+  workerMetricsAddress?: string;
+  /** The worker's liveness and readiness server (/healthz, /readyz). Port 0: any free port. */
+  workerHealthHost: string;
+  workerHealthPort: number;
+  /** The least severe level the worker logs. */
+  logLevel: LogLevel;
 }
+
+export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 export const DEFAULT_EMBEDDED_PG_PORT = 55432;
 
@@ -38,7 +48,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: resolve(env.DATA_DIR || 'data'),
     temporalUiPort: intVar(env, 'TEMPORAL_UI_PORT', 8233),
     embeddedPostgresPort,
+    ...metricsAddress(env),
+    workerHealthHost: env.WORKER_HEALTH_HOST?.trim() || '127.0.0.1',
+    workerHealthPort: intVar(env, 'WORKER_HEALTH_PORT', 9465),
+    logLevel: logLevel(env),
   };
+}
+
+/** WORKER_METRICS_ADDRESS: unset is 127.0.0.1:9464, empty turns the endpoint off. */
+function metricsAddress(env: NodeJS.ProcessEnv): { workerMetricsAddress?: string } {
+  const raw = env.WORKER_METRICS_ADDRESS;
+  if (raw === undefined) return { workerMetricsAddress: '127.0.0.1:9464' };
+  const value = raw.trim();
+  if (value === '') return {};
+  // The SDK's exporter binds a socket address: an IP literal and a port, no host names.
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[2]) > 65535) throw new Error(`WORKER_METRICS_ADDRESS must be ip:port (e.g. 0.0.0.0:9464), or empty to turn metrics off; got '${raw}'`);
+  return { workerMetricsAddress: value };
+}
+
+function logLevel(env: NodeJS.ProcessEnv): LogLevel {
+  const raw = env.LOG_LEVEL?.trim().toUpperCase();
+  if (!raw) return 'INFO';
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got '${env.LOG_LEVEL}'`);
+  return raw as LogLevel;
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

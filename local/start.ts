@@ -8,13 +8,18 @@ import { loadConfig } from '../config.ts';
 import { startEmbeddedPostgres } from '../db/embedded.ts';
 import { caseSearchAttributes } from '../domain/search-attributes.ts';
 import { findTemporalExecutable } from './temporal-binaries.ts';
-import { runWorker } from '../worker/main.ts';
+import { startWorker } from '../worker/main.ts';
+import { installWorkerRuntime } from '../worker/runtime.ts';
+import { createJsonLogger } from '../worker/logging.ts';
 import { startHttpServer } from '../client/http/main.ts';
 
 const config = loadConfig();
 mkdirSync(config.dataDir, { recursive: true });
 const stops: (() => Promise<void>)[] = [];
 const say = (line: string) => console.log(`[start] ${line}`);
+
+// The worker's Temporal Runtime (metrics, JSON logs) before the dev server would create a default one.
+installWorkerRuntime({ metricsAddress: config.workerMetricsAddress, logger: createJsonLogger({ level: config.logLevel }) });
 
 if (!process.env.DATABASE_URL) {
   const pg = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'pg'), port: config.embeddedPostgresPort });
@@ -61,9 +66,12 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 const http = await startHttpServer(config);
 stops.push(() => http.close());
 say(`HTTP server (family check-in pages, health, codec for the Web UI) at ${http.url}`);
-say('worker running. In another terminal: npm run cli -- --help   (Ctrl-C here stops everything)');
 try {
-  await runWorker(config, stop.signal);
+  const worker = await startWorker(config, { signal: stop.signal });
+  say(`worker health at ${worker.healthUrl}/healthz and ${worker.healthUrl}/readyz; ${worker.metricsUrl ? `Temporal SDK metrics at ${worker.metricsUrl}` : 'worker metrics off (WORKER_METRICS_ADDRESS is empty)'}`);
+  say(`case metrics at ${http.url}/metrics`);
+  say('worker running. In another terminal: npm run cli -- --help   (Ctrl-C here stops everything)');
+  await worker.finished;
 } finally {
   for (const s of stops.reverse()) await s().catch((err: unknown) => console.error(`[start] ${(err as Error).message}`));
   say('stopped');

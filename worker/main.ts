@@ -1,42 +1,157 @@
-// The worker process: `npm run worker` (compose runs it too). Migrates the database, then
-// runs case workflows and activities until SIGINT/SIGTERM.
+// The worker process: `npm run worker` (compose runs it too; `npm start` runs it in-process).
+// Migrates the database, then runs case workflows and activities until SIGINT/SIGTERM, with:
+//
+// - the Temporal SDK's metrics for Prometheus at http://WORKER_METRICS_ADDRESS/metrics
+//   (default 127.0.0.1:9464; empty turns them off);
+// - /healthz and /readyz on WORKER_HEALTH_HOST:WORKER_HEALTH_PORT (default 127.0.0.1:9465);
+// - JSON log lines on standard output at LOG_LEVEL (default INFO), never patient data
+//   (worker/logging.ts).
 import { join } from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
-import { loadConfig } from '../config.ts';
+import { sql } from 'kysely';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Logger } from '@temporalio/common';
+import { loadConfig, type AppConfig } from '../config.ts';
 import { connect } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { createMailer } from '../activities/mailer.ts';
+import { createMailer, type Mailer } from '../activities/mailer.ts';
 import { createDataConverter, loadKeyring } from '../codec/keys.ts';
 import { createCheckinLinks, loadLinkSecret } from '../activities/checkin-link.ts';
 import { createCaseWorker } from './create-worker.ts';
+import { createJsonLogger, describeError, formatLogLine, type LineWriter } from './logging.ts';
+import { installWorkerRuntime } from './runtime.ts';
+import { startWorkerHealthServer, type WorkerHealthServer } from './health.ts';
 
-export async function runWorker(config = loadConfig(), signal?: AbortSignal): Promise<void> {
-  const db = connect(config.databaseUrl);
-  await migrateToLatest(db);
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const worker = await createCaseWorker({
-    connection,
-    namespace: config.temporalNamespace,
-    taskQueue: config.taskQueue,
-    dataConverter: createDataConverter(loadKeyring(process.env, { generateIn: config.dataDir })),
-    db,
-    mailer,
-    config,
-    links: createCheckinLinks(loadLinkSecret(process.env, { generateIn: config.dataDir })),
-  });
-  signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
+export interface WorkerProcessOptions {
+  /** Aborting it shuts the worker down gracefully. */
+  signal?: AbortSignal;
+  /** PAYLOAD_KEYS / PAYLOAD_KEY_FILE and CHECKIN_LINK_SECRET come from here. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Where the JSON log lines go. Default standard output. */
+  writeLog?: LineWriter;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  logger: Logger;
+  /** The worker's /healthz and /readyz, e.g. http://127.0.0.1:9465 */
+  healthUrl: string;
+  /** The SDK's Prometheus metrics, e.g. http://127.0.0.1:9464/metrics; undefined when off. */
+  metricsUrl?: string;
+  /** Resolves once the worker has stopped and everything it opened is closed; rejects if it failed. */
+  finished: Promise<void>;
+  /** Asks the worker to stop (if it still runs) and waits for `finished`. */
+  shutdown(): Promise<void>;
+}
+
+/** Starts the worker and its health server; returns once the worker runs. */
+export async function startWorker(config: AppConfig = loadConfig(), opts: WorkerProcessOptions = {}): Promise<RunningWorker> {
+  const env = opts.env ?? process.env;
+  const logger = createJsonLogger({ level: config.logLevel, ...(opts.writeLog ? { write: opts.writeLog } : {}) });
+  // Before anything creates a Runtime implicitly (NativeConnection.connect would).
+  installWorkerRuntime({ metricsAddress: config.workerMetricsAddress, logger });
+
+  const closers: (() => Promise<void> | void)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        logger.error('Closing failed', { error: err });
+      }
+    }
+  };
+
+  let worker: Worker;
+  let health: WorkerHealthServer;
   try {
-    await worker.run();
-  } finally {
-    mailer.close();
-    await connection.close();
-    await db.destroy();
+    const db = connect(config.databaseUrl);
+    closers.push(() => db.destroy());
+    await migrateToLatest(db);
+    const mailer: Mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
+    closers.push(() => mailer.close());
+    const connection = await NativeConnection.connect({ address: config.temporalAddress });
+    closers.push(() => connection.close());
+    worker = await createCaseWorker({
+      connection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      dataConverter: createDataConverter(loadKeyring(env, { generateIn: config.dataDir })),
+      db,
+      mailer,
+      config,
+      links: createCheckinLinks(loadLinkSecret(env, { generateIn: config.dataDir })),
+    });
+    const w = worker;
+    health = await startWorkerHealthServer(
+      { workerState: () => w.getState(), checkPostgres: () => sql`select 1`.execute(db) },
+      { host: config.workerHealthHost, port: config.workerHealthPort },
+    );
+    // Closed last: /readyz says 503 while the worker drains.
+    closers.unshift(() => health.close());
+  } catch (err) {
+    await closeAll();
+    throw err;
   }
+
+  const metricsUrl = config.workerMetricsAddress ? `http://${config.workerMetricsAddress}/metrics` : undefined;
+  logger.info('Worker health endpoints listening', { address: health.url });
+  if (metricsUrl) logger.info('Worker metrics listening', { address: metricsUrl });
+
+  // RUNNING from here on (run() sets it before its first await).
+  const running = worker.run();
+  const stop = () => {
+    // The Runtime also stops workers on SIGINT/SIGTERM: only a running worker can be asked.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  opts.signal?.addEventListener('abort', stop, { once: true });
+  if (opts.signal?.aborted) queueMicrotask(stop);
+
+  const finished = (async () => {
+    try {
+      await running;
+    } catch (err) {
+      logger.error('Worker failed', { error: err });
+      throw err;
+    } finally {
+      opts.signal?.removeEventListener('abort', stop);
+      await closeAll();
+    }
+  })();
+  // Callers await `finished`; an unobserved failure must not become an unhandled rejection first.
+  finished.catch(() => {});
+
+  return {
+    worker,
+    logger,
+    healthUrl: health.url,
+    ...(metricsUrl ? { metricsUrl } : {}),
+    finished,
+    shutdown() {
+      stop();
+      return finished;
+    },
+  };
+}
+
+/** Runs the worker until `signal` aborts (or the Runtime stops it on a signal). */
+export async function runWorker(config: AppConfig = loadConfig(), opts: WorkerProcessOptions = {}): Promise<void> {
+  const running = await startWorker(config, opts);
+  await running.finished;
 }
 
 if (import.meta.main) {
   const stop = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
-  await runWorker(loadConfig(), stop.signal);
+  let running: RunningWorker;
+  try {
+    running = await startWorker(loadConfig(), { signal: stop.signal });
+  } catch (err) {
+    // Startup: configuration, Postgres, Temporal or a port in use. The message says which; no case is involved yet.
+    process.stderr.write(formatLogLine('ERROR', 'Worker could not start', { ...describeError(err), detail: (err as Error).message }));
+    process.exit(1);
+  }
+  // Already logged as 'Worker failed' (class name only: a failure while running may quote a case).
+  await running.finished.catch(() => {
+    process.exitCode = 1;
+  });
 }

@@ -528,8 +528,9 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
       ([, d]) => d.status === 'received' && d.translation !== 'done' && languages.some((l) => l !== d.language),
     );
     const start = now();
+    // All pending at once, so the case reports (and accepts completion of) every translation it waits for.
+    for (const [, doc] of needed) doc.translation = 'pending';
     for (const [documentType, doc] of needed) {
-      doc.translation = 'pending';
       const toLanguages = languages.filter((l) => l !== doc.language);
       await record('translation_requested', `Translation requested: ${documentType} (${doc.language} → ${toLanguages.join(', ')})`, {
         changes: [{ type: 'document', documentType, translation: 'pending' }],

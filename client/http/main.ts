@@ -1,12 +1,13 @@
 // The HTTP server process (`npm run http`): the families' check-in pages, /healthz and /readyz,
-// and the codec endpoint for the Temporal Web UI. `npm start` can run it in-process through
+// /metrics (case counts for Prometheus) and the codec endpoint for the Temporal Web UI. `npm start` can run it in-process through
 // startHttpServer.
 //
 // Environment (besides config.ts): HTTP_HOST (default 127.0.0.1; 0.0.0.0 in a container behind a
 // proxy), TRUST_PROXY=1 behind a reverse proxy, CHECKIN_LINK_SECRET (else DATA_DIR/checkin-link-secret),
 // CODEC_AUTH_TOKEN (bearer token for /codec; without it /codec is mounted only on a loopback
 // address and answers only loopback clients, unless CODEC_ALLOW_UNAUTHENTICATED=1 says that
-// whoever reaches this address may decrypt payloads: for a local Docker setup only).
+// whoever reaches this address may decrypt payloads: for a local Docker setup only),
+// METRICS_AUTH_TOKEN (when set, /metrics requires it as a bearer token).
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type AppConfig } from '../../config.ts';
 import { connect, type Db } from '../../db/connect.ts';
@@ -18,7 +19,7 @@ import { createCaseActions } from '../actions.ts';
 import { createHttpServer, stdoutLogger, type HttpLogger } from './server.ts';
 
 export interface StartHttpServerDeps {
-  /** Default process.env: CHECKIN_LINK_SECRET, PAYLOAD_KEYS, CODEC_AUTH_TOKEN, HTTP_HOST, TRUST_PROXY. */
+  /** Default process.env: CHECKIN_LINK_SECRET, PAYLOAD_KEYS, CODEC_AUTH_TOKEN, METRICS_AUTH_TOKEN, HTTP_HOST, TRUST_PROXY. */
   env?: NodeJS.ProcessEnv;
   /** Reuse a database pool (not closed by close()); default: a new pool on config.databaseUrl. */
   db?: Db;
@@ -82,13 +83,14 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
   }
 
   const trust = env.TRUST_PROXY?.trim();
+  const metricsAuthToken = env.METRICS_AUTH_TOKEN?.trim();
   const app = await createHttpServer({
     actions: createCaseActions({ client, db, taskQueue: config.taskQueue }),
     db,
     links,
     client,
     ...(codec ? { codec } : {}),
-    config: { ...(trust ? { trustProxy: trust === '1' || trust === 'true' ? true : trust } : {}) },
+    config: { ...(trust ? { trustProxy: trust === '1' || trust === 'true' ? true : trust } : {}), ...(metricsAuthToken ? { metricsAuthToken } : {}) },
     log,
   });
   try {

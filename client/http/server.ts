@@ -3,13 +3,15 @@
 //
 //   GET  /healthz               200 {status:"ok"} while the process runs
 //   GET  /readyz                200, or 503 naming what failed: Postgres (select 1), Temporal
+//   GET  /metrics               Prometheus text: case counts from Postgres, requests (metrics.ts)
 //   GET  /checkin/:token        the form, or the page that says why there is none
 //   POST /checkin/:token        the report (urlencoded) → the outcome page with what to do now
 //   *    /codec/encode|decode   codec server (codec/codec-server.ts), only when deps.codec is set
 //
 // Tokens are bearer secrets in the URL path: nothing here logs a URL, a token or form content.
-// Each response is logged as one line: method, route pattern, status, case id.
-import { createHash } from 'node:crypto';
+// Each response is logged as one JSON line (worker/logging.ts formatLogLine, the worker's shape):
+// time, level, msg, component "http", event, method, route pattern, status, case id.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
@@ -26,10 +28,12 @@ import { checkinView, loadFamilyContact, type CheckinSubmission, type CheckinVie
 import { emptyCheckinForm, readCheckinForm, reportFromForm, type FieldProblems, type FormField, type FormProblem } from './checkin-form.ts';
 import { answeredPage, closedPage, errorPage, formPage, invalidLinkPage, notFoundPage, resultPage, STYLE_HASH, tooManyPage, upcomingPage } from './pages.ts';
 import { PAGE_LANGUAGES, languageFromHeader, pageLanguage, type PageLanguage } from './texts.ts';
+import { caseMetricFamilies, createRequestCounter, databaseUpFamily, readCaseMetrics, renderFamilies, type CaseMetrics } from './metrics.ts';
+import { formatLogLine, type LineWriter } from '../../worker/logging.ts';
 
 export interface HttpLogEntry {
   level: 'info' | 'warn' | 'error';
-  event: 'request' | 'checkin_failed' | 'codec_failed' | 'codec_not_mounted' | 'codec_unauthenticated' | 'listening' | 'stopping' | 'stopped';
+  event: 'request' | 'checkin_failed' | 'codec_failed' | 'codec_not_mounted' | 'codec_unauthenticated' | 'metrics_failed' | 'listening' | 'stopping' | 'stopped';
   method?: string;
   /** The route pattern (`/checkin/:token`), never the URL. */
   route?: string;
@@ -42,10 +46,19 @@ export interface HttpLogEntry {
 }
 export type HttpLogger = (entry: HttpLogEntry) => void;
 
+/** One JSON line per entry, in the worker's shape: time, level, msg, component "http", then the entry's fields. */
+export function jsonLineLogger(write: LineWriter): HttpLogger {
+  return (entry) => {
+    const { level, ...fields } = entry;
+    const msg = entry.event === 'request' ? `${entry.method} ${entry.route} ${entry.status}` : entry.event;
+    write(formatLogLine(level, msg, { component: 'http', ...fields }));
+  };
+}
+
 /** One JSON line per entry on standard output. */
-export const stdoutLogger: HttpLogger = (entry) => {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
-};
+export const stdoutLogger: HttpLogger = jsonLineLogger((line) => {
+  process.stdout.write(line);
+});
 
 export interface RateLimitSetting {
   max: number;
@@ -63,6 +76,10 @@ export interface HttpServerConfig {
   workflowTimeoutMs?: number;
   /** How long each readiness check may take. Default 3 s. */
   readinessTimeoutMs?: number;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  metricsAuthToken?: string;
+  /** GET /metrics, per client address. Default 60 a minute. */
+  metricsLimit?: RateLimitSetting;
 }
 
 export interface HttpServerDeps {
@@ -146,6 +163,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     return c;
   };
   const started = new WeakMap<FastifyRequest, number>();
+  const requests = createRequestCounter();
 
   const app = Fastify({
     // Fastify's own logger would log URLs, which hold tokens: off; the onResponse hook logs instead.
@@ -174,6 +192,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   app.addHook('onResponse', async (req, reply) => {
     const c = contexts.get(req);
     const t0 = started.get(req);
+    requests.inc(req.routeOptions.url ?? '(no route)', reply.statusCode);
     log({
       level: 'info',
       event: 'request',
@@ -219,6 +238,36 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     const checks = { postgres: pg.status === 'fulfilled' ? 'ok' : 'failed', temporal: temporal.status === 'fulfilled' ? 'ok' : 'failed' };
     const ready = checks.postgres === 'ok' && checks.temporal === 'ok';
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
+  });
+
+  // ---- metrics ---------------------------------------------------------------------------
+
+  const metricsToken = config.metricsAuthToken ? Buffer.from(`Bearer ${config.metricsAuthToken}`) : undefined;
+  /** Scrapes that arrive together share one read of the database. */
+  let reading: Promise<CaseMetrics> | undefined;
+  const readMetrics = () =>
+    (reading ??= withTimeout(readCaseMetrics(db), readinessTimeoutMs, 'metrics').finally(() => {
+      reading = undefined;
+    }));
+
+  const metricsLimit = config.metricsLimit ?? { max: 60, timeWindowMs: 60_000 };
+  app.get('/metrics', { config: { rateLimit: { max: metricsLimit.max, timeWindow: metricsLimit.timeWindowMs } } }, async (req, reply) => {
+    if (metricsToken) {
+      const given = Buffer.from(req.headers.authorization ?? '');
+      if (given.length !== metricsToken.length || !timingSafeEqual(given, metricsToken)) {
+        return reply.code(401).header('WWW-Authenticate', 'Bearer').type('text/plain; charset=utf-8').send('unauthorized\n');
+      }
+    }
+    let families;
+    try {
+      families = [...caseMetricFamilies(await readMetrics()), databaseUpFamily(true)];
+    } catch (err) {
+      log({ level: 'warn', event: 'metrics_failed', route: '/metrics', error: (err as Error).name });
+      families = [databaseUpFamily(false)];
+    }
+    // Counted in onResponse: this scrape shows up in the next one.
+    families.push(requests.family());
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(renderFamilies(families));
   });
 
   // ---- check-in --------------------------------------------------------------------------

@@ -8,20 +8,20 @@ export interface SmtpSink {
   messages: ParsedMail[];
   /** Resolves once `count` messages (matching `filter`) have arrived. */
   waitFor(count: number, filter?: (m: ParsedMail) => boolean, timeoutMs?: number): Promise<ParsedMail[]>;
-  /** Makes the server refuse every recipient with a permanent (5xx) error. */
-  rejectRecipients(reject: boolean): void;
+  /** Makes the server refuse every recipient (true), or those `reject` picks, with a permanent (5xx) error. */
+  rejectRecipients(reject: boolean | ((address: string) => boolean)): void;
   stop(): Promise<void>;
 }
 
 export async function startSmtpSink(): Promise<SmtpSink> {
   const messages: ParsedMail[] = [];
-  let reject = false;
+  let reject: boolean | ((address: string) => boolean) = false;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
-    onRcptTo(_address, _session, callback) {
-      if (reject) {
+    onRcptTo(address, _session, callback) {
+      if (typeof reject === 'function' ? reject(address.address) : reject) {
         const err = Object.assign(new Error('mailbox unavailable'), { responseCode: 550 });
         return callback(err);
       }

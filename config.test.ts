@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+
+describe('ops settings in the configuration', () => {
+  it('defaults: worker metrics on 127.0.0.1:9464, health on 127.0.0.1:9465, INFO logs', () => {
+    const c = loadConfig({});
+    expect(c.workerMetricsAddress).toBe('127.0.0.1:9464');
+    expect([c.workerHealthHost, c.workerHealthPort]).toEqual(['127.0.0.1', 9465]);
+    expect(c.logLevel).toBe('INFO');
+  });
+
+  it('WORKER_METRICS_ADDRESS: an ip:port, or empty to turn metrics off', () => {
+    expect(loadConfig({ WORKER_METRICS_ADDRESS: '0.0.0.0:9100' }).workerMetricsAddress).toBe('0.0.0.0:9100');
+    expect(loadConfig({ WORKER_METRICS_ADDRESS: '[::1]:9100' }).workerMetricsAddress).toBe('[::1]:9100');
+    expect(loadConfig({ WORKER_METRICS_ADDRESS: '' }).workerMetricsAddress).toBeUndefined();
+    expect(() => loadConfig({ WORKER_METRICS_ADDRESS: 'localhost:9464' })).toThrow(/WORKER_METRICS_ADDRESS must be ip:port/);
+    expect(() => loadConfig({ WORKER_METRICS_ADDRESS: '127.0.0.1:99999' })).toThrow(/WORKER_METRICS_ADDRESS/);
+  });
+
+  it('WORKER_HEALTH_HOST, WORKER_HEALTH_PORT and LOG_LEVEL', () => {
+    const c = loadConfig({ WORKER_HEALTH_HOST: '0.0.0.0', WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'debug' });
+    expect([c.workerHealthHost, c.workerHealthPort, c.logLevel]).toEqual(['0.0.0.0', 0, 'DEBUG']);
+    expect(() => loadConfig({ WORKER_HEALTH_PORT: 'x' })).toThrow(/WORKER_HEALTH_PORT must be a port number/);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL must be one of/);
+  });
+});

@@ -20,6 +20,7 @@ import { gradeObservation, parseObservation } from '../domain/crs.ts';
 import { openCaseSchema, type CaseStatus } from '../domain/case.ts';
 import { actionSchemas, type ActionArgs } from '../domain/actions.ts';
 import { ActionRefusedError, CaseNotFoundError, createCaseActions, hospitalSchema, type CaseActions, type CaseActionName } from './actions.ts';
+import { createAccounts, newUserSchema, type Accounts } from './accounts.ts';
 import { caseDetails, caseTable, emailTable, hospitalTable, statusSummary, timelineText } from './cli-output.ts';
 
 export const EXIT = { ok: 0, failure: 1, badInput: 2, unknownCase: 3, refused: 4 } as const;
@@ -43,6 +44,14 @@ export interface CasectlDeps {
   io?: Partial<CasectlIO>;
   /** Opens the action layer; `temporal` says whether the command talks to Temporal (else Postgres only). */
   openActions?: (opts: { temporal: boolean }) => Promise<ActionSession>;
+  /** Opens the staff accounts store (Postgres only). */
+  openAccounts?: () => Promise<AccountsSession>;
+}
+
+/** The accounts store and how to let go of it. */
+export interface AccountsSession {
+  accounts: Accounts;
+  close(): Promise<void>;
 }
 
 /** Seconds a command waits for Temporal and the case worker before giving up (CASECTL_TIMEOUT_SECONDS). */
@@ -104,8 +113,19 @@ export async function openDefaultActions(envIn: NodeJS.ProcessEnv, opts: { tempo
   return session;
 }
 
+export async function openDefaultAccounts(envIn: NodeJS.ProcessEnv): Promise<AccountsSession> {
+  const config = loadConfig(effectiveEnv(envIn));
+  const db = connect(config.databaseUrl, { max: 2 });
+  return {
+    accounts: wrapDatabaseErrors(createAccounts(db), databaseWhere(config.databaseUrl)),
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
 /** Turns "connect ECONNREFUSED" from pg into a message that says which service is missing. */
-function wrapDatabaseErrors(actions: CaseActions, where: string): CaseActions {
+function wrapDatabaseErrors<T extends object>(actions: T, where: string): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(actions)) {
     wrapped[name] = async (...args: unknown[]) => {
@@ -120,7 +140,7 @@ function wrapDatabaseErrors(actions: CaseActions, where: string): CaseActions {
       }
     };
   }
-  return wrapped as CaseActions;
+  return wrapped as T;
 }
 
 // -------------------------------------------------------------------------------------------
@@ -238,6 +258,17 @@ export function buildProgram(deps: CasectlDeps = {}): Command {
   const open = deps.openActions ?? ((opts) => openDefaultActions(env, opts));
   const timeoutSeconds = Number(env.CASECTL_TIMEOUT_SECONDS) > 0 ? Number(env.CASECTL_TIMEOUT_SECONDS) : DEFAULT_TIMEOUT_SECONDS;
   const actor = () => actorFrom(env);
+  const openAccounts = deps.openAccounts ?? (() => openDefaultAccounts(env));
+
+  /** Runs `run` on the accounts store within the time limit, then closes it. */
+  async function usingAccounts<T>(run: (a: Accounts) => Promise<T>): Promise<T> {
+    const session = await withTimeout(timeoutSeconds, openAccounts());
+    try {
+      return await withTimeout(timeoutSeconds, run(session.accounts));
+    } finally {
+      await session.close();
+    }
+  }
 
   const isJson = (cmd: Command): boolean => Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
   const print = (cmd: Command, value: unknown, human: () => string) => io.out(isJson(cmd) ? JSON.stringify(value, null, 2) : human());
@@ -620,6 +651,40 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
       const rows = await using(false, (a) => a.emails(caseId));
       print(cmd, rows, () => emailTable(rows));
+    });
+
+  // ---- staff accounts (JSON API) ----------------------------------------------------------------
+  const user = program.command('user').description('staff accounts of the JSON API (/api): coordinators, clinicians, ops');
+
+  user
+    .command('add')
+    .description('add an account; the password is read from standard input (never a flag, so it stays out of shell history)')
+    .requiredOption('--email <email>', 'the sign-in email, also recorded as the actor of every action')
+    .requiredOption('--name <name>', 'full name')
+    .requiredOption('--role <role>', 'coordinator (every action), clinician (reads, clinical observations, alert acknowledgements) or ops (reads)')
+    .option('--password-stdin', 'read the password from standard input (the default; the first line is the password)')
+    .addHelpText('after', '\nExample: printf %s "$PASSWORD" | casectl user add --email ana@care.example --name "Ana" --role coordinator --password-stdin')
+    .action(async (opts: { email: string; name: string; role: string }, cmd: Command) => {
+      const password = (await io.readStdin()).split(/\r?\n/)[0] ?? '';
+      const raw = { email: opts.email, name: opts.name, role: opts.role, password };
+      const flags = { email: '--email', name: '--name', role: '--role', password: 'standard input' };
+      const created = await mapFlags(flags, async () => {
+        parseInput(newUserSchema, raw);
+        return usingAccounts((a) => a.createUser(raw));
+      });
+      print(cmd, { email: created.email, name: created.name, role: created.role }, () => `Account ${created.email} added (${created.role}).`);
+    });
+
+  user
+    .command('token')
+    .description('create an API token for an account (Authorization: Bearer <token>); printed once, only its hash is kept')
+    .argument('<email>', 'the account')
+    .requiredOption('--name <name>', 'what the token is for, e.g. "lab import script"')
+    .action(async (email: string, opts: { name: string }, cmd: Command) => {
+      const made = await mapFlags({ name: '--name', email: '<email>' }, () => usingAccounts((a) => a.createApiToken(email, opts.name)));
+      print(cmd, { token: made.token, name: made.name, email: made.user.email, role: made.user.role }, () =>
+        [`API token "${made.name}" for ${made.user.email} (${made.user.role}); it is shown only this once:`, made.token].join('\n'),
+      );
     });
 
   // ---- crs -------------------------------------------------------------------------------------

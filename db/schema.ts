@@ -143,6 +143,34 @@ export interface ObservationsTable {
   grading: Json<unknown>;
 }
 
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  name: string;
+  role: string;
+  password_hash: string;
+  created_at: Generated<Timestamp>;
+  disabled: Generated<boolean>;
+}
+
+export interface SessionsTable {
+  /** sha256 (hex) of the session token. */
+  id: string;
+  user_id: number;
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+  csrf_token: string;
+}
+
+export interface ApiTokensTable {
+  /** sha256 (hex) of the token. */
+  token_hash: string;
+  user_id: number;
+  name: string;
+  created_at: Generated<Timestamp>;
+  last_used_at: Timestamp | null;
+}
+
 export interface Database {
   hospitals: HospitalsTable;
   cases: CasesTable;
@@ -156,6 +184,9 @@ export interface Database {
   alerts: AlertsTable;
   checkins: CheckinsTable;
   observations: ObservationsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
 }
 
 export type Hospital = Selectable<HospitalsTable>;

@@ -66,6 +66,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 const http = await startHttpServer(config);
 stops.push(() => http.close());
 say(`HTTP server (family check-in pages, health, codec for the Web UI) at ${http.url}`);
+say(`staff JSON API at ${http.url}/api/ (OpenAPI: ${http.url}/api/openapi.json): ${http.signIn}`);
 try {
   const worker = await startWorker(config, { signal: stop.signal });
   say(`worker health at ${worker.healthUrl}/healthz and ${worker.healthUrl}/readyz; ${worker.metricsUrl ? `Temporal SDK metrics at ${worker.metricsUrl}` : 'worker metrics off (WORKER_METRICS_ADDRESS is empty)'}`);

@@ -7,7 +7,8 @@
 // CODEC_AUTH_TOKEN (bearer token for /codec; without it /codec is mounted only on a loopback
 // address and answers only loopback clients, unless CODEC_ALLOW_UNAUTHENTICATED=1 says that
 // whoever reaches this address may decrypt payloads: for a local Docker setup only),
-// METRICS_AUTH_TOKEN (when set, /metrics requires it as a bearer token).
+// METRICS_AUTH_TOKEN (when set, /metrics requires it as a bearer token), ADMIN_EMAIL and
+// ADMIN_PASSWORD (and ADMIN_NAME): the first staff account of the JSON API, created when none exists.
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type AppConfig } from '../../config.ts';
 import { connect, type Db } from '../../db/connect.ts';
@@ -16,6 +17,8 @@ import { EncryptionCodec } from '../../codec/encryption-codec.ts';
 import { bearerTokenAuthorizer, createCodecHandler, type CodecAuthorizer } from '../../codec/codec-server.ts';
 import { createCheckinLinks, loadLinkSecret } from '../../activities/checkin-link.ts';
 import { createCaseActions } from '../actions.ts';
+import { createAccounts } from '../accounts.ts';
+import { migrateToLatest } from '../../db/migrate.ts';
 import { createHttpServer, stdoutLogger, type HttpLogger } from './server.ts';
 
 export interface StartHttpServerDeps {
@@ -33,6 +36,8 @@ export interface StartHttpServerDeps {
 export interface RunningHttpServer {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
+  /** How to sign in to the JSON API (/api), for the start-up banner: says whether an account exists. */
+  signIn: string;
   /** Stops taking requests, lets the ones in flight finish, closes what startHttpServer opened. */
   close(): Promise<void>;
 }
@@ -84,8 +89,51 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
 
   const trust = env.TRUST_PROXY?.trim();
   const metricsAuthToken = env.METRICS_AUTH_TOKEN?.trim();
+  const actions = createCaseActions({ client, db, taskQueue: config.taskQueue });
+  const accounts = createAccounts(db);
+  const accountsDb = db;
+  /**
+   * The first staff account (ADMIN_EMAIL, ADMIN_PASSWORD) once the accounts tables exist: the
+   * migrations run here too (locked, idempotent; the worker runs them as well), since `npm start`
+   * starts this server before the worker. Postgres down at start: retried in the background.
+   */
+  const setUpAccounts = async (): Promise<string> => {
+    await migrateToLatest(accountsDb);
+    const admin = await accounts.ensureAdmin(env);
+    if (admin.outcome === 'created') log({ level: 'info', event: 'admin_created' });
+    if (admin.outcome === 'missing') log({ level: 'warn', event: 'no_accounts' });
+    return admin.outcome === 'created'
+      ? `sign in to the API (POST /api/session) as ${admin.email} with ADMIN_PASSWORD`
+      : admin.outcome === 'exists'
+        ? 'sign in to the API (POST /api/session) with your account; add accounts with: npm run cli -- user add --email E --name N --role coordinator|clinician|ops (password on stdin)'
+        : 'no staff account yet: set ADMIN_EMAIL and ADMIN_PASSWORD (12+ characters) and restart, or: npm run cli -- user add --email E --name N --role coordinator (password on stdin)';
+  };
+  // At most a few seconds at start; the check-in pages work without accounts, so a Postgres that
+  // does not answer yet is tried again in the background until it does.
+  let retry: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let warned = false;
+  const attempt = (): Promise<string | undefined> =>
+    setUpAccounts().catch((err: unknown) => {
+      if (!warned) log({ level: 'warn', event: 'accounts_failed', error: (err as Error).name });
+      warned = true;
+      if (!stopped) {
+        retry = setTimeout(() => void attempt(), 5_000);
+        retry.unref();
+      }
+      return undefined;
+    });
+  let waited: NodeJS.Timeout | undefined;
+  const signIn =
+    (await Promise.race([attempt(), new Promise<undefined>((resolve) => (waited = setTimeout(() => resolve(undefined), 5_000)))]).finally(() => clearTimeout(waited))) ??
+    'staff accounts not ready (Postgres did not answer at start): the first account (ADMIN_EMAIL) is created once it does';
+  closers.push(async () => {
+    stopped = true;
+    clearTimeout(retry);
+  });
   const app = await createHttpServer({
-    actions: createCaseActions({ client, db, taskQueue: config.taskQueue }),
+    actions,
+    api: { actions, accounts },
     db,
     links,
     client,
@@ -108,6 +156,7 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
   let closing: Promise<void> | undefined;
   return {
     url,
+    signIn,
     close() {
       closing ??= (async () => {
         log({ level: 'info', event: 'stopping' });

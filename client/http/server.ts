@@ -7,6 +7,7 @@
 //   GET  /checkin/:token        the form, or the page that says why there is none
 //   POST /checkin/:token        the report (urlencoded) → the outcome page with what to do now
 //   *    /codec/encode|decode   codec server (codec/codec-server.ts), only when deps.codec is set
+//   *    /api/...               the JSON API for signed-in staff (api.ts), only when deps.api is set
 //
 // Tokens are bearer secrets in the URL path: nothing here logs a URL, a token or form content.
 // Each response is logged as one JSON line (worker/logging.ts formatLogLine, the worker's shape):
@@ -30,15 +31,31 @@ import { answeredPage, closedPage, errorPage, formPage, invalidLinkPage, notFoun
 import { PAGE_LANGUAGES, languageFromHeader, pageLanguage, type PageLanguage } from './texts.ts';
 import { caseMetricFamilies, createRequestCounter, databaseUpFamily, readCaseMetrics, renderFamilies, type CaseMetrics } from './metrics.ts';
 import { formatLogLine, type LineWriter } from '../../worker/logging.ts';
+import { apiPlugin, type ApiOptions } from './api.ts';
 
 export interface HttpLogEntry {
   level: 'info' | 'warn' | 'error';
-  event: 'request' | 'checkin_failed' | 'codec_failed' | 'codec_not_mounted' | 'codec_unauthenticated' | 'metrics_failed' | 'listening' | 'stopping' | 'stopped';
+  event:
+    | 'request'
+    | 'checkin_failed'
+    | 'codec_failed'
+    | 'codec_not_mounted'
+    | 'codec_unauthenticated'
+    | 'metrics_failed'
+    | 'api_failed'
+    | 'admin_created'
+    | 'no_accounts'
+    | 'accounts_failed'
+    | 'listening'
+    | 'stopping'
+    | 'stopped';
   method?: string;
   /** The route pattern (`/checkin/:token`), never the URL. */
   route?: string;
   status?: number;
   caseId?: string;
+  /** The signed-in staff account (API requests): its id, never its email. */
+  userId?: number;
   /** An error's class name: never its message (it may quote what the family typed). */
   error?: string;
   ms?: number;
@@ -103,6 +120,8 @@ export interface HttpServerDeps {
   checkTemporal?: () => Promise<void>;
   /** Default: one JSON line per entry on standard output. */
   log?: HttpLogger;
+  /** The JSON API for staff (api.ts), mounted at /api when given. */
+  api?: Pick<ApiOptions, 'actions' | 'accounts' | 'loginLimits'>;
 }
 
 class TimeoutError extends Error {
@@ -135,6 +154,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 /** What a request has learned about its case, for the log line and for error pages. */
 interface RequestContext {
   caseId?: string;
+  userId?: number;
   lang?: PageLanguage;
   phone?: string;
 }
@@ -200,6 +220,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       route: req.routeOptions.url ?? '(no route)',
       status: reply.statusCode,
       ...(c?.caseId ? { caseId: c.caseId } : {}),
+      ...(c?.userId ? { userId: c.userId } : {}),
       ...(t0 !== undefined ? { ms: Math.round(performance.now() - t0) } : {}),
     });
   });
@@ -391,6 +412,26 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     const teamPhone = outcome.teamPhone?.trim() || phone;
     return sendPage(reply, 200, resultPage({ lang, tier: outcome.tier, ...(teamPhone ? { phone: teamPhone } : {}) }));
   });
+
+  // ---- JSON API ---------------------------------------------------------------------------
+
+  if (deps.api) {
+    await app.register(apiPlugin, {
+      prefix: '/api',
+      ...deps.api,
+      workflowTimeoutMs,
+      now,
+      note: (req, fields) => {
+        const c = context(req);
+        if (fields.caseId) c.caseId = fields.caseId;
+        if (fields.userId) c.userId = fields.userId;
+      },
+      onError: (req, err) => {
+        const c = context(req);
+        log({ level: 'error', event: 'api_failed', route: req.routeOptions.url ?? '(no route)', ...(c.caseId ? { caseId: c.caseId } : {}), error: err.name });
+      },
+    });
+  }
 
   // ---- codec ------------------------------------------------------------------------------
 

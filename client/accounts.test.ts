@@ -1,0 +1,136 @@
+// Password hashing and the accounts store: scrypt hashes carry their salt and parameters and
+// verify in constant time; sessions expire after idling; API tokens resolve to their account.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccounts, DEFAULT_SCRYPT, hashPassword, sha256, verifyPassword } from './accounts.ts';
+import { InputError } from '../domain/validation.ts';
+import { createTestDatabase, type TestDatabase } from '../test/harness/postgres.ts';
+
+const FAST = { N: 2 ** 10, r: 8, p: 1 };
+
+describe('password hashing', () => {
+  it('stores scrypt with its parameters, a random salt and a 32-byte key', async () => {
+    const hash = await hashPassword('correct horse battery staple');
+    const [kind, N, r, p, salt, key] = hash.split('$');
+    expect(kind).toBe('scrypt');
+    expect([Number(N), Number(r), Number(p)]).toEqual([DEFAULT_SCRYPT.N, DEFAULT_SCRYPT.r, DEFAULT_SCRYPT.p]);
+    expect(Buffer.from(salt!, 'base64url')).toHaveLength(16);
+    expect(Buffer.from(key!, 'base64url')).toHaveLength(32);
+    expect(hash).not.toContain('correct horse');
+  });
+
+  it('verifies the right password and refuses a wrong one', async () => {
+    const hash = await hashPassword('correct horse battery staple');
+    expect(await verifyPassword('correct horse battery staple', hash)).toBe(true);
+    expect(await verifyPassword('correct horse battery stapl', hash)).toBe(false);
+    expect(await verifyPassword('', hash)).toBe(false);
+  });
+
+  it('salts every hash: the same password hashes differently each time', async () => {
+    const [a, b] = await Promise.all([hashPassword('same password here', FAST), hashPassword('same password here', FAST)]);
+    expect(a).not.toBe(b);
+    expect(await verifyPassword('same password here', a)).toBe(true);
+    expect(await verifyPassword('same password here', b)).toBe(true);
+  });
+
+  it('reads the parameters from the stored string, so older costs still verify', async () => {
+    const cheap = await hashPassword('an older password', FAST);
+    expect(cheap.split('$')[1]).toBe(String(2 ** 10));
+    expect(await verifyPassword('an older password', cheap)).toBe(true);
+  });
+
+  it('normalises Unicode, so the same password typed on another keyboard verifies', async () => {
+    const hash = await hashPassword('contraseña segura', FAST);
+    expect(await verifyPassword('contrasen\u0303a segura', hash)).toBe(true);
+  });
+
+  it('refuses malformed or tampered hashes without throwing', async () => {
+    const hash = await hashPassword('tamper with me please', FAST);
+    const parts = hash.split('$');
+    for (const bad of [
+      '',
+      'plaintext',
+      `bcrypt$${parts.slice(1).join('$')}`,
+      parts.slice(0, 5).join('$'),
+      [...parts.slice(0, 5), Buffer.alloc(16).toString('base64url')].join('$'),
+      ['scrypt', 'x', ...parts.slice(2)].join('$'),
+      ['scrypt', String(2 ** 30), ...parts.slice(2)].join('$'),
+      [...parts.slice(0, 4), '', parts[5]].join('$'),
+    ]) {
+      expect(await verifyPassword('tamper with me please', bad), bad).toBe(false);
+    }
+  });
+});
+
+describe('accounts store', () => {
+  let t: TestDatabase;
+  let clock = Date.parse('2026-11-24T09:00:00Z');
+  beforeAll(async () => {
+    t = await createTestDatabase();
+  });
+  afterAll(async () => t?.close());
+  const accounts = () => createAccounts(t.db, { now: () => clock, scrypt: FAST });
+
+  it('creates users with normalised emails and refuses duplicates and weak input', async () => {
+    const u = await accounts().createUser({ email: ' Ana@Care.Example ', name: 'Ana', role: 'coordinator', password: 'a long enough password' });
+    expect(u).toMatchObject({ email: 'ana@care.example', role: 'coordinator' });
+    const row = await t.db.selectFrom('users').select('password_hash').where('id', '=', u.id).executeTakeFirstOrThrow();
+    expect(row.password_hash).toMatch(/^scrypt\$/);
+    await expect(accounts().createUser({ email: 'ana@care.example', name: 'Ana 2', role: 'ops', password: 'a long enough password' })).rejects.toThrow(/already exists/);
+    const err = await accounts()
+      .createUser({ email: 'nope', name: '', role: 'admin', password: 'short' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).fields.map((f) => f.field).sort()).toEqual(['email', 'name', 'password', 'role']);
+  });
+
+  it('verifies logins by email and password, case-insensitively by email; never for a disabled account', async () => {
+    expect(await accounts().verifyLogin('ANA@care.example', 'a long enough password')).toMatchObject({ email: 'ana@care.example' });
+    expect(await accounts().verifyLogin('ana@care.example', 'wrong password!!')).toBeUndefined();
+    expect(await accounts().verifyLogin('nobody@care.example', 'a long enough password')).toBeUndefined();
+    const c = await accounts().createUser({ email: 'gone@care.example', name: 'Gone', role: 'ops', password: 'a long enough password' });
+    await t.db.updateTable('users').set({ disabled: true }).where('id', '=', c.id).execute();
+    expect(await accounts().verifyLogin('gone@care.example', 'a long enough password')).toBeUndefined();
+  });
+
+  it('keeps sessions by the hash of their token, slides them on use and ends them after 12 h idle', async () => {
+    const user = (await accounts().findUser('ana@care.example'))!;
+    const s = await accounts().createSession(user.id);
+    expect(await t.db.selectFrom('sessions').select('id').where('id', '=', s.token).executeTakeFirst()).toBeUndefined();
+    expect(await t.db.selectFrom('sessions').select('id').where('id', '=', sha256(s.token)).executeTakeFirst()).toBeDefined();
+    clock += 11 * 3_600_000;
+    expect((await accounts().getSession(s.token))?.csrfToken).toBe(s.csrfToken);
+    clock += 11 * 3_600_000; // 22 h after sign-in, 11 h after the last use
+    expect(await accounts().getSession(s.token)).toMatchObject({ user: { email: 'ana@care.example' } });
+    clock += 12 * 3_600_000 + 1;
+    expect(await accounts().getSession(s.token)).toBeUndefined();
+    expect(await accounts().getSession('not-a-token')).toBeUndefined();
+    const s2 = await accounts().createSession(user.id);
+    await accounts().deleteSession(s2.token);
+    expect(await accounts().getSession(s2.token)).toBeUndefined();
+  });
+
+  it('issues API tokens shown once, stored as hashes, resolving to their account', async () => {
+    const made = await accounts().createApiToken('ana@care.example', 'import script');
+    expect(made.token).toMatch(/^cct_/);
+    const rows = await t.db.selectFrom('api_tokens').selectAll().execute();
+    expect(rows.map((r) => r.token_hash)).toContain(sha256(made.token));
+    expect(JSON.stringify(rows)).not.toContain(made.token);
+    expect(await accounts().resolveApiToken(made.token)).toMatchObject({ email: 'ana@care.example', role: 'coordinator' });
+    expect(await accounts().resolveApiToken(`${made.token}x`)).toBeUndefined();
+    expect(await accounts().resolveApiToken('cct_')).toBeUndefined();
+    await expect(accounts().createApiToken('nobody@care.example', 'x')).rejects.toThrow(/no enabled account/);
+  });
+
+  it('creates the first account from ADMIN_EMAIL and ADMIN_PASSWORD only when none exists', async () => {
+    expect(await accounts().ensureAdmin({ ADMIN_EMAIL: 'boss@care.example', ADMIN_PASSWORD: 'a long enough password' })).toEqual({ outcome: 'exists' });
+    const fresh = await createTestDatabase();
+    try {
+      const a = createAccounts(fresh.db, { scrypt: FAST });
+      expect(await a.ensureAdmin({})).toEqual({ outcome: 'missing' });
+      expect(await a.ensureAdmin({ ADMIN_EMAIL: 'Boss@care.example', ADMIN_PASSWORD: 'a long enough password' })).toEqual({ outcome: 'created', email: 'boss@care.example' });
+      expect(await a.verifyLogin('boss@care.example', 'a long enough password')).toMatchObject({ role: 'coordinator' });
+    } finally {
+      await fresh.close();
+    }
+  });
+});

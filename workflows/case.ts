@@ -102,6 +102,8 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
         return { what: `documents: ${missingDocuments(documents).join(', ')}`, from: 'family', ...until };
       case 'translation':
         if (targetLanguages().length === 0) return { what: 'hospitals to submit to (casectl hospital submit)', from: 'coordinator' };
+        // Between the choice of hospitals and the translation requests, nobody is waited for.
+        if (translationsPending().length === 0) return { what: 'packets for the hospitals', from: 'nobody' };
         return { what: `translations: ${translationsPending().join(', ')}`, from: 'translator', ...until };
       case 'hospital_review': {
         const pending = pendingHospitals().map((s) => s.hospitalCode);

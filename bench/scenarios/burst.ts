@@ -1,0 +1,352 @@
+// Scenario 3, check-in burst: M cases whose first check-in falls due in the same minute (a
+// protocol with one daily check-in at that minute, families in UTC, infusions recorded just
+// before), and the delay from the due time to each check-in email being accepted by the SMTP sink.
+// Baseline: M bare workflows whose timers fire at the same instant, each sending one email of the
+// same size through pooled nodemailer from an activity.
+//
+// Scenario 4 (`reports`), check-in reports during the burst: as the families' emails arrive, their
+// reports are POSTed to the HTTP server (client/http/server.ts, POST /checkin/:token with the form,
+// tokens signed with the worker's secret) at a steady rate; end-to-end latency per request.
+// Baseline: a bare Temporal Update (answered at once) to the bare burst workflows, same rate, during
+// the bare burst.
+import { createCaseActions } from '../../client/actions.ts';
+import { createHttpServer } from '../../client/http/server.ts';
+import { toDatetimeLocal } from '../../client/http/checkin-form.ts';
+import { createCheckinLinks } from '../../activities/checkin-link.ts';
+import { connect } from '../../db/connect.ts';
+import { bareClient, caseClient, type BenchContext } from '../context.ts';
+import { addBenchHospital, benchCase, driveToAdmission, driveToMonitoring, recordInfusion, setDailyProtocol, utcHourMinute, Watcher } from '../drive.ts';
+import { measurePhase, perUnit, type PhaseMeasure } from '../phase.ts';
+import { row, type ScenarioReport } from '../report.ts';
+import { inParallel, percentile, sleep } from '../stats.ts';
+import { startWorker } from '../workers.ts';
+import { burstWorkflow, ping } from '../workflows.ts';
+import type { AcceptedMail } from '../smtp-sink.ts';
+
+export interface BurstOptions {
+  /** Cases (and bare workflows) due together. */
+  cases: number;
+  /** Scenario 4: reports through the HTTP server (bare: Updates) while the burst runs. */
+  reports: boolean;
+  /** Reports per second. */
+  rate: number;
+  /** Seconds of reports (fewer when the cases run out: one report per check-in). */
+  duration: number;
+  /** Cases driven at once while setting up. */
+  concurrency: number;
+  /**
+   * 'next-minute': the check-ins fall due at a whole minute after the setup (the real thing).
+   * 'immediate': each check-in is already due when monitoring starts, and the delay counts from the
+   * infusion being recorded (the smoke test's shortcut: no waiting for a minute to come round).
+   */
+  due: 'next-minute' | 'immediate';
+  /** Least time between the end of the setup and the due minute. */
+  leadSeconds: number;
+  /** How long after the due time to wait for the last email. */
+  timeoutSeconds: number;
+}
+
+export const burstDefaults: BurstOptions = { cases: 200, reports: false, rate: 10, duration: 20, concurrency: 24, due: 'next-minute', leadSeconds: 10, timeoutSeconds: 120 };
+export const burstFull: BurstOptions = { ...burstDefaults, cases: 3000, rate: 50, duration: 60, timeoutSeconds: 240 };
+
+/** Items arriving over time, taken in order; take() waits for the next one (or gives up). */
+class Arrivals<T> {
+  private readonly items: T[] = [];
+  private readonly waiting: ((item: T | undefined) => void)[] = [];
+  push(item: T): void {
+    const w = this.waiting.shift();
+    if (w) w(item);
+    else this.items.push(item);
+  }
+  take(timeoutMs: number): Promise<T | undefined> {
+    if (this.items.length) return Promise.resolve(this.items.shift());
+    return new Promise((resolve) => {
+      const w = (item: T | undefined) => {
+        clearTimeout(timer);
+        resolve(item);
+      };
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(w), 1);
+        resolve(undefined);
+      }, timeoutMs);
+      this.waiting.push(w);
+    });
+  }
+}
+
+interface LoadResult {
+  latencies: number[];
+  statuses: Map<string, number>;
+  /** Time the generator spent waiting for a check-in to open (no email yet). */
+  starvedMs: number;
+  seconds: number;
+}
+
+/** Fires `fire(item)` at `rate` per second for `seconds` (open loop), each on the next of at most `limit` arrivals. */
+async function steadyLoad<T>(rate: number, seconds: number, limit: number, arrivals: Arrivals<T>, fire: (item: T) => Promise<string>): Promise<LoadResult> {
+  const total = Math.min(limit, Math.max(1, Math.round(rate * seconds)));
+  const latencies: number[] = [];
+  const statuses = new Map<string, number>();
+  const inFlight: Promise<void>[] = [];
+  let starvedMs = 0;
+  const t0 = performance.now();
+  for (let k = 0; k < total; k++) {
+    await sleep(t0 + (k * 1000) / rate - performance.now());
+    const w0 = performance.now();
+    const item = await arrivals.take(30_000);
+    starvedMs += performance.now() - w0;
+    if (item === undefined) break;
+    const s = performance.now();
+    inFlight.push(
+      fire(item).then(
+        (status) => {
+          latencies.push(performance.now() - s);
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        },
+        (err: unknown) => {
+          const key = `error ${(err as Error).name}: ${(err as Error).message.slice(0, 80)}`;
+          statuses.set(key, (statuses.get(key) ?? 0) + 1);
+        },
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  return { latencies, statuses, starvedMs, seconds: (performance.now() - t0) / 1000 };
+}
+
+interface BurstSide {
+  /** Delay from due to accepted, per email, seconds. */
+  delays: number[];
+  expected: number;
+  load?: LoadResult;
+  measure: PhaseMeasure;
+  notes: string[];
+}
+
+function delayRows(service: BurstSide, bare: BurstSide) {
+  const max = (xs: number[]) => (xs.length ? Math.max(...xs) : Number.NaN);
+  const allOut = service.delays.length === service.expected && max(service.delays) <= 60;
+  return [
+    row('due → email accepted p50', 's', percentile(service.delays, 50), percentile(bare.delays, 50)),
+    row('due → email accepted p99', 's', percentile(service.delays, 99), percentile(bare.delays, 99)),
+    row('due → email accepted max', 's', max(service.delays), max(bare.delays), { text: 'all out within 60 s', met: allOut }),
+  ];
+}
+
+const minute = 60_000;
+
+export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<ScenarioReport[]> {
+  const taskQueue = `bench-burst-${ctx.runId}`;
+  const bareQueue = `bench-burst-bare-${ctx.runId}`;
+  const hospital = `BU${ctx.runId}`;
+  const client = caseClient(ctx);
+  const bare = bareClient(ctx);
+  const actions = createCaseActions({ client, db: ctx.db, taskQueue });
+  const watcher = new Watcher(ctx.db);
+  const d = { actions, watcher, hospital };
+  await addBenchHospital(actions, hospital);
+  const m = opts.cases;
+  const caseIds: string[] = new Array(m);
+  const bareIds = Array.from({ length: m }, (_, i) => `bench-burst-${ctx.runId}-${i}`);
+
+  // ---- the service ----
+  let service: BurstSide;
+  const queryMs: number[] = [];
+  const updateMs: number[] = [];
+  const worker = await startWorker(ctx, { kind: 'case', taskQueue, label: 'burst-case' });
+  const httpDb = connect(ctx.databaseUrl, { max: 5 });
+  const links = createCheckinLinks(ctx.linkSecret);
+  const app = await createHttpServer({
+    actions,
+    db: httpDb,
+    links,
+    client,
+    log: () => {},
+    // The service's own functions, timed: where a request's time goes.
+    getCaseStatus: async (caseId) => {
+      const s = performance.now();
+      try {
+        return await actions.status(caseId);
+      } finally {
+        queryMs.push(performance.now() - s);
+      }
+    },
+    submitCheckin: async (x) => {
+      const s = performance.now();
+      try {
+        return await actions.submitCheckin(x.caseId, x.checkinId, x.report);
+      } finally {
+        updateMs.push(performance.now() - s);
+      }
+    },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const httpUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  try {
+    ctx.log(`burst: driving ${m} cases to monitoring, ${opts.concurrency} at once`);
+    const t0 = performance.now();
+    await inParallel(m, opts.concurrency, async (i) => {
+      const caseId = await driveToAdmission(d, benchCase(ctx.runId, 'burst', i, ['medical_report']));
+      await driveToMonitoring(d, caseId);
+      caseIds[i] = caseId;
+    });
+    const setupRate = m / ((performance.now() - t0) / 1000);
+
+    // The due minute: far enough ahead for every infusion to be recorded first (an infusion is
+    // about a quarter of the setup's work per case; twice that, plus the lead, to be safe).
+    const now = Date.now();
+    const dueAt = opts.due === 'immediate' ? Math.floor(now / minute) * minute : Math.ceil((now + opts.leadSeconds * 1000 + (m / setupRate) * 500) / minute) * minute;
+    const infusionAt = opts.due === 'immediate' ? dueAt - minute : undefined;
+    await setDailyProtocol(actions, hospital, utcHourMinute(dueAt));
+    const dueOf = new Map<string, number>();
+    ctx.log(`burst: recording ${m} infusions; check-ins due at ${new Date(dueAt).toISOString()}`);
+
+    const arrivals = new Arrivals<string>();
+    const accepted = new Map<string, number>();
+    const wanted = new Set(caseIds);
+    const unsubscribe = ctx.smtp.onMail((mail: AcceptedMail) => {
+      const caseId = mail.headers.get('x-case-id');
+      if (mail.headers.get('x-email-kind') !== 'checkin_request' || !caseId || !wanted.has(caseId) || accepted.has(caseId)) return;
+      accepted.set(caseId, mail.at);
+      arrivals.push(caseId);
+    });
+    await inParallel(m, opts.concurrency, async (i) => {
+      // Immediate: the check-in is due as soon as the infusion is recorded; count from the request.
+      dueOf.set(caseIds[i]!, opts.due === 'immediate' ? Date.now() : dueAt);
+      await recordInfusion(d, caseIds[i]!, infusionAt ?? Date.now());
+    });
+    watcher.stop();
+    const notes: string[] = [];
+    const lateSetup = Date.now() - dueAt;
+    if (opts.due === 'next-minute' && lateSetup > 0) notes.push(`the infusions were recorded ${(lateSetup / 1000).toFixed(1)} s after the due time: the first delays include setup`);
+    if (opts.due === 'next-minute') {
+      const r = await ctx.db.selectFrom('checkins').select((eb) => eb.fn.countAll<string>().as('n')).where('checkin_id', '=', 1).where('due_at', '=', new Date(dueAt)).where('case_id', 'in', caseIds).executeTakeFirstOrThrow();
+      if (Number(r.n) !== m) notes.push(`only ${r.n} of ${m} first check-ins are due at ${new Date(dueAt).toISOString()}`);
+      ctx.log(`burst: ${r.n}/${m} first check-ins due at the same minute; waiting ${((dueAt - Date.now()) / 1000).toFixed(0)} s`);
+      await sleep(dueAt - Date.now());
+    }
+
+    const form = () =>
+      new URLSearchParams({ temperature: '37.2', unit: 'c', takenAt: toDatetimeLocal(Date.now(), 'UTC'), admitted: 'no', notes: '', lang: 'en' }).toString();
+    const post = async (caseId: string) => {
+      const token = links.sign({ caseId, checkinId: 1, expiresAt: Date.now() + 86_400_000 });
+      const res = await fetch(`${httpUrl}/checkin/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form() });
+      await res.text();
+      return String(res.status);
+    };
+    const { result, m: measure } = await measurePhase(ctx, worker, async () => {
+      const load = opts.reports ? steadyLoad(opts.rate, opts.duration, m, arrivals, post) : undefined;
+      const deadline = Date.now() + opts.timeoutSeconds * 1000;
+      while (accepted.size < m && Date.now() < deadline) await sleep(50);
+      return load ? await load : undefined;
+    });
+    unsubscribe();
+    service = {
+      delays: [...accepted].map(([id, at]) => (at - dueOf.get(id)!) / 1000),
+      expected: m,
+      ...(result ? { load: result } : {}),
+      measure,
+      notes,
+    };
+  } finally {
+    watcher.stop();
+    await app.close();
+    await httpDb.destroy();
+    await worker.stop();
+  }
+
+  // ---- bare Temporal ----
+  let bareSide: BurstSide;
+  const bareWorker = await startWorker(ctx, { kind: 'bare', taskQueue: bareQueue, label: 'burst-bare' });
+  try {
+    const arrivals = new Arrivals<string>();
+    const accepted = new Map<string, number>();
+    const wanted = new Set(bareIds);
+    const unsubscribe = ctx.smtp.onMail((mail) => {
+      const id = mail.headers.get('x-bench-id');
+      if (mail.headers.get('x-email-kind') !== 'bare' || !id || !wanted.has(id) || accepted.has(id)) return;
+      accepted.set(id, mail.at);
+      arrivals.push(id);
+    });
+    const dueAt = opts.due === 'immediate' ? Date.now() : Date.now() + (opts.leadSeconds + m / 50) * 1000;
+    const dueOf = new Map<string, number>();
+    ctx.log(`burst: starting ${m} bare workflows due at ${new Date(dueAt).toISOString()}`);
+    await inParallel(m, opts.concurrency, async (i) => {
+      dueOf.set(bareIds[i]!, opts.due === 'immediate' ? Date.now() : dueAt);
+      await bare.workflow.start(burstWorkflow, { taskQueue: bareQueue, workflowId: bareIds[i]!, args: [{ id: bareIds[i]!, dueAt }] });
+    });
+    const notes: string[] = [];
+    if (opts.due === 'next-minute') {
+      if (Date.now() > dueAt) notes.push('the bare workflows were started after their due time');
+      await sleep(dueAt - Date.now());
+    }
+    let n = 0;
+    const update = async (id: string) => {
+      await bare.workflow.getHandle(id).executeUpdate(ping, { args: [{ n: n++ }] });
+      return '200';
+    };
+    const { result, m: measure } = await measurePhase(ctx, bareWorker, async () => {
+      const load = opts.reports ? steadyLoad(opts.rate, opts.duration, m, arrivals, update) : undefined;
+      const deadline = Date.now() + opts.timeoutSeconds * 1000;
+      while (accepted.size < m && Date.now() < deadline) await sleep(50);
+      return load ? await load : undefined;
+    });
+    unsubscribe();
+    bareSide = {
+      delays: [...accepted].map(([id, at]) => (at - dueOf.get(id)!) / 1000),
+      expected: m,
+      ...(result ? { load: result } : {}),
+      measure,
+      notes,
+    };
+  } finally {
+    await bareWorker.stop();
+  }
+  ctx.log('burst: terminating the cases and bare workflows');
+  await inParallel(m, 32, (i) => client.workflow.getHandle(`case-${caseIds[i]}`).terminate('benchmark over').catch(() => undefined));
+  await inParallel(m, 32, (i) => bare.workflow.getHandle(bareIds[i]!).terminate('benchmark over').catch(() => undefined));
+
+  const spread = (s: BurstSide) => (s.delays.length ? s.delays.length / Math.max(...s.delays) : Number.NaN);
+  const burst: ScenarioReport = {
+    scenario: 'burst',
+    title: `${m} check-ins due in the same minute${opts.reports ? ', with check-in reports arriving meanwhile (scenario checkin)' : ''}`,
+    baseline: `${m} bare workflows whose timers fire together, each sending one email of the same size (pooled nodemailer) from an activity`,
+    params: { cases: m, due: opts.due, reports: opts.reports },
+    rows: delayRows(service, bareSide),
+    context: {
+      'emails accepted, service / bare': `${service.delays.length}/${m} / ${bareSide.delays.length}/${m}`,
+      'emails per second until the last one, service / bare': `${spread(service).toFixed(1)} / ${spread(bareSide).toFixed(1)}`,
+      ...perUnit('service', service.measure, m, 'check-in'),
+      ...perUnit('bare', bareSide.measure, m, 'workflow'),
+    },
+    notes: [...service.notes, ...bareSide.notes],
+  };
+  if (!opts.reports) return [burst];
+
+  const s = service.load!;
+  const b = bareSide.load!;
+  const p99 = percentile(s.latencies, 99);
+  const bareP99 = percentile(b.latencies, 99);
+  const fmtStatuses = (x: LoadResult) => [...x.statuses].map(([k, v]) => `${k}×${v}`).join(', ');
+  const checkin: ScenarioReport = {
+    scenario: 'checkin',
+    title: `check-in reports POSTed to the HTTP server at ${opts.rate}/s for up to ${opts.duration} s while the burst runs`,
+    baseline: 'a bare Temporal Update answered at once (bench/workflows.ts ping) to the bare burst workflows, same rate, during the bare burst',
+    params: { rate: opts.rate, duration: opts.duration, cases: m },
+    rows: [
+      row('POST /checkin end to end p50', 'ms', percentile(s.latencies, 50), percentile(b.latencies, 50)),
+      row('POST /checkin end to end p99', 'ms', p99, bareP99, { text: 'p99 ≤ 2× bare Update and < 150 ms', met: p99 <= 2 * bareP99 && p99 < 150 }),
+    ],
+    context: {
+      'requests, achieved rate (1/s): service / bare': `${s.latencies.length}, ${(s.latencies.length / s.seconds).toFixed(1)} / ${b.latencies.length}, ${(b.latencies.length / b.seconds).toFixed(1)}`,
+      'responses: service': fmtStatuses(s),
+      'responses: bare': fmtStatuses(b),
+      'waiting for the next check-in email (s): service / bare': `${(s.starvedMs / 1000).toFixed(1)} / ${(b.starvedMs / 1000).toFixed(1)}`,
+      'inside POST: status query p50 / p99 (ms)': `${percentile(queryMs, 50).toFixed(1)} / ${percentile(queryMs, 99).toFixed(1)}`,
+      'inside POST: submitCheckin Update p50 / p99 (ms)': `${percentile(updateMs, 50).toFixed(1)} / ${percentile(updateMs, 99).toFixed(1)}`,
+    },
+    notes: ['Latency is measured from sending the request to reading the whole response page; each report answers the check-in its email announced, in the order the emails arrived.'],
+  };
+  return [burst, checkin];
+}

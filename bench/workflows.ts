@@ -1,0 +1,46 @@
+// Bare-Temporal baselines for the benchmarks (bench/README in BENCHMARKS.md): the least a workflow
+// can do for each thing a case does, run by a worker configured like the case worker. This module
+// is a workflowsPath of its own: deterministic, no I/O.
+import { condition, defineQuery, defineUpdate, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+
+export interface BareActivities {
+  /** Does nothing. */
+  noop(): Promise<void>;
+  /** Sends one email (the size of a check-in email) through a pooled nodemailer transport. */
+  sendEmail(input: { id: string }): Promise<void>;
+}
+
+const { noop, sendEmail } = proxyActivities<BareActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+export const BARE_TASK_QUEUE_PREFIX = 'bench-bare';
+
+/** The bare Update: answered at once, nothing recorded. */
+export const ping = defineUpdate<{ ok: true }, [{ n: number }]>('ping');
+export const bareStatus = defineQuery<string>('bareStatus');
+
+/** Throughput baseline: one workflow, one no-op activity. */
+export async function noopWorkflow(): Promise<void> {
+  await noop();
+}
+
+/** At-rest baseline: one pending timer, like a case between two check-ins, and a query. */
+export async function restingWorkflow(): Promise<void> {
+  setHandler(bareStatus, () => 'resting');
+  await sleep('30 days');
+}
+
+/**
+ * Burst baseline: a timer due at `dueAt` (epoch ms), then one email, then it waits (a month at
+ * most) while answering the bare Update, as a case answers check-in reports.
+ */
+export async function burstWorkflow(input: { id: string; dueAt: number }): Promise<void> {
+  setHandler(bareStatus, () => 'waiting');
+  setHandler(ping, () => ({ ok: true }) as const);
+  const wait = input.dueAt - Date.now();
+  if (wait > 0) await sleep(wait);
+  await sendEmail({ id: input.id });
+  await condition(() => false, '30 days');
+}

@@ -406,7 +406,8 @@ describe('probes, headers, logs', () => {
     // A database of its own, then closed (its server stopped or the database dropped).
     const other = await createTestDatabase();
     await other.close();
-    const deadConnection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1 second' });
+    // No retry interceptor: a retry timer firing after the connection is closed would throw from a timer.
+    const deadConnection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1 second', interceptors: [] });
     const deadClient = new Client({ connection: deadConnection });
     const r1 = await startOn(other, { client: s.client, connection: s.client.connection as Connection });
     const r2 = await startOn(s.database, { client: deadClient, connection: deadConnection }, { config: { readinessTimeoutMs: 1500 } });
@@ -419,8 +420,7 @@ describe('probes, headers, logs', () => {
       expect(await b.json()).toEqual({ status: 'unavailable', checks: { postgres: 'ok', temporal: 'failed' } });
     } finally {
       await r1.close();
-      await r2.close();
-      await deadConnection.close();
+      await r2.close(); // closes deadConnection too
     }
   });
 

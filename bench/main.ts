@@ -134,14 +134,23 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 const reports: ScenarioReport[] = [];
+const failures: string[] = [];
+/** A scenario that fails is reported as failed; the others still run and print. */
+async function attempt(name: string, run: () => Promise<ScenarioReport | ScenarioReport[]>): Promise<void> {
+  try {
+    const r = await run();
+    reports.push(...(Array.isArray(r) ? r : [r]));
+  } catch (err) {
+    log(`${name} failed: ${(err as Error).stack ?? String(err)}`);
+    failures.push(`${name}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
 try {
   for (const [k, v] of Object.entries(env.machine)) log(`${k}: ${v}`);
-  if (chosen.has('throughput')) reports.push(await runThroughput(env.ctx, throughputOpts));
-  if (chosen.has('email')) reports.push(await runEmail(env.ctx, emailOpts));
-  if (chosen.has('burst') || chosen.has('checkin')) {
-    reports.push(...(await runBurst(env.ctx, { ...burstOpts, reports: chosen.has('checkin') })));
-  }
-  if (chosen.has('rest')) reports.push(await runRest(env.ctx, restOpts));
+  if (chosen.has('throughput')) await attempt('throughput', () => runThroughput(env.ctx, throughputOpts));
+  if (chosen.has('email')) await attempt('email', () => runEmail(env.ctx, emailOpts));
+  if (chosen.has('burst') || chosen.has('checkin')) await attempt('burst', () => runBurst(env.ctx, { ...burstOpts, reports: chosen.has('checkin') }));
+  if (chosen.has('rest')) await attempt('rest', () => runRest(env.ctx, restOpts));
 } finally {
   await env.stop();
 }
@@ -153,9 +162,10 @@ const out = [
   `- wall time: ${((Date.now() - started) / 1000).toFixed(0)} s`,
   '',
   formatReport(reports),
+  ...(failures.length ? ['', 'FAILED:', ...failures.map((f) => `- ${f}`)] : []),
   '',
 ].join('\n');
 process.stdout.write(out);
-if (values.json) writeFileSync(values.json, JSON.stringify({ machine: env.machine, full, reports }, null, 2));
+if (values.json) writeFileSync(values.json, JSON.stringify({ machine: env.machine, full, reports, failures }, null, 2));
 if (cpuProfileDir) process.stdout.write(`\nCPU profiles in ${cpuProfileDir} (node bench/cpuprofile-top.ts <file>)\n`);
-process.exit(0);
+process.exit(failures.length ? 1 : 0);

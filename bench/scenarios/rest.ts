@@ -196,14 +196,17 @@ export async function runRest(ctx: BenchContext, opts: RestOptions): Promise<Sce
     const queue = `bench-rest-modules-${ctx.runId}`;
     const ids = Array.from({ length: n }, (_, i) => `bench-rest-modules-${ctx.runId}-${i}`);
     ctx.log(`rest: diagnostic, ${n} resting workflows in a bundle with the case's modules`);
+    const load = async (from: number, to: number) => {
+      await inParallel(to - from, opts.concurrency, (j) => bare.workflow.getHandle(ids[from + j]!).query(bareStatus));
+    };
     try {
       await withWorker(ctx, 'bare', queue, 'rest-modules-starter', undefined, async () => {
         await inParallel(n, opts.concurrency, (i) => bare.workflow.start(restingWorkflow, { taskQueue: queue, workflowId: ids[i]! }));
+        await load(0, n); // each has run its first task before the measured worker starts
       }, modulesBundle);
-      const load = async (from: number, to: number) => {
-        await inParallel(to - from, opts.concurrency, (j) => bare.workflow.getHandle(ids[from + j]!).query(bareStatus));
-      };
       withModules = await withWorker(ctx, 'bare', queue, 'rest-modules-default', undefined, (w) => measureWorker(ctx, opts, w, 'rest-modules-default', load), modulesBundle);
+    } catch (err) {
+      ctx.log(`rest: the diagnostic failed: ${(err as Error).message}`);
     } finally {
       await terminateAll(bare, ids);
     }

@@ -101,7 +101,7 @@ export async function startBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
       stops.push(() => pg.stop());
       databaseUrl = pg.url;
       postgresPid = pg.pid;
-      backend = 'embedded PGlite (db/embedded.ts, with bench/pglite-fix.ts) in its own process, data on disk in the temp dir';
+      backend = 'embedded PGlite (db/embedded.ts) in its own process, data on disk in the temp dir';
     }
     const db = connect(databaseUrl);
     stops.push(() => db.destroy());

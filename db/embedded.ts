@@ -2,6 +2,7 @@
 // loopback port, so every process (worker, casectl, tests) uses the same `pg` driver.
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { fixPgliteSocketQueue } from './pglite-socket-fix.ts';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -11,9 +12,11 @@ export interface EmbeddedPostgres {
 
 /** `dataDir` undefined → in memory. `port` 0 → any free port. */
 export async function startEmbeddedPostgres(opts: { dataDir?: string; port?: number } = {}): Promise<EmbeddedPostgres> {
+  fixPgliteSocketQueue();
   const pglite = await PGlite.create(opts.dataDir);
   // PGlite is one session; the socket server multiplexes clients onto it and keeps a client's
-  // transaction together, so a pool of connections and a second process both work.
+  // transaction (and, with the fix, each extended-protocol exchange) together, so a pool of
+  // connections and a second process both work.
   const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: opts.port ?? 0, maxConnections: 64 });
   await server.start();
   const port = Number(server.getServerConn().split(':').pop());

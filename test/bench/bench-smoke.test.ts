@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildBundles, createContext, type BenchContext } from '../../bench/context.ts';
-import { fixPgliteSocketQueue } from '../../bench/pglite-fix.ts';
 import { startBenchSmtp, type BenchSmtp } from '../../bench/smtp-sink.ts';
 import type { ScenarioReport } from '../../bench/report.ts';
 import { runThroughput } from '../../bench/scenarios/throughput.ts';
@@ -16,9 +15,6 @@ import { runEmail } from '../../bench/scenarios/email.ts';
 import { burstDefaults, runBurst } from '../../bench/scenarios/burst.ts';
 import { runRest } from '../../bench/scenarios/rest.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
-
-// The embedded Postgres's socket server mixes up concurrent connections without it (bench/pglite-fix.ts).
-fixPgliteSocketQueue();
 
 let database: TestDatabase;
 let smtp: BenchSmtp;

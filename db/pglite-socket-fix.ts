@@ -1,5 +1,5 @@
-// A fix for the embedded Postgres's socket server (@electric-sql/pglite-socket 0.2.17), applied by
-// the benchmarks only; it belongs in db/embedded.ts (see BENCHMARKS.md, "Embedded Postgres").
+// A fix for the embedded Postgres's socket server (@electric-sql/pglite-socket 0.2.17, the latest
+// release), applied by db/embedded.ts before it starts the server.
 //
 // The server funnels every connection onto one PGlite session through a queue of protocol
 // messages. It keeps a connection's messages together only while a transaction is open, not across
@@ -8,7 +8,7 @@
 // between: a Bind meets someone else's unnamed statement ("bind message supplies 2 parameters, but
 // prepared statement "" requires 1"), or worse executes it with the wrong parameters, and
 // responses go to the wrong client. A failed message also leaves the queue marked busy for good,
-// after which every connection hangs. `bench/pglite-check.ts` shows both.
+// after which every connection hangs. db/embedded.test.ts shows both.
 //
 // The fix: after a message that opens or continues an extended-protocol exchange, serve only that
 // connection until its Sync (as the server already does for an open transaction), and keep the

@@ -3,9 +3,10 @@
 import { createHash } from 'node:crypto';
 import { Client, WorkflowUpdateFailedError, WorkflowNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/connect.ts';
-import { openCaseSchema, hospitalCodeSchema, languageSchema, timeZoneSchema, STAGES, type CaseInput, type CaseStatus } from '../domain/case.ts';
+import { openCaseSchema, hospitalCodeSchema, languageSchema, timeZoneSchema, STAGES, type CaseInput, type CaseStatus, type WaitingFor } from '../domain/case.ts';
 import { actionSchemas, type ActionArgs, type ActionName } from '../domain/actions.ts';
 import { protocolSchema, type CheckinOutcome, type ClinicalOutcome, type Protocol } from '../domain/monitoring.ts';
 import { InputError, parseInput } from '../domain/validation.ts';
@@ -48,6 +49,41 @@ const protocolInputSchema = z
     protocol: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();
+
+export const listFilterSchema = z
+  .object({
+    stage: z.enum(STAGES, { message: `must be one of ${STAGES.join(', ')}` }).optional(),
+    hospital: hospitalCodeSchema.optional(),
+    alert: z.enum(['open', 'clinical', 'none'], { message: 'must be open, clinical or none' }).optional(),
+    search: z.string().trim().min(1).max(200).optional(),
+    page: z.coerce.number({ message: 'must be a page number from 1' }).int('must be a page number from 1').min(1, 'must be a page number from 1').max(100_000).default(1),
+    pageSize: z.coerce.number({ message: 'must be a number from 1 to 200' }).int('must be a number from 1 to 200').min(1, 'must be a number from 1 to 200').max(200, 'must be a number from 1 to 200').default(50),
+  })
+  .strict();
+export type ListFilter = z.input<typeof listFilterSchema>;
+
+/** Why a case is where it is in the list (listCases). */
+export const ATTENTION = ['clinical_alert', 'alert', 'overdue', 'none', 'closed'] as const;
+export type Attention = (typeof ATTENTION)[number];
+
+export interface CaseListItem {
+  caseId: string;
+  patientRef: string;
+  familyName: string | null;
+  stage: string;
+  waitingFor: WaitingFor | null;
+  hospital: string | null;
+  openAlerts: number;
+  attention: Attention;
+  openedAt: string;
+  updatedAt: string;
+}
+export interface CaseList {
+  cases: CaseListItem[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
 
 /** Same patient reference, same case: opening twice finds the first one. */
 export function caseIdFor(patientRef: string): string {
@@ -158,19 +194,76 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
       return translateErrors(caseId, () => handle(caseId).query(msg.caseStatus));
     },
 
-    async listCases(filter: { stage?: string } = {}) {
-      if (filter.stage && !(STAGES as readonly string[]).includes(filter.stage)) throw new InputError([{ field: 'stage', message: `must be one of ${STAGES.join(', ')}` }]);
-      let q = db.selectFrom('cases').select(['case_id', 'patient_ref', 'stage', 'waiting_for', 'chosen_hospital', 'opened_at', 'updated_at']).orderBy('updated_at', 'desc');
-      if (filter.stage) q = q.where('stage', '=', filter.stage);
-      return (await q.execute()).map((r) => ({
-        caseId: r.case_id,
-        patientRef: r.patient_ref,
-        stage: r.stage,
-        waitingFor: r.waiting_for,
-        hospital: r.chosen_hospital,
-        openedAt: r.opened_at.toISOString(),
-        updatedAt: r.updated_at.toISOString(),
-      }));
+    /**
+     * Cases in the order they need a coordinator: open clinical alerts (critical first), then other
+     * open alerts (records stalled, hospital silent, check-in missed, email undelivered), then steps
+     * past their deadline, then the rest by nearest deadline and last change; finished cases last.
+     * `search` matches a case id or the family's name (from Postgres: names never go to Temporal).
+     */
+    async listCases(raw: unknown = {}): Promise<CaseList> {
+      const f = parseInput(listFilterSchema, raw);
+      const now = new Date();
+      const openAlerts = db.selectFrom('alerts').where('alerts.case_id', '=', sql.ref<string>('cases.case_id')).where('alerts.acknowledged_at', 'is', null);
+      let q = db.selectFrom('cases').leftJoin('contacts', (j) => j.onRef('contacts.case_id', '=', 'cases.case_id').on('contacts.role', '=', 'family'));
+      if (f.stage) q = q.where('cases.stage', '=', f.stage);
+      if (f.hospital) {
+        const code = f.hospital;
+        q = q.where((eb) => eb.or([eb('cases.chosen_hospital', '=', code), eb.exists(eb.selectFrom('submissions').whereRef('submissions.case_id', '=', 'cases.case_id').where('submissions.hospital_code', '=', code).select(sql.lit(1).as('one')))]));
+      }
+      if (f.alert === 'open') q = q.where((eb) => eb.exists(openAlerts.select(sql.lit(1).as('one'))));
+      if (f.alert === 'clinical') q = q.where((eb) => eb.exists(openAlerts.where('alerts.tier', 'is not', null).select(sql.lit(1).as('one'))));
+      if (f.alert === 'none') q = q.where((eb) => eb.not(eb.exists(openAlerts.select(sql.lit(1).as('one')))));
+      if (f.search) {
+        const like = `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        q = q.where((eb) => eb.or([eb('cases.case_id', '=', f.search!.toLowerCase()), eb('contacts.name', 'ilike', like)]));
+      }
+      const total = Number((await q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+      const until = sql<Date | null>`(cases.waiting_for->>'until')::timestamptz`;
+      const rank = sql<number>`case
+        when cases.stage in ('closed', 'cancelled') then 4
+        when exists (select 1 from alerts a where a.case_id = cases.case_id and a.acknowledged_at is null and a.tier is not null) then 0
+        when exists (select 1 from alerts a where a.case_id = cases.case_id and a.acknowledged_at is null) then 1
+        when ${until} < ${now} then 2
+        else 3 end`;
+      const rows = await q
+        .select([
+          'cases.case_id',
+          'cases.patient_ref',
+          'cases.stage',
+          'cases.waiting_for',
+          'cases.chosen_hospital',
+          'cases.opened_at',
+          'cases.updated_at',
+          'contacts.name as family_name',
+          rank.as('rank'),
+          openAlerts.select((eb) => eb.fn.countAll<string>().as('n')).as('open_alerts'),
+        ])
+        .orderBy('rank')
+        .orderBy(sql`(select min(case a.tier when 'critical' then 0 when 'urgent' then 1 else 2 end) from alerts a where a.case_id = cases.case_id and a.acknowledged_at is null and a.tier is not null)`)
+        .orderBy(sql`(select min(a.raised_at) from alerts a where a.case_id = cases.case_id and a.acknowledged_at is null)`)
+        .orderBy(until)
+        .orderBy('cases.updated_at', 'desc')
+        .orderBy('cases.case_id')
+        .limit(f.pageSize)
+        .offset((f.page - 1) * f.pageSize)
+        .execute();
+      return {
+        total,
+        page: f.page,
+        pageSize: f.pageSize,
+        cases: rows.map((r) => ({
+          caseId: r.case_id,
+          patientRef: r.patient_ref,
+          familyName: r.family_name,
+          stage: r.stage,
+          waitingFor: r.waiting_for as WaitingFor | null,
+          hospital: r.chosen_hospital,
+          openAlerts: Number(r.open_alerts ?? 0),
+          attention: ATTENTION[Number(r.rank)] ?? 'none',
+          openedAt: r.opened_at.toISOString(),
+          updatedAt: r.updated_at.toISOString(),
+        })),
+      };
     },
 
     async emails(caseId: string) {

@@ -444,11 +444,17 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
 
   kase
     .command('list')
-    .description('list cases, most recently updated first')
+    .description('list cases, those needing attention first: open clinical alerts, other open alerts, overdue steps, then the rest')
     .option('--stage <stage>', 'only cases in this stage')
-    .action(async (opts: { stage?: string }, cmd: Command) => {
-      const rows = await mapFlags({ stage: '--stage' }, () => using(false, (a) => a.listCases(opts.stage ? { stage: opts.stage } : {})));
-      print(cmd, rows, () => caseTable(rows));
+    .option('--hospital <code>', 'only cases submitted to or admitted at this hospital')
+    .option('--alert <which>', 'open, clinical or none: only cases with open alerts, open clinical alerts, or none')
+    .option('--search <text>', "a case id, or part of the family's name")
+    .option('--page <n>', 'page of 200 cases (default 1)')
+    .action(async (opts: { stage?: string; hospital?: string; alert?: string; search?: string; page?: string }, cmd: Command) => {
+      const list = await mapFlags({ stage: '--stage', hospital: '--hospital', alert: '--alert', search: '--search', page: '--page' }, () =>
+        using(false, (a) => a.listCases({ ...opts, pageSize: 200 })),
+      );
+      print(cmd, list.cases, () => caseTable(list.cases) + (list.total > list.cases.length ? `\n${list.cases.length} of ${list.total} cases shown (--page ${list.page + 1} for more).` : ''));
     });
 
   kase

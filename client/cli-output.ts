@@ -115,15 +115,19 @@ export interface CaseRow {
   caseId: string;
   patientRef: string;
   stage: string;
+  attention: string;
+  openAlerts: number;
   waitingFor: unknown;
   updatedAt: string;
 }
 
+const ATTENTION_TEXT: Record<string, string> = { clinical_alert: 'CLINICAL ALERT', alert: 'alert', overdue: 'overdue', none: '', closed: '' };
+
 export function caseTable(rows: CaseRow[]): string {
   if (!rows.length) return 'No cases.';
   return table(
-    ['CASE', 'PATIENT', 'STAGE', 'WAITING FOR', 'UPDATED'],
-    rows.map((r) => [r.caseId, r.patientRef, r.stage, shortWaitingFor(r.waitingFor), formatTime(r.updatedAt)]),
+    ['CASE', 'PATIENT', 'STAGE', 'ATTENTION', 'WAITING FOR', 'UPDATED'],
+    rows.map((r) => [r.caseId, r.patientRef, r.stage, ATTENTION_TEXT[r.attention] ?? r.attention, shortWaitingFor(r.waitingFor), formatTime(r.updatedAt)]),
   );
 }
 

@@ -4,7 +4,8 @@
 //   POST   /api/session                         sign in {email, password} → cookie `sid` + {csrfToken}
 //   GET    /api/session                         who is signed in (and the session's CSRF token)
 //   DELETE /api/session                         sign out
-//   GET    /api/cases?stage=&page=&pageSize=    cases, most recently updated first, paginated
+//   GET    /api/cases?stage=&hospital=&alert=&page=&pageSize=   cases, those needing attention first
+//   POST   /api/cases/search                    the same, with {search} (a case id or family name) in the body
 //   POST   /api/cases                           open a case (the case.json of casectl case open)
 //   GET    /api/cases/:caseId                   status; /emails and /timeline beside it
 //   POST   /api/cases/:caseId/actions/:action   every action of domain/actions.ts but submitCheckin
@@ -27,11 +28,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { z } from 'zod';
-import { openCaseSchema, hospitalCodeSchema, STAGES } from '../../domain/case.ts';
+import { openCaseSchema, hospitalCodeSchema } from '../../domain/case.ts';
 import { actionSchemas, type ActionName } from '../../domain/actions.ts';
 import { parseObservation } from '../../domain/crs.ts';
 import { InputError, parseInput } from '../../domain/validation.ts';
-import { ActionRefusedError, CaseNotFoundError, hospitalSchema, type CaseActionName, type CaseActions } from '../actions.ts';
+import { ActionRefusedError, CaseNotFoundError, hospitalSchema, listFilterSchema, type CaseActionName, type CaseActions } from '../actions.ts';
 import { emailSchema, type Accounts, type Role, type User } from '../accounts.ts';
 
 export type ApiAction = Exclude<ActionName, 'submitCheckin'>;
@@ -138,20 +139,11 @@ const caseIdParam: JsonSchema = { type: 'object', properties: { caseId: { type: 
 const errors = (...codes: number[]): Record<number, JsonSchema> => Object.fromEntries(codes.map((c) => [c, errorSchema]));
 
 const loginSchema = z.object({ email: emailSchema, password: z.string().min(1, 'is required').max(1024) }).strict();
+// Names never go in a URL: searching is POST /cases/search.
+const listQuerySchema = listFilterSchema.omit({ search: true });
+const caseListSchema: JsonSchema = { type: 'object', properties: { cases: { type: 'array', items: anyObject }, page: { type: 'integer' }, pageSize: { type: 'integer' }, total: { type: 'integer' } } };
 const submitBodySchema = z.object({ hospitals: z.array(hospitalCodeSchema).min(1, 'name at least one hospital') }).strict();
 const clinicalBodySchema = z.object({ observation: z.record(z.string(), z.unknown()) }).strict();
-const listQuerySchema = z
-  .object({
-    stage: z.enum(STAGES, { message: `must be one of ${STAGES.join(', ')}` }).optional(),
-    page: z.string().regex(/^[1-9]\d{0,5}$/, 'must be a page number from 1').optional(),
-    pageSize: z
-      .string()
-      .regex(/^[1-9]\d{0,2}$/, 'must be a number from 1 to 200')
-      .refine((v) => Number(v) <= 200, 'must be a number from 1 to 200')
-      .optional(),
-  })
-  .strict();
-const DEFAULT_PAGE_SIZE = 50;
 
 function actionBodySchema(name: ApiAction): JsonSchema {
   if (name === 'submitToHospitals') return jsonSchema(submitBodySchema);
@@ -349,22 +341,32 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     {
       config: { access: 'read' },
       schema: {
-        summary: 'cases, most recently updated first',
+        summary: 'cases, those needing attention first (open clinical alerts, other open alerts, overdue steps, the rest by last change, closed last); search matches a case id or the family name',
         tags: ['cases'],
         querystring: jsonSchema(listQuerySchema),
         response: {
-          200: { type: 'object', properties: { cases: { type: 'array', items: anyObject }, page: { type: 'integer' }, pageSize: { type: 'integer' }, total: { type: 'integer' } } },
+          200: caseListSchema,
           ...errors(400, 401),
         },
       },
     },
     async (req) => {
-      const q = parseInput(listQuerySchema, req.query ?? {});
-      const page = Number(q.page ?? 1);
-      const pageSize = Number(q.pageSize ?? DEFAULT_PAGE_SIZE);
-      const all = await actions.listCases(q.stage ? { stage: q.stage } : {});
-      return { cases: all.slice((page - 1) * pageSize, page * pageSize), page, pageSize, total: all.length };
+      return actions.listCases(parseInput(listQuerySchema, req.query ?? {}));
     },
+  );
+
+  app.post(
+    '/cases/search',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'the case list with a search: a case id or part of the family name (in the body, so that no name is in a URL)',
+        tags: ['cases'],
+        body: jsonSchema(listFilterSchema),
+        response: { 200: caseListSchema, ...errors(400, 401) },
+      },
+    },
+    async (req) => actions.listCases(req.body ?? {}),
   );
 
   type CaseReq = FastifyRequest<{ Params: { caseId: string } }>;

@@ -356,6 +356,12 @@ describe('a case through the API', () => {
     expect(byStage.body.cases.map((c: { caseId: string }) => c.caseId)).toContain(caseId);
     const page2 = await api('GET', '/cases?page=2&pageSize=200', { as: ops });
     expect(page2.body.cases).toEqual([]);
+    // A name is searched for in a body, never in a URL.
+    const found = await api('POST', '/cases/search', { as: ops, body: { search: 'ana ops' } });
+    expect(found.status, JSON.stringify(found.body)).toBe(200);
+    expect(found.body.cases.map((c: { caseId: string }) => c.caseId)).toContain(caseId);
+    const inUrl = await api('GET', '/cases?search=Ana', { as: ops });
+    expect([inUrl.status, JSON.stringify(inUrl.body)]).toEqual([400, expect.stringContaining('search')]);
 
     const emails = await api('GET', `/cases/${caseId}/emails`, { as: ops });
     expect(emails.status).toBe(200);
@@ -531,7 +537,7 @@ describe('OpenAPI', () => {
     expect(plan.requestBody.content['application/json'].schema.required).toEqual(['hospitalCode', 'admissionAt']);
     expect(plan.requestBody.content['application/json'].schema.properties.actor).toBeUndefined();
     expect(Object.keys(plan.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404', '409']));
-    expect(r.body.paths['/api/cases'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['stage', 'page', 'pageSize']);
+    expect(r.body.paths['/api/cases'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['stage', 'hospital', 'alert', 'page', 'pageSize']);
   });
 });
 

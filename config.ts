@@ -16,6 +16,8 @@ export interface AppConfig {
   port: number;
   dataDir: string;
   temporalUiPort: number;
+  /** The Temporal Web UI the console links each case's workflow to. */
+  temporalUiUrl: string;
   embeddedPostgresPort: number;
   /** Where the worker serves the Temporal SDK's Prometheus metrics (`ip:port`); undefined: off. */
   workerMetricsAddress?: string;
@@ -47,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port,
     dataDir: resolve(env.DATA_DIR || 'data'),
     temporalUiPort: intVar(env, 'TEMPORAL_UI_PORT', 8233),
+    temporalUiUrl: (env.TEMPORAL_UI_URL || `http://localhost:${intVar(env, 'TEMPORAL_UI_PORT', 8233)}`).replace(/\/$/, ''),
     embeddedPostgresPort,
     ...metricsAddress(env),
     workerHealthHost: env.WORKER_HEALTH_HOST?.trim() || '127.0.0.1',

@@ -25,7 +25,6 @@
 //
 // Validation happens once, in zod (the action layer and the schemas here); the routes' JSON
 // schemas are generated from the same zod schemas and document the API (they are not compiled).
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { z } from 'zod';
 import { openCaseSchema, hospitalCodeSchema } from '../../domain/case.ts';
@@ -33,7 +32,8 @@ import { actionSchemas, type ActionName } from '../../domain/actions.ts';
 import { parseObservation } from '../../domain/crs.ts';
 import { InputError, parseInput } from '../../domain/validation.ts';
 import { ActionRefusedError, CaseNotFoundError, hospitalSchema, listFilterSchema, type CaseActionName, type CaseActions } from '../actions.ts';
-import { emailSchema, type Accounts, type Role, type User } from '../accounts.ts';
+import { emailSchema, type Accounts, type User } from '../accounts.ts';
+import { mayAccess, readCookie, sameToken, sessionCookie, SESSION_COOKIE, type Access, type LoginThrottle } from './auth.ts';
 
 export type ApiAction = Exclude<ActionName, 'submitCheckin'>;
 
@@ -43,14 +43,6 @@ declare module 'fastify' {
     access?: Access;
   }
 }
-
-/** Who may call a route: anyone, any signed-in role, coordinators and clinicians, coordinators. */
-export type Access = 'public' | 'read' | 'clinical' | 'coordinate';
-const ALLOWED: Record<Exclude<Access, 'public'>, readonly Role[]> = {
-  read: ['coordinator', 'clinician', 'ops'],
-  clinical: ['coordinator', 'clinician'],
-  coordinate: ['coordinator'],
-};
 
 /** Each action the API exposes, who may take it, and what it does (for the OpenAPI document). */
 export const API_ACTIONS: Record<ApiAction, { access: Access; summary: string }> = {
@@ -71,19 +63,11 @@ export const API_ACTIONS: Record<ApiAction, { access: Access; summary: string }>
   recordClinical: { access: 'clinical', summary: 'record a clinical observation: {"observation": {...}}' },
 };
 
-export interface LoginLimits {
-  /** Failed sign-ins per email within the window before sign-in is refused with 429. Default 5. */
-  perEmail: number;
-  /** Failed sign-ins per client address within the window. Default 20. */
-  perIp: number;
-  /** Default 15 minutes. */
-  windowMs: number;
-}
-
 export interface ApiOptions {
   actions: CaseActions;
   accounts: Accounts;
-  loginLimits?: Partial<LoginLimits>;
+  /** Failed sign-ins, shared with the console. */
+  throttle: LoginThrottle;
   /** How long an action or status waits for the case workflow. Default 20 s. */
   workflowTimeoutMs?: number;
   now?: () => number;
@@ -109,8 +93,6 @@ interface Principal {
   sessionToken?: string;
   csrfToken?: string;
 }
-
-export const SESSION_COOKIE = 'sid';
 
 // ---- JSON schemas (documentation, generated from the zod schemas) -------------------------------
 
@@ -156,7 +138,7 @@ function actionBodySchema(name: ApiAction): JsonSchema {
 export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise<void> {
   const { actions, accounts } = opts;
   const now = opts.now ?? Date.now;
-  const limits: LoginLimits = { perEmail: 5, perIp: 20, windowMs: 15 * 60_000, ...opts.loginLimits };
+  const throttle = opts.throttle;
   const workflowTimeoutMs = opts.workflowTimeoutMs ?? 20_000;
   const note = opts.note ?? (() => {});
   const principals = new WeakMap<FastifyRequest, Principal>();
@@ -180,11 +162,9 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     principals.set(req, principal);
     note(req, { userId: principal.user.id });
     if (principal.via === 'session' && req.method !== 'GET' && req.method !== 'HEAD') {
-      const given = Buffer.from(String(req.headers['x-csrf-token'] ?? ''));
-      const expected = Buffer.from(principal.csrfToken ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ApiError(403, 'missing or wrong X-CSRF-Token header');
+      if (!sameToken(String(req.headers['x-csrf-token'] ?? ''), principal.csrfToken ?? '')) throw new ApiError(403, 'missing or wrong X-CSRF-Token header');
     }
-    if (!ALLOWED[access].includes(principal.user.role)) throw new ApiError(403, `a ${principal.user.role} account may not do this`);
+    if (!mayAccess(principal.user.role, access)) throw new ApiError(403, `a ${principal.user.role} account may not do this`);
   });
 
   async function authenticate(req: FastifyRequest): Promise<Principal | undefined> {
@@ -236,29 +216,6 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   };
 
-  // ---- sign-in throttling (failed attempts only; in memory, per process) ----
-
-  const failures = new Map<string, number[]>();
-  const recent = (key: string): number[] => {
-    const cutoff = now() - limits.windowMs;
-    const list = (failures.get(key) ?? []).filter((t) => t > cutoff);
-    if (list.length) failures.set(key, list);
-    else failures.delete(key);
-    return list;
-  };
-  const fail = (key: string) => {
-    failures.set(key, [...recent(key), now()]);
-    // Bounded: forget the oldest keys first.
-    if (failures.size > 50_000) failures.delete(failures.keys().next().value!);
-  };
-  const throttled = (keys: [string, number][]): number | undefined => {
-    for (const [key, max] of keys) {
-      const list = recent(key);
-      if (list.length >= max) return Math.max(1, Math.ceil((list[list.length - max]! + limits.windowMs - now()) / 1000));
-    }
-    return undefined;
-  };
-
   // ---- session ----
 
   const userOut = (u: User) => ({ email: u.email, name: u.name, role: u.role });
@@ -278,21 +235,15 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     },
     async (req, reply: FastifyReply) => {
       const raw = (req.body ?? {}) as { email?: unknown };
-      const emailKey = `email:${typeof raw.email === 'string' ? raw.email.trim().toLowerCase() : ''}`;
-      const ipKey = `ip:${req.ip}`;
-      const wait = throttled([
-        [emailKey, limits.perEmail],
-        [ipKey, limits.perIp],
-      ]);
+      const wait = throttle.wait(raw.email, req.ip);
       if (wait !== undefined) return reply.code(429).header('Retry-After', String(wait)).send({ error: 'too many failed sign-ins: try again later' });
       const { email, password } = parseInput(loginSchema, req.body ?? {});
       const user = await accounts.verifyLogin(email, password);
       if (!user) {
-        fail(emailKey);
-        fail(ipKey);
+        throttle.failed(raw.email, req.ip);
         return reply.code(401).send({ error: 'wrong email or password' });
       }
-      failures.delete(emailKey);
+      throttle.succeeded(raw.email);
       note(req, { userId: user.id });
       const session = await accounts.createSession(user.id);
       reply.header('Set-Cookie', sessionCookie(req, session.token, Math.round((session.expiresAt.getTime() - now()) / 1000)));
@@ -508,27 +459,6 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
 }
 
 // ---- helpers ----------------------------------------------------------------------------------
-
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i < 0) continue;
-    if (part.slice(0, i).trim() === name) {
-      const value = part.slice(i + 1).trim();
-      return value === '' ? undefined : value;
-    }
-  }
-  return undefined;
-}
-
-const isLoopbackName = (host: string): boolean => host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-
-/** HttpOnly, SameSite=Strict, and Secure unless the request is plain http to localhost. */
-function sessionCookie(req: FastifyRequest, token: string, maxAgeSeconds: number): string {
-  const secure = !(req.protocol === 'http' && isLoopbackName(req.hostname));
-  return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.max(0, maxAgeSeconds)}${secure ? '; Secure' : ''}`;
-}
 
 const ACCESS_TEXT: Record<Access, string> = {
   public: 'no sign-in',

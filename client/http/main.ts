@@ -103,9 +103,9 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
     if (admin.outcome === 'created') log({ level: 'info', event: 'admin_created' });
     if (admin.outcome === 'missing') log({ level: 'warn', event: 'no_accounts' });
     return admin.outcome === 'created'
-      ? `sign in to the API (POST /api/session) as ${admin.email} with ADMIN_PASSWORD`
+      ? `sign in to the console (/console/) or the API (POST /api/session) as ${admin.email} with ADMIN_PASSWORD`
       : admin.outcome === 'exists'
-        ? 'sign in to the API (POST /api/session) with your account; add accounts with: npm run cli -- user add --email E --name N --role coordinator|clinician|ops (password on stdin)'
+        ? 'sign in to the console (/console/) or the API (POST /api/session) with your account; add accounts with: npm run cli -- user add --email E --name N --role coordinator|clinician|ops (password on stdin)'
         : 'no staff account yet: set ADMIN_EMAIL and ADMIN_PASSWORD (12+ characters) and restart, or: npm run cli -- user add --email E --name N --role coordinator (password on stdin)';
   };
   // At most a few seconds at start; the check-in pages work without accounts, so a Postgres that
@@ -133,7 +133,7 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
   });
   const app = await createHttpServer({
     actions,
-    api: { actions, accounts },
+    staff: { actions, accounts, temporalUi: { url: config.temporalUiUrl, namespace: config.temporalNamespace } },
     db,
     links,
     client,

@@ -31,7 +31,10 @@ import { answeredPage, closedPage, errorPage, formPage, invalidLinkPage, notFoun
 import { PAGE_LANGUAGES, languageFromHeader, pageLanguage, type PageLanguage } from './texts.ts';
 import { caseMetricFamilies, createRequestCounter, databaseUpFamily, readCaseMetrics, renderFamilies, type CaseMetrics } from './metrics.ts';
 import { formatLogLine, type LineWriter } from '../../worker/logging.ts';
-import { apiPlugin, type ApiOptions } from './api.ts';
+import { apiPlugin } from './api.ts';
+import { consolePlugin } from './console/routes.ts';
+import { createLoginThrottle, type LoginLimits } from './auth.ts';
+import type { Accounts } from '../accounts.ts';
 
 export interface HttpLogEntry {
   level: 'info' | 'warn' | 'error';
@@ -120,8 +123,14 @@ export interface HttpServerDeps {
   checkTemporal?: () => Promise<void>;
   /** Default: one JSON line per entry on standard output. */
   log?: HttpLogger;
-  /** The JSON API for staff (api.ts), mounted at /api when given. */
-  api?: Pick<ApiOptions, 'actions' | 'accounts' | 'loginLimits'>;
+  /** What staff use, when given: the JSON API (api.ts) at /api and the console (console/routes.ts) at /console. */
+  staff?: {
+    actions: CaseActions;
+    accounts: Accounts;
+    loginLimits?: Partial<LoginLimits>;
+    /** Where the console links each case's workflow, e.g. http://localhost:8233 and namespace default. */
+    temporalUi?: { url: string; namespace: string };
+  };
 }
 
 class TimeoutError extends Error {
@@ -206,7 +215,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     started.set(req, performance.now());
   });
   app.addHook('onSend', async (_req, reply, payload) => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    // A page may bring its own policy (the console's stylesheet differs from the family pages').
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -415,22 +425,21 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
 
   // ---- JSON API ---------------------------------------------------------------------------
 
-  if (deps.api) {
-    await app.register(apiPlugin, {
-      prefix: '/api',
-      ...deps.api,
-      workflowTimeoutMs,
-      now,
-      note: (req, fields) => {
-        const c = context(req);
-        if (fields.caseId) c.caseId = fields.caseId;
-        if (fields.userId) c.userId = fields.userId;
-      },
-      onError: (req, err) => {
-        const c = context(req);
-        log({ level: 'error', event: 'api_failed', route: req.routeOptions.url ?? '(no route)', ...(c.caseId ? { caseId: c.caseId } : {}), error: err.name });
-      },
-    });
+  if (deps.staff) {
+    const { actions, accounts, temporalUi } = deps.staff;
+    const throttle = createLoginThrottle(deps.staff.loginLimits, now);
+    const note = (req: FastifyRequest, fields: { caseId?: string; userId?: number }) => {
+      const c = context(req);
+      if (fields.caseId) c.caseId = fields.caseId;
+      if (fields.userId) c.userId = fields.userId;
+    };
+    const onError = (req: FastifyRequest, err: Error) => {
+      const c = context(req);
+      log({ level: 'error', event: 'api_failed', route: req.routeOptions.url ?? '(no route)', ...(c.caseId ? { caseId: c.caseId } : {}), error: err.name });
+    };
+    await app.register(apiPlugin, { prefix: '/api', actions, accounts, throttle, workflowTimeoutMs, now, note, onError });
+    await app.register(consolePlugin, { prefix: '/console', actions, accounts, throttle, workflowTimeoutMs, now, note, onError, db, ...(temporalUi ? { temporalUi } : {}) });
+    app.get('/', async (_req, reply) => reply.redirect('/console/', 303));
   }
 
   // ---- codec ------------------------------------------------------------------------------

@@ -263,7 +263,7 @@ describe('casectl against a running case worker', () => {
     expect(JSON.parse(before.stdout)).toEqual([expect.objectContaining({ caseId })]);
 
     const table = await cli(['case', 'list']);
-    expect(table.stdout).toMatch(/^CASE\s+PATIENT\s+STAGE\s+WAITING FOR\s+UPDATED/);
+    expect(table.stdout).toMatch(/^CASE\s+PATIENT\s+STAGE\s+ATTENTION\s+WAITING FOR\s+UPDATED/);
     expect(table.stdout).toContain(caseId);
 
     expectFailure(await cli(['case', 'list', '--stage', 'limbo']), 2, /stage \(--stage\): must be one of/);

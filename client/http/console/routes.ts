@@ -1,0 +1,279 @@
+// The staff console under /console: server-rendered pages and plain forms over the same action layer
+// as the JSON API and casectl. Sessions are the API's (cookie `sid`); every form carries the
+// session's CSRF token; names are only ever posted, never put in a URL.
+//
+//   GET  /console/sign-in, POST /console/sign-in, POST /console/sign-out
+//   GET  /console/                        the case list (filters in the query, no search)
+//   POST /console/cases                   the case list with a search and filters (posted)
+//   GET  /console/cases/new, POST         open a case
+//   GET  /console/cases/:caseId           a case; POST …/actions/:action, POST …/alerts/:alertId/ack
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Db } from '../../../db/connect.ts';
+import { InputError, type FieldProblem } from '../../../domain/validation.ts';
+import { ActionRefusedError, CaseNotFoundError, type CaseActionName, type CaseActions } from '../../actions.ts';
+import type { Accounts, User } from '../../accounts.ts';
+import { API_ACTIONS } from '../api.ts';
+import { mayAccess, readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from '../auth.ts';
+import { argsFromForm, formErrors, isFormAction, type FormValues } from './forms.ts';
+import { CONSOLE_STYLE_HASH, type Viewer } from './html.ts';
+import { caseListPage, casePage, messagePage, openCasePage, signInPage, type ListFilters } from './views.ts';
+
+export interface ConsoleOptions {
+  actions: CaseActions;
+  accounts: Accounts;
+  throttle: LoginThrottle;
+  db: Db;
+  workflowTimeoutMs?: number;
+  now?: () => number;
+  temporalUi?: { url: string; namespace: string };
+  note?: (req: FastifyRequest, fields: { caseId?: string; userId?: number }) => void;
+  onError?: (req: FastifyRequest, err: Error) => void;
+}
+
+const CONSOLE_CSP = `default-src 'none'; style-src ${CONSOLE_STYLE_HASH}; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+
+class PageError extends Error {
+  readonly statusCode: number;
+  readonly title: string;
+  constructor(statusCode: number, title: string, message: string) {
+    super(message);
+    this.statusCode = statusCode;
+    this.title = title;
+  }
+}
+
+type CaseRequest = FastifyRequest<{ Params: { caseId: string } }>;
+
+export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions): Promise<void> {
+  const { actions, accounts, throttle, db } = opts;
+  const now = opts.now ?? Date.now;
+  const note = opts.note ?? (() => {});
+  const workflowTimeoutMs = opts.workflowTimeoutMs ?? 20_000;
+  const viewers = new WeakMap<FastifyRequest, { user: User; viewer: Viewer }>();
+
+  const send = (reply: FastifyReply, status: number, body: string) => reply.code(status).header('Content-Security-Policy', CONSOLE_CSP).type('text/html; charset=utf-8').send(body);
+  const timed = <T>(promise: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    promise.catch(() => {});
+    return Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new PageError(503, 'The case did not answer', 'The case worker did not answer in time. The action may still be applied: reload the case in a moment.')), workflowTimeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  };
+
+  // ---- who is signed in ----
+
+  const PUBLIC = new Set(['/console/sign-in']);
+  app.addHook('onRequest', async (req, reply) => {
+    if (PUBLIC.has(req.routeOptions.url ?? '')) return;
+    const token = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const session = token ? await accounts.getSession(token) : undefined;
+    if (!session) {
+      // Expired or never signed in: to the sign-in page (a form posted after expiry is not applied).
+      return reply.redirect(token ? '/console/sign-in?expired=1' : '/console/sign-in', 303);
+    }
+    note(req, { userId: session.user.id });
+    viewers.set(req, { user: session.user, viewer: { name: session.user.name, email: session.user.email, role: session.user.role, csrfToken: session.csrfToken } });
+  });
+  app.addHook('preHandler', async (req) => {
+    if (req.method !== 'POST' || PUBLIC.has(req.routeOptions.url ?? '')) return;
+    const given = (req.body as Record<string, unknown> | undefined)?._csrf;
+    if (!sameToken(typeof given === 'string' ? given : '', viewerOf(req).csrfToken)) {
+      throw new PageError(403, 'Not done', 'This form was stale or did not come from the console (its security token did not match). Go back, reload the page and try again.');
+    }
+  });
+  const signedIn = (req: FastifyRequest) => {
+    const v = viewers.get(req);
+    if (!v) throw new PageError(401, 'Not signed in', 'Please sign in.');
+    return v;
+  };
+  const viewerOf = (req: FastifyRequest): Viewer => signedIn(req).viewer;
+  const must = (req: FastifyRequest, access: 'read' | 'clinical' | 'coordinate') => {
+    const { user } = signedIn(req);
+    if (!mayAccess(user.role, access)) throw new PageError(403, 'Not allowed', `A ${user.role} account may not do this.`);
+    return user;
+  };
+
+  app.setNotFoundHandler((req, reply) => send(reply, 404, messagePage(viewers.get(req)?.viewer, 'Not found', 'There is no such page.')));
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const viewer = viewers.get(req)?.viewer;
+    if (err instanceof PageError) return send(reply, err.statusCode, messagePage(viewer, err.title, err.message));
+    if (err instanceof CaseNotFoundError) return send(reply, 404, messagePage(viewer, 'No such case', err.message));
+    if (err instanceof InputError) return send(reply, 400, messagePage(viewer, 'Not done', err.message));
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return send(reply, err.statusCode, messagePage(viewer, 'Not done', 'The request could not be read.'));
+    opts.onError?.(req, err);
+    return send(reply, 500, messagePage(viewer, 'Something went wrong', 'The console could not do this. Nothing was changed by this page; try again, and tell the team if it persists.'));
+  });
+
+  // ---- sign-in ----
+
+  app.get('/sign-in', async (req, reply) => {
+    const expired = (req.query as Record<string, string> | undefined)?.expired === '1';
+    return send(reply, 200, signInPage(expired ? { status: 'Your session ended: please sign in again.' } : {}));
+  });
+
+  app.post('/sign-in', async (req, reply) => {
+    // Login CSRF: a sign-in form posted from another site is refused (browsers send Origin on POST).
+    const origin = req.headers.origin;
+    if (origin && origin !== 'null' && new URL(origin).host !== req.headers.host) throw new PageError(403, 'Not signed in', 'Sign in from the console itself.');
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const email = typeof body.email === 'string' ? body.email.trim() : '';
+    const password = typeof body.password === 'string' ? body.password : '';
+    const wait = throttle.wait(email, req.ip);
+    if (wait !== undefined) return send(reply.header('Retry-After', String(wait)), 429, signInPage({ email, error: `Too many failed sign-ins: try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.` }));
+    const user = email && password ? await accounts.verifyLogin(email, password) : undefined;
+    if (!user) {
+      throttle.failed(email, req.ip);
+      return send(reply, 401, signInPage({ email, error: 'Wrong email or password.' }));
+    }
+    throttle.succeeded(email);
+    note(req, { userId: user.id });
+    const session = await accounts.createSession(user.id);
+    reply.header('Set-Cookie', sessionCookie(req, session.token, Math.round((session.expiresAt.getTime() - now()) / 1000)));
+    return reply.redirect('/console/', 303);
+  });
+
+  app.post('/sign-out', async (req, reply) => {
+    const token = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (token) await accounts.deleteSession(token);
+    reply.header('Set-Cookie', sessionCookie(req, '', 0));
+    return send(reply, 200, signInPage({ status: 'Signed out.' }));
+  });
+
+  // ---- the case list ----
+
+  const hospitals = async () => (await actions.listHospitals()).map((h) => ({ code: h.code, name: h.name, timezone: h.timezone }));
+  const filtersFrom = (raw: Record<string, unknown>, withSearch: boolean): ListFilters & { page?: string } => {
+    const pick = (k: string) => (typeof raw[k] === 'string' && (raw[k] as string).trim() ? (raw[k] as string).trim() : undefined);
+    const f: ListFilters & { page?: string } = {};
+    for (const k of ['stage', 'hospital', 'alert', 'page', ...(withSearch ? ['search'] : [])] as const) {
+      const v = pick(k);
+      if (v !== undefined) (f as Record<string, string>)[k] = v;
+    }
+    return f;
+  };
+  async function listPage(req: FastifyRequest, reply: FastifyReply, filters: ListFilters & { page?: string }) {
+    const viewer = viewerOf(req);
+    const hs = await hospitals();
+    try {
+      const list = await actions.listCases({ ...filters, pageSize: 50 });
+      return send(reply, 200, caseListPage(viewer, list, filters, hs, now()));
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      const list = await actions.listCases({ pageSize: 50 });
+      return send(reply, 400, caseListPage(viewer, list, filters, hs, now(), err.fields));
+    }
+  }
+  app.get('/', async (req, reply) => listPage(req, reply, filtersFrom((req.query ?? {}) as Record<string, unknown>, false)));
+  app.get('/cases', async (_req, reply) => reply.redirect('/console/', 303));
+  app.post('/cases', async (req, reply) => listPage(req, reply, filtersFrom((req.body ?? {}) as Record<string, unknown>, true)));
+
+  // ---- opening a case ----
+
+  app.get('/cases/new', async (req, reply) => {
+    must(req, 'coordinate');
+    return send(reply, 200, openCasePage(viewerOf(req), {}, []));
+  });
+  app.post('/cases/new', async (req, reply) => {
+    const user = must(req, 'coordinate');
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const values: Record<string, string> = {};
+    for (const k of ['patientRef', 'diagnosis', 'therapy', 'family.name', 'family.email', 'family.language', 'family.timeZone']) values[k] = typeof body[k] === 'string' ? (body[k] as string) : '';
+    const input = {
+      patientRef: values.patientRef,
+      diagnosis: values.diagnosis,
+      therapy: values.therapy,
+      family: { name: values['family.name'], email: values['family.email']!.trim(), language: values['family.language']!.trim(), timeZone: values['family.timeZone']!.trim() },
+    };
+    try {
+      const opened = await timed(actions.openCase(input, user.email));
+      note(req, { caseId: opened.caseId });
+      return reply.redirect(`/console/cases/${opened.caseId}?done=${opened.created ? 'opened' : 'existing'}`, 303);
+    } catch (err) {
+      if (err instanceof InputError) return send(reply, 400, openCasePage(viewerOf(req), values, err.fields));
+      throw err;
+    }
+  });
+
+  // ---- a case ----
+
+  const caseIdOf = (req: CaseRequest): string => {
+    const caseId = req.params.caseId;
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(caseId)) throw new CaseNotFoundError(caseId.slice(0, 64));
+    note(req, { caseId });
+    return caseId;
+  };
+
+  async function showCase(req: CaseRequest, reply: FastifyReply, status: number, extra: { done?: string; form?: { action: string; values: FormValues; errors: FieldProblem[]; refused?: string } } = {}) {
+    const caseId = caseIdOf(req);
+    const [caseStatus, row, family, hs, emails, timeline, observations] = await Promise.all([
+      timed(actions.status(caseId)),
+      db.selectFrom('cases').select('patient_ref').where('case_id', '=', caseId).executeTakeFirst(),
+      db.selectFrom('contacts').select(['name', 'email', 'language', 'time_zone']).where('case_id', '=', caseId).where('role', '=', 'family').executeTakeFirst(),
+      hospitals(),
+      actions.emails(caseId).catch(() => []),
+      actions.timeline(caseId).catch(() => []),
+      db.selectFrom('observations').select(['at', 'observation', 'crs_grade', 'icans_grade']).where('case_id', '=', caseId).orderBy('at').execute(),
+    ]);
+    const html = casePage(viewerOf(req), {
+      status: caseStatus,
+      patientRef: row?.patient_ref ?? caseId,
+      family: family ? { name: family.name, email: family.email, language: family.language, timeZone: family.time_zone } : undefined,
+      hospitals: hs,
+      emails,
+      timeline,
+      observations: observations.map((o) => ({ at: o.at.toISOString(), temperatureC: observedCelsius(o.observation), crsGrade: o.crs_grade, icansGrade: o.icans_grade })),
+      now: now(),
+      ...(opts.temporalUi ? { temporalUrl: `${opts.temporalUi.url}/namespaces/${encodeURIComponent(opts.temporalUi.namespace)}/workflows/${encodeURIComponent(`case-${caseId}`)}` } : {}),
+      ...extra,
+    });
+    return send(reply, status, html);
+  }
+
+  app.get('/cases/:caseId', async (req: CaseRequest, reply) => {
+    must(req, 'read');
+    const done = (req.query as Record<string, unknown> | undefined)?.done;
+    return showCase(req, reply, 200, typeof done === 'string' ? { done } : {});
+  });
+
+  app.post('/cases/:caseId/actions/:action', async (req: FastifyRequest<{ Params: { caseId: string; action: string } }>, reply) => {
+    const action = req.params.action;
+    if (!isFormAction(action)) throw new PageError(404, 'Not found', 'There is no such action.');
+    const user = must(req, API_ACTIONS[action].access as 'clinical' | 'coordinate');
+    const caseId = caseIdOf(req);
+    const values = { ...(req.body as FormValues) };
+    delete values._csrf;
+    try {
+      const status = await timed(actions.status(caseId));
+      const args = argsFromForm(action, values, status, await hospitals());
+      if (action === 'submitToHospitals') await timed(actions.submit(caseId, args.hospitals as string[], user.email));
+      else if (action === 'recordClinical') await timed(actions.recordClinical(caseId, args.observation, user.email));
+      else await timed(actions.act(caseId, action as CaseActionName, { ...args, actor: user.email } as never));
+    } catch (err) {
+      if (err instanceof InputError) return showCase(req, reply, 400, { form: { action, values, errors: formErrors(action, err.fields) } });
+      if (err instanceof ActionRefusedError) return showCase(req, reply, 409, { form: { action, values, errors: [], refused: err.message } });
+      throw err;
+    }
+    return reply.redirect(`/console/cases/${caseId}?done=${action}#main`, 303);
+  });
+
+  app.post('/cases/:caseId/alerts/:alertId/ack', async (req: FastifyRequest<{ Params: { caseId: string; alertId: string } }>, reply) => {
+    const user = must(req, 'clinical');
+    const caseId = caseIdOf(req);
+    try {
+      await timed(actions.act(caseId, 'acknowledgeAlert', { alertId: req.params.alertId, actor: user.email }));
+    } catch (err) {
+      if (err instanceof ActionRefusedError || err instanceof InputError) return showCase(req, reply, 409, { form: { action: 'acknowledgeAlert', values: {}, errors: [], refused: err.message } });
+      throw err;
+    }
+    return reply.redirect(`/console/cases/${caseId}?done=acknowledgeAlert`, 303);
+  });
+}
+
+/** The workflow records the normalised observation: its temperature is in °C whatever was given. */
+function observedCelsius(o: unknown): number | null {
+  const t = (o as { temperatureC?: unknown } | null)?.temperatureC;
+  return typeof t === 'number' ? t : null;
+}

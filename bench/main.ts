@@ -28,7 +28,7 @@ scenarios (default: all): ${SCENARIOS.join(', ')}
   email       sendEmail (Postgres idempotency record) vs raw pooled nodemailer
 
 options:
-  --full                 the issue's sizes (rest 1,000/3,000/10,000; burst 3,000 at 50/s for 60 s; …)
+  --full                 the issue's sizes (rest 1,000/3,000/10,000; burst 1,000 with reports at 50/s for 60 s; …)
   --seconds N            throughput: seconds each side runs (${throughputDefaults.seconds}; --full 120)
   --concurrency N        throughput: coordinators at once (${throughputDefaults.concurrency})
   --documents N          throughput: documents per case, 1-5 (${throughputDefaults.documents})

@@ -47,7 +47,7 @@ export interface BurstOptions {
 }
 
 export const burstDefaults: BurstOptions = { cases: 200, reports: false, rate: 10, duration: 20, concurrency: 24, due: 'next-minute', leadSeconds: 10, timeoutSeconds: 300 };
-export const burstFull: BurstOptions = { ...burstDefaults, cases: 3000, rate: 50, duration: 60, timeoutSeconds: 900 };
+export const burstFull: BurstOptions = { ...burstDefaults, cases: 1000, rate: 50, duration: 60, timeoutSeconds: 900 };
 
 /** Items arriving over time, taken in order; take() waits for the next one (or gives up). */
 class Arrivals<T> {

@@ -4,25 +4,20 @@
 // stale form's refused action says why; the family answers a check-in through the emailed link, the
 // alert appears on the case page and is acknowledged. Screenshots go to test-artifacts/screenshots/
 // (look at them). Without Chromium this file fails (it never skips).
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../../config.ts';
-import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
-import { createCaseActions, type CaseActions } from '../../client/actions.ts';
+import type { CaseActions } from '../../client/actions.ts';
 import { createAccounts } from '../../client/accounts.ts';
-import { startHttpServer, type RunningHttpServer } from '../../client/http/main.ts';
-import { startWorker, type RunningWorker } from '../../worker/main.ts';
+import type { RunningHttpServer } from '../../client/http/main.ts';
 import { toLocal } from '../../domain/time.ts';
 import { localInput } from '../../client/http/console/forms.ts';
 import { CONSOLE_STYLE_HASH } from '../../client/http/console/html.ts';
-import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
-import { startSmtpSink, type SmtpSink } from '../harness/smtp.ts';
+import type { TestDatabase } from '../harness/postgres.ts';
+import type { SmtpSink } from '../harness/smtp.ts';
+import { startService, type Service } from '../harness/service.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('../../test-artifacts/screenshots/', import.meta.url));
@@ -31,6 +26,7 @@ const missingChromium = existsSync(CHROMIUM) ? undefined : new Error(`Chromium n
 const tag = randomBytes(3).toString('hex');
 const ADMIN = { email: `coordinator.${tag}@care.test`, password: `admin-password-${tag}` };
 const OPS = { email: `ops.${tag}@care.test`, password: `ops-password-${tag}x` };
+const CLINICIAN = { email: `clinician.${tag}@hospital.test`, password: `clinician-password-${tag}` };
 const FAMILY_EMAIL = `family.${tag}@family.test`;
 const FAMILY_NAME = `Wei Zhang ${tag}`;
 const HOSPITAL = `HK${tag.slice(0, 3).toUpperCase()}`;
@@ -41,14 +37,12 @@ const env: NodeJS.ProcessEnv = {
   ADMIN_PASSWORD: ADMIN.password,
 };
 
+let service: Service;
 let database: TestDatabase;
 let sink: SmtpSink;
-let worker: RunningWorker;
 let http: RunningHttpServer;
-let connection: Connection;
 let actions: CaseActions;
 let browser: Browser;
-let tmp: string;
 let caseId = '';
 /** A family zone where it is neither just after nor just before midnight, so a check-in time a few minutes ago is still today. */
 let familyZone = 'UTC';
@@ -57,27 +51,10 @@ const problems: string[] = [];
 beforeAll(async () => {
   if (missingChromium) return;
   mkdirSync(SHOTS, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'console-'));
-  [database, sink] = await Promise.all([createTestDatabase(), startSmtpSink()]);
-  const taskQueue = `console-${tag}`;
-  const base = {
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    TASK_QUEUE: taskQueue,
-    SMTP_URL: sink.url,
-    DATA_DIR: tmp,
-    DATABASE_URL: database.url,
-    COORDINATOR_EMAIL: 'coordinator@care.test',
-    TRANSLATOR_EMAIL: 'translator@care.test',
-    MAIL_FROM: 'Care <care@care.test>',
-    APP_BASE_URL: 'http://care.test',
-    TEMPORAL_UI_URL: 'http://temporal-ui.test:8233',
-  };
-  worker = await startWorker(loadConfig({ ...base, WORKER_METRICS_ADDRESS: '', WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'WARN' }), { env, writeLog: () => {} });
-  http = await startHttpServer(loadConfig({ ...base, PORT: '0' }), { env, host: '127.0.0.1', log: () => {} });
-  connection = await Connection.connect({ address: inject('temporalAddress') });
-  const client = new Client({ connection, namespace: 'default', dataConverter: createDataConverter(loadKeyring(env)) });
-  actions = createCaseActions({ client, db: database.db, taskQueue });
+  service = await startService({ name: 'console', env, config: { TEMPORAL_UI_URL: 'http://temporal-ui.test:8233' } });
+  ({ database, sink, http, actions } = service);
   await createAccounts(database.db).createUser({ email: OPS.email, name: 'Olga Ops', role: 'ops', password: OPS.password });
+  await createAccounts(database.db).createUser({ email: CLINICIAN.email, name: 'Dr Chan', role: 'clinician', password: CLINICIAN.password });
 
   familyZone = ['UTC', 'Asia/Tokyo', 'America/New_York'].find((z) => {
     const l = toLocal(Date.now(), z);
@@ -96,14 +73,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (caseId) await actions?.act(caseId, 'cancelCase', { actor: 'test', reason: 'test over' }).catch(() => undefined);
   await browser?.close();
-  await worker?.shutdown().catch(() => undefined);
-  await http?.close();
-  await connection?.close();
-  await sink?.stop();
-  await database?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await service?.stop(caseId ? [caseId] : []);
 });
 
 async function newPage(opts: { width?: number; height?: number } = {}): Promise<{ context: BrowserContext; page: Page }> {
@@ -164,8 +135,12 @@ describe('the console', () => {
     await page.getByLabel('Password', { exact: true }).fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toBe('Wrong email or password.');
-    await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // By keyboard alone: the email is kept, Tab reaches the password, Enter signs in.
+    expect(await page.getByLabel('Email', { exact: true }).inputValue()).toBe(ADMIN.email);
+    await page.getByLabel('Email', { exact: true }).focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(ADMIN.password);
+    await page.keyboard.press('Enter');
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Cases');
     const cookie = (await page.context().cookies()).find((c) => c.name === 'sid');
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
@@ -314,6 +289,36 @@ describe('the console', () => {
     const timeline = await database.db.selectFrom('timeline').select(['actor', 'kind']).where('case_id', '=', caseId).execute();
     expect(timeline.filter((t) => t.actor === ADMIN.email).length).toBeGreaterThanOrEqual(8);
     await shoot(page, 'case-monitoring');
+  });
+
+  it('lets a clinician record an observation: an inconsistent one is named, a consistent one is graded and shown', async () => {
+    const { page: ward, context } = await newPage();
+    await signIn(ward, CLINICIAN);
+    await ward.goto(`${http.url}/console/cases/${caseId}`);
+    // A clinician's forms: observations and alerts, not the coordinator's steps.
+    expect(await form(ward, 'recordClinical').count()).toBe(1);
+    expect(await form(ward, 'cancelCase').count()).toBe(0);
+    const f = form(ward, 'recordClinical');
+    await f.getByLabel('Temperature (°C)').fill('39.6');
+    await f.getByLabel('norepinephrine').check();
+    await f.getByRole('button', { name: 'Grade and record' }).click();
+    await expect.poll(() => banner(ward)).toBe('Not done: please correct the form below.');
+    expect(await form(ward, 'recordClinical').locator('fieldset .error').textContent()).toMatch(/vasopressors listed but hypotension is "none"/);
+    expect(await form(ward, 'recordClinical').getByLabel('Temperature (°C)').inputValue()).toBe('39.6');
+
+    const g = form(ward, 'recordClinical');
+    await g.getByLabel('norepinephrine').uncheck();
+    await g.getByLabel('Hypotension').selectOption('fluids_only');
+    await g.getByLabel('Oxygen', { exact: true }).selectOption('nasal_cannula');
+    await g.getByLabel('Oxygen flow (L/min, optional)').fill('3');
+    await g.getByRole('button', { name: 'Grade and record' }).click();
+    await expect.poll(() => banner(ward)).toBe('Observation graded and recorded.');
+    const row = await database.db.selectFrom('observations').select(['actor', 'crs_grade', 'observation']).where('case_id', '=', caseId).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ actor: CLINICIAN.email, crs_grade: 2 });
+    expect(row.observation).toMatchObject({ temperatureC: 39.6, hypotension: 'fluids_only', oxygen: { device: 'nasal_cannula', flowLpm: 3 } });
+    expect(await ward.locator('.chart table').textContent()).toContain('CRS 2, ICANS 0');
+    await shoot(ward, 'clinician-observation');
+    await context.close();
   });
 
   it('shows an ops account the case without any action, at tablet size', async () => {

@@ -11,23 +11,16 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../../config.ts';
-import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
-import { createCaseActions, type CaseActions } from '../../client/actions.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CaseActions } from '../../client/actions.ts';
 import { sha256 } from '../../client/accounts.ts';
 import { API_ACTIONS } from '../../client/http/api.ts';
-import { startHttpServer, type RunningHttpServer } from '../../client/http/main.ts';
+import type { RunningHttpServer } from '../../client/http/main.ts';
 import type { HttpLogEntry } from '../../client/http/server.ts';
-import { startWorker, type RunningWorker } from '../../worker/main.ts';
 import type { CaseStatus } from '../../domain/case.ts';
-import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
-import { startSmtpSink, type SmtpSink } from '../harness/smtp.ts';
+import type { TestDatabase } from '../harness/postgres.ts';
+import { startService, type Service } from '../harness/service.ts';
 import { caseFile, waitForStatus } from '../harness/drive.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -45,12 +38,9 @@ const env: NodeJS.ProcessEnv = {
   ADMIN_PASSWORD: ADMIN.password,
 };
 
+let service: Service;
 let database: TestDatabase;
-let sink: SmtpSink;
-let worker: RunningWorker;
 let http: RunningHttpServer;
-let connection: Connection;
-let client: Client;
 let actions: CaseActions;
 let tmp: string;
 let databaseUrl = '';
@@ -130,36 +120,14 @@ let apiToken = '';
 const token = (): Agent => ({ token: apiToken });
 
 beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'api-e2e-'));
-  [database, sink] = await Promise.all([createTestDatabase(), startSmtpSink()]);
+  service = await startService({ name: 'api', env, log: (e) => void logLines.push(e) });
+  ({ database, http, actions } = service);
   databaseUrl = database.url;
-  const temporalAddress = inject('temporalAddress');
-  const base = {
-    TEMPORAL_ADDRESS: temporalAddress,
-    TASK_QUEUE: `api-${tag}`,
-    SMTP_URL: sink.url,
-    DATA_DIR: tmp,
-    DATABASE_URL: database.url,
-    COORDINATOR_EMAIL: 'coordinator@care.test',
-    TRANSLATOR_EMAIL: 'translator@care.test',
-    MAIL_FROM: 'Care <care@care.test>',
-    APP_BASE_URL: 'http://care.test',
-  };
-  worker = await startWorker(loadConfig({ ...base, WORKER_METRICS_ADDRESS: '', WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'WARN' }), { env, writeLog: () => {} });
-  http = await startHttpServer(loadConfig({ ...base, PORT: '0' }), { env, host: '127.0.0.1', log: (e) => void logLines.push(e) });
-  connection = await Connection.connect({ address: temporalAddress });
-  client = new Client({ connection, namespace: 'default', dataConverter: createDataConverter(loadKeyring(env)) });
-  actions = createCaseActions({ client, db: database.db, taskQueue: `api-${tag}` });
+  tmp = service.dataDir;
 });
 
 afterAll(async () => {
-  await Promise.all(caseIds.map((id) => client?.workflow.getHandle(`case-${id}`).terminate('test over').catch(() => undefined)));
-  await worker?.shutdown().catch(() => undefined);
-  await http?.close();
-  await connection?.close();
-  await sink?.stop();
-  await database?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await service?.stop(caseIds);
 });
 
 describe('accounts', () => {

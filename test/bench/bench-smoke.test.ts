@@ -53,20 +53,23 @@ function expectRows(report: ScenarioReport, metrics: (string | RegExp)[], opts: 
 }
 
 // Concurrently: each scenario has its own task queues, hospital and cases; together they take about as
-// long as the slowest (rest: six worker processes one after another).
+// long as the slowest (rest: six worker processes one after another). Each starts worker processes,
+// which take far longer on a loaded machine than the default time limit allows.
+const SCENARIO_TIMEOUT = 240_000;
+
 describe.concurrent('benchmark scenarios, in miniature', () => {
   it('throughput: cases inquiry → admission against a bare one-activity workflow', async () => {
     const report = await runThroughput(ctx, { seconds: 1.5, concurrency: 2, documents: 1, warmup: 1 });
     expectRows(report, ['cases/s vs bare workflows/s', 'stage changes/s vs bare workflow completions/s', 'history events/s']);
     expect(report.rows[0]!.target).toBe('≥ 0.5×');
     expect(report.context['stage changes per case']).toBe(4);
-  });
+  }, SCENARIO_TIMEOUT);
 
   it('email: sendEmail with its Postgres record against raw pooled nodemailer', async () => {
     const report = await runEmail(ctx, { emails: 8, concurrency: 2, warmup: 2 });
     expectRows(report, ['emails/s', 'latency per email p50', 'latency per email p99']);
     expect(report.context['accepted by the sink / sent']).toBe('20 / 20');
-  });
+  }, SCENARIO_TIMEOUT);
 
   it('burst and check-in reports: due → email, and POST /checkin against a bare Update', async () => {
     const [burst, checkin] = await runBurst(ctx, { ...burstDefaults, cases: 3, reports: true, rate: 5, duration: 1, concurrency: 3, due: 'immediate', timeoutSeconds: 30 });
@@ -75,7 +78,7 @@ describe.concurrent('benchmark scenarios, in miniature', () => {
     expectRows(checkin!, ['POST /checkin end to end p50', 'POST /checkin end to end p99']);
     expect(checkin!.context['responses: service']).toMatch(/^200×\d+$/);
     expect(checkin!.context['responses: bare']).toMatch(/^200×\d+$/);
-  });
+  }, SCENARIO_TIMEOUT);
 
   it('rest: worker memory and idle CPU for open cases in monitoring, default and small cache', async () => {
     const report = await runRest(ctx, { levels: [3], smallCache: 2, idleSeconds: 0.5, concurrency: 3, settleSeconds: 0.1 });
@@ -85,5 +88,5 @@ describe.concurrent('benchmark scenarios, in miniature', () => {
       // With three cases, RSS wanders more than it grows; with a cache of two, nothing need grow.
       { mayBeZeroOrLess: /RSS per open case|cache 2$/ },
     );
-  });
+  }, SCENARIO_TIMEOUT);
 });

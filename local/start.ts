@@ -64,20 +64,22 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     stop.abort();
   });
 }
-// Nothing to configure: without ADMIN_EMAIL the first account is admin@localhost, with a password
+// Nothing to configure: without ADMIN_EMAIL the first account is admin@care.local (a name the
+// email check accepts; localhost has no dot), with a password
 // generated once and kept (readable by this user only) in DATA_DIR.
 let passwordFile: string | undefined;
 if (!process.env.ADMIN_EMAIL) {
   passwordFile = join(config.dataDir, 'admin-password');
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
-  process.env.ADMIN_EMAIL = 'admin@localhost';
+  process.env.ADMIN_EMAIL = 'admin@care.local';
   process.env.ADMIN_PASSWORD = readFileSync(passwordFile, 'utf8').trim();
 }
 const http = await startHttpServer(config);
 stops.push(() => http.close());
 say(`HTTP server (family check-in pages, health, codec for the Web UI) at ${http.url}`);
 say(`staff console at ${http.url}/console/ and JSON API at ${http.url}/api/ (OpenAPI: ${http.url}/api/openapi.json)`);
-say(passwordFile && !/not ready|no staff/.test(http.signIn) ? `sign in as admin@localhost with the password in ${passwordFile} (the first account; more with: npm run cli -- user add)` : http.signIn);
+// Without ADMIN_EMAIL the account is ours to name, even when Postgres was slow to answer at start.
+say(passwordFile ? `sign in as admin@care.local with the password in ${passwordFile} (the first account; more with: npm run cli -- user add)` : http.signIn);
 try {
   const worker = await startWorker(config, { signal: stop.signal });
   say(`worker health at ${worker.healthUrl}/healthz and ${worker.healthUrl}/readyz; ${worker.metricsUrl ? `Temporal SDK metrics at ${worker.metricsUrl}` : 'worker metrics off (WORKER_METRICS_ADDRESS is empty)'}`);

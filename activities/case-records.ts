@@ -46,7 +46,7 @@ export function caseRecords(db: Db) {
         .execute();
       const score = (r: { hospital_code: string | null; therapy: string | null }) => (r.hospital_code ? 2 : 0) + (r.therapy ? 1 : 0);
       const best = rows.sort((a, b) => score(b) - score(a))[0];
-      const protocol = protocolSchema.parse(best ? best.protocol : {});
+      const protocol = protocolSchema().parse(best ? best.protocol : {});
       if (protocol.team) return protocol;
       const h = await db.selectFrom('hospitals').selectAll().where('code', '=', input.hospitalCode).executeTakeFirstOrThrow();
       return { ...protocol, team: { name: h.name, email: h.email, phone24h: h.phone ?? '' } };

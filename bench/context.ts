@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { Db } from '../db/connect.ts';
+import { bundleCaseWorkflows } from '../worker/bundle.ts';
 import { createDataConverter, parseKeysEnv } from '../codec/keys.ts';
 import type { BenchSmtp } from './smtp-sink.ts';
 
@@ -16,8 +17,6 @@ export interface Bundles {
   casePath: string;
   /** The bare baselines (bench/workflows.ts). */
   barePath: string;
-  /** Diagnostic: the bare workflows in a bundle that also holds the case's modules (bench/workflows-case-modules.ts). */
-  withCaseModulesPath?: string;
 }
 
 export interface BenchContext {
@@ -45,21 +44,19 @@ export interface BenchContext {
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
 
-async function bundle(workflowsModule: string, file: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL(workflowsModule, import.meta.url)), logger: quiet as never });
-  writeFileSync(file, code);
+async function write(code: Promise<{ code: string }>, file: string): Promise<string> {
+  writeFileSync(file, (await code).code);
   return file;
 }
 
-/** Bundles the case workflows and the bare ones once, into files the worker processes load. */
-export async function buildBundles(dir: string, opts: { diagnostics?: boolean } = {}): Promise<Bundles> {
+/** Bundles the case workflows (as the service's worker does) and the bare ones once, into files the worker processes load. */
+export async function buildBundles(dir: string): Promise<Bundles> {
   mkdirSync(dir, { recursive: true });
-  const [casePath, barePath, withCaseModulesPath] = await Promise.all([
-    bundle('../workflows/index.ts', join(dir, 'case-workflows.js')),
-    bundle('./workflows.ts', join(dir, 'bare-workflows.js')),
-    opts.diagnostics ? bundle('./workflows-case-modules.ts', join(dir, 'bare-with-case-modules.js')) : undefined,
+  const [casePath, barePath] = await Promise.all([
+    write(bundleCaseWorkflows(), join(dir, 'case-workflows.js')),
+    write(bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: quiet as never }), join(dir, 'bare-workflows.js')),
   ]);
-  return { casePath, barePath, ...(withCaseModulesPath ? { withCaseModulesPath } : {}) };
+  return { casePath, barePath };
 }
 
 export interface ContextParts {

@@ -117,7 +117,7 @@ export async function startBenchEnv(opts: BenchEnvOptions): Promise<BenchEnv> {
     const smtp = await startBenchSmtp();
     stops.push(() => smtp.stop());
     log('bundling the case workflows and the bare ones');
-    const bundles = await buildBundles(join(tmpDir, 'bundles'), { diagnostics: true });
+    const bundles = await buildBundles(join(tmpDir, 'bundles'));
 
     const ctx = await createContext({
       temporalAddress,

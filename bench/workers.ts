@@ -61,8 +61,6 @@ export interface StartWorkerOptions {
   maxCachedWorkflows?: number;
   /** Names the CPU profile when the run profiles workers (--cpu-prof). */
   label: string;
-  /** Another workflow bundle than the kind's own (a diagnostic one). */
-  bundlePath?: string;
 }
 
 export async function startWorker(ctx: BenchContext, opts: StartWorkerOptions): Promise<WorkerHandle> {
@@ -72,7 +70,7 @@ export async function startWorker(ctx: BenchContext, opts: StartWorkerOptions): 
     temporalAddress: ctx.temporalAddress,
     namespace: ctx.namespace,
     taskQueue: opts.taskQueue,
-    bundlePath: opts.bundlePath ?? (opts.kind === 'case' ? ctx.bundles.casePath : ctx.bundles.barePath),
+    bundlePath: opts.kind === 'case' ? ctx.bundles.casePath : ctx.bundles.barePath,
     smtpUrl: ctx.smtp.url,
     metricsPort,
     ...(opts.kind === 'case' ? { databaseUrl: ctx.databaseUrl, payloadKeys: ctx.payloadKeys, linkSecret: ctx.linkSecret.toString('base64'), appBaseUrl: 'http://127.0.0.1:8080' } : {}),

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/connect.ts';
 import { openCaseSchema, hospitalCodeSchema, languageSchema, timeZoneSchema, STAGES, type CaseInput, type CaseStatus, type WaitingFor } from '../domain/case.ts';
-import { actionSchemas, type ActionArgs, type ActionName } from '../domain/actions.ts';
+import { actionSchema, type ActionArgs, type ActionName } from '../domain/actions.ts';
 import { protocolSchema, type CheckinOutcome, type ClinicalOutcome, type Protocol } from '../domain/monitoring.ts';
 import { InputError, parseInput } from '../domain/validation.ts';
 import { CaseStageKey } from '../domain/search-attributes.ts';
@@ -32,11 +32,11 @@ export class ActionRefusedError extends Error {
 
 export const hospitalSchema = z
   .object({
-    code: hospitalCodeSchema,
+    code: hospitalCodeSchema(),
     name: z.string().trim().min(1, 'is required').max(200),
     email: z.email('must be an email address'),
-    language: languageSchema,
-    timezone: timeZoneSchema,
+    language: languageSchema(),
+    timezone: timeZoneSchema(),
     phone: z.string().trim().max(50).optional(),
   })
   .strict();
@@ -44,7 +44,7 @@ export const hospitalSchema = z
 const protocolInputSchema = z
   .object({
     name: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be a protocol name (letters, digits, . _ -)'),
-    hospitalCode: hospitalCodeSchema.optional(),
+    hospitalCode: hospitalCodeSchema().optional(),
     therapy: z.string().trim().min(1).max(200).optional(),
     protocol: z.record(z.string(), z.unknown()).default({}),
   })
@@ -53,7 +53,7 @@ const protocolInputSchema = z
 export const listFilterSchema = z
   .object({
     stage: z.enum(STAGES, { message: `must be one of ${STAGES.join(', ')}` }).optional(),
-    hospital: hospitalCodeSchema.optional(),
+    hospital: hospitalCodeSchema().optional(),
     alert: z.enum(['open', 'clinical', 'none'], { message: 'must be open, clinical or none' }).optional(),
     search: z.string().trim().min(1).max(200).optional(),
     page: z.coerce.number({ message: 'must be a page number from 1' }).int('must be a page number from 1').min(1, 'must be a page number from 1').max(100_000).default(1),
@@ -138,7 +138,7 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
   }
 
   async function act<A extends CaseActionName>(caseId: string, name: A, raw: Omit<ActionArgs<A>, 'actor'> & { actor: string }): Promise<CaseStatus> {
-    const args = parseInput(actionSchemas[name], raw);
+    const args = parseInput(actionSchema(name), raw);
     return translateErrors(caseId, () => handle(caseId).executeUpdate(updates[name] as typeof msg.receiveDocument, { args: [args as never] }));
   }
 
@@ -146,7 +146,7 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
     act,
 
     async openCase(raw: unknown, actor: string): Promise<{ caseId: string; created: boolean }> {
-      const opened = parseInput(openCaseSchema, raw);
+      const opened = parseInput(openCaseSchema(), raw);
       const caseId = caseIdFor(opened.patientRef);
       const input: CaseInput = { ...opened, caseId, openedBy: actor };
       try {
@@ -179,14 +179,14 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
      * answers gets the first answer's outcome back instead of a refusal.
      */
     async submitCheckin(caseId: string, checkinId: number, report: unknown): Promise<CheckinOutcome> {
-      const args = parseInput(actionSchemas.submitCheckin, { checkinId, report });
+      const args = parseInput(actionSchema('submitCheckin'), { checkinId, report });
       const updateId = `checkin-${checkinId}-${createHash('sha256').update(JSON.stringify(report)).digest('hex').slice(0, 24)}`;
       return translateErrors(caseId, () => handle(caseId).executeUpdate(msg.submitCheckin, { args: [args], updateId }));
     },
 
     /** A clinical observation, graded by the workflow with ASTCT CRS and ICANS grades. */
     async recordClinical(caseId: string, observation: unknown, actor: string): Promise<ClinicalOutcome> {
-      const args = parseInput(actionSchemas.recordClinical, { actor, observation });
+      const args = parseInput(actionSchema('recordClinical'), { actor, observation });
       return translateErrors(caseId, () => handle(caseId).executeUpdate(msg.recordClinical, { args: [args] }));
     },
 
@@ -293,7 +293,7 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
     /** Stores a check-in protocol for a hospital, a therapy, both, or (neither) the default. Cases keep the protocol they started monitoring with. */
     async setProtocol(raw: unknown) {
       const input = parseInput(protocolInputSchema, raw);
-      const protocol = parseInput(protocolSchema, { ...input.protocol, name: input.name });
+      const protocol = parseInput(protocolSchema(), { ...input.protocol, name: input.name });
       if (input.hospitalCode && !(await db.selectFrom('hospitals').select('code').where('code', '=', input.hospitalCode).executeTakeFirst())) {
         throw new InputError([{ field: 'hospitalCode', message: `no hospital with code ${input.hospitalCode} (casectl hospital add)` }]);
       }

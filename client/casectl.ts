@@ -18,7 +18,7 @@ import { createDataConverter, loadKeyring } from '../codec/keys.ts';
 import { InputError, parseInput } from '../domain/validation.ts';
 import { gradeObservation, parseObservation } from '../domain/crs.ts';
 import { openCaseSchema, type CaseStatus } from '../domain/case.ts';
-import { actionSchemas, type ActionArgs } from '../domain/actions.ts';
+import { actionSchema, type ActionArgs } from '../domain/actions.ts';
 import { ActionRefusedError, CaseNotFoundError, createCaseActions, hospitalSchema, type CaseActions, type CaseActionName } from './actions.ts';
 import { createAccounts, newUserSchema, type Accounts } from './accounts.ts';
 import { caseDetails, caseTable, emailTable, hospitalTable, statusSummary, timelineText } from './cli-output.ts';
@@ -295,7 +295,7 @@ export function buildProgram(deps: CasectlDeps = {}): Command {
     const raw = { ...args, actor: actor() } as Omit<ActionArgs<A>, 'actor'> & { actor: string };
     // Bad input is named before anything is contacted (the action layer checks again).
     const status = await mapFlags(flags, async () => {
-      parseInput(actionSchemas[name], raw);
+      parseInput(actionSchema(name), raw);
       return using(true, (a) => a.act(caseId, name, raw));
     });
     printStatus(cmd, status, done);
@@ -436,7 +436,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
         flags = fieldFlags;
       }
       const opened = await mapFlags(flags, async () => {
-        parseInput(openCaseSchema, raw);
+        parseInput(openCaseSchema(), raw);
         return using(true, (a) => a.openCase(raw, actor()));
       });
       print(cmd, opened, () => (opened.created ? `Case ${opened.caseId} opened.` : `Case ${opened.caseId} already existed for this patient; nothing new was opened.`));

@@ -6,25 +6,25 @@ import { documentTypeSchema, hospitalCodeSchema, isoDateTimeSchema, languageSche
 const actor = z.string().trim().min(1, 'is required').max(200);
 const reason = z.string().trim().min(1, 'is required').max(2000);
 
-export const actionSchemas = {
-  receiveDocument: z.object({ actor, documentType: documentTypeSchema, language: languageSchema.optional() }).strict(),
-  waiveDocument: z.object({ actor, documentType: documentTypeSchema, reason }).strict(),
-  completeTranslation: z.object({ actor, documentType: documentTypeSchema }).strict(),
+const ACTION_SCHEMAS = {
+  receiveDocument: z.object({ actor, documentType: documentTypeSchema(), language: languageSchema().optional() }).strict(),
+  waiveDocument: z.object({ actor, documentType: documentTypeSchema(), reason }).strict(),
+  completeTranslation: z.object({ actor, documentType: documentTypeSchema() }).strict(),
   submitToHospitals: z
-    .object({ actor, hospitals: z.array(z.object({ code: hospitalCodeSchema, language: languageSchema }).strict()).min(1, 'name at least one hospital') })
+    .object({ actor, hospitals: z.array(z.object({ code: hospitalCodeSchema(), language: languageSchema() }).strict()).min(1, 'name at least one hospital') })
     .strict()
     .refine((v) => new Set(v.hospitals.map((h) => h.code)).size === v.hospitals.length, { message: 'names a hospital twice', path: ['hospitals'] }),
   recordDecision: z
-    .object({ actor, hospitalCode: hospitalCodeSchema, decision: z.enum(['accepted', 'declined', 'more_info']), reason: reason.optional(), documents: z.array(documentTypeSchema).optional() })
+    .object({ actor, hospitalCode: hospitalCodeSchema(), decision: z.enum(['accepted', 'declined', 'more_info']), reason: reason.optional(), documents: z.array(documentTypeSchema()).optional() })
     .strict()
     .refine((v) => v.decision !== 'declined' || v.reason, { message: 'a declined decision needs a reason', path: ['reason'] })
     .refine((v) => v.decision !== 'more_info' || (v.documents && v.documents.length > 0), { message: 'more_info must name the documents the hospital needs', path: ['documents'] }),
-  chooseHospital: z.object({ actor, hospitalCode: hospitalCodeSchema }).strict(),
+  chooseHospital: z.object({ actor, hospitalCode: hospitalCodeSchema() }).strict(),
   planAdmission: z
-    .object({ actor, hospitalCode: hospitalCodeSchema, admissionAt: isoDateTimeSchema, contact: z.string().trim().max(500).optional(), notes: z.string().trim().max(4000).optional() })
+    .object({ actor, hospitalCode: hospitalCodeSchema(), admissionAt: isoDateTimeSchema(), contact: z.string().trim().max(500).optional(), notes: z.string().trim().max(4000).optional() })
     .strict(),
   confirmAdmission: z.object({ actor }).strict(),
-  recordInfusion: z.object({ actor, at: isoDateTimeSchema }).strict(),
+  recordInfusion: z.object({ actor, at: isoDateTimeSchema() }).strict(),
   endMonitoring: z.object({ actor }).strict(),
   recordFollowUp: z.object({ actor, outcome: reason }).strict(),
   closeCase: z.object({ actor, reason }).strict(),
@@ -35,5 +35,10 @@ export const actionSchemas = {
   recordClinical: z.object({ actor, observation: z.unknown() }).strict(),
 };
 
-export type ActionName = keyof typeof actionSchemas;
-export type ActionArgs<A extends ActionName> = z.output<(typeof actionSchemas)[A]>;
+export type ActionName = keyof typeof ACTION_SCHEMAS;
+export type ActionArgs<A extends ActionName> = z.output<(typeof ACTION_SCHEMAS)[A]>;
+
+// Leaves this module only through a function: see domain/case.ts.
+export function actionSchema<A extends ActionName>(name: A): (typeof ACTION_SCHEMAS)[A] {
+  return ACTION_SCHEMAS[name];
+}

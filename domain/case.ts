@@ -17,7 +17,7 @@ export const TEMPLATE_LANGUAGES = ['en', 'zh', 'es'] as const;
 const DAY = 24 * 3600 * 1000;
 
 /** Timings a case runs on. Defaults follow what the navigation team does today; each is per case. */
-export const settingsSchema = z
+const SETTINGS_SCHEMA = z
   .object({
     recordsReminderDays: z.array(z.number().positive()).default([3, 7, 14]),
     recordsStalledAfterDays: z.number().positive().default(21),
@@ -31,7 +31,7 @@ export const settingsSchema = z
     followUpDays: z.array(z.number().positive()).default([28, 90]),
   })
   .strict();
-export type CaseSettings = z.output<typeof settingsSchema>;
+export type CaseSettings = z.output<typeof SETTINGS_SCHEMA>;
 
 export const days = (n: number): number => n * DAY;
 
@@ -44,38 +44,48 @@ const isTimeZone = (tz: string): boolean => {
   }
 };
 
-export const languageSchema = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language code such as en, zh or es');
-export const timeZoneSchema = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Madrid');
-export const documentTypeSchema = z.string().regex(/^[a-z][a-z0-9_]{1,40}$/, 'must be a document type such as medical_report');
-export const hospitalCodeSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'must be a hospital code (letters, digits, - or _)');
+const LANGUAGE_SCHEMA = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language code such as en, zh or es');
+const TIME_ZONE_SCHEMA = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Madrid');
+const DOCUMENT_TYPE_SCHEMA = z.string().regex(/^[a-z][a-z0-9_]{1,40}$/, 'must be a document type such as medical_report');
+const HOSPITAL_CODE_SCHEMA = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'must be a hospital code (letters, digits, - or _)');
 const text = (max: number) => z.string().trim().min(1, 'is required').max(max);
-export const isoDateTimeSchema = z.iso.datetime({ offset: true, message: 'must be an ISO date-time with a time zone, e.g. 2026-12-01T09:00:00+01:00' });
+const ISO_DATE_TIME_SCHEMA = z.iso.datetime({ offset: true, message: 'must be an ISO date-time with a time zone, e.g. 2026-12-01T09:00:00+01:00' });
 
-export const familySchema = z
+const FAMILY_SCHEMA = z
   .object({
     name: text(200),
     email: z.email('must be an email address'),
-    language: languageSchema,
-    timeZone: timeZoneSchema,
+    language: LANGUAGE_SCHEMA,
+    timeZone: TIME_ZONE_SCHEMA,
   })
   .strict();
 
 /** What a coordinator gives to open a case (case.json). */
-export const openCaseSchema = z
+const OPEN_CASE_SCHEMA = z
   .object({
     patientRef: text(64),
     diagnosis: text(2000),
     therapy: text(200),
-    family: familySchema,
+    family: FAMILY_SCHEMA,
     requiredDocuments: z
-      .array(documentTypeSchema)
+      .array(DOCUMENT_TYPE_SCHEMA)
       .min(1)
       .default(DEFAULT_DOCUMENTS)
       .refine((d) => new Set(d).size === d.length, 'lists a document twice'),
-    settings: settingsSchema.default(settingsSchema.parse({})),
+    settings: SETTINGS_SCHEMA.default(SETTINGS_SCHEMA.parse({})),
   })
   .strict();
-export type OpenCase = z.output<typeof openCaseSchema>;
+export type OpenCase = z.output<typeof OPEN_CASE_SCHEMA>;
+
+// Schemas leave this module only through functions: the worker shares this module across all
+// workflows and deep-freezes what it exports (worker/bundle.ts), and a zod schema must stay mutable
+// (it memoizes on first use).
+export const languageSchema = () => LANGUAGE_SCHEMA;
+export const timeZoneSchema = () => TIME_ZONE_SCHEMA;
+export const documentTypeSchema = () => DOCUMENT_TYPE_SCHEMA;
+export const hospitalCodeSchema = () => HOSPITAL_CODE_SCHEMA;
+export const isoDateTimeSchema = () => ISO_DATE_TIME_SCHEMA;
+export const openCaseSchema = () => OPEN_CASE_SCHEMA;
 
 /** The workflow's input: the validated case plus its opaque id. */
 export interface CaseInput extends OpenCase {

@@ -115,7 +115,7 @@ const temperatureSchema = strictFields({
 });
 
 /** The schema behind parseCheckinReport. */
-export const checkinReportSchema = strictFields({
+const CHECKIN_REPORT_SCHEMA = strictFields({
   temperature: temperatureSchema.nullable().optional(),
   takenAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date and time with an offset or Z, e.g. 2026-11-24T08:30:00+01:00' }).nullable().optional(),
   admitted: z.boolean(),
@@ -145,7 +145,7 @@ export const checkinReportSchema = strictFields({
  * Throws an InputError naming each bad field.
  */
 export function parseCheckinReport(input: unknown): CheckinReport {
-  return parseInput(checkinReportSchema, input);
+  return parseInput(CHECKIN_REPORT_SCHEMA, input);
 }
 
 export interface TriageOptions {

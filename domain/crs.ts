@@ -211,7 +211,7 @@ function canonicalVasopressor(name: Vasopressor | keyof typeof VASOPRESSOR_ALIAS
 }
 
 /** The schema behind parseObservation (for callers that compose schemas, e.g. an HTTP body). */
-export const observationSchema = observationFields
+const OBSERVATION_SCHEMA = observationFields
   .superRefine((o, ctx) => {
     // Exactly one temperature.
     if (o.temperatureC === undefined && o.temperatureF === undefined) {
@@ -295,7 +295,7 @@ export const observationSchema = observationFields
  * no seizure, no motor weakness, no oedema. Throws an InputError naming each bad field.
  */
 export function parseObservation(input: unknown): Observation {
-  return parseInput(observationSchema, input);
+  return parseInput(OBSERVATION_SCHEMA, input);
 }
 
 // ---------------------------------------------------------------------------------------------

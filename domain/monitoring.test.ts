@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkinSchedule, protocolSchema } from './monitoring.ts';
 import { toLocal } from './time.ts';
 
-const defaults = protocolSchema.parse({});
+const defaults = protocolSchema().parse({});
 const localHM = (ms: number, tz: string) => {
   const l = toLocal(ms, tz);
   return `${String(l.hour).padStart(2, '0')}:${String(l.minute).padStart(2, '0')}`;
@@ -42,11 +42,11 @@ describe('check-in schedule', () => {
   });
 
   it('follows a centre protocol given as data', () => {
-    const p = protocolSchema.parse({ windowDays: 28, schedule: [{ fromDay: 0, toDay: 28, times: ['08:00'] }], feverThresholdC: 37.5 });
+    const p = protocolSchema().parse({ windowDays: 28, schedule: [{ fromDay: 0, toDay: 28, times: ['08:00'] }], feverThresholdC: 37.5 });
     const { checkins } = checkinSchedule(Date.parse('2026-12-01T06:00:00Z'), p, 'Asia/Shanghai'); // 14:00 local
     expect(checkins).toHaveLength(28);
     expect(checkins.every((c) => localHM(c.dueAt, 'Asia/Shanghai') === '08:00')).toBe(true);
-    expect(() => protocolSchema.parse({ feverThresholdC: 36 })).toThrow();
-    expect(() => protocolSchema.parse({ schedule: [{ fromDay: 0, toDay: 7, times: ['9am'] }] })).toThrow(/HH:MM/);
+    expect(() => protocolSchema().parse({ feverThresholdC: 36 })).toThrow();
+    expect(() => protocolSchema().parse({ schedule: [{ fromDay: 0, toDay: 7, times: ['9am'] }] })).toThrow(/HH:MM/);
   });
 });

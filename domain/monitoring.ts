@@ -8,7 +8,7 @@ import { addLocalDays, fromLocal, toLocal } from './time.ts';
 const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM');
 
 /** A centre's check-in protocol. Defaults follow the reference: twice daily days 0-7, daily 8-14. */
-export const protocolSchema = z
+const PROTOCOL_SCHEMA = z
   .object({
     name: z.string().trim().min(1).max(100).default('default'),
     windowDays: z.number().int().min(1).max(60).default(14),
@@ -32,7 +32,10 @@ export const protocolSchema = z
       .optional(),
   })
   .strict();
-export type Protocol = z.output<typeof protocolSchema>;
+export type Protocol = z.output<typeof PROTOCOL_SCHEMA>;
+
+// Leaves this module only through a function: see domain/case.ts.
+export const protocolSchema = () => PROTOCOL_SCHEMA;
 export type TreatingTeam = NonNullable<Protocol['team']>;
 
 export interface ScheduledCheckin {

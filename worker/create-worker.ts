@@ -1,18 +1,16 @@
 // Wires a case worker: the workflows (bundled, or from source) and the activities built from
 // their dependencies. The same function serves production, `npm start` and the tests.
-import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
-
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+import { sharedWorkflowModules, workflowsPath } from './bundle.ts';
 
 export interface CaseWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   dataConverter?: DataConverter;
-  /** Prebuilt bundle (tests build it once per file); otherwise bundled from workflowsPath. */
+  /** Prebuilt by bundleCaseWorkflows() (tests build it once per file); otherwise bundled here the same way. */
   workflowBundle?: WorkflowBundleWithSourceMap;
   maxCachedWorkflows?: number;
   /** Activity interceptors, e.g. a test that fails an activity after its work is done. */
@@ -26,7 +24,7 @@ export function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker> {
     namespace,
     taskQueue,
     ...(dataConverter ? { dataConverter } : {}),
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath, bundlerOptions: { preloadModules: sharedWorkflowModules } }),
     ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
     ...(interceptors ? { interceptors } : {}),
     activities: createActivities(deps),

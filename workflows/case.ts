@@ -34,7 +34,7 @@ import {
   days,
   missingDocuments,
 } from '../domain/case.ts';
-import { actionSchemas, type ActionArgs, type ActionName } from '../domain/actions.ts';
+import { actionSchema, type ActionArgs, type ActionName } from '../domain/actions.ts';
 import { InputError, parseInput } from '../domain/validation.ts';
 import { localHourDaysBefore } from '../domain/time.ts';
 import { AlertOpenKey, CaseStageKey, HospitalCodeKey, NextDeadlineKey } from '../domain/search-attributes.ts';
@@ -272,7 +272,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
   ): void {
     const parse = (raw: unknown): ActionArgs<A> => {
       try {
-        return parseInput(actionSchemas[name], raw) as ActionArgs<A>;
+        return parseInput(actionSchema(name), raw) as ActionArgs<A>;
       } catch (err) {
         if (err instanceof InputError) throw ApplicationFailure.create({ type: 'InputError', message: err.message, details: [err.fields], nonRetryable: true });
         throw err;

@@ -48,7 +48,7 @@ export async function runEmail(ctx: BenchContext, opts: EmailOptions): Promise<S
     // Cases whose families get the emails.
     const caseIds: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const opened = openCaseSchema.parse(benchCase(ctx.runId, 'mail', i, ['medical_report']));
+      const opened = openCaseSchema().parse(benchCase(ctx.runId, 'mail', i, ['medical_report']));
       const caseId = caseIdFor(opened.patientRef);
       const input: CaseInput = { ...opened, caseId, openedBy: ACTOR };
       await acts.recordCaseOpened({ ...input, at: new Date().toISOString(), eventKey: `bench-email-${caseId}/opened` });

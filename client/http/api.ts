@@ -28,7 +28,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { z } from 'zod';
 import { openCaseSchema, hospitalCodeSchema } from '../../domain/case.ts';
-import { actionSchemas, type ActionName } from '../../domain/actions.ts';
+import { actionSchema, type ActionName } from '../../domain/actions.ts';
 import { parseObservation } from '../../domain/crs.ts';
 import { InputError, parseInput } from '../../domain/validation.ts';
 import { ActionRefusedError, CaseNotFoundError, hospitalSchema, listFilterSchema, type CaseActionName, type CaseActions } from '../actions.ts';
@@ -124,13 +124,13 @@ const loginSchema = z.object({ email: emailSchema, password: z.string().min(1, '
 // Names never go in a URL: searching is POST /cases/search.
 const listQuerySchema = listFilterSchema.omit({ search: true });
 const caseListSchema: JsonSchema = { type: 'object', properties: { cases: { type: 'array', items: anyObject }, page: { type: 'integer' }, pageSize: { type: 'integer' }, total: { type: 'integer' } } };
-const submitBodySchema = z.object({ hospitals: z.array(hospitalCodeSchema).min(1, 'name at least one hospital') }).strict();
+const submitBodySchema = z.object({ hospitals: z.array(hospitalCodeSchema()).min(1, 'name at least one hospital') }).strict();
 const clinicalBodySchema = z.object({ observation: z.record(z.string(), z.unknown()) }).strict();
 
 function actionBodySchema(name: ApiAction): JsonSchema {
   if (name === 'submitToHospitals') return jsonSchema(submitBodySchema);
   if (name === 'recordClinical') return jsonSchema(clinicalBodySchema);
-  return jsonSchema(actionSchemas[name], ['actor']);
+  return jsonSchema(actionSchema(name), ['actor']);
 }
 
 // ---- the plugin -----------------------------------------------------------------------------------
@@ -353,7 +353,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       schema: {
         summary: 'open a case (the same patient again finds the existing case: 200 instead of 201)',
         tags: ['cases'],
-        body: jsonSchema(openCaseSchema),
+        body: jsonSchema(openCaseSchema()),
         response: { 201: { type: 'object', properties: { caseId: { type: 'string' }, created: { type: 'boolean' } } }, ...errors(400, 401, 403) },
       },
     },

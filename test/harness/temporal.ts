@@ -6,6 +6,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
+import { bundleCaseWorkflows, workflowsPath } from '../../worker/bundle.ts';
 import { findTemporalExecutable } from '../../local/temporal-binaries.ts';
 import { registerSearchAttributes } from '../../local/search-attributes.ts';
 
@@ -26,12 +27,15 @@ export async function connectToDevServer(dataConverter?: DataConverter): Promise
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
-/** Bundles a workflows module once per test process. */
+/** Bundles a workflows module once per test process: the case workflows exactly as the worker does. */
 export function workflowBundle(workflowsModule: URL): Promise<WorkflowBundleWithSourceMap> {
   const path = fileURLToPath(workflowsModule);
   let bundle = bundles.get(path);
   if (!bundle) {
-    bundle = bundleWorkflowCode({ workflowsPath: path, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
+    bundle =
+      path === workflowsPath
+        ? bundleCaseWorkflows()
+        : bundleWorkflowCode({ workflowsPath: path, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
     bundles.set(path, bundle);
   }
   return bundle;

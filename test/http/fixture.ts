@@ -43,7 +43,7 @@ export async function insertCase(db: Db, family: FamilyRow): Promise<void> {
 /** A case status in monitoring with the given check-ins (the rest of the status as the workflow reports it). */
 export function monitoringStatus(caseId: string, checkins: { id: number; state: CheckinState; tier?: Tier }[], opts: { phone?: string | null; stage?: CaseStatus['stage'] } = {}): CaseStatus {
   const phone = opts.phone === undefined ? TEAM_PHONE : opts.phone;
-  const protocol = protocolSchema.parse(phone ? { team: { name: 'Haematology day unit', email: 'team@hospital.test', phone24h: phone } } : {});
+  const protocol = protocolSchema().parse(phone ? { team: { name: 'Haematology day unit', email: 'team@hospital.test', phone24h: phone } } : {});
   const list: CheckinStatus[] = checkins.map((c) => ({
     id: c.id,
     day: c.id,

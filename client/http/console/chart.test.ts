@@ -10,7 +10,7 @@ import { monitoringChart, type ChartData } from './chart.ts';
 
 const ZONE = 'Europe/Madrid'; // UTC+1 in December: 08:00Z is 09:00 local
 const INFUSION = '2026-12-01T08:00:00.000Z';
-const schedule = checkinSchedule(Date.parse(INFUSION), protocolSchema.parse({}), ZONE);
+const schedule = checkinSchedule(Date.parse(INFUSION), protocolSchema().parse({}), ZONE);
 const iso = (t: number) => new Date(t).toISOString();
 const planned: CheckinStatus[] = schedule.checkins.map((c) => ({ id: c.id, day: c.day, dueAt: iso(c.dueAt), expiresAt: iso(c.expiresAt), state: 'upcoming' }));
 const withState = (id: number, patch: Partial<CheckinStatus>) => planned.map((c) => (c.id === id ? { ...c, ...patch } : c));

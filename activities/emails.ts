@@ -4,6 +4,7 @@
 // into a coordinator alert instead of failing the case.
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Db } from '../db/connect.ts';
 import type { AppConfig } from '../config.ts';
 import { isPermanentFailure, type Mailer } from './mailer.ts';
@@ -39,12 +40,24 @@ function smtpCode(err: unknown): string {
 export function caseEmails(deps: { db: Db; mailer: Mailer; config: AppConfig; links: CheckinLinks }) {
   const { db, mailer, config, links } = deps;
 
-  async function recipient(input: SendEmailInput, caseRow: { patient_ref: string; diagnosis: string; therapy: string }) {
-    const family = await db.selectFrom('contacts').selectAll().where('case_id', '=', input.caseId).where('role', '=', 'family').executeTakeFirstOrThrow();
+  /** Everything one email needs from the database, in one round trip. */
+  function lookup(input: SendEmailInput) {
+    return db
+      .selectFrom('cases as c')
+      .innerJoin('contacts as f', (j) => j.onRef('f.case_id', '=', 'c.case_id').on('f.role', '=', 'family'))
+      .leftJoin('emails as e', (j) => j.on('e.idempotency_key', '=', input.key))
+      .select(['c.patient_ref', 'c.diagnosis', 'c.therapy', 'f.name as familyName', 'f.email as familyEmail', 'f.language as familyLanguage', 'f.time_zone as familyTimeZone', 'e.status as sentStatus', 'e.error as sentError'])
+      .select((eb) => jsonArrayFrom(eb.selectFrom('hospitals as h').select(['h.code', 'h.name', 'h.email', 'h.language', 'h.time_zone'])).as('hospitals'))
+      .where('c.case_id', '=', input.caseId)
+      .executeTakeFirstOrThrow();
+  }
+
+  function recipient(input: SendEmailInput, row: Awaited<ReturnType<typeof lookup>>) {
+    const family = { name: row.familyName, email: row.familyEmail, language: row.familyLanguage, time_zone: row.familyTimeZone };
     const role = EMAIL_RECIPIENT[input.kind];
-    const hospitals = await db.selectFrom('hospitals').select(['code', 'name', 'email', 'language', 'time_zone']).execute();
+    const { hospitals } = row;
     const hospitalNames = Object.fromEntries(hospitals.map((h) => [h.code, h.name]));
-    const base = { caseId: input.caseId, patientRef: caseRow.patient_ref, familyName: family.name, diagnosis: caseRow.diagnosis, therapy: caseRow.therapy, appBaseUrl: config.appBaseUrl, hospitalNames };
+    const base = { caseId: input.caseId, patientRef: row.patient_ref, familyName: family.name, diagnosis: row.diagnosis, therapy: row.therapy, appBaseUrl: config.appBaseUrl, hospitalNames };
     switch (role) {
       case 'family':
         return { address: family.email, language: family.language, ctx: { ...base, recipientName: family.name, timeZone: family.time_zone } };
@@ -66,11 +79,10 @@ export function caseEmails(deps: { db: Db; mailer: Mailer; config: AppConfig; li
 
   return {
     async sendEmail(input: SendEmailInput): Promise<SendEmailResult> {
-      const done = await db.selectFrom('emails').select(['status', 'error']).where('idempotency_key', '=', input.key).executeTakeFirst();
-      if (done && done.status !== 'pending') return { status: done.status as 'sent' | 'failed', ...(done.error ? { error: done.error } : {}) };
+      const row = await lookup(input);
+      if (row.sentStatus && row.sentStatus !== 'pending') return { status: row.sentStatus as 'sent' | 'failed', ...(row.sentError ? { error: row.sentError } : {}) };
 
-      const caseRow = await db.selectFrom('cases').select(['patient_ref', 'diagnosis', 'therapy']).where('case_id', '=', input.caseId).executeTakeFirstOrThrow();
-      const to = await recipient(input, caseRow);
+      const to = recipient(input, row);
       const data = input.checkinLink
         ? { ...(input.data as object), link: checkinUrl(config.appBaseUrl, links.sign({ caseId: input.caseId, ...input.checkinLink })) }
         : input.data;
@@ -92,26 +104,27 @@ export function caseEmails(deps: { db: Db; mailer: Mailer; config: AppConfig; li
         if (!isPermanentFailure(err)) throw ApplicationFailure.retryable(`email delivery failed temporarily (${smtpCode(err)})`, 'EmailDeliveryRetry');
         result = { status: 'failed', error: (err as Error).message.slice(0, 500) };
       }
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('emails')
-          .set({ status: result.status, error: result.error ?? null, sent_at: result.status === 'sent' ? new Date() : null })
-          .where('idempotency_key', '=', input.key)
-          .execute();
-        await trx
-          .insertInto('timeline')
-          .values({
-            case_id: input.caseId,
-            event_key: `email:${input.key}`,
-            at: input.at,
-            kind: result.status === 'sent' ? 'email_sent' : 'email_failed',
-            actor: 'system',
-            summary: `${result.status === 'sent' ? 'Email sent' : 'Email could not be delivered'}: ${input.kind} to ${EMAIL_RECIPIENT[input.kind]}${input.hospitalCode ? ` ${input.hospitalCode}` : ''}`,
-            detail: JSON.stringify({ kind: input.kind, language: email.language, ...(result.error ? { error: result.error } : {}) }),
-          })
-          .onConflict((oc) => oc.column('event_key').doNothing())
-          .execute();
-      });
+      // One statement, so the status and its timeline entry land together without a transaction's round trips.
+      await db
+        .with('sent', (qb) =>
+          qb
+            .updateTable('emails')
+            .set({ status: result.status, error: result.error ?? null, sent_at: result.status === 'sent' ? new Date() : null })
+            .where('idempotency_key', '=', input.key)
+            .returning('idempotency_key'),
+        )
+        .insertInto('timeline')
+        .values({
+          case_id: input.caseId,
+          event_key: `email:${input.key}`,
+          at: input.at,
+          kind: result.status === 'sent' ? 'email_sent' : 'email_failed',
+          actor: 'system',
+          summary: `${result.status === 'sent' ? 'Email sent' : 'Email could not be delivered'}: ${input.kind} to ${EMAIL_RECIPIENT[input.kind]}${input.hospitalCode ? ` ${input.hospitalCode}` : ''}`,
+          detail: JSON.stringify({ kind: input.kind, language: email.language, ...(result.error ? { error: result.error } : {}) }),
+        })
+        .onConflict((oc) => oc.column('event_key').doNothing())
+        .execute();
       Context.current().log.info('email', { caseId: input.caseId, kind: input.kind, status: result.status });
       return result;
     },

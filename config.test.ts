@@ -23,4 +23,11 @@ describe('ops settings in the configuration', () => {
     expect(() => loadConfig({ WORKER_HEALTH_PORT: 'x' })).toThrow(/WORKER_HEALTH_PORT must be a port number/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL must be one of/);
   });
+
+  it('WORKER_MAX_CACHED_WORKFLOWS: the SDK default unless set, a whole number when set', () => {
+    expect(loadConfig({}).workerMaxCachedWorkflows).toBeUndefined();
+    expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: ' 2000 ' }).workerMaxCachedWorkflows).toBe(2000);
+    expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be a whole number/);
+    expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '-1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS/);
+  });
 });

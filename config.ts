@@ -26,6 +26,8 @@ export interface AppConfig {
   workerHealthPort: number;
   /** The least severe level the worker logs. */
   logLevel: LogLevel;
+  /** Cases the worker keeps in memory; undefined: the SDK's default (it scales with the machine's memory). BENCHMARKS.md has the cost per case. */
+  workerMaxCachedWorkflows?: number;
 }
 
 export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -55,7 +57,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerHealthHost: env.WORKER_HEALTH_HOST?.trim() || '127.0.0.1',
     workerHealthPort: intVar(env, 'WORKER_HEALTH_PORT', 9465),
     logLevel: logLevel(env),
+    ...maxCached(env),
   };
+}
+
+/** WORKER_MAX_CACHED_WORKFLOWS: a whole number; unset or empty leaves the SDK's default. */
+function maxCached(env: NodeJS.ProcessEnv): { workerMaxCachedWorkflows?: number } {
+  const raw = env.WORKER_MAX_CACHED_WORKFLOWS?.trim();
+  if (!raw) return {};
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`WORKER_MAX_CACHED_WORKFLOWS must be a whole number of cases, got '${raw}'`);
+  return { workerMaxCachedWorkflows: n };
 }
 
 /** WORKER_METRICS_ADDRESS: unset is 127.0.0.1:9464, empty turns the endpoint off. */

@@ -80,6 +80,7 @@ export async function startWorker(config: AppConfig = loadConfig(), opts: Worker
       mailer,
       config,
       links: createCheckinLinks(loadLinkSecret(env, { generateIn: config.dataDir })),
+      ...(config.workerMaxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.workerMaxCachedWorkflows } : {}),
     });
     const w = worker;
     health = await startWorkerHealthServer(

@@ -84,7 +84,7 @@ describe.concurrent('benchmark scenarios, in miniature', () => {
     const report = await runRest(ctx, { levels: [3], smallCache: 2, idleSeconds: 0.5, concurrency: 3, settleSeconds: 0.1 });
     expectRows(
       report,
-      [/^worker RSS per open case, default cache/, 'workflow heap per open case, default cache', 'worker RSS per open case, cache 2', 'workflow heap per open case, cache 2', /^worker RSS at 3 open, default cache/, 'worker RSS at 3 open, cache 2', 'worker RSS at 10,000 open, default cache (projected from the slope)', 'worker RSS at 10,000 open, cache 2 (projected from the slope)', /^worker CPU idle at 3 open, default cache/, 'worker CPU idle at 3 open, cache 2'],
+      [/^worker RSS per open case, default cache/, 'workflow heap per open case, default cache', 'worker RSS per open case, cache 2', 'workflow heap per open case, cache 2', /^worker RSS at 3 open, default cache/, 'worker RSS at 3 open, cache 2', 'worker RSS at 10,000 open, default cache (projected from the slopes)', 'worker RSS at 10,000 open, cache 2 (projected from the slopes)', /^worker CPU idle at 3 open, default cache/, 'worker CPU idle at 3 open, cache 2'],
       // With three cases, RSS wanders more than it grows (so a projection from its slope may too);
       // with a cache of two, nothing need grow.
       { mayBeZeroOrLess: /RSS per open case|cache 2$|projected/ },

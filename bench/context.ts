@@ -6,9 +6,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { Db } from '../db/connect.ts';
-import { bundleCaseWorkflows } from '../worker/bundle.ts';
+import { bundleCaseWorkflows, bundleWorkflows } from '../worker/bundle.ts';
 import { createDataConverter, parseKeysEnv } from '../codec/keys.ts';
 import type { BenchSmtp } from './smtp-sink.ts';
 
@@ -42,8 +41,6 @@ export interface BenchContext {
   log(line: string): void;
 }
 
-const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
-
 async function write(code: Promise<{ code: string }>, file: string): Promise<string> {
   writeFileSync(file, (await code).code);
   return file;
@@ -54,7 +51,7 @@ export async function buildBundles(dir: string): Promise<Bundles> {
   mkdirSync(dir, { recursive: true });
   const [casePath, barePath] = await Promise.all([
     write(bundleCaseWorkflows(), join(dir, 'case-workflows.js')),
-    write(bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: quiet as never }), join(dir, 'bare-workflows.js')),
+    write(bundleWorkflows(fileURLToPath(new URL('./workflows.ts', import.meta.url))), join(dir, 'bare-workflows.js')),
   ]);
   return { casePath, barePath };
 }

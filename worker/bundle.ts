@@ -26,7 +26,12 @@ export const sharedWorkflowModules = [
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
 
-/** The case workflows bundled once, for workers that should not each run webpack. */
+/** Bundles a workflows module (webpack says only what goes wrong). */
+export function bundleWorkflows(path: string, preloadModules: string[] = []): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: path, preloadModules, logger: quiet as never });
+}
+
+/** The case workflows, bundled the one way every worker runs them. */
 export function bundleCaseWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, preloadModules: sharedWorkflowModules, logger: quiet as never });
+  return bundleWorkflows(workflowsPath, sharedWorkflowModules);
 }

@@ -3,28 +3,28 @@
 import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
-import { sharedWorkflowModules, workflowsPath } from './bundle.ts';
+import { bundleCaseWorkflows } from './bundle.ts';
 
 export interface CaseWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   dataConverter?: DataConverter;
-  /** Prebuilt by bundleCaseWorkflows() (tests build it once per file); otherwise bundled here the same way. */
+  /** Prebuilt by bundleCaseWorkflows() (tests build it once per file); otherwise bundled here. */
   workflowBundle?: WorkflowBundleWithSourceMap;
   maxCachedWorkflows?: number;
   /** Activity interceptors, e.g. a test that fails an activity after its work is done. */
   interceptors?: WorkerOptions['interceptors'];
 }
 
-export function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker> {
+export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker> {
   const { connection, namespace, taskQueue, dataConverter, workflowBundle, maxCachedWorkflows, interceptors, ...deps } = opts;
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     ...(dataConverter ? { dataConverter } : {}),
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath, bundlerOptions: { preloadModules: sharedWorkflowModules } }),
+    workflowBundle: workflowBundle ?? (await bundleCaseWorkflows()),
     ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
     ...(interceptors ? { interceptors } : {}),
     activities: createActivities(deps),

@@ -3,10 +3,10 @@
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { bundleCaseWorkflows, workflowsPath } from '../../worker/bundle.ts';
+import { bundleCaseWorkflows, bundleWorkflows, workflowsPath } from '../../worker/bundle.ts';
 import { findTemporalExecutable } from '../../local/temporal-binaries.ts';
 import { registerSearchAttributes } from '../../local/search-attributes.ts';
 
@@ -32,10 +32,7 @@ export function workflowBundle(workflowsModule: URL): Promise<WorkflowBundleWith
   const path = fileURLToPath(workflowsModule);
   let bundle = bundles.get(path);
   if (!bundle) {
-    bundle =
-      path === workflowsPath
-        ? bundleCaseWorkflows()
-        : bundleWorkflowCode({ workflowsPath: path, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } as never });
+    bundle = path === workflowsPath ? bundleCaseWorkflows() : bundleWorkflows(path);
     bundles.set(path, bundle);
   }
   return bundle;

@@ -12,6 +12,7 @@
 // an alert, never good news; the end of the window is a hand-off to follow-up, never a silent close.
 import { DOCUMENT_TYPES, TEMPLATE_LANGUAGES } from '../domain/case.ts';
 import type { Tier } from '../domain/crs.ts';
+import { keptIntl } from '../domain/time.ts';
 
 export { TEMPLATE_LANGUAGES };
 
@@ -1515,18 +1516,9 @@ const LOCALES: Record<Lang, Locale> = { en, zh, es };
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-// Building an Intl formatter costs far more than using one (it was the largest cost of rendering an
-// email), and there are only a few languages and zones: keep each one built.
-const intlCache = new Map<string, Intl.DateTimeFormat | Intl.DisplayNames>();
-function cachedIntl<T extends Intl.DateTimeFormat | Intl.DisplayNames>(key: string, build: () => T): T {
-  let made = intlCache.get(key) as T | undefined;
-  if (!made) intlCache.set(key, (made = build()));
-  return made;
-}
-
 function helpers(lang: Lang, L: Locale, ctx: EmailContext): Helpers {
   const format = (date: Date, timeZone: string) =>
-    L.zoned(cachedIntl(`date ${lang} ${timeZone}`, () => new Intl.DateTimeFormat(lang, { dateStyle: 'full', timeStyle: 'short', timeZone })).format(date), timeZone);
+    L.zoned(keptIntl(`date ${lang} ${timeZone}`, () => new Intl.DateTimeFormat(lang, { dateStyle: 'full', timeStyle: 'short', timeZone })).format(date), timeZone);
   const doc = (t: string) => documentLabel(t, lang);
   return {
     ctx,
@@ -1546,7 +1538,7 @@ function helpers(lang: Lang, L: Locale, ctx: EmailContext): Helpers {
     hospital: (code) => (Object.hasOwn(ctx.hospitalNames, code) ? (ctx.hospitalNames[code] ?? code) : code),
     language(code) {
       try {
-        const name = cachedIntl(`language ${lang}`, () => new Intl.DisplayNames(lang, { type: 'language', fallback: 'none' })).of(code);
+        const name = keptIntl(`language ${lang}`, () => new Intl.DisplayNames(lang, { type: 'language', fallback: 'none' })).of(code);
         return name && name !== code ? `${name} (${code})` : code;
       } catch {
         return code;

@@ -9,14 +9,17 @@ export interface LocalDateTime {
   minute: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+// Building an Intl formatter costs far more than using one, and there are only a few zones and
+// languages: each one is built once, under a key that names its options.
+const intlObjects = new Map<string, Intl.DateTimeFormat | Intl.DisplayNames>();
+export function keptIntl<T extends Intl.DateTimeFormat | Intl.DisplayNames>(key: string, build: () => T): T {
+  let made = intlObjects.get(key) as T | undefined;
+  if (!made) intlObjects.set(key, (made = build()));
+  return made;
+}
+
 function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-    formatters.set(timeZone, f);
-  }
-  return f;
+  return keptIntl(`parts ${timeZone}`, () => new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }));
 }
 
 /** The local date and time in `timeZone` at the instant `epochMs`. */

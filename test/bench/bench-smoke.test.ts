@@ -85,9 +85,9 @@ describe.concurrent('benchmark scenarios, in miniature', () => {
     expectRows(
       report,
       [/^worker RSS per open case, default cache/, 'workflow heap per open case, default cache', 'worker RSS per open case, cache 2', 'workflow heap per open case, cache 2', /^worker RSS at 3 open, default cache/, 'worker RSS at 3 open, cache 2', 'worker RSS at 10,000 open, default cache (projected from the slopes)', 'worker RSS at 10,000 open, cache 2 (projected from the slopes)', /^worker CPU idle at 3 open, default cache/, 'worker CPU idle at 3 open, cache 2'],
-      // With three cases, RSS wanders more than it grows (so a projection from its slope may too);
-      // with a cache of two, nothing need grow.
-      { mayBeZeroOrLess: /RSS per open case|cache 2$|projected/ },
+      // With three cases, RSS and (now that a case costs ~130 KiB) the heap wander more than they
+      // grow, and so may a projection from their slopes; with a cache of two, nothing need grow.
+      { mayBeZeroOrLess: /per open case|cache 2$|projected/ },
     );
   }, SCENARIO_TIMEOUT);
 });

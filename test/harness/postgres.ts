@@ -36,8 +36,21 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await db.destroy();
       const a = new pg.Client({ connectionString: choice.adminUrl });
       await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
+      try {
+        // FORCE cannot end an autovacuum worker that happens to be in the database (it is the
+        // superuser's, error 42501), and such a worker is done within moments: try again.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+            break;
+          } catch (err) {
+            if ((err as { code?: string }).code !== '42501' || attempt === 10) throw err;
+            await new Promise((r) => setTimeout(r, 300));
+          }
+        }
+      } finally {
+        await a.end();
+      }
     },
   };
 }

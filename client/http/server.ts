@@ -309,16 +309,21 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   };
   const limit = (s: RateLimitSetting) => ({ max: s.max, timeWindow: s.timeWindowMs, keyGenerator: tokenKey });
 
-  interface Opened {
+  interface Link {
     caseId: string;
     checkinId: number;
     lang: PageLanguage;
     timeZone: string;
-    view: CheckinView;
   }
 
-  /** Verifies the link and finds the check-in; sends the page that explains why not, or returns it. */
-  async function openCheckin(req: TokenRequest, reply: FastifyReply): Promise<Opened | undefined> {
+  /** The treating team's 24/7 number, when the case can say it quickly: for pages that are not the form. */
+  const teamPhoneOf = async (caseId: string): Promise<string | undefined> => {
+    const status = await withTimeout(getCaseStatus(caseId), Math.min(workflowTimeoutMs, 5_000), 'status').catch(() => undefined);
+    return status?.monitoring?.protocol.team?.phone24h || undefined;
+  };
+
+  /** Verifies the link and finds the family; sends the page that explains why not, or returns it. */
+  async function verifyLink(req: TokenRequest, reply: FastifyReply): Promise<Link | undefined> {
     const c = context(req);
     const verdict = links.verify(req.params.token, now());
     if (!verdict.ok && verdict.reason !== 'expired') {
@@ -333,27 +338,29 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
 
     if (!verdict.ok) {
       // Expired: say so in the family's language, with the team's number when the case still answers.
-      const status = await withTimeout(getCaseStatus(claims.caseId), Math.min(workflowTimeoutMs, 5_000), 'status').catch(() => undefined);
-      const phone = status?.monitoring?.protocol.team?.phone24h;
+      const phone = await teamPhoneOf(claims.caseId);
       if (phone) c.phone = phone;
       sendPage(reply, 410, closedPage({ lang, ...(phone ? { phone } : {}) }));
       return undefined;
     }
+    return { caseId: claims.caseId, checkinId: claims.checkinId, lang, timeZone: timeZoneOf(contact) };
+  }
 
+  /** Where the check-in stands (the case's status); sends the page when it is not open, or returns it. */
+  async function openView(req: TokenRequest, reply: FastifyReply, link: Link): Promise<CheckinView | undefined> {
     let status: CaseStatus;
     try {
-      status = await withTimeout(getCaseStatus(claims.caseId), workflowTimeoutMs, 'status');
+      status = await withTimeout(getCaseStatus(link.caseId), workflowTimeoutMs, 'status');
     } catch (err) {
       if (err instanceof CaseNotFoundError) {
-        sendPage(reply, 410, closedPage({ lang }));
+        sendPage(reply, 410, closedPage({ lang: link.lang }));
         return undefined;
       }
       throw err;
     }
-    const view = checkinView(status, claims.checkinId);
-    if (view.phone) c.phone = view.phone;
-    if (!showOpen(reply, view, lang)) return undefined;
-    return { caseId: claims.caseId, checkinId: claims.checkinId, lang, timeZone: timeZoneOf(contact), view };
+    const view = checkinView(status, link.checkinId);
+    if (view.phone) context(req).phone = view.phone;
+    return showOpen(reply, view, link.lang) ? view : undefined;
   }
 
   /** Sends the page for a check-in that is not open; true when it is open. */
@@ -375,9 +382,10 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   }
 
   app.get<{ Params: { token: string } }>('/checkin/:token', { config: { rateLimit: limit(config.checkinGetLimit ?? { max: 60, timeWindowMs: 60_000 }) } }, async (req, reply) => {
-    const opened = await openCheckin(req, reply);
-    if (!opened) return reply;
-    const { lang, timeZone, view } = opened;
+    const link = await verifyLink(req, reply);
+    const view = link && (await openView(req, reply, link));
+    if (!link || !view) return reply;
+    const { lang, timeZone } = link;
     return sendPage(
       reply,
       200,
@@ -391,14 +399,19 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     );
   });
 
+  // A report goes straight to the case: the workflow's Update accepts it only for an open check-in
+  // and refuses it otherwise, so the status is asked for only to draw a page that is not the result
+  // (the form again, or where the check-in stands). On the way that matters, one call to Temporal.
   app.post<{ Params: { token: string } }>('/checkin/:token', { config: { rateLimit: limit(config.checkinPostLimit ?? { max: 10, timeWindowMs: 60_000 }) } }, async (req, reply) => {
-    const opened = await openCheckin(req, reply);
-    if (!opened) return reply;
-    const { caseId, checkinId, lang, timeZone, view } = opened;
-    const phone = view.phone;
+    const link = await verifyLink(req, reply);
+    if (!link) return reply;
+    const { caseId, checkinId, lang, timeZone } = link;
     const values = readCheckinForm(req.body);
-    const showForm = (problems: FieldProblems) =>
-      sendPage(reply, 400, formPage({ lang, timeZone, values, problems, ...(phone ? { phone } : {}), ...(view.kind === 'open' ? { day: view.checkin.day } : {}) }));
+    const showForm = async (problems: FieldProblems) => {
+      const view = await openView(req, reply, link);
+      if (!view) return reply;
+      return sendPage(reply, 400, formPage({ lang, timeZone, values, problems, ...(view.phone ? { phone: view.phone } : {}), ...(view.kind === 'open' ? { day: view.checkin.day } : {}) }));
+    };
 
     const form = reportFromForm(values, { timeZone, nowMs: now() });
     if (!form.ok) return showForm(form.problems);
@@ -410,16 +423,22 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       if (err instanceof InputError) return showForm(problemsFromWorkflow(err));
       if (err instanceof CaseNotFoundError) return sendPage(reply, 410, closedPage({ lang }));
       if (err instanceof ActionRefusedError) {
-        // Closed or answered in the meantime: nothing was recorded; show where it stands now.
-        const now = await withTimeout(getCaseStatus(caseId), workflowTimeoutMs, 'status').catch(() => undefined);
-        const view2: CheckinView = now ? checkinView(now, checkinId) : { kind: 'closed', ...(phone ? { phone } : {}) };
-        if (!showOpen(reply, view2, lang)) return reply;
-        return sendPage(reply, 409, errorPage({ lang, ...(phone ? { phone } : {}) }));
+        // Not open (answered, closed, not yet due, or the case is over): nothing was recorded;
+        // show where it stands.
+        const status = await withTimeout(getCaseStatus(caseId), workflowTimeoutMs, 'status').catch(() => undefined);
+        const view: CheckinView = status ? checkinView(status, checkinId) : { kind: 'closed' };
+        if (view.phone) context(req).phone = view.phone;
+        if (!showOpen(reply, view, lang)) return reply;
+        return sendPage(reply, 409, errorPage({ lang, ...(view.phone ? { phone: view.phone } : {}) }));
       }
+      // Anything else: the error page must still say whom to call.
+      const phone = await teamPhoneOf(caseId);
+      if (phone) context(req).phone = phone;
       throw err;
     }
-    // The workflow's answer names the number to call; fall back to the protocol's.
-    const teamPhone = outcome.teamPhone?.trim() || phone;
+    // The workflow's answer names the number to call (the protocol's 24/7 phone, if it has one).
+    const teamPhone = outcome.teamPhone?.trim();
+    if (teamPhone) context(req).phone = teamPhone;
     return sendPage(reply, 200, resultPage({ lang, tier: outcome.tier, ...(teamPhone ? { phone: teamPhone } : {}) }));
   });
 

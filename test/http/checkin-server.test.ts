@@ -200,6 +200,16 @@ describe('POST /checkin/:token', () => {
     expect(textOf(r.html)).toContain('Gracias, hemos registrado sus respuestas');
   });
 
+  it('a report for an open check-in is one call to the workflow, the Update: no status query first', async () => {
+    const id = openCheckin(EN);
+    const queries = s.statusQueries.count;
+    const r = await post(page(tok(EN, id)), fever);
+    expect(r.status).toBe(200);
+    expect(r.html).toContain(`href="${TEAM_TEL}"`);
+    expect(s.statusQueries.count).toBe(queries);
+    expect(s.submitted.at(-1)).toMatchObject({ caseId: EN, checkinId: id });
+  });
+
   it('Shanghai (+08:00), New York in winter (-05:00), °F, every symptom, admitted', async () => {
     const zh = openCheckin(ZH);
     await post(page(tok(ZH, zh)), { ...fever, takenAt: '2026-11-24T15:45' });

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { createCheckinLinks, type CheckinLinks } from '../../activities/checkin-link.ts';
-import { createCaseActions } from '../../client/actions.ts';
+import { ActionRefusedError, createCaseActions } from '../../client/actions.ts';
 import { createHttpServer, type HttpLogEntry, type HttpServerConfig, type HttpServerDeps } from '../../client/http/server.ts';
 import type { CheckinSubmission } from '../../client/http/checkin.ts';
 import type { Db } from '../../db/connect.ts';
@@ -83,6 +83,8 @@ export interface CheckinServer {
   logs: HttpLogEntry[];
   /** Every report the server sent to the (stand-in) workflow. */
   submitted: CheckinSubmission[];
+  /** How many times the server asked the workflow for a case's status. */
+  statusQueries: { count: number };
   /** What the stand-in workflow reports for each case; tests change it. */
   statuses: Map<string, CaseStatus>;
   /** The tier the stand-in workflow answers with, per case (default 'none'). */
@@ -108,6 +110,7 @@ export async function startOn(
   const links = createCheckinLinks(randomBytes(32));
   const logs: HttpLogEntry[] = [];
   const submitted: CheckinSubmission[] = [];
+  const statusQueries = { count: 0 };
   const statuses = new Map<string, CaseStatus>();
   const tiers = new Map<string, Tier>();
   const submitImpl: CheckinServer['submitImpl'] = {};
@@ -118,12 +121,17 @@ export async function startOn(
     client: temporal.client,
     now: opts.realClock ? Date.now : () => NOW,
     async getCaseStatus(caseId) {
+      statusQueries.count++;
       const s = statuses.get(caseId);
       if (!s) throw new Error(`test: no status for ${caseId}`);
       return structuredClone(s);
     },
     async submitCheckin(s) {
       if (submitImpl.fn) return submitImpl.fn(s);
+      // Like the case workflow's validator: only an open check-in of a case in monitoring takes a report.
+      const status = statuses.get(s.caseId);
+      const checkin = status?.monitoring?.checkins.find((c) => c.id === s.checkinId);
+      if (status?.stage !== 'monitoring' || checkin?.state !== 'open') throw new ActionRefusedError(`check-in ${s.checkinId} is ${checkin?.state ?? 'not on this case'}`);
       submitted.push(structuredClone(s));
       return { checkinId: s.checkinId, tier: tiers.get(s.caseId) ?? 'none', reasons: ['test'], teamPhone: TEAM_PHONE };
     },
@@ -142,6 +150,7 @@ export async function startOn(
     links,
     logs,
     submitted,
+    statusQueries,
     statuses,
     tiers,
     submitImpl,

@@ -6,7 +6,9 @@
 // a point lands on the wrong day or temperature.
 import { describe, expect, it } from 'vitest';
 import { checkinSchedule, protocolSchema, type CheckinStatus } from '../../../domain/monitoring.ts';
-import { monitoringChart, type ChartData } from './chart.ts';
+import { monitoringChart as drawChart, type ChartData } from './chart.ts';
+
+const monitoringChart = (data: ChartData): string => drawChart(data).value;
 
 const ZONE = 'Europe/Madrid'; // UTC+1 in December: 08:00Z is 09:00 local
 const INFUSION = '2026-12-01T08:00:00.000Z';

@@ -10,7 +10,7 @@
 import type { CheckinState, CheckinStatus } from '../../../domain/monitoring.ts';
 import { ASTCT_FEVER_C, atOrAbove } from '../../../domain/crs.ts';
 import { addLocalDays, fromLocal, toLocal } from '../../../domain/time.ts';
-import { escapeHtml } from '../pages.ts';
+import { html, type Html } from './html.ts';
 
 export interface ChartObservation {
   at: string;
@@ -85,8 +85,7 @@ interface Reading {
   c: number;
 }
 
-export function monitoringChart(data: ChartData): string {
-  const esc = escapeHtml;
+export function monitoringChart(data: ChartData): Html {
   const zone = data.timeZone;
   const infusion = Date.parse(data.infusionAt);
   const now = Date.parse(data.now);
@@ -151,30 +150,30 @@ export function monitoringChart(data: ChartData): string {
   const title = `Temperatures, check-ins and clinical grades, days 0 to ${lastDay} after infusion`;
 
   // ---- the drawing ------------------------------------------------------------------------------
-  const svg: string[] = [];
+  const svg: Html[] = [];
   for (let c = T_MIN; c <= T_MAX; c++) {
     svg.push(
-      `<line data-temp="${c}" x1="${n(LEFT)}" y1="${n(y(c))}" x2="${n(W - RIGHT)}" y2="${n(y(c))}" stroke="${GRID}" stroke-width="1"/>`,
-      `<text x="${n(LEFT - 6)}" y="${n(y(c) + 4)}" font-size="12" text-anchor="end" fill="${INK}">${c}</text>`,
+      html`<line data-temp="${c}" x1="${n(LEFT)}" y1="${n(y(c))}" x2="${n(W - RIGHT)}" y2="${n(y(c))}" stroke="${GRID}" stroke-width="1"/>`,
+      html`<text x="${n(LEFT - 6)}" y="${n(y(c) + 4)}" font-size="12" text-anchor="end" fill="${INK}">${c}</text>`,
     );
   }
-  svg.push(`<text x="${n(LEFT - 6)}" y="${n(TOP - 14)}" font-size="12" text-anchor="end" fill="${INK}">°C</text>`);
+  svg.push(html`<text x="${n(LEFT - 6)}" y="${n(TOP - 14)}" font-size="12" text-anchor="end" fill="${INK}">°C</text>`);
 
   if (endedAt !== undefined && Number.isFinite(endedAt) && endedAt < end) {
     const ex = x(endedAt);
     const nearRight = ex > W - RIGHT - 120;
     svg.push(
-      `<rect data-ended="" x="${n(ex)}" y="${n(TOP)}" width="${n(W - RIGHT - ex)}" height="${n(PLOT_BOTTOM - TOP)}" fill="${SHADE}"/>`,
-      `<line x1="${n(ex)}" y1="${n(TOP)}" x2="${n(ex)}" y2="${n(PLOT_BOTTOM)}" stroke="${INK}" stroke-width="1.5"/>`,
-      `<text x="${n(nearRight ? ex - 4 : ex + 4)}" y="${n(TOP - 4)}" font-size="12" text-anchor="${nearRight ? 'end' : 'start'}" fill="${INK}">monitoring ended</text>`,
+      html`<rect data-ended="" x="${n(ex)}" y="${n(TOP)}" width="${n(W - RIGHT - ex)}" height="${n(PLOT_BOTTOM - TOP)}" fill="${SHADE}"/>`,
+      html`<line x1="${n(ex)}" y1="${n(TOP)}" x2="${n(ex)}" y2="${n(PLOT_BOTTOM)}" stroke="${INK}" stroke-width="1.5"/>`,
+      html`<text x="${n(nearRight ? ex - 4 : ex + 4)}" y="${n(TOP - 4)}" font-size="12" text-anchor="${nearRight ? 'end' : 'start'}" fill="${INK}">monitoring ended</text>`,
     );
   }
 
   svg.push(
-    `<line data-fever="" x1="${n(LEFT)}" y1="${n(y(ASTCT_FEVER_C))}" x2="${n(W - RIGHT)}" y2="${n(y(ASTCT_FEVER_C))}" stroke="${RED}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
-    `<text x="${n(W - RIGHT - 2)}" y="${n(y(ASTCT_FEVER_C) - 5)}" font-size="12" text-anchor="end" fill="${RED}">fever ${ASTCT_FEVER_C.toFixed(1)} °C</text>`,
-    `<line x1="${n(LEFT)}" y1="${n(PLOT_BOTTOM)}" x2="${n(W - RIGHT)}" y2="${n(PLOT_BOTTOM)}" stroke="${INK}" stroke-width="1"/>`,
-    `<line x1="${n(LEFT)}" y1="${n(TOP)}" x2="${n(LEFT)}" y2="${n(PLOT_BOTTOM)}" stroke="${INK}" stroke-width="1"/>`,
+    html`<line data-fever="" x1="${n(LEFT)}" y1="${n(y(ASTCT_FEVER_C))}" x2="${n(W - RIGHT)}" y2="${n(y(ASTCT_FEVER_C))}" stroke="${RED}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+    html`<text x="${n(W - RIGHT - 2)}" y="${n(y(ASTCT_FEVER_C) - 5)}" font-size="12" text-anchor="end" fill="${RED}">fever ${ASTCT_FEVER_C.toFixed(1)} °C</text>`,
+    html`<line x1="${n(LEFT)}" y1="${n(PLOT_BOTTOM)}" x2="${n(W - RIGHT)}" y2="${n(PLOT_BOTTOM)}" stroke="${INK}" stroke-width="1"/>`,
+    html`<line x1="${n(LEFT)}" y1="${n(TOP)}" x2="${n(LEFT)}" y2="${n(PLOT_BOTTOM)}" stroke="${INK}" stroke-width="1"/>`,
   );
 
   // Day bands: a tick at each local midnight, the day number in the middle of its band. Long
@@ -182,25 +181,25 @@ export function monitoringChart(data: ChartData): string {
   const every = lastDay > 21 ? 2 : 1;
   bounds.forEach((m, day) => {
     const bandEnd = bounds[day + 1] ?? end;
-    svg.push(`<line data-day="${day}" x1="${n(x(m))}" y1="${n(PLOT_BOTTOM)}" x2="${n(x(m))}" y2="${n(PLOT_BOTTOM + 5)}" stroke="${INK}" stroke-width="1"/>`);
-    if (day % every === 0) svg.push(`<text x="${n((x(m) + x(bandEnd)) / 2)}" y="${n(PLOT_BOTTOM + 18)}" font-size="12" text-anchor="middle" fill="${INK}">${day}</text>`);
+    svg.push(html`<line data-day="${day}" x1="${n(x(m))}" y1="${n(PLOT_BOTTOM)}" x2="${n(x(m))}" y2="${n(PLOT_BOTTOM + 5)}" stroke="${INK}" stroke-width="1"/>`);
+    if (day % every === 0) svg.push(html`<text x="${n((x(m) + x(bandEnd)) / 2)}" y="${n(PLOT_BOTTOM + 18)}" font-size="12" text-anchor="middle" fill="${INK}">${day}</text>`);
   });
-  svg.push(`<text x="${n(W - RIGHT)}" y="${n(PLOT_BOTTOM + 34)}" font-size="12" text-anchor="end" fill="${INK}">day after infusion (${esc(zone)})</text>`);
+  svg.push(html`<text x="${n(W - RIGHT)}" y="${n(PLOT_BOTTOM + 34)}" font-size="12" text-anchor="end" fill="${INK}">day after infusion (${zone})</text>`);
 
   if (Number.isFinite(now) && now >= start && now <= end) {
     svg.push(
-      `<line data-now="" x1="${n(x(now))}" y1="${n(TOP)}" x2="${n(x(now))}" y2="${n(PLOT_BOTTOM)}" stroke="${GREY}" stroke-width="1.5" stroke-dasharray="2 3"/>`,
-      `<text x="${n(x(now))}" y="${n(TOP - 18)}" font-size="12" text-anchor="middle" fill="${GREY}">now</text>`,
+      html`<line data-now="" x1="${n(x(now))}" y1="${n(TOP)}" x2="${n(x(now))}" y2="${n(PLOT_BOTTOM)}" stroke="${GREY}" stroke-width="1.5" stroke-dasharray="2 3"/>`,
+      html`<text x="${n(x(now))}" y="${n(TOP - 18)}" font-size="12" text-anchor="middle" fill="${GREY}">now</text>`,
     );
   }
 
   if (readings.length > 1) {
-    svg.push(`<polyline data-temperatures="" points="${readings.map((r) => `${n(x(r.t))},${n(y(r.c))}`).join(' ')}" fill="none" stroke="${BLUE}" stroke-width="2"/>`);
+    svg.push(html`<polyline data-temperatures="" points="${readings.map((r) => `${n(x(r.t))},${n(y(r.c))}`).join(' ')}" fill="none" stroke="${BLUE}" stroke-width="2"/>`);
   }
 
   // A clamped point is drawn on the edge with its real value beside it, so the edge is not misread.
-  const offScale = (px: number, py: number, c: number | null) =>
-    c !== null && (c > T_MAX || c < T_MIN) ? `<text x="${n(px + 8)}" y="${n(c > T_MAX ? py + 4 : py - 4)}" font-size="11" fill="${INK}">${c > T_MAX ? '↑' : '↓'}${esc(celsiusText(c))}</text>` : '';
+  const offScale = (px: number, py: number, c: number | null): Html | undefined =>
+    c !== null && (c > T_MAX || c < T_MIN) ? html`<text x="${n(px + 8)}" y="${n(c > T_MAX ? py + 4 : py - 4)}" font-size="11" fill="${INK}">${c > T_MAX ? '↑' : '↓'}${celsiusText(c)}</text>` : undefined;
 
   for (const c of data.checkins) {
     const state = shown(c);
@@ -209,19 +208,19 @@ export function monitoringChart(data: ChartData): string {
     const tc = temp(c);
     const px = x(t);
     const py = tc === null ? PLOT_BOTTOM : y(tc);
-    const label = `<title>Day ${esc(String(c.day))} check-in ${esc(String(c.id))}: ${esc(state)}${tc === null ? '' : `, ${esc(celsiusText(tc))}`}</title>`;
-    const attrs = `data-checkin="${esc(String(c.id))}" data-state="${esc(state)}"`;
+    const label = html`<title>Day ${c.day} check-in ${c.id}: ${state}${tc === null ? '' : `, ${celsiusText(tc)}`}</title>`;
     if (state === 'answered') {
-      svg.push(`<circle ${attrs} cx="${n(px)}" cy="${n(py)}" r="5" fill="${BLUE}" stroke="${INK}" stroke-width="1">${label}</circle>`);
+      svg.push(html`<circle data-checkin="${c.id}" data-state="${state}" cx="${n(px)}" cy="${n(py)}" r="5" fill="${BLUE}" stroke="${INK}" stroke-width="1">${label}</circle>`);
     } else if (state === 'missed') {
       const d = `M${n(px - 5)},${n(py - 5)}L${n(px + 5)},${n(py + 5)}M${n(px - 5)},${n(py + 5)}L${n(px + 5)},${n(py - 5)}`;
-      svg.push(`<path ${attrs} d="${d}" fill="none" stroke="${RED}" stroke-width="2.5">${label}</path>`);
+      svg.push(html`<path data-checkin="${c.id}" data-state="${state}" d="${d}" fill="none" stroke="${RED}" stroke-width="2.5">${label}</path>`);
     } else {
       // Open (link sent, not answered yet) and upcoming are both hollow; open is bolder and blue.
       const open = state === 'open';
-      svg.push(`<circle ${attrs} cx="${n(px)}" cy="${n(py)}" r="5" fill="#ffffff" stroke="${open ? BLUE : GREY}" stroke-width="${open ? 2.5 : 1.5}">${label}</circle>`);
+      svg.push(html`<circle data-checkin="${c.id}" data-state="${state}" cx="${n(px)}" cy="${n(py)}" r="5" fill="#ffffff" stroke="${open ? BLUE : GREY}" stroke-width="${open ? 2.5 : 1.5}">${label}</circle>`);
     }
-    svg.push(offScale(px, py, tc));
+    const note = offScale(px, py, tc);
+    if (note) svg.push(note);
   }
 
   data.observations.forEach((o, i) => {
@@ -230,28 +229,29 @@ export function monitoringChart(data: ChartData): string {
     const px = x(t);
     const py = o.temperatureC === null ? PLOT_BOTTOM : y(o.temperatureC);
     const graded = o.crsGrade > 0 || o.icansGrade > 0;
-    const label = `<title>Clinical observation, day ${dayOf(t)}: CRS ${esc(String(o.crsGrade))}, ICANS ${esc(String(o.icansGrade))}${o.temperatureC === null ? '' : `, ${esc(celsiusText(o.temperatureC))}`}</title>`;
-    svg.push(`<rect data-observation="${i}" x="${n(px - 5)}" y="${n(py - 5)}" width="10" height="10" fill="${graded ? RED : INK}">${label}</rect>`);
+    const label = html`<title>Clinical observation, day ${dayOf(t)}: CRS ${o.crsGrade}, ICANS ${o.icansGrade}${o.temperatureC === null ? '' : `, ${celsiusText(o.temperatureC)}`}</title>`;
+    svg.push(html`<rect data-observation="${i}" x="${n(px - 5)}" y="${n(py - 5)}" width="10" height="10" fill="${graded ? RED : INK}">${label}</rect>`);
     // "G" is the CRS grade as the brief for this chart names it; ICANS gets its own "I" so a
     // neurotoxicity grade is not hidden behind a CRS grade of 0.
     const tags = [o.crsGrade > 0 ? `G${o.crsGrade}` : '', o.icansGrade > 0 ? `I${o.icansGrade}` : ''].filter(Boolean).join(' ');
-    if (tags) svg.push(`<text x="${n(px)}" y="${n(py - 9)}" font-size="12" font-weight="700" text-anchor="middle" fill="${RED}">${esc(tags)}</text>`);
-    svg.push(offScale(px, py, o.temperatureC));
+    if (tags) svg.push(html`<text x="${n(px)}" y="${n(py - 9)}" font-size="12" font-weight="700" text-anchor="middle" fill="${RED}">${tags}</text>`);
+    const note = offScale(px, py, o.temperatureC);
+    if (note) svg.push(note);
   });
 
   // The legend repeats each shape exactly as drawn in the plot.
   const row1 = PLOT_BOTTOM + 52;
   const row2 = PLOT_BOTTOM + 70;
   svg.push(
-    `<g font-size="12" fill="${INK}">`,
-    `<circle cx="${LEFT + 5}" cy="${row1 - 4}" r="5" fill="${BLUE}" stroke="${INK}" stroke-width="1"/><text x="${LEFT + 15}" y="${row1}">check-in answered</text>`,
-    `<path d="M${LEFT + 145},${row1 - 9}L${LEFT + 155},${row1 + 1}M${LEFT + 145},${row1 + 1}L${LEFT + 155},${row1 - 9}" fill="none" stroke="${RED}" stroke-width="2.5"/><text x="${LEFT + 162}" y="${row1}">missed</text>`,
-    `<circle cx="${LEFT + 230}" cy="${row1 - 4}" r="5" fill="#ffffff" stroke="${BLUE}" stroke-width="2.5"/><text x="${LEFT + 240}" y="${row1}">open</text>`,
-    `<circle cx="${LEFT + 295}" cy="${row1 - 4}" r="5" fill="#ffffff" stroke="${GREY}" stroke-width="1.5"/><text x="${LEFT + 305}" y="${row1}">upcoming</text>`,
-    `<line x1="${LEFT + 385}" y1="${row1 - 4}" x2="${LEFT + 409}" y2="${row1 - 4}" stroke="${BLUE}" stroke-width="2"/><text x="${LEFT + 415}" y="${row1}">temperature</text>`,
-    `<rect x="${LEFT}" y="${row2 - 9}" width="10" height="10" fill="${RED}"/><text x="${LEFT + 15}" y="${row2}">clinical observation (G CRS grade, I ICANS grade)</text>`,
-    `<line x1="${LEFT + 385}" y1="${row2 - 4}" x2="${LEFT + 409}" y2="${row2 - 4}" stroke="${RED}" stroke-width="1.5" stroke-dasharray="6 4"/><text x="${LEFT + 415}" y="${row2}">fever line</text>`,
-    `</g>`,
+    html`<g font-size="12" fill="${INK}">`,
+    html`<circle cx="${LEFT + 5}" cy="${row1 - 4}" r="5" fill="${BLUE}" stroke="${INK}" stroke-width="1"/><text x="${LEFT + 15}" y="${row1}">check-in answered</text>`,
+    html`<path d="M${LEFT + 145},${row1 - 9}L${LEFT + 155},${row1 + 1}M${LEFT + 145},${row1 + 1}L${LEFT + 155},${row1 - 9}" fill="none" stroke="${RED}" stroke-width="2.5"/><text x="${LEFT + 162}" y="${row1}">missed</text>`,
+    html`<circle cx="${LEFT + 230}" cy="${row1 - 4}" r="5" fill="#ffffff" stroke="${BLUE}" stroke-width="2.5"/><text x="${LEFT + 240}" y="${row1}">open</text>`,
+    html`<circle cx="${LEFT + 295}" cy="${row1 - 4}" r="5" fill="#ffffff" stroke="${GREY}" stroke-width="1.5"/><text x="${LEFT + 305}" y="${row1}">upcoming</text>`,
+    html`<line x1="${LEFT + 385}" y1="${row1 - 4}" x2="${LEFT + 409}" y2="${row1 - 4}" stroke="${BLUE}" stroke-width="2"/><text x="${LEFT + 415}" y="${row1}">temperature</text>`,
+    html`<rect x="${LEFT}" y="${row2 - 9}" width="10" height="10" fill="${RED}"/><text x="${LEFT + 15}" y="${row2}">clinical observation (G CRS grade, I ICANS grade)</text>`,
+    html`<line x1="${LEFT + 385}" y1="${row2 - 4}" x2="${LEFT + 409}" y2="${row2 - 4}" stroke="${RED}" stroke-width="1.5" stroke-dasharray="6 4"/><text x="${LEFT + 415}" y="${row2}">fever line</text>`,
+    html`</g>`,
   );
 
   // ---- the table --------------------------------------------------------------------------------
@@ -274,21 +274,24 @@ export function monitoringChart(data: ChartData): string {
   ].sort((a, b) => (Number.isFinite(a.t) ? a.t : Infinity) - (Number.isFinite(b.t) ? b.t : Infinity));
 
   const body = rows.length
-    ? rows.map((r) => `<tr><th scope="row">${esc(r.cells[0]!)}</th>${r.cells.slice(1).map((cell) => `<td>${esc(cell)}</td>`).join('')}</tr>`).join('\n')
-    : '<tr><td colspan="5">No check-ins or observations yet.</td></tr>';
+    ? rows.map((r) => html`<tr><th scope="row">${r.cells[0]}</th>${r.cells.slice(1).map((cell) => html`<td>${cell}</td>`)}</tr>
+`)
+    : html`<tr><td colspan="5">No check-ins or observations yet.</td></tr>
+`;
 
-  return `<figure class="chart">
+  return html`<figure class="chart">
 <svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif">
-<title id="chart-title">${esc(title)}</title>
-<desc id="chart-desc">${esc(summary)}</desc>
-${svg.filter(Boolean).join('\n')}
+<title id="chart-title">${title}</title>
+<desc id="chart-desc">${summary}</desc>
+${svg.map((part) => html`${part}
+`)}
 </svg>
-<figcaption>${esc(summary)}</figcaption>
+<figcaption>${summary}</figcaption>
 <details>
 <summary>Every check-in and observation as a table</summary>
 <div class="scroll">
 <table>
-<caption>Check-ins and clinical observations in time order; times in ${esc(zone)}</caption>
+<caption>Check-ins and clinical observations in time order; times in ${zone}</caption>
 <thead><tr><th scope="col">Day</th><th scope="col">Time</th><th scope="col">Entry</th><th scope="col">Temperature</th><th scope="col">State or grades</th></tr></thead>
 <tbody>
 ${body}

@@ -3,7 +3,7 @@
 import { STAGES, type CaseStatus, type WaitingFor } from '../../../domain/case.ts';
 import type { CaseList, CaseListItem } from '../../actions.ts';
 import type { FieldProblem } from '../../../domain/validation.ts';
-import { html, page, trusted, type Html, type Viewer } from './html.ts';
+import { html, page, type Html, type Viewer } from './html.ts';
 import { offeredForms, renderForm, type FormContext, type Hospital } from './forms.ts';
 import { monitoringChart, type ChartObservation } from './chart.ts';
 
@@ -175,7 +175,7 @@ ${
   const monitoring = m
     ? html`<section class="card" aria-labelledby="mon-h"><h2 id="mon-h">Post-infusion monitoring</h2>
 <p>Day 0 ${when(m.infusionAt, zone)}; window ${m.ended ? html`ended ${when(m.ended.at, zone)} (${m.ended.reason})` : html`until ${when(m.windowEndsAt, zone)}`}. Highest CRS grade ${m.highestCrsGrade}, ICANS grade ${m.highestIcansGrade}; fever on ${m.feverDays} day${m.feverDays === 1 ? '' : 's'}.${m.nextCheckin ? html` Next check-in: day ${m.nextCheckin.day}, ${when(m.nextCheckin.dueAt, zone)}.` : ''}</p>
-${trusted(monitoringChart({ infusionAt: m.infusionAt, windowEndsAt: m.windowEndsAt, now: new Date(d.now).toISOString(), timeZone: zone, checkins: m.checkins, observations: d.observations, ended: m.ended }))}
+${monitoringChart({ infusionAt: m.infusionAt, windowEndsAt: m.windowEndsAt, now: new Date(d.now).toISOString(), timeZone: zone, checkins: m.checkins, observations: d.observations, ended: m.ended })}
 </section>`
     : html``;
 

@@ -143,11 +143,12 @@ export function caseRecords(db: Db) {
             }
             case 'checkin': {
               const report = c.report === undefined ? undefined : JSON.stringify(c.report);
-              const values = { state: c.state, answered_at: c.answeredAt, tier: c.tier, temperature_c: c.temperatureC, report, escalation: c.escalation };
+              const values = { state: c.state, answered_at: c.answeredAt, tier: c.tier, temperature_c: c.temperatureC, report, escalation: c.escalation, status_seq: e.seq };
+              // Each change carries the check-in's whole state (but the report), so the newest event wins the row.
               await trx
                 .insertInto('checkins')
-                .values({ case_id: e.caseId, checkin_id: c.checkinId, day: c.day, due_at: c.dueAt, expires_at: c.expiresAt, state: c.state, answered_at: c.answeredAt ?? null, tier: c.tier ?? null, temperature_c: c.temperatureC ?? null, report: report ?? null, escalation: c.escalation ?? null })
-                .onConflict((oc) => oc.columns(['case_id', 'checkin_id']).doUpdateSet(defined(values)))
+                .values({ case_id: e.caseId, checkin_id: c.checkinId, day: c.day, due_at: c.dueAt, expires_at: c.expiresAt, state: c.state, answered_at: c.answeredAt ?? null, tier: c.tier ?? null, temperature_c: c.temperatureC ?? null, report: report ?? null, escalation: c.escalation ?? null, status_seq: e.seq })
+                .onConflict((oc) => oc.columns(['case_id', 'checkin_id']).doUpdateSet(defined(values)).where('checkins.status_seq', '<', e.seq))
                 .execute();
               break;
             }

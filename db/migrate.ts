@@ -5,12 +5,14 @@ import { type Migration, Migrator } from 'kysely/migration';
 import * as caseRecords from './migrations/2026-11-24-001-case-records.ts';
 import * as monitoring from './migrations/2026-11-24-002-monitoring.ts';
 import * as accounts from './migrations/2026-11-24-003-accounts.ts';
+import * as checkinSeq from './migrations/2026-11-25-004-checkin-seq.ts';
 
 // A static list rather than a folder scan: works the same under Node, vitest and bundlers.
 const migrations: Record<string, Migration> = {
   '2026-11-24-001-case-records': caseRecords,
   '2026-11-24-002-monitoring': monitoring,
   '2026-11-24-003-accounts': accounts,
+  '2026-11-25-004-checkin-seq': checkinSeq,
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {

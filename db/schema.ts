@@ -128,6 +128,8 @@ export interface CheckinsTable {
   temperature_c: number | null;
   report: Json<unknown> | null;
   escalation: string | null;
+  /** Sequence number of the case event that wrote the row's state last (newer wins). */
+  status_seq: Generated<number>;
 }
 
 export interface ObservationsTable {

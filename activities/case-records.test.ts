@@ -1,0 +1,72 @@
+// The case's Postgres projection against a real database: writes that arrive out of order (an
+// activity retried, or two in flight at once) leave each row with the newest state the case reported.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caseRecords, type CaseEvent, type RecordChange } from './case-records.ts';
+import { openCaseSchema } from '../domain/case.ts';
+import { createTestDatabase, type TestDatabase } from '../test/harness/postgres.ts';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => database?.close());
+
+const caseId = 'cseqtest00001';
+const at = '2026-12-01T10:00:00.000Z';
+type CheckinChange = Extract<RecordChange, { type: 'checkin' }>;
+const checkin = (state: string, more: Partial<CheckinChange> = {}): CheckinChange => ({
+  type: 'checkin',
+  checkinId: 1,
+  day: 0,
+  dueAt: '2026-12-01T10:00:00.000Z',
+  expiresAt: '2026-12-01T22:00:00.000Z',
+  state,
+  answeredAt: null,
+  tier: null,
+  temperatureC: null,
+  escalation: null,
+  ...more,
+});
+const event = (seq: number, kind: string, changes: RecordChange[]): CaseEvent => ({
+  caseId,
+  eventKey: `case-${caseId}/run/${seq}`,
+  seq,
+  at,
+  actor: 'system',
+  kind,
+  summary: kind,
+  stage: 'monitoring',
+  waitingFor: { what: 'test', from: 'nobody' },
+  changes,
+});
+
+describe('check-in rows', () => {
+  it('keep the newest state when an older write lands after a newer one, and keep the report', async () => {
+    const records = caseRecords(database.db);
+    const open = openCaseSchema().parse({
+      patientRef: 'P-seq',
+      diagnosis: 'Relapsed diffuse large B-cell lymphoma',
+      therapy: 'CD19 CAR-T',
+      family: { name: 'Test Family', email: 'family@example.org', language: 'en', timeZone: 'UTC' },
+      requiredDocuments: ['medical_report'],
+    });
+    await records.recordCaseOpened({ ...open, caseId, openedBy: 'coordinator@care.test', at, eventKey: `case-${caseId}/opened` });
+    const row = () => database.db.selectFrom('checkins').select(['state', 'tier', 'report', 'escalation']).where('case_id', '=', caseId).where('checkin_id', '=', 1).executeTakeFirstOrThrow();
+
+    await records.recordEvent(event(5, 'monitoring_started', [checkin('upcoming')]));
+    expect(await row()).toMatchObject({ state: 'upcoming', tier: null });
+
+    // The family's answer (event 7) reaches Postgres before the "sent" write (event 6).
+    const answered = { answeredAt: '2026-12-01T10:05:00.000Z', tier: 'urgent', temperatureC: 38.9 };
+    await records.recordEvent(event(7, 'checkin_answered', [{ ...checkin('answered', answered), report: { notes: 'breathing fast' } }]));
+    await records.recordEvent(event(6, 'checkin_sent', [checkin('open')]));
+    expect(await row()).toMatchObject({ state: 'answered', tier: 'urgent', report: { notes: 'breathing fast' } });
+    // The late write still has its timeline entry: the history of what happened is whole.
+    const kinds = await database.db.selectFrom('timeline').select('kind').where('case_id', '=', caseId).orderBy('id').execute();
+    expect(kinds.map((k) => k.kind)).toEqual(['case_opened', 'monitoring_started', 'checkin_answered', 'checkin_sent']);
+
+    // A later change without the report (the team told) updates the state and keeps the report.
+    await records.recordEvent(event(8, 'checkin_escalated', [checkin('answered', { ...answered, escalation: 'team' })]));
+    expect(await row()).toMatchObject({ state: 'answered', escalation: 'team', report: { notes: 'breathing fast' } });
+  });
+});

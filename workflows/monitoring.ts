@@ -1,7 +1,7 @@
 // The monitoring stage of a case: timed family check-ins over the CRS window, triage of their
 // reports and grading of clinical observations, and escalation that keeps going until a human
 // acknowledges. Runs inside the case workflow (same history, same cancellation scope).
-import { ApplicationFailure, condition, isCancellation, patched } from '@temporalio/workflow';
+import { ApplicationFailure, condition, isCancellation } from '@temporalio/workflow';
 import type { EmailData, EmailKind } from '../activities/email-templates.ts';
 import type { RecordChange } from '../activities/case-records.ts';
 import type { CaseAlert } from '../domain/case.ts';
@@ -312,17 +312,8 @@ export function createMonitoring(host: MonitoringHost) {
         host.setDeadline(c.dueAt);
         if (c.dueAt > host.now() && (await condition(() => ended !== undefined, c.dueAt - host.now()))) break;
         c.state = 'open';
-        const sent = host.record('checkin_sent', `Day ${c.day} check-in #${c.id} sent`, { changes: [checkinChange(c)] });
-        const request = () => host.email('checkin_request', { checkinId: c.id, day: c.day, link: '', expiresAt: host.iso(c.expiresAt), teamPhone: teamPhone() }, { checkinLink: { checkinId: c.id, expiresAt: c.expiresAt } });
-        // The family's email no longer waits for the "sent" write: when many check-ins fall due
-        // together, that wait was a whole activity and workflow task on the way to every email
-        // (BENCHMARKS.md). Check-in rows keep the newest state (migration 004), so an answer that
-        // overtakes the "sent" write stays answered. Check-ins sent before this patch replay in order.
-        if (patched('checkin-email-beside-its-write')) await Promise.all([sent, request()]);
-        else {
-          await sent;
-          await request();
-        }
+        await host.record('checkin_sent', `Day ${c.day} check-in #${c.id} sent`, { changes: [checkinChange(c)] });
+        await host.email('checkin_request', { checkinId: c.id, day: c.day, link: '', expiresAt: host.iso(c.expiresAt), teamPhone: teamPhone() }, { checkinLink: { checkinId: c.id, expiresAt: c.expiresAt } });
         inBackground(watch(c));
         inBackground(expire(c));
       }

@@ -1,6 +1,7 @@
 // A check-in row keeps the newest state the case reported, like the case row (cases.status_seq):
-// a check-in's email goes out alongside its "sent" write, so the family's answer, written by a later
-// event, can reach Postgres first; the older write must not turn an answered check-in back to open.
+// two writes about one check-in can be in flight at once (the family's answer, from an Update,
+// beside a reminder's escalation from the main flow), and an older one landing last must not turn
+// an answered check-in back.
 import type { Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {

@@ -30,21 +30,13 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.teardown());
 
-/**
- * Every payload in a history as stored, but search attributes (never encrypted: stage names,
- * flags, opaque codes) and the SDK core's patch markers, which it writes itself, unencoded: they
- * are checked to hold nothing but the patch's name.
- */
+/** Every payload in a history as stored, but search attributes (never encrypted: stage names, flags, opaque codes). */
 function payloadsOf(value: unknown, out: Payload[] = []): Payload[] {
   if (Array.isArray(value)) value.forEach((v) => payloadsOf(v, out));
   else if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
     if (o.data instanceof Uint8Array && o.metadata && typeof o.metadata === 'object') out.push(o as Payload);
-    else if (o.markerName === 'core_patch') {
-      const { 'patch-data': patch, ...rest } = (o.details ?? {}) as Record<string, { payloads?: Payload[] }>;
-      for (const p of patch?.payloads ?? []) expect(Object.keys(JSON.parse(Buffer.from(p.data!).toString())).sort()).toEqual(['deprecated', 'id']);
-      payloadsOf(rest, out);
-    } else for (const [k, v] of Object.entries(o)) if (k !== 'searchAttributes') payloadsOf(v, out);
+    else for (const [k, v] of Object.entries(o)) if (k !== 'searchAttributes') payloadsOf(v, out);
   }
   return out;
 }

@@ -424,11 +424,12 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       if (err instanceof CaseNotFoundError) return sendPage(reply, 410, closedPage({ lang }));
       if (err instanceof ActionRefusedError) {
         // Not open (answered, closed, not yet due, or the case is over): nothing was recorded;
-        // show where it stands.
-        const status = await withTimeout(getCaseStatus(caseId), workflowTimeoutMs, 'status').catch(() => undefined);
-        const view: CheckinView = status ? checkinView(status, checkinId) : { kind: 'closed' };
-        if (view.phone) context(req).phone = view.phone;
-        if (!showOpen(reply, view, lang)) return reply;
+        // show where it stands (closed, if the case cannot say).
+        const view = await openView(req, reply, link).catch(() => {
+          sendPage(reply, 410, closedPage({ lang }));
+          return undefined;
+        });
+        if (!view) return reply;
         return sendPage(reply, 409, errorPage({ lang, ...(view.phone ? { phone: view.phone } : {}) }));
       }
       // Anything else: the error page must still say whom to call.

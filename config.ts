@@ -61,13 +61,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
 }
 
-/** WORKER_MAX_CACHED_WORKFLOWS: a whole number; unset or empty leaves the SDK's default. */
+/** WORKER_MAX_CACHED_WORKFLOWS: unset or empty leaves the SDK's default. */
 function maxCached(env: NodeJS.ProcessEnv): { workerMaxCachedWorkflows?: number } {
-  const raw = env.WORKER_MAX_CACHED_WORKFLOWS?.trim();
-  if (!raw) return {};
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`WORKER_MAX_CACHED_WORKFLOWS must be a whole number of cases, got '${raw}'`);
-  return { workerMaxCachedWorkflows: n };
+  const n = wholeNumberVar(env, 'WORKER_MAX_CACHED_WORKFLOWS', Number.MAX_SAFE_INTEGER, 'a whole number of cases');
+  return n === undefined ? {} : { workerMaxCachedWorkflows: n };
 }
 
 /** WORKER_METRICS_ADDRESS: unset is 127.0.0.1:9464, empty turns the endpoint off. */
@@ -90,9 +87,14 @@ function logLevel(env: NodeJS.ProcessEnv): LogLevel {
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+  return wholeNumberVar(env, name, 65535, 'a port number') ?? fallback;
+}
+
+/** A whole number from 0 to `max`; unset or blank is undefined, anything else names the variable. */
+function wholeNumberVar(env: NodeJS.ProcessEnv, name: string, max: number, what: string): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number, got '${raw}'`);
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`${name} must be ${what}, got '${raw}'`);
   return n;
 }

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { PayloadCodec } from '@temporalio/common';
 import { EncryptionCodec } from './encryption-codec.ts';
 
@@ -142,9 +143,15 @@ export function rotateKeyFile(path: string): string {
   return id;
 }
 
-/** Encryption for Client, Worker and TestWorkflowEnvironment options: `dataConverter: createDataConverter(keyring)`. */
-export function createDataConverter(keyring: Keyring): { payloadCodecs: PayloadCodec[] } {
-  return { payloadCodecs: [new EncryptionCodec(keyring)] };
+/** Loaded by path (the SDK requires it, and bundles it into the workflow sandbox). */
+export const failureConverterPath = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
+
+/**
+ * Encryption for Client and Worker options: `dataConverter: createDataConverter(keyring)`. Payloads
+ * are encrypted, and so are failure messages and stack traces (codec/failure-converter.ts).
+ */
+export function createDataConverter(keyring: Keyring): { payloadCodecs: PayloadCodec[]; failureConverterPath: string } {
+  return { payloadCodecs: [new EncryptionCodec(keyring)], failureConverterPath };
 }
 
 function readKeyFile(path: string, source: string): Keyring {

@@ -1,6 +1,7 @@
 // How the case workflows are bundled, for the worker, the tests and the benchmarks alike.
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, type BundleOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { failureConverterPath } from '../codec/keys.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -27,11 +28,11 @@ export const sharedWorkflowModules = [
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
 
 /** Bundles a workflows module (webpack says only what goes wrong). */
-export function bundleWorkflows(path: string, preloadModules: string[] = []): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: path, preloadModules, logger: quiet as never });
+export function bundleWorkflows(path: string, extra: Pick<BundleOptions, 'preloadModules' | 'failureConverterPath'> = {}): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: path, ...extra, logger: quiet as never });
 }
 
-/** The case workflows, bundled the one way every worker runs them. */
+/** The case workflows, bundled the one way every worker runs them, with the clients' failure converter. */
 export function bundleCaseWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflows(workflowsPath, sharedWorkflowModules);
+  return bundleWorkflows(workflowsPath, { preloadModules: sharedWorkflowModules, failureConverterPath });
 }

@@ -1,10 +1,12 @@
 // What ops can see in Temporal: a case's raw history (as the server stores it, read without the
 // codec) must not contain the family's name or email, the diagnosis or a reported symptom; with
-// the codec the same history reads back whole. Keys rotate without losing old cases.
+// the codec the same history reads back whole. Nor may an error message that quotes them. Keys
+// rotate without losing old cases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import proto from '@temporalio/proto';
 import { Client } from '@temporalio/client';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Payload } from '@temporalio/common';
 import { startCaseTestEnv, sampleCase, type CaseTestEnv } from '../harness/case-env.ts';
 import { EncryptionCodec } from '../../codec/encryption-codec.ts';
@@ -23,9 +25,21 @@ const SECRETS = {
   contact: 'Dr Wei Ling, ward 7B',
 };
 
+/** While set, the case-opened email fails with an error quoting the family's address, as Postgres and SMTP errors can. */
+let quoteTheAddress = false;
+const errorQuotingTheAddress: ActivityInterceptorsFactory = (ctx) => ({
+  inbound: {
+    async execute(input, next) {
+      const arg = input.args[0] as { kind?: string } | undefined;
+      if (quoteTheAddress && ctx.info.activityType === 'sendEmail' && arg?.kind === 'case_opened') throw new Error(`recipient rejected: <${SECRETS.email}>`);
+      return next(input);
+    },
+  },
+});
+
 beforeAll(async () => {
   // No sticky cache: the restarted worker picks the case up at once instead of after a sticky timeout.
-  t = await startCaseTestEnv({ keyring: k1, maxCachedWorkflows: 0 });
+  t = await startCaseTestEnv({ keyring: k1, maxCachedWorkflows: 0, interceptors: { activity: [errorQuotingTheAddress] } });
   await t.actions.addHospital({ code: 'HKU', name: 'HKU Haematology', email: 'team@hku.test', language: 'en', timezone: 'Asia/Hong_Kong', phone: '+852 5555 0100' });
 });
 afterAll(async () => t?.teardown());
@@ -99,6 +113,29 @@ describe('patient data in Temporal', () => {
     expect(payloads.every((p) => Buffer.from(p.metadata!.encoding!).toString() === 'binary/encrypted')).toBe(true);
     const decoded = Buffer.concat((await new EncryptionCodec(k1).decode(payloads)).map((p) => Buffer.from(p.data!)));
     for (const secret of Object.values(SECRETS)) expect(decoded.includes(Buffer.from(secret))).toBe(true);
+  });
+
+  it('shows an activity error quoting the family only encrypted, where ops see a retrying activity', async () => {
+    quoteTheAddress = true;
+    const { caseId } = await t.actions.openCase(sampleCase({ family: { name: SECRETS.name, email: SECRETS.email, language: 'en', timeZone: 'Europe/Warsaw' } }), actor);
+    // What the Web UI's pending-activities panel shows, as the server holds it.
+    const plain = new Client({ connection: t.env.connection, namespace: 'default' });
+    let described;
+    for (let i = 0; i < 200 && !described; i++) {
+      const d = await plain.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: `case-${caseId}` } });
+      if (d.pendingActivities?.some((a) => a.lastFailure)) described = d;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    quoteTheAddress = false;
+    expect(described, 'a pending activity with its last failure').toBeDefined();
+    const stored = Buffer.from(proto.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse.encode(described!).finish());
+    expect(stored.includes(Buffer.from(SECRETS.email))).toBe(false);
+    const failure = described!.pendingActivities!.find((a) => a.lastFailure)!.lastFailure!;
+    expect(failure.message).toBe('Encoded failure');
+    const [attributes] = await new EncryptionCodec(k1).decode([failure.encodedAttributes as Payload]);
+    expect(JSON.parse(Buffer.from(attributes!.data!).toString()).message).toBe(`recipient rejected: <${SECRETS.email}>`);
+    // The retry then goes through and the case carries on.
+    await t.waitForStatus(caseId, (s) => s.stage === 'records');
   });
 
   it('keeps old cases readable after a new key becomes current, and encrypts new payloads with it', async () => {

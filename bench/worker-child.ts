@@ -4,7 +4,6 @@
 // worker with the same options running bench/workflows.ts. It serves the Temporal SDK's metrics
 // on a loopback port and answers the parent over IPC: stats, gc, shutdown.
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker as NodeWorker } from 'node:worker_threads';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -26,6 +25,8 @@ export interface WorkerChildConfig {
   smtpUrl: string;
   /** Case worker only. */
   databaseUrl?: string;
+  /** The run's temporary directory (removed when the run ends): the worker's DATA_DIR goes in it. */
+  tmpDir?: string;
   payloadKeys?: string;
   linkSecret?: string;
   appBaseUrl?: string;
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
       COORDINATOR_EMAIL: 'coordinator@bench.test',
       TRANSLATOR_EMAIL: 'translator@bench.test',
       MAIL_FROM: 'Care Coordination <care@bench.test>',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-worker-')),
+      DATA_DIR: mkdtempSync(join(cfg.tmpDir!, 'worker-')),
     });
     const mailer = createMailer({ smtpUrl: cfg.smtpUrl, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
     closers.push(() => mailer.close());

@@ -73,7 +73,7 @@ export async function startWorker(ctx: BenchContext, opts: StartWorkerOptions): 
     bundlePath: opts.kind === 'case' ? ctx.bundles.casePath : ctx.bundles.barePath,
     smtpUrl: ctx.smtp.url,
     metricsPort,
-    ...(opts.kind === 'case' ? { databaseUrl: ctx.databaseUrl, payloadKeys: ctx.payloadKeys, linkSecret: ctx.linkSecret.toString('base64'), appBaseUrl: 'http://127.0.0.1:8080' } : {}),
+    ...(opts.kind === 'case' ? { databaseUrl: ctx.databaseUrl, tmpDir: ctx.tmpDir, payloadKeys: ctx.payloadKeys, linkSecret: ctx.linkSecret.toString('base64'), appBaseUrl: 'http://127.0.0.1:8080' } : {}),
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
   };
   const env: NodeJS.ProcessEnv = { ...process.env, BENCH_WORKER_CONFIG: JSON.stringify(cfg) };

@@ -55,18 +55,19 @@ function payloadsOf(value: unknown, out: Payload[] = []): Payload[] {
   return out;
 }
 
-async function rawHistory(caseId: string) {
-  // A client without the codec: exactly what the server (and the Web UI without it) holds.
-  const plain = new Client({ connection: t.env.connection, namespace: 'default' });
-  return plain.workflow.getHandle(`case-${caseId}`).fetchHistory();
-}
+/** A client without the codec: it reads exactly what the server (and the Web UI without it) holds. */
+const plainClient = () => new Client({ connection: t.env.connection, namespace: 'default' });
+
+const rawHistory = (caseId: string) => plainClient().workflow.getHandle(`case-${caseId}`).fetchHistory();
+
+const family = { name: SECRETS.name, email: SECRETS.email, language: 'en', timeZone: 'Europe/Warsaw' } as const;
 
 const bytesOf = (history: Awaited<ReturnType<typeof rawHistory>>) =>
   Buffer.from(proto.temporal.api.history.v1.History.encode(proto.temporal.api.history.v1.History.fromObject(history)).finish());
 
 async function runCaseThroughMonitoring(): Promise<string> {
   const { caseId } = await t.actions.openCase(
-    sampleCase({ diagnosis: SECRETS.diagnosis, family: { name: SECRETS.name, email: SECRETS.email, language: 'en', timeZone: 'Europe/Warsaw' }, requiredDocuments: ['medical_report'] }),
+    sampleCase({ diagnosis: SECRETS.diagnosis, family, requiredDocuments: ['medical_report'] }),
     actor,
   );
   await t.waitForStatus(caseId, (s) => s.stage === 'records');
@@ -117,9 +118,9 @@ describe('patient data in Temporal', () => {
 
   it('shows an activity error quoting the family only encrypted, where ops see a retrying activity', async () => {
     quoteTheAddress = true;
-    const { caseId } = await t.actions.openCase(sampleCase({ family: { name: SECRETS.name, email: SECRETS.email, language: 'en', timeZone: 'Europe/Warsaw' } }), actor);
+    const { caseId } = await t.actions.openCase(sampleCase({ family }), actor);
     // What the Web UI's pending-activities panel shows, as the server holds it.
-    const plain = new Client({ connection: t.env.connection, namespace: 'default' });
+    const plain = plainClient();
     let described;
     for (let i = 0; i < 200 && !described; i++) {
       const d = await plain.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: `case-${caseId}` } });

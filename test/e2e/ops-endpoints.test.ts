@@ -156,14 +156,18 @@ function sum(text: string, name: string, labels: string[] = []): number {
   return total;
 }
 
-/** Polls the HTTP server's /metrics until `pred` holds; returns the last scrape. */
+/**
+ * Polls the HTTP server's /metrics until `pred` holds; returns the last scrape. Once a second: the
+ * endpoint allows 60 scrapes a minute per address, and a slow machine polling faster used them up
+ * (429) for the tests after it.
+ */
 async function caseMetricsWhen(pred: (text: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const text = await scrape(`${http.url}/metrics`);
     if (pred(text)) return text;
     if (Date.now() > deadline) throw new Error(`/metrics never showed ${what}:\n${text}`);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 

@@ -227,8 +227,13 @@ export async function runRest(ctx: BenchContext, opts: RestOptions): Promise<Sce
       row(`workflow heap per open case, default cache`, 'KiB', caseDefault.heapKiBPerCase, bareDefault.heapKiBPerCase),
       row(`worker RSS per open case, cache ${opts.smallCache}`, 'KiB', caseSmall.rssKiBPerCase, bareSmall.rssKiBPerCase),
       row(`workflow heap per open case, cache ${opts.smallCache}`, 'KiB', caseSmall.heapKiBPerCase, bareSmall.heapKiBPerCase),
-      row(`worker RSS at ${count(top(caseDefault).n)} open, default cache`, 'MiB', mib(top(caseDefault).rss), mib(top(bareDefault).rss)),
-      row(`worker RSS at ${count(top(caseSmall).n)} open, cache ${opts.smallCache}`, 'MiB', mib(top(caseSmall).rss), mib(top(bareSmall).rss)),
+      // At the target's own level these two are the target rows below.
+      ...(n === TARGET_N
+        ? []
+        : [
+            row(`worker RSS at ${count(n)} open, default cache`, 'MiB', mib(top(caseDefault).rss), mib(top(bareDefault).rss)),
+            row(`worker RSS at ${count(n)} open, cache ${opts.smallCache}`, 'MiB', mib(top(caseSmall).rss), mib(top(bareSmall).rss)),
+          ]),
       target10k(caseDefault, caseSmall, bareDefault, bareSmall, 'default cache'),
       target10k(caseSmall, caseSmall, bareSmall, bareSmall, `cache ${opts.smallCache}`),
       row(`worker CPU idle at ${count(n)} open, default cache`, '% core', caseDefault.idleCpuPercent, bareDefault.idleCpuPercent),

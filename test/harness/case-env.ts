@@ -43,7 +43,15 @@ export interface CaseTestOptions {
   interceptors?: WorkerOptions['interceptors'];
   /** Payload keys (default: a fresh random key). */
   keyring?: Keyring;
+  /** Default: TEST_MAX_CACHED_WORKFLOWS (the replaying project of vitest.config.ts sets 0), else the SDK's. */
   maxCachedWorkflows?: number;
+}
+
+function cacheSizeFromEnv(): number | undefined {
+  const raw = process.env.TEST_MAX_CACHED_WORKFLOWS;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) throw new Error(`TEST_MAX_CACHED_WORKFLOWS must be a whole number, got "${raw}"`);
+  return Number(raw);
 }
 
 export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<CaseTestEnv> {
@@ -67,6 +75,7 @@ export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<Case
   const links = createCheckinLinks(randomBytes(32));
   const realMailer = createMailer({ smtpUrl: smtp.url, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
   const mailer = opts.mailer ? opts.mailer(realMailer) : realMailer;
+  const maxCachedWorkflows = opts.maxCachedWorkflows ?? cacheSizeFromEnv();
 
   /** A worker and a client (the action layer's) that encrypt payloads with `keyring`. */
   async function start(keyring: Keyring) {
@@ -82,7 +91,7 @@ export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<Case
       config,
       links,
       ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
-      ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
+      ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
     });
     const client = new Client({ connection: env.connection, namespace: 'default', dataConverter });
     return { worker, client, running: worker.run(), actions: createCaseActions({ client, db: database.db, taskQueue }) };

@@ -38,6 +38,7 @@ options:
   --burst-cases N        burst: cases due in the same minute (${burstDefaults.cases})
   --rate N               checkin: reports per second (${burstDefaults.rate})
   --duration N           checkin: seconds of reports (${burstDefaults.duration})
+  --burst-cache N        burst: the workers' maxCachedWorkflows, both sides (default: the SDK's)
   --due MODE             burst: next-minute (default) or immediate (no waiting for the minute; delays
                          then count from each infusion being recorded: for quick trials only)
   --emails N             email: emails each side sends (${emailDefaults.emails})
@@ -59,6 +60,7 @@ const { values, positionals } = parseArgs({
     'small-cache': { type: 'string' },
     'idle-seconds': { type: 'string' },
     'burst-cases': { type: 'string' },
+    'burst-cache': { type: 'string' },
     rate: { type: 'string' },
     duration: { type: 'string' },
     due: { type: 'string' },
@@ -110,6 +112,7 @@ const burstOpts: BurstOptions = {
   rate: num(values.rate, burstBase.rate),
   duration: num(values.duration, burstBase.duration),
   due: values.due === 'immediate' ? 'immediate' : 'next-minute',
+  ...(values['burst-cache'] ? { cache: num(values['burst-cache'], 0) } : {}),
 };
 const emailBase = full ? emailFull : emailDefaults;
 const emailOpts: EmailOptions = { ...emailBase, emails: num(values.emails, emailBase.emails), concurrency: num(values['email-concurrency'], emailBase.concurrency) };

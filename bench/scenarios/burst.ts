@@ -44,6 +44,8 @@ export interface BurstOptions {
   leadSeconds: number;
   /** How long after the due time to wait for the last email. */
   timeoutSeconds: number;
+  /** maxCachedWorkflows of both sides' workers (default: the SDK's). */
+  cache?: number;
 }
 
 export const burstDefaults: BurstOptions = { cases: 200, reports: false, rate: 10, duration: 20, concurrency: 24, due: 'next-minute', leadSeconds: 10, timeoutSeconds: 300 };
@@ -153,7 +155,8 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
   let service: BurstSide;
   const queryMs: number[] = [];
   const updateMs: number[] = [];
-  const worker = await startWorker(ctx, { kind: 'case', taskQueue, label: 'burst-case' });
+  const cache = opts.cache !== undefined ? { maxCachedWorkflows: opts.cache } : {};
+  const worker = await startWorker(ctx, { kind: 'case', taskQueue, label: 'burst-case', ...cache });
   const httpDb = connect(ctx.databaseUrl, { max: 5 });
   const links = createCheckinLinks(ctx.linkSecret);
   const app = await createHttpServer({
@@ -259,7 +262,7 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
 
   // ---- bare Temporal ----
   let bareSide: BurstSide;
-  const bareWorker = await startWorker(ctx, { kind: 'bare', taskQueue: bareQueue, label: 'burst-bare' });
+  const bareWorker = await startWorker(ctx, { kind: 'bare', taskQueue: bareQueue, label: 'burst-bare', ...cache });
   try {
     const arrivals = new Arrivals<string>();
     const accepted = new Map<string, number>();
@@ -316,7 +319,7 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
     scenario: 'burst',
     title: `${m} check-ins due in the same minute${opts.reports ? ', with check-in reports arriving meanwhile (scenario checkin)' : ''}`,
     baseline: `${m} bare workflows whose timers fire together, each sending one email of the same size (pooled nodemailer) from an activity`,
-    params: { cases: m, due: opts.due, reports: opts.reports },
+    params: { cases: m, due: opts.due, reports: opts.reports, cache: opts.cache ?? 'default' },
     rows: delayRows(service, bareSide),
     context: {
       'emails accepted, service / bare': `${service.delays.length}/${m} / ${bareSide.delays.length}/${m}`,

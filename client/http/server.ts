@@ -252,8 +252,11 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     const lang = fallbackLanguage(req);
     const phone = c.phone;
     if (err.rateLimited && err.statusCode) return sendPage(reply, err.statusCode, tooManyPage({ lang }));
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) log({ level: 'error', event: 'checkin_failed', route: req.routeOptions.url ?? '(no route)', ...(c.caseId ? { caseId: c.caseId } : {}), error: err.name });
+    // The case workflow not answering in time is overload (a burst of check-ins), not a fault: 503,
+    // so ops can tell the two apart. The report may still be recorded; a retry then shows it answered.
+    const status = err instanceof TimeoutError ? 503 : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status >= 500) log({ level: 'error', event: 'checkin_failed', route: req.routeOptions.url ?? '(no route)', ...(c.caseId ? { caseId: c.caseId } : {}), error: err.name });
+    if (status === 503) reply.header('Retry-After', '60');
     return sendPage(reply, status, errorPage({ lang, ...(phone ? { phone } : {}) }));
   });
 

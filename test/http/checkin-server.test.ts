@@ -375,6 +375,25 @@ describe('POST /checkin/:token', () => {
     }
   });
 
+  it('a case workflow that does not answer in time: 503 with Retry-After, the same kind page with the phone', async () => {
+    const id = openCheckin(EN);
+    const slow = await startOn(s.database, { client: s.client, connection: s.client.connection as Connection }, { config: { workflowTimeoutMs: 200 } });
+    slow.statuses.set(EN, structuredClone(s.statuses.get(EN)!));
+    slow.submitImpl.fn = () => new Promise(() => {});
+    try {
+      const t = slow.token(EN, id);
+      tokens.push(t);
+      const r = await post(`${slow.url}/checkin/${t}`, fever);
+      expect(r.status).toBe(503);
+      expect(r.headers.get('retry-after')).toBe('60');
+      expect(textOf(r.html)).toContain('Something went wrong on our side');
+      expect(r.html).toContain(`href="${TEAM_TEL}"`);
+      expect(slow.logs.find((l) => l.event === 'checkin_failed')).toEqual({ level: 'error', event: 'checkin_failed', route: '/checkin/:token', caseId: EN, error: 'TimeoutError' });
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('a body of another type or an oversized body gets a page, not a stack', async () => {
     const id = openCheckin(EN);
     const r = await fetch(page(tok(EN, id)), { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<admitted>yes</admitted>' });

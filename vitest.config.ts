@@ -25,7 +25,7 @@ export default defineConfig({
           ...shared,
           name: 'replaying',
           include: ['test/lifecycle/**/*.test.ts', 'test/monitoring/**/*.test.ts'],
-          env: { TEST_MAX_CACHED_WORKFLOWS: '0' },
+          env: { WORKER_MAX_CACHED_WORKFLOWS: '0' },
           testTimeout: 300_000,
         },
       },

@@ -43,15 +43,8 @@ export interface CaseTestOptions {
   interceptors?: WorkerOptions['interceptors'];
   /** Payload keys (default: a fresh random key). */
   keyring?: Keyring;
-  /** Default: TEST_MAX_CACHED_WORKFLOWS (the replaying project of vitest.config.ts sets 0), else the SDK's. */
+  /** Default: WORKER_MAX_CACHED_WORKFLOWS as the worker reads it (the replaying project of vitest.config.ts sets 0). */
   maxCachedWorkflows?: number;
-}
-
-function cacheSizeFromEnv(): number | undefined {
-  const raw = process.env.TEST_MAX_CACHED_WORKFLOWS;
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^\d+$/.test(raw)) throw new Error(`TEST_MAX_CACHED_WORKFLOWS must be a whole number, got "${raw}"`);
-  return Number(raw);
 }
 
 export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<CaseTestEnv> {
@@ -71,11 +64,12 @@ export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<Case
     MAIL_FROM: 'Care Team <care@care.test>',
     APP_BASE_URL: 'http://care.test',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'case-test-')),
+    WORKER_MAX_CACHED_WORKFLOWS: process.env.WORKER_MAX_CACHED_WORKFLOWS,
   });
   const links = createCheckinLinks(randomBytes(32));
   const realMailer = createMailer({ smtpUrl: smtp.url, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
   const mailer = opts.mailer ? opts.mailer(realMailer) : realMailer;
-  const maxCachedWorkflows = opts.maxCachedWorkflows ?? cacheSizeFromEnv();
+  const maxCachedWorkflows = opts.maxCachedWorkflows ?? config.workerMaxCachedWorkflows;
 
   /** A worker and a client (the action layer's) that encrypt payloads with `keyring`. */
   async function start(keyring: Keyring) {

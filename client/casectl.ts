@@ -22,6 +22,7 @@ import { actionSchema, type ActionArgs } from '../domain/actions.ts';
 import { ActionRefusedError, CaseNotFoundError, createCaseActions, hospitalSchema, type CaseActions, type CaseActionName } from './actions.ts';
 import { createAccounts, newUserSchema, type Accounts } from './accounts.ts';
 import { caseDetails, caseTable, emailTable, hospitalTable, statusSummary, timelineText } from './cli-output.ts';
+import { withTimeout } from './timeout.ts';
 
 export const EXIT = { ok: 0, failure: 1, badInput: 2, unknownCase: 3, refused: 4 } as const;
 
@@ -211,26 +212,15 @@ async function readJsonInput(file: string | undefined, io: CasectlIO, what: stri
   }
 }
 
-async function withTimeout<T>(seconds: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new UnreachableError(
-            `no answer within ${seconds} s: is the case worker running (npm start / npm run worker)? An action may still be applied when it answers; check with casectl case show`,
-          ),
-        ),
-      seconds * 1000,
-    );
-  });
-  // Once timed out, the abandoned call fails when its connection closes: that is expected, not news.
-  promise.catch(() => {});
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function withinSeconds<T>(seconds: number, promise: Promise<T>): Promise<T> {
+  return withTimeout(
+    promise,
+    seconds * 1000,
+    () =>
+      new UnreachableError(
+        `no answer within ${seconds} s: is the case worker running (npm start / npm run worker)? An action may still be applied when it answers; check with casectl case show`,
+      ),
+  );
 }
 
 /** Exit code and one-line message for anything a command throws. */
@@ -262,9 +252,9 @@ export function buildProgram(deps: CasectlDeps = {}): Command {
 
   /** Runs `run` on the accounts store within the time limit, then closes it. */
   async function usingAccounts<T>(run: (a: Accounts) => Promise<T>): Promise<T> {
-    const session = await withTimeout(timeoutSeconds, openAccounts());
+    const session = await withinSeconds(timeoutSeconds, openAccounts());
     try {
-      return await withTimeout(timeoutSeconds, run(session.accounts));
+      return await withinSeconds(timeoutSeconds, run(session.accounts));
     } finally {
       await session.close();
     }
@@ -275,9 +265,9 @@ export function buildProgram(deps: CasectlDeps = {}): Command {
 
   /** Opens what the command needs, runs it within the time limit, closes everything. */
   async function using<T>(temporal: boolean, run: (a: CaseActions) => Promise<T>): Promise<T> {
-    const session = await withTimeout(timeoutSeconds, open({ temporal }));
+    const session = await withinSeconds(timeoutSeconds, open({ temporal }));
     try {
-      return await withTimeout(timeoutSeconds, run(session.actions));
+      return await withinSeconds(timeoutSeconds, run(session.actions));
     } finally {
       await session.close();
     }

@@ -34,6 +34,7 @@ import { InputError, parseInput } from '../../domain/validation.ts';
 import { ActionRefusedError, CaseNotFoundError, hospitalSchema, listFilterSchema, type CaseActionName, type CaseActions } from '../actions.ts';
 import { emailSchema, type Accounts, type User } from '../accounts.ts';
 import { mayAccess, readCookie, sameToken, sessionCookie, SESSION_COOKIE, type Access, type LoginThrottle } from './auth.ts';
+import { withTimeout } from '../timeout.ts';
 
 export type ApiAction = Exclude<ActionName, 'submitCheckin'>;
 
@@ -207,14 +208,8 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     return reply.code(500).send({ error: 'internal error' });
   });
 
-  const timed = <T>(promise: Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error('workflow timed out'), { name: 'WorkflowTimeout' })), workflowTimeoutMs);
-    });
-    promise.catch(() => {});
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-  };
+  const timed = <T>(promise: Promise<T>): Promise<T> =>
+    withTimeout(promise, workflowTimeoutMs, () => Object.assign(new Error('workflow timed out'), { name: 'WorkflowTimeout' }));
 
   // ---- session ----
 

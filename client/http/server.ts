@@ -35,6 +35,7 @@ import { apiPlugin } from './api.ts';
 import { consolePlugin } from './console/routes.ts';
 import { createLoginThrottle, type LoginLimits } from './auth.ts';
 import type { Accounts } from '../accounts.ts';
+import { withTimeout } from '../timeout.ts';
 
 export interface HttpLogEntry {
   level: 'info' | 'warn' | 'error';
@@ -140,13 +141,7 @@ class TimeoutError extends Error {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(what)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+const timedOut = (what: string) => () => new TimeoutError(what);
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': `default-src 'none'; style-src ${STYLE_HASH}; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
@@ -266,8 +261,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
 
   app.get('/readyz', async (_req, reply) => {
     const [pg, temporal] = await Promise.allSettled([
-      withTimeout(sql`select 1`.execute(db), readinessTimeoutMs, 'postgres'),
-      withTimeout(checkTemporal(), readinessTimeoutMs, 'temporal'),
+      withTimeout(sql`select 1`.execute(db), readinessTimeoutMs, timedOut('postgres')),
+      withTimeout(checkTemporal(), readinessTimeoutMs, timedOut('temporal')),
     ]);
     const checks = { postgres: pg.status === 'fulfilled' ? 'ok' : 'failed', temporal: temporal.status === 'fulfilled' ? 'ok' : 'failed' };
     const ready = checks.postgres === 'ok' && checks.temporal === 'ok';
@@ -280,7 +275,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   /** Scrapes that arrive together share one read of the database. */
   let reading: Promise<CaseMetrics> | undefined;
   const readMetrics = () =>
-    (reading ??= withTimeout(readCaseMetrics(db), readinessTimeoutMs, 'metrics').finally(() => {
+    (reading ??= withTimeout(readCaseMetrics(db), readinessTimeoutMs, timedOut('metrics')).finally(() => {
       reading = undefined;
     }));
 
@@ -321,7 +316,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
 
   /** The treating team's 24/7 number, when the case can say it quickly: for pages that are not the form. */
   const teamPhoneOf = async (caseId: string): Promise<string | undefined> => {
-    const status = await withTimeout(getCaseStatus(caseId), Math.min(workflowTimeoutMs, 5_000), 'status').catch(() => undefined);
+    const status = await withTimeout(getCaseStatus(caseId), Math.min(workflowTimeoutMs, 5_000), timedOut('status')).catch(() => undefined);
     return status?.monitoring?.protocol.team?.phone24h || undefined;
   };
 
@@ -353,7 +348,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   async function openView(req: TokenRequest, reply: FastifyReply, link: Link): Promise<CheckinView | undefined> {
     let status: CaseStatus;
     try {
-      status = await withTimeout(getCaseStatus(link.caseId), workflowTimeoutMs, 'status');
+      status = await withTimeout(getCaseStatus(link.caseId), workflowTimeoutMs, timedOut('status'));
     } catch (err) {
       if (err instanceof CaseNotFoundError) {
         sendPage(reply, 410, closedPage({ lang: link.lang }));
@@ -421,7 +416,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
 
     let outcome: CheckinOutcome;
     try {
-      outcome = await withTimeout(submitCheckin({ caseId, checkinId, report: form.report }), workflowTimeoutMs, 'submit');
+      outcome = await withTimeout(submitCheckin({ caseId, checkinId, report: form.report }), workflowTimeoutMs, timedOut('submit'));
     } catch (err) {
       if (err instanceof InputError) return showForm(problemsFromWorkflow(err));
       if (err instanceof CaseNotFoundError) return sendPage(reply, 410, closedPage({ lang }));

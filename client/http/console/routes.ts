@@ -16,6 +16,7 @@ import { API_ACTIONS } from '../api.ts';
 import { mayAccess, readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from '../auth.ts';
 import { argsFromForm, formErrors, isFormAction, type FormValues } from './forms.ts';
 import { CONSOLE_STYLE_HASH, type Viewer } from './html.ts';
+import { withTimeout } from '../../timeout.ts';
 import { caseListPage, casePage, messagePage, openCasePage, signInPage, type ListFilters } from './views.ts';
 
 export interface ConsoleOptions {
@@ -52,16 +53,8 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   const viewers = new WeakMap<FastifyRequest, { user: User; viewer: Viewer }>();
 
   const send = (reply: FastifyReply, status: number, body: string) => reply.code(status).header('Content-Security-Policy', CONSOLE_CSP).type('text/html; charset=utf-8').send(body);
-  const timed = <T>(promise: Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    promise.catch(() => {});
-    return Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new PageError(503, 'The case did not answer', 'The case worker did not answer in time. The action may still be applied: reload the case in a moment.')), workflowTimeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
-  };
+  const timed = <T>(promise: Promise<T>): Promise<T> =>
+    withTimeout(promise, workflowTimeoutMs, () => new PageError(503, 'The case did not answer', 'The case worker did not answer in time. The action may still be applied: reload the case in a moment.'));
 
   // ---- who is signed in ----
 

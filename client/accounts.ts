@@ -8,7 +8,7 @@
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../db/connect.ts';
-import { InputError, parseInput } from '../domain/validation.ts';
+import { InputError, parseInput, secretTextSchema, textSchema } from '../domain/validation.ts';
 
 export const ROLES = ['coordinator', 'clinician', 'ops'] as const;
 export type Role = (typeof ROLES)[number];
@@ -85,13 +85,13 @@ export const emailSchema = z
 export const newUserSchema = z
   .object({
     email: emailSchema,
-    name: z.string().trim().min(1, 'is required').max(200),
+    name: textSchema(200),
     role: z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` }),
-    password: z.string().min(12, 'must be at least 12 characters').max(1024),
+    password: secretTextSchema(12, 1024),
   })
   .strict();
 
-export const tokenNameSchema = z.string().trim().min(1, 'is required').max(100);
+export const tokenNameSchema = textSchema(100);
 
 export interface AccountsOptions {
   /** The clock for session expiry. Default Date.now. */

@@ -9,7 +9,7 @@ import type { Db } from '../db/connect.ts';
 import { openCaseSchema, hospitalCodeSchema, languageSchema, timeZoneSchema, STAGES, type CaseInput, type CaseStatus, type WaitingFor } from '../domain/case.ts';
 import { actionSchema, type ActionArgs, type ActionName } from '../domain/actions.ts';
 import { protocolSchema, type CheckinOutcome, type ClinicalOutcome, type Protocol } from '../domain/monitoring.ts';
-import { InputError, parseInput } from '../domain/validation.ts';
+import { InputError, parseInput, textSchema } from '../domain/validation.ts';
 import { CaseStageKey } from '../domain/search-attributes.ts';
 import * as msg from '../workflows/messages.ts';
 import type { caseWorkflow } from '../workflows/case.ts';
@@ -33,11 +33,11 @@ export class ActionRefusedError extends Error {
 export const hospitalSchema = z
   .object({
     code: hospitalCodeSchema(),
-    name: z.string().trim().min(1, 'is required').max(200),
+    name: textSchema(200),
     email: z.email('must be an email address'),
     language: languageSchema(),
     timezone: timeZoneSchema(),
-    phone: z.string().trim().max(50).optional(),
+    phone: textSchema(50, { min: 0 }).optional(),
   })
   .strict();
 
@@ -45,7 +45,7 @@ const protocolInputSchema = z
   .object({
     name: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be a protocol name (letters, digits, . _ -)'),
     hospitalCode: hospitalCodeSchema().optional(),
-    therapy: z.string().trim().min(1).max(200).optional(),
+    therapy: textSchema(200).optional(),
     protocol: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();
@@ -55,7 +55,7 @@ export const listFilterSchema = z
     stage: z.enum(STAGES, { message: `must be one of ${STAGES.join(', ')}` }).optional(),
     hospital: hospitalCodeSchema().optional(),
     alert: z.enum(['open', 'clinical', 'none'], { message: 'must be open, clinical or none' }).optional(),
-    search: z.string().trim().min(1).max(200).optional(),
+    search: textSchema(200).optional(),
     page: z.coerce.number({ message: 'must be a page number from 1' }).int('must be a page number from 1').min(1, 'must be a page number from 1').max(100_000).default(1),
     pageSize: z.coerce.number({ message: 'must be a number from 1 to 200' }).int('must be a number from 1 to 200').min(1, 'must be a number from 1 to 200').max(200, 'must be a number from 1 to 200').default(50),
   })

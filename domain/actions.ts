@@ -1,27 +1,28 @@
 // The arguments of each coordinator action, validated the same way by every client (casectl,
 // HTTP API, console) and again by the workflow's Update validators.
 import { z } from 'zod';
+import { textSchema } from './validation.ts';
 import { documentTypeSchema, hospitalCodeSchema, isoDateTimeSchema, languageSchema } from './case.ts';
 
-const actor = z.string().trim().min(1, 'is required').max(200);
-const reason = z.string().trim().min(1, 'is required').max(2000);
+const actor = textSchema(200);
+const reason = textSchema(2000, { multiline: true });
 
 const ACTION_SCHEMAS = {
   receiveDocument: z.object({ actor, documentType: documentTypeSchema(), language: languageSchema().optional() }).strict(),
   waiveDocument: z.object({ actor, documentType: documentTypeSchema(), reason }).strict(),
   completeTranslation: z.object({ actor, documentType: documentTypeSchema() }).strict(),
   submitToHospitals: z
-    .object({ actor, hospitals: z.array(z.object({ code: hospitalCodeSchema(), language: languageSchema() }).strict()).min(1, 'name at least one hospital') })
+    .object({ actor, hospitals: z.array(z.object({ code: hospitalCodeSchema(), language: languageSchema() }).strict()).min(1, 'name at least one hospital').max(20, 'at most 20 hospitals at once') })
     .strict()
     .refine((v) => new Set(v.hospitals.map((h) => h.code)).size === v.hospitals.length, { message: 'names a hospital twice', path: ['hospitals'] }),
   recordDecision: z
-    .object({ actor, hospitalCode: hospitalCodeSchema(), decision: z.enum(['accepted', 'declined', 'more_info']), reason: reason.optional(), documents: z.array(documentTypeSchema()).optional() })
+    .object({ actor, hospitalCode: hospitalCodeSchema(), decision: z.enum(['accepted', 'declined', 'more_info']), reason: reason.optional(), documents: z.array(documentTypeSchema()).max(20, 'at most 20 documents').optional() })
     .strict()
     .refine((v) => v.decision !== 'declined' || v.reason, { message: 'a declined decision needs a reason', path: ['reason'] })
     .refine((v) => v.decision !== 'more_info' || (v.documents && v.documents.length > 0), { message: 'more_info must name the documents the hospital needs', path: ['documents'] }),
   chooseHospital: z.object({ actor, hospitalCode: hospitalCodeSchema() }).strict(),
   planAdmission: z
-    .object({ actor, hospitalCode: hospitalCodeSchema(), admissionAt: isoDateTimeSchema(), contact: z.string().trim().max(500).optional(), notes: z.string().trim().max(4000).optional() })
+    .object({ actor, hospitalCode: hospitalCodeSchema(), admissionAt: isoDateTimeSchema(), contact: textSchema(500, { min: 0, multiline: true }).optional(), notes: textSchema(4000, { min: 0, multiline: true }).optional() })
     .strict(),
   confirmAdmission: z.object({ actor }).strict(),
   recordInfusion: z.object({ actor, at: isoDateTimeSchema() }).strict(),
@@ -29,9 +30,9 @@ const ACTION_SCHEMAS = {
   recordFollowUp: z.object({ actor, outcome: reason }).strict(),
   closeCase: z.object({ actor, reason }).strict(),
   cancelCase: z.object({ actor, reason }).strict(),
-  acknowledgeAlert: z.object({ actor, alertId: z.string().trim().min(1).max(64) }).strict(),
+  acknowledgeAlert: z.object({ actor, alertId: textSchema(64) }).strict(),
   // The report and the observation are checked by their own domain parsers (domain/checkin-report.ts, domain/crs.ts).
-  submitCheckin: z.object({ checkinId: z.number().int().positive(), report: z.unknown() }).strict(),
+  submitCheckin: z.object({ checkinId: z.number().int().positive().max(100_000), report: z.unknown() }).strict(),
   recordClinical: z.object({ actor, observation: z.unknown() }).strict(),
 };
 

@@ -2,6 +2,7 @@
 // the workflow (state and validators), the activities and every client (validation).
 import { z } from 'zod';
 import type { MonitoringStatus } from './monitoring.ts';
+import { textSchema } from './validation.ts';
 import type { Tier } from './crs.ts';
 
 export const STAGES = ['inquiry', 'records', 'translation', 'hospital_review', 'navigation', 'admission', 'monitoring', 'follow_up', 'closed', 'cancelled'] as const;
@@ -16,19 +17,33 @@ export const TEMPLATE_LANGUAGES = ['en', 'zh', 'es'] as const;
 
 const DAY = 24 * 3600 * 1000;
 
+/** How far ahead any step of a case may be set: a case that waits longer than this for anything is a setting gone wrong. */
+export const CASE_HORIZON_DAYS = 365;
+/** Long-term follow-up after CAR-T runs for years; a contact further out than this is not a follow-up of this case. */
+export const FOLLOW_UP_HORIZON_DAYS = 5 * 365;
+/** Reminders and follow-up contacts a setting may list. */
+export const MAX_SCHEDULED_ENTRIES = 10;
+
+const dayCount = (maxDays: number) =>
+  z
+    .number({ error: 'must be a number of days' })
+    .positive('must be more than 0 days')
+    .max(maxDays, `must be at most ${maxDays} days`);
+const dayList = (maxDays: number) => z.array(dayCount(maxDays)).max(MAX_SCHEDULED_ENTRIES, `at most ${MAX_SCHEDULED_ENTRIES} entries`);
+
 /** Timings a case runs on. Defaults follow what the navigation team does today; each is per case. */
 const SETTINGS_SCHEMA = z
   .object({
-    recordsReminderDays: z.array(z.number().positive()).default([3, 7, 14]),
-    recordsStalledAfterDays: z.number().positive().default(21),
-    translationChaseDays: z.number().positive().default(3),
-    translationEscalateDays: z.number().positive().default(5),
-    hospitalReminderDays: z.number().positive().default(7),
-    hospitalEscalateDays: z.number().positive().default(14),
-    admissionReminderDays: z.array(z.number().positive()).default([7, 1]),
+    recordsReminderDays: dayList(CASE_HORIZON_DAYS).default([3, 7, 14]),
+    recordsStalledAfterDays: dayCount(CASE_HORIZON_DAYS).default(21),
+    translationChaseDays: dayCount(CASE_HORIZON_DAYS).default(3),
+    translationEscalateDays: dayCount(CASE_HORIZON_DAYS).default(5),
+    hospitalReminderDays: dayCount(CASE_HORIZON_DAYS).default(7),
+    hospitalEscalateDays: dayCount(CASE_HORIZON_DAYS).default(14),
+    admissionReminderDays: dayList(CASE_HORIZON_DAYS).default([7, 1]),
     /** Local hour (family's time zone) at which admission reminders go out. */
-    reminderLocalHour: z.number().int().min(0).max(23).default(10),
-    followUpDays: z.array(z.number().positive()).default([28, 90]),
+    reminderLocalHour: z.number().int('must be a whole hour').min(0, 'must be an hour from 0 to 23').max(23, 'must be an hour from 0 to 23').default(10),
+    followUpDays: dayList(FOLLOW_UP_HORIZON_DAYS).default([28, 90]),
   })
   .strict();
 export type CaseSettings = z.output<typeof SETTINGS_SCHEMA>;
@@ -48,12 +63,11 @@ const LANGUAGE_SCHEMA = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'mu
 const TIME_ZONE_SCHEMA = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Madrid');
 const DOCUMENT_TYPE_SCHEMA = z.string().regex(/^[a-z][a-z0-9_]{1,40}$/, 'must be a document type such as medical_report');
 const HOSPITAL_CODE_SCHEMA = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'must be a hospital code (letters, digits, - or _)');
-const text = (max: number) => z.string().trim().min(1, 'is required').max(max);
 const ISO_DATE_TIME_SCHEMA = z.iso.datetime({ offset: true, message: 'must be an ISO date-time with a time zone, e.g. 2026-12-01T09:00:00+01:00' });
 
 const FAMILY_SCHEMA = z
   .object({
-    name: text(200),
+    name: textSchema(200),
     email: z.email('must be an email address'),
     language: LANGUAGE_SCHEMA,
     timeZone: TIME_ZONE_SCHEMA,
@@ -63,13 +77,14 @@ const FAMILY_SCHEMA = z
 /** What a coordinator gives to open a case (case.json). */
 const OPEN_CASE_SCHEMA = z
   .object({
-    patientRef: text(64),
-    diagnosis: text(2000),
-    therapy: text(200),
+    patientRef: textSchema(64),
+    diagnosis: textSchema(2000, { multiline: true }),
+    therapy: textSchema(200),
     family: FAMILY_SCHEMA,
     requiredDocuments: z
       .array(DOCUMENT_TYPE_SCHEMA)
-      .min(1)
+      .min(1, 'name at least one document')
+      .max(20, 'at most 20 documents')
       .default(DEFAULT_DOCUMENTS)
       .refine((d) => new Set(d).size === d.length, 'lists a document twice'),
     settings: SETTINGS_SCHEMA.default(SETTINGS_SCHEMA.parse({})),

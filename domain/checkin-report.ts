@@ -31,7 +31,7 @@
 // A report without a temperature is accepted and says so in its reasons; it does not by itself
 // raise the tier (the coordinator asks the family to measure).
 import { z } from 'zod';
-import { InputError, parseInput } from './validation.ts';
+import { InputError, parseInput, textProblem } from './validation.ts';
 import {
   DEFAULT_FEVER_THRESHOLD_C,
   TEMPERATURE_RANGE,
@@ -121,7 +121,15 @@ const CHECKIN_REPORT_SCHEMA = strictFields({
   admitted: z.boolean(),
   // Unticked boxes may be left out of the report: a symptom not reported is a "no".
   symptoms: strictFields(symptomFields).optional(),
-  notes: z.string().max(NOTES_MAX_CHARS, `at most ${NOTES_MAX_CHARS} characters`).nullable().optional(),
+  notes: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = textProblem(v, { multiline: true });
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: v });
+    })
+    .max(NOTES_MAX_CHARS, `at most ${NOTES_MAX_CHARS} characters`)
+    .nullable()
+    .optional(),
 })
   .superRefine((r, ctx) => {
     if (r.temperature && !r.takenAt) {

@@ -2,32 +2,37 @@
 // yields in the family's time zone, and what the monitoring stage reports. Pure (the workflow
 // computes the schedule; the HTTP pages and casectl read the status).
 import { z } from 'zod';
+import { textSchema } from './validation.ts';
 import type { Tier } from './crs.ts';
 import { addLocalDays, fromLocal, toLocal } from './time.ts';
 
+const DAY_MINUTES = 24 * 60;
+/** A whole number of minutes up to a day: a ladder step or a repeat longer than that is a mistake. */
+const minutes = (max: number) => z.number().int('must be whole minutes').positive('must be more than 0 minutes').max(max, `must be at most ${max} minutes`);
 const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time HH:MM');
 
 /** A centre's check-in protocol. Defaults follow the reference: twice daily days 0-7, daily 8-14. */
 const PROTOCOL_SCHEMA = z
   .object({
-    name: z.string().trim().min(1).max(100).default('default'),
+    name: textSchema(100).default('default'),
     windowDays: z.number().int().min(1).max(60).default(14),
     schedule: z
-      .array(z.object({ fromDay: z.number().int().min(0), toDay: z.number().int().min(0), times: z.array(localTime).min(1) }).strict())
+      .array(z.object({ fromDay: z.number().int().min(0).max(60), toDay: z.number().int().min(0).max(60), times: z.array(localTime).min(1).max(24) }).strict())
       .min(1)
+      .max(10)
       .default([
         { fromDay: 0, toDay: 7, times: ['09:00', '21:00'] },
         { fromDay: 8, toDay: 14, times: ['09:00'] },
       ]),
     /** "Call us" threshold: 38.0 °C by ASTCT; some centres use 37.5. */
     feverThresholdC: z.number().min(37).max(38).default(38.0),
-    reminderAfterMinutes: z.number().int().positive().default(60),
-    coordinatorAfterMinutes: z.number().int().positive().default(120),
-    teamAfterMinutes: z.number().int().positive().default(240),
+    reminderAfterMinutes: minutes(DAY_MINUTES).default(60),
+    coordinatorAfterMinutes: minutes(DAY_MINUTES).default(120),
+    teamAfterMinutes: minutes(DAY_MINUTES).default(240),
     /** How often an unacknowledged urgent or critical alert is sent again. */
-    alertRepeatMinutes: z.number().int().positive().default(15),
+    alertRepeatMinutes: minutes(DAY_MINUTES).default(15),
     team: z
-      .object({ name: z.string().trim().min(1).max(200), email: z.email(), phone24h: z.string().trim().min(3).max(40) })
+      .object({ name: textSchema(200), email: z.email(), phone24h: textSchema(40, { min: 3 }) })
       .strict()
       .optional(),
   })

@@ -30,11 +30,12 @@ import { z } from 'zod';
 import { openCaseSchema, hospitalCodeSchema } from '../../domain/case.ts';
 import { actionSchema, type ActionName } from '../../domain/actions.ts';
 import { parseObservation } from '../../domain/crs.ts';
-import { InputError, parseInput } from '../../domain/validation.ts';
+import { InputError, parseInput, secretTextSchema } from '../../domain/validation.ts';
 import { ActionRefusedError, CaseNotFoundError, hospitalSchema, listFilterSchema, type CaseActionName, type CaseActions } from '../actions.ts';
 import { emailSchema, type Accounts, type User } from '../accounts.ts';
 import { mayAccess, readCookie, sameToken, sessionCookie, SESSION_COOKIE, type Access, type LoginThrottle } from './auth.ts';
-import { withTimeout } from '../timeout.ts';
+import { withTimeout } from '../../activities/timeout.ts';
+import { isUnavailable, RETRY_AFTER_SECONDS } from './unavailable.ts';
 
 export type ApiAction = Exclude<ActionName, 'submitCheckin'>;
 
@@ -121,7 +122,7 @@ const anyObject: JsonSchema = { type: 'object', additionalProperties: true };
 const caseIdParam: JsonSchema = { type: 'object', properties: { caseId: { type: 'string', description: 'e.g. c1a2b3c4d5e6' } }, required: ['caseId'] };
 const errors = (...codes: number[]): Record<number, JsonSchema> => Object.fromEntries(codes.map((c) => [c, errorSchema]));
 
-const loginSchema = z.object({ email: emailSchema, password: z.string().min(1, 'is required').max(1024) }).strict();
+const loginSchema = z.object({ email: emailSchema, password: secretTextSchema(1, 1024) }).strict();
 // Names never go in a URL: searching is POST /cases/search.
 const listQuerySchema = listFilterSchema.omit({ search: true });
 const caseListSchema: JsonSchema = { type: 'object', properties: { cases: { type: 'array', items: anyObject }, page: { type: 'integer' }, pageSize: { type: 'integer' }, total: { type: 'integer' } } };
@@ -199,7 +200,8 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       if (err.statusCode === 401) reply.header('WWW-Authenticate', 'Bearer');
       return reply.code(err.statusCode).send({ error: err.message });
     }
-    if (err.name === 'WorkflowTimeout') return reply.code(503).send({ error: 'the case worker did not answer in time; the action may still be applied: check the case' });
+    if (err.name === 'WorkflowTimeout') return reply.code(503).header('Retry-After', String(RETRY_AFTER_SECONDS)).send({ error: 'the case worker did not answer in time; the action may still be applied: check the case' });
+    if (isUnavailable(err)) return reply.code(503).header('Retry-After', String(RETRY_AFTER_SECONDS)).send({ error: 'the database or Temporal cannot be reached just now: try again shortly' });
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify's own: a body that is not JSON, too large, an unsupported content type.
       return reply.code(err.statusCode).send({ error: err.message, ...(err.statusCode === 400 ? { fields: [{ field: '', message: err.message }] } : {}) });

@@ -3,7 +3,7 @@
 // beside each field in the family's language. Pure apart from the clock and zone it is given.
 import { SYMPTOMS, parseCheckinReport, type CheckinReport, type Symptom, type TemperatureUnit } from '../../domain/checkin-report.ts';
 import { fromLocal, toLocal } from '../../domain/time.ts';
-import { InputError } from '../../domain/validation.ts';
+import { InputError, type FieldProblem } from '../../domain/validation.ts';
 
 /** What the form holds, exactly as typed: shown again, unchanged, when something needs fixing. */
 export interface CheckinFormValues {
@@ -31,6 +31,7 @@ export type FormProblem =
   | 'takenAtFuture'
   | 'admittedMissing'
   | 'notesTooLong'
+  | 'notesUnreadable'
   | 'other';
 
 export type FieldProblems = Partial<Record<FormField, FormProblem>>;
@@ -102,13 +103,13 @@ export function fromDatetimeLocal(value: string, timeZone: string): number | und
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
-/** Which form field a parseCheckinReport problem belongs to, and what to tell the family. */
-function fromDomain(field: string): [FormField, FormProblem] {
+/** Which form field a parseCheckinReport problem belongs to (the page's or the workflow's), and what to tell the family. */
+export function formProblemOf({ field, message }: FieldProblem): [FormField, FormProblem] {
   if (field === 'temperature.value' || field === 'temperature') return ['temperature', 'temperatureRange'];
   if (field === 'temperature.unit') return ['unit', 'unit'];
   if (field === 'takenAt') return ['takenAt', 'takenAtInvalid'];
   if (field === 'admitted') return ['admitted', 'admittedMissing'];
-  if (field === 'notes') return ['notes', 'notesTooLong'];
+  if (field === 'notes') return ['notes', /^at most/.test(message) ? 'notesTooLong' : 'notesUnreadable'];
   if (field.startsWith('symptoms')) return ['symptoms', 'other'];
   return ['notes', 'other'];
 }
@@ -160,7 +161,7 @@ export function reportFromForm(v: CheckinFormValues, opts: { timeZone: string; n
   } catch (err) {
     if (!(err instanceof InputError)) throw err;
     for (const f of err.fields) {
-      const [field, problem] = fromDomain(f.field);
+      const [field, problem] = formProblemOf(f);
       // A problem found on the form says more than the domain's echo of it (e.g. takenAt missing).
       if (field === 'takenAt' && (problems.takenAt || problems.temperature)) continue;
       problems[field] ??= problem;

@@ -148,6 +148,7 @@ const en: Texts = {
     takenAtFuture: 'This time is later than now. Please check the date and time.',
     admittedMissing: 'Please answer yes or no.',
     notesTooLong: 'Please keep this to 2,000 characters or fewer.',
+    notesUnreadable: 'This text holds a character we cannot save (perhaps pasted from another app). Please type it again.',
     other: 'Please check this answer.',
   },
 
@@ -238,6 +239,7 @@ const zh: Texts = {
     takenAtFuture: '这个时间晚于现在。请检查日期和时间。',
     admittedMissing: '请回答“是”或“否”。',
     notesTooLong: '请不要超过 2000 个字。',
+    notesUnreadable: '这段文字里有一个我们无法保存的字符（可能是从其他应用粘贴的）。请重新输入。',
     other: '请检查这个回答。',
   },
 
@@ -328,6 +330,7 @@ const es: Texts = {
     takenAtFuture: 'Esta hora es posterior a la actual. Revise la fecha y la hora.',
     admittedMissing: 'Responda sí o no, por favor.',
     notesTooLong: 'Escriba 2000 caracteres como máximo, por favor.',
+    notesUnreadable: 'Este texto contiene un carácter que no podemos guardar (quizá copiado de otra aplicación). Escríbalo de nuevo, por favor.',
     other: 'Revise esta respuesta, por favor.',
   },
 

@@ -195,6 +195,15 @@ describe('casectl against a running case worker', () => {
     const missing = join(tmp, 'missing-email.json');
     writeFileSync(missing, JSON.stringify({ patientRef: 'P-x', diagnosis: 'd', therapy: 't', family: { name: 'N', email: 'x', language: 'en', timeZone: 'UTC' } }));
     expectFailure(await cli(['case', 'open', '--file', missing]), 2, /^error: family\.email: must be an email address$/);
+
+    // Text PostgreSQL cannot hold, and settings no case could run on, are named before anything starts.
+    const nul = join(tmp, 'nul.json');
+    writeFileSync(nul, JSON.stringify({ patientRef: 'P-nul', diagnosis: 'DLBCL\u0000', therapy: 't', family: { name: 'N', email: 'n@example.org', language: 'en', timeZone: 'UTC' } }));
+    expectFailure(await cli(['case', 'open', '--file', nul]), 2, /^error: diagnosis: contains a control character \(U\+0000\)$/);
+    const absurd = join(tmp, 'absurd.json');
+    writeFileSync(absurd, JSON.stringify({ patientRef: 'P-absurd', diagnosis: 'd', therapy: 't', family: { name: 'N', email: 'n@example.org', language: 'en', timeZone: 'UTC' }, settings: { recordsReminderDays: [1e10], recordsStalledAfterDays: 1e300 } }));
+    expectFailure(await cli(['case', 'open', '--file', absurd]), 2, /^error: settings\.recordsReminderDays\[0\]: must be at most 365 days; settings\.recordsStalledAfterDays: must be at most 365 days$/);
+    expect(await database.db.selectFrom('cases').select('case_id').where('patient_ref', 'in', ['P-nul', 'P-absurd']).execute()).toEqual([]);
   });
 
   it('records all five documents, in the family language', async () => {

@@ -84,6 +84,11 @@ describe('the form', () => {
     expect(r).toEqual({ ok: false, problems: { temperature: 'temperatureRange', takenAt: 'takenAtMissing', admitted: 'admittedMissing', notes: 'notesTooLong' } });
   });
 
+  it('notes with a character no store can hold are named, not saved', () => {
+    const r = reportFromForm(readCheckinForm({ noTemperature: 'on', admitted: 'no', notes: 'feels warm\u0000' }), { timeZone: 'UTC', nowMs: NOW });
+    expect(r).toEqual({ ok: false, problems: { notes: 'notesUnreadable' } });
+  });
+
   it('a fresh form starts at now, local time, °C, nothing ticked', () => {
     expect(emptyCheckinForm(NOW, 'Europe/Madrid')).toEqual({ temperature: '', unit: 'c', takenAt: '2026-11-24T09:00', noTemperature: false, admitted: '', symptoms: [], notes: '' });
   });

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseRecords, type CaseEvent, type RecordChange } from './case-records.ts';
 import { openCaseSchema } from '../domain/case.ts';
+import { refusedForGood } from './refusals.ts';
 import { createTestDatabase, type TestDatabase } from '../test/harness/postgres.ts';
 
 let database: TestDatabase;
@@ -68,5 +69,25 @@ describe('check-in rows', () => {
     // A later change without the report (the team told) updates the state and keeps the report.
     await records.recordEvent(event(8, 'checkin_escalated', [checkin('answered', { ...answered, escalation: 'team' })]));
     expect(await row()).toMatchObject({ state: 'answered', escalation: 'team', report: { notes: 'breathing fast' } });
+  });
+});
+
+describe('writes the database refuses for good', () => {
+  it('fail as non-retryable RecordRefused naming only the SQLSTATE, and leave nothing half-written', async () => {
+    const records = caseRecords(database.db);
+    const secret = 'sensitive words\u0000';
+    const refused = records.recordEvent({ ...event(20, 'checkin_answered', [{ ...checkin('answered'), report: { notes: secret } }]), summary: `summary ${secret}` });
+    await expect(refused).rejects.toMatchObject({ type: 'RecordRefused', nonRetryable: true, message: expect.stringMatching(/^PostgreSQL refused the write \(SQLSTATE 22\w{3}\)$/) });
+    await expect(refused).rejects.not.toThrow(/sensitive/);
+    const entries = await database.db.selectFrom('timeline').select('kind').where('event_key', '=', `case-${caseId}/run/20`).execute();
+    expect(entries).toEqual([]);
+  });
+
+  it('are told apart from an outage, which is retried', () => {
+    expect(refusedForGood({ code: '22P05' })).toBe('22P05');
+    expect(refusedForGood({ code: '23505' })).toBe('23505');
+    expect(refusedForGood({ code: '57P01' })).toBeUndefined();
+    expect(refusedForGood({ code: 'ECONNREFUSED' })).toBeUndefined();
+    expect(refusedForGood(new Error('Connection terminated unexpectedly'))).toBeUndefined();
   });
 });

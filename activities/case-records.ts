@@ -1,8 +1,10 @@
 // Postgres records of a case: what coordinators look back on. Every write is keyed by the
-// workflow's event key, so a retried activity never duplicates a row or a timeline entry.
+// workflow's event key, so a retried activity never duplicates a row or a timeline entry; a write
+// PostgreSQL refuses for good fails as non-retryable (refusals.ts) instead of retrying forever.
 import type { Db } from '../db/connect.ts';
 import type { CaseInput, Decision, Stage, WaitingFor } from '../domain/case.ts';
 import { protocolSchema, type Protocol } from '../domain/monitoring.ts';
+import { permanentIfRefused } from './refusals.ts';
 
 /** A change to the Postgres projection of a case, applied with its timeline entry. */
 export type RecordChange =
@@ -54,7 +56,7 @@ export function caseRecords(db: Db) {
 
     /** Creates the case, its family contact and its document checklist. Idempotent. */
     async recordCaseOpened(input: CaseInput & { at: string; eventKey: string }): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+      await permanentIfRefused(() => db.transaction().execute(async (trx) => {
         const inserted = await trx
           .insertInto('timeline')
           .values({ case_id: input.caseId, event_key: input.eventKey, at: input.at, kind: 'case_opened', actor: input.openedBy, summary: `Case opened for ${input.patientRef}`, detail: JSON.stringify({ therapy: input.therapy }) })
@@ -78,12 +80,12 @@ export function caseRecords(db: Db) {
           .values(input.requiredDocuments.map((d) => ({ case_id: input.caseId, document_type: d, status: 'missing', language: null, waive_reason: null, translation: 'not_needed', updated_at: input.at })))
           .onConflict((oc) => oc.columns(['case_id', 'document_type']).doNothing())
           .execute();
-      });
+      }));
     },
 
     /** Appends a timeline entry and applies its changes, once per event key. */
     async recordEvent(e: CaseEvent): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+      await permanentIfRefused(() => db.transaction().execute(async (trx) => {
         const inserted = await trx
           .insertInto('timeline')
           .values({ case_id: e.caseId, event_key: e.eventKey, at: e.at, kind: e.kind, actor: e.actor, summary: e.summary, detail: e.detail === undefined ? null : JSON.stringify(e.detail) })
@@ -167,7 +169,7 @@ export function caseRecords(db: Db) {
               break;
           }
         }
-      });
+      }));
     },
   };
 }

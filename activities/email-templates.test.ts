@@ -185,6 +185,10 @@ const SAMPLES: { [K in EmailKind]: Sample<K> } = {
     data: { failedKind: 'records_reminder', to: 'li.wei@example.cn', error: '550 5.1.1 Mailbox unavailable' },
     expects: () => ['records_reminder', 'li.wei@example.cn', '550 5.1.1 Mailbox unavailable'],
   },
+  record_failed: {
+    data: { step: 'checkin_answered', error: 'PostgreSQL refused the write (SQLSTATE 22P05)' },
+    expects: () => ['checkin_answered', 'SQLSTATE 22P05'],
+  },
   checkin_request: {
     data: { checkinId: 7, day: 3, link: CHECKIN_LINK, expiresAt: EXPIRES, teamPhone: TEAM_PHONE },
     expects: (l) => [DAY[l](3), ANSWER[l], CHECKIN_LINK, shown(EXPIRES, l), ADVICE[l]],

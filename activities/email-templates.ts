@@ -78,6 +78,8 @@ export interface EmailData {
   case_cancelled_hospital: { round: number };
   case_cancelled_coordinator: { reason: string; by: string };
   delivery_failed: { failedKind: string; to: string; error: string };
+  /** A step of the case the database refused to record (`error`: the SQLSTATE, never the data). */
+  record_failed: { step: string; error: string };
   checkin_request: { checkinId: number; day: number; link: string; expiresAt: string; teamPhone: string };
   checkin_reminder: { checkinId: number; day: number; link: string; expiresAt: string; teamPhone: string };
   /** `alertId`: the alert the missed check-in raised, when there is one (adds the command to acknowledge it). */
@@ -113,6 +115,7 @@ export const EMAIL_RECIPIENT: Record<EmailKind, Recipient> = {
   case_cancelled_hospital: 'hospital',
   case_cancelled_coordinator: 'coordinator',
   delivery_failed: 'coordinator',
+  record_failed: 'coordinator',
   checkin_request: 'family',
   checkin_reminder: 'family',
   checkin_missed_coordinator: 'coordinator',
@@ -685,6 +688,13 @@ const en: Locale = {
         p('Check the address with the recipient, and reach them another way if the message was urgent.'),
       ],
     }),
+    record_failed: (d, x) => ({
+      subject: `[${x.id}] A step could not be recorded`,
+      body: [
+        p(`The database refused to record “${d.step}” for ${x.ref} (${d.error}). The case goes on and shows the step; the case list and timeline may not.`),
+        p('Check the case in the console and tell the team that runs the service.'),
+      ],
+    }),
     checkin_request: (d, x) => ({
       subject: `Day ${d.day} check-in: how is the patient today? (${x.ref})`,
       body: [
@@ -1041,6 +1051,10 @@ const zh: Locale = {
     delivery_failed: (d, x) => ({
       subject: `[${x.id}] 邮件未能送达 ${d.to}`,
       body: [p(`发给 ${d.to} 的“${d.failedKind}”邮件未能送达。错误信息：`), pre(d.error), p('请与收件人核实邮箱地址；如内容紧急，请通过其他方式联系对方。')],
+    }),
+    record_failed: (d, x) => ({
+      subject: `[${x.id}] 有一个步骤未能记录`,
+      body: [p(`数据库拒绝记录 ${x.ref} 的“${d.step}”（${d.error}）。病例会继续进行并显示该步骤，但病例列表和时间线可能没有。`), p('请在控制台查看该病例，并告知运维团队。')],
     }),
     checkin_request: (d, x) => ({
       subject: `第 ${d.day} 天健康打卡：患者今天感觉如何？（${x.ref}）`,
@@ -1410,6 +1424,13 @@ const es: Locale = {
         p(`No se pudo entregar el correo «${d.failedKind}» a ${d.to}. El error fue:`),
         pre(d.error),
         p('Compruebe la dirección con el destinatario y, si el mensaje era urgente, contacte con él por otra vía.'),
+      ],
+    }),
+    record_failed: (d, x) => ({
+      subject: `[${x.id}] No se pudo registrar un paso`,
+      body: [
+        p(`La base de datos rechazó registrar «${d.step}» para ${x.ref} (${d.error}). El caso sigue y muestra el paso; la lista de casos y la cronología quizá no.`),
+        p('Revise el caso en la consola y avise al equipo que mantiene el servicio.'),
       ],
     }),
     checkin_request: (d, x) => ({

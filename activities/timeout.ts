@@ -1,5 +1,6 @@
 // One way to give up on a call that does not answer: the HTTP pages, the API, the console and casectl
-// all wait for the case workflow with a bound, and each says in its own words what a time-out means.
+// wait for the case workflow with a bound, alert emails for the database, and each says in its own
+// words what a time-out means.
 
 /** Settles as `promise` does, or rejects with `onTimeout()` after `ms`; the timer never outlives it. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {

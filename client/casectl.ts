@@ -22,7 +22,7 @@ import { actionSchema, type ActionArgs } from '../domain/actions.ts';
 import { ActionRefusedError, CaseNotFoundError, createCaseActions, hospitalSchema, type CaseActions, type CaseActionName } from './actions.ts';
 import { createAccounts, newUserSchema, type Accounts } from './accounts.ts';
 import { caseDetails, caseTable, emailTable, hospitalTable, statusSummary, timelineText } from './cli-output.ts';
-import { withTimeout } from './timeout.ts';
+import { withTimeout } from '../activities/timeout.ts';
 
 export const EXIT = { ok: 0, failure: 1, badInput: 2, unknownCase: 3, refused: 4 } as const;
 

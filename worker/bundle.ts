@@ -19,6 +19,7 @@ export const sharedWorkflowModules = [
   '../domain/case.ts',
   '../domain/checkin-report.ts',
   '../domain/crs.ts',
+  '../domain/failures.ts',
   '../domain/monitoring.ts',
   '../domain/time.ts',
   '../domain/validation.ts',

@@ -8,6 +8,7 @@ import {
   allHandlersFinished,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -15,11 +16,11 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ActivityOptions, UpdateDefinition } from '@temporalio/common';
+import { ActivityFailure, type ActivityOptions, type UpdateDefinition } from '@temporalio/common';
 import type { CaseActivities, RecordChange } from '../activities/index.ts';
 import { EMAIL_RECIPIENT, type EmailData, type EmailKind } from '../activities/email-templates.ts';
 import type { Tier } from '../domain/crs.ts';
-import { createMonitoring, inBackground, type EmailOptions } from './monitoring.ts';
+import { createMonitoring, inBackground, type EmailOptions, type RecordOptions } from './monitoring.ts';
 import {
   type AdmissionPlan,
   type CaseAlert,
@@ -38,7 +39,9 @@ import { actionSchema, type ActionArgs, type ActionName } from '../domain/action
 import { InputError, parseInput } from '../domain/validation.ts';
 import { localHourDaysBefore } from '../domain/time.ts';
 import { AlertOpenKey, CaseStageKey, HospitalCodeKey, NextDeadlineKey } from '../domain/search-attributes.ts';
+import { RECORD_REFUSED } from '../domain/failures.ts';
 import * as msg from './messages.ts';
+import { PATCHES } from './patches.ts';
 
 const activityOptions: ActivityOptions = {
   startToCloseTimeout: '1 minute',
@@ -52,6 +55,16 @@ const activityOptions: ActivityOptions = {
 const acts = proxyActivities<CaseActivities>(activityOptions);
 /** Activity options with a summary for the Web UI (summaries go through the payload codec). */
 const titled = (summary: string): ActivityOptions => ({ ...activityOptions, summary });
+/**
+ * Clinical escalations retry on a short leash: a mail server that comes back delays an alert by
+ * seconds, not by the minutes of the usual back-off (the email activity does not wait on the database).
+ */
+const urgent = (summary: string): ActivityOptions => ({ ...titled(summary), startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' } });
+
+/** The database refused an activity's write for good: the message says why (never the data). */
+function refusal(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === RECORD_REFUSED ? err.cause.message : undefined;
+}
 
 /** A step that fires at `at` (epoch ms) unless the wait is over by then. */
 interface TimedStep {
@@ -84,6 +97,9 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
   let deadline: number | undefined;
   /** Set once closing or cancelling is recorded and everyone told: what close/cancel Updates wait for. */
   let finished = false;
+  /** Set once the case's row is written (or refused): what every action waits for before it writes. */
+  let opened = false;
+  const facts = { patientRef: input.patientRef, diagnosis: input.diagnosis, therapy: input.therapy, family: input.family };
   let seq = 0;
   let mailSeq = 0;
 
@@ -167,21 +183,46 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
   }
 
   // ---- effects -----------------------------------------------------------------------------
-  async function record(kind: string, summary: string, opts: { actor?: string; detail?: unknown; changes?: RecordChange[] } = {}): Promise<void> {
+  /**
+   * Records an event in Postgres. A write the database refuses for good does not hold the case up:
+   * the case goes on, raises an alert and emails the coordinator the step it could not record.
+   */
+  async function record(kind: string, summary: string, opts: RecordOptions = {}): Promise<void> {
+    const refused = await write(kind, summary, opts);
+    // Told in the background: whoever waits on this record (a family's page) does not wait on the coordinator's email.
+    if (refused !== undefined) inBackground(reportRefusal(kind, refused));
+  }
+
+  async function reportRefusal(step: string, why: string): Promise<void> {
+    const { alert, change } = newAlert('record_failed', `The database refused to record ${step}`);
+    // The alert may be writable where the event was not; if not, the email still tells.
+    await write('alert_raised', alert.message, { detail: { alertId: alert.id, kind: alert.kind, step }, changes: [change] });
+    await email('record_failed', { step, error: why });
+  }
+
+  /** Writes one event; answers why the database refused it for good, or undefined when written. */
+  async function write(kind: string, summary: string, opts: RecordOptions): Promise<string | undefined> {
     const n = ++seq;
-    await acts.recordEvent.executeWithOptions(titled(`record ${kind}`), [{
-      caseId,
-      eventKey: `${workflowId}/${runId}/${n}`,
-      seq: n,
-      at: iso(),
-      actor: opts.actor ?? 'system',
-      kind,
-      summary,
-      detail: opts.detail,
-      stage,
-      waitingFor: waitingFor(),
-      changes: opts.changes,
-    }]);
+    try {
+      await acts.recordEvent.executeWithOptions(titled(`record ${kind}`), [{
+        caseId,
+        eventKey: `${workflowId}/${runId}/${n}`,
+        seq: n,
+        at: iso(),
+        actor: opts.actor ?? 'system',
+        kind,
+        summary,
+        detail: opts.detail,
+        stage,
+        waitingFor: waitingFor(),
+        changes: opts.changes,
+      }]);
+      return undefined;
+    } catch (err) {
+      const why = refusal(err);
+      if (why === undefined) throw err;
+      return why;
+    }
   }
 
   async function enterStage(next: Stage, actor = 'system'): Promise<void> {
@@ -216,7 +257,8 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     const { hospitalCode } = opts;
     let failure: string | undefined;
     try {
-      const r = await acts.sendEmail.executeWithOptions(titled(`email ${kind}`), [{ caseId, key, kind, data, at: iso(), ...opts }]);
+      const options = (opts.urgent ? urgent : titled)(`email ${kind}`);
+      const r = await acts.sendEmail.executeWithOptions(options, [{ caseId, key, kind, data, at: iso(), facts, ...opts }]);
       if (r.status === 'failed') failure = r.error ?? 'refused by the mail server';
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -281,7 +323,10 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     const update = def as unknown as UpdateDefinition<unknown, [unknown]>;
     setHandler(
       update,
-      async (raw) => (await apply(parse(raw))) ?? status(),
+      async (raw) => {
+        if (patched(PATCHES.caseRowFirst)) await condition(() => opened);
+        return (await apply(parse(raw))) ?? status();
+      },
       {
         validator: (raw) => {
           if (FINAL_STAGES.includes(stage) || cancelRequest) refuse(`the case is ${cancelRequest ? 'cancelled' : stage}`);
@@ -691,8 +736,16 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
   }
 
   async function lifecycle(): Promise<void> {
-    await acts.recordCaseOpened({ ...input, at: iso(), eventKey: `${workflowId}/opened` });
+    const refused = await acts.recordCaseOpened({ ...input, at: iso(), eventKey: `${workflowId}/opened` }).then(
+      () => undefined,
+      (err: unknown) => {
+        if (refusal(err) === undefined) throw err;
+        return refusal(err);
+      },
+    );
+    opened = true;
     publishSearchAttributes();
+    if (refused !== undefined) await reportRefusal('case_opened', refused);
     await email('case_opened', { documents: input.requiredDocuments });
     for (;;) {
       await recordsStage();

@@ -1,7 +1,7 @@
 // The monitoring stage of a case: timed family check-ins over the CRS window, triage of their
 // reports and grading of clinical observations, and escalation that keeps going until a human
 // acknowledges. Runs inside the case workflow (same history, same cancellation scope).
-import { ApplicationFailure, condition, isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, condition, isCancellation, patched } from '@temporalio/workflow';
 import type { EmailData, EmailKind } from '../activities/email-templates.ts';
 import type { RecordChange } from '../activities/case-records.ts';
 import type { CaseAlert } from '../domain/case.ts';
@@ -9,6 +9,7 @@ import { countFeverDays, FEVER_DAYS_URGENT_AFTER, parseCheckinReport, triageRepo
 import { gradeObservation, parseObservation, tierRank, type Tier } from '../domain/crs.ts';
 import { checkinSchedule, type CheckinOutcome, type CheckinStatus, type ClinicalOutcome, type MonitoringStatus, type Protocol, type ScheduledCheckin } from '../domain/monitoring.ts';
 import { InputError } from '../domain/validation.ts';
+import { PATCHES } from './patches.ts';
 
 /** What the monitoring stage needs from the case workflow around it. */
 export interface MonitoringHost {
@@ -17,14 +18,22 @@ export interface MonitoringHost {
   hospitalCode: () => string;
   now: () => number;
   iso: (ms?: number) => string;
-  record: (kind: string, summary: string, opts?: { actor?: string; detail?: unknown; changes?: RecordChange[] }) => Promise<void>;
+  record: (kind: string, summary: string, opts?: RecordOptions) => Promise<void>;
   email: <K extends EmailKind>(kind: K, data: EmailData[K], opts?: EmailOptions) => Promise<void>;
   newAlert: (kind: string, message: string, tier?: Tier) => { alert: CaseAlert; change: RecordChange };
   isAcknowledged: (alertId: string) => boolean;
   setDeadline: (at: number | undefined) => void;
 }
 
+export interface RecordOptions {
+  actor?: string;
+  detail?: unknown;
+  changes?: RecordChange[];
+}
+
 export interface EmailOptions {
+  /** A clinical escalation: short retries, and sent even when the database cannot answer (activities/emails.ts). */
+  urgent?: boolean;
   hospitalCode?: string;
   team?: { name: string; email: string };
   checkinLink?: { checkinId: number; expiresAt: number };
@@ -116,8 +125,8 @@ export function createMonitoring(host: MonitoringHost) {
     const tier = e.alert.tier as EmailData['alert_team']['tier'];
     const send = async (repeat: number) => {
       const data = { alertId: e.alert.id, tier, source: e.source, reasons: e.reasons, repeat, ...(e.grades ?? {}) };
-      await host.email('alert_team', data, { hospitalCode: host.hospitalCode(), team: team() });
-      await host.email('alert_coordinator', data);
+      await host.email('alert_team', data, { urgent: true, hospitalCode: host.hospitalCode(), team: team() });
+      await host.email('alert_coordinator', data, { urgent: true });
     };
     await send(1);
     if (tierRank(tier) < tierRank('urgent')) return;
@@ -153,7 +162,7 @@ export function createMonitoring(host: MonitoringHost) {
           c.escalation = 'coordinator';
           const { alert, change } = host.newAlert('checkin_missed', `Day ${c.day} check-in #${c.id} not answered`, 'contact_team');
           await host.record('alert_raised', alert.message, { detail: { alertId: alert.id, kind: alert.kind, tier: alert.tier }, changes: [change, checkinChange(c)] });
-          await host.email('checkin_missed_coordinator', { checkinId: c.id, day: c.day, dueAt: host.iso(c.dueAt), teamPhone: teamPhone() });
+          await host.email('checkin_missed_coordinator', { checkinId: c.id, day: c.day, dueAt: host.iso(c.dueAt), teamPhone: teamPhone() }, { urgent: true });
         },
       ],
       [
@@ -161,7 +170,7 @@ export function createMonitoring(host: MonitoringHost) {
         async () => {
           c.escalation = 'team';
           await host.record('checkin_escalated', `Day ${c.day} check-in #${c.id} still unanswered: treating team told`, { changes: [checkinChange(c)] });
-          await host.email('checkin_missed_team', { checkinId: c.id, day: c.day, dueAt: host.iso(c.dueAt) }, { hospitalCode: host.hospitalCode(), team: team() });
+          await host.email('checkin_missed_team', { checkinId: c.id, day: c.day, dueAt: host.iso(c.dueAt) }, { urgent: true, hospitalCode: host.hospitalCode(), team: team() });
         },
       ],
     ];
@@ -252,8 +261,11 @@ export function createMonitoring(host: MonitoringHost) {
         changes.push(change);
         raise.push({ alert, source: 'fever_days', reasons: [`fever on ${feverDays} separate days (more than ${FEVER_DAYS_URGENT_AFTER})`] });
       }
+      // The alert goes out whatever the database does with the report.
+      const escalateFirst = patched(PATCHES.escalateBeforeRecord);
+      if (escalateFirst) queue.push(...raise);
       await host.record('checkin_answered', `Day ${c.day} check-in #${c.id} answered: ${triage.tier}`, { actor: 'family', detail: { checkinId: c.id, tier: triage.tier }, changes });
-      queue.push(...raise);
+      if (!escalateFirst) queue.push(...raise);
       const tier = raise.reduce<Tier>((t, e) => (tierRank(e.alert.tier!) > tierRank(t) ? e.alert.tier! : t), triage.tier);
       return { checkinId: c.id, tier, reasons: [...triage.reasons, ...raise.filter((e) => e.source === 'fever_days').flatMap((e) => e.reasons)], teamPhone: teamPhone() };
     },

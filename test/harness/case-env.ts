@@ -14,6 +14,7 @@ import { createCaseActions, type CaseActions } from '../../client/actions.ts';
 import { createDataConverter, parseKeysEnv, type Keyring } from '../../codec/keys.ts';
 import { Client } from '@temporalio/client';
 import type { CaseStatus, OpenCase } from '../../domain/case.ts';
+import type { Db } from '../../db/connect.ts';
 import { createTimeSkippingEnv, workflowBundle } from './temporal.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import { startSmtpSink, type SmtpSink } from './smtp.ts';
@@ -45,6 +46,8 @@ export interface CaseTestOptions {
   keyring?: Keyring;
   /** Default: WORKER_MAX_CACHED_WORKFLOWS as the worker reads it (the replaying project of vitest.config.ts sets 0). */
   maxCachedWorkflows?: number;
+  /** The database the worker's activities use, given the test database (e.g. the same one through a proxy). Default: the test database. */
+  workerDb?: (database: TestDatabase) => Promise<Db>;
 }
 
 export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<CaseTestEnv> {
@@ -70,6 +73,7 @@ export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<Case
   const realMailer = createMailer({ smtpUrl: smtp.url, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
   const mailer = opts.mailer ? opts.mailer(realMailer) : realMailer;
   const maxCachedWorkflows = opts.maxCachedWorkflows ?? config.workerMaxCachedWorkflows;
+  const workerDb = opts.workerDb ? await opts.workerDb(database) : database.db;
 
   /** A worker and a client (the action layer's) that encrypt payloads with `keyring`. */
   async function start(keyring: Keyring) {
@@ -80,7 +84,7 @@ export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<Case
       taskQueue,
       dataConverter,
       workflowBundle: bundle,
-      db: database.db,
+      db: workerDb,
       mailer,
       config,
       links,

@@ -9,6 +9,7 @@ import { Client } from '@temporalio/client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Payload } from '@temporalio/common';
 import { startCaseTestEnv, sampleCase, type CaseTestEnv } from '../harness/case-env.ts';
+import { PATCHES } from '../../workflows/patches.ts';
 import { EncryptionCodec } from '../../codec/encryption-codec.ts';
 import { parseKeysEnv, type Keyring } from '../../codec/keys.ts';
 
@@ -44,15 +45,27 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.teardown());
 
-/** Every payload in a history as stored, but search attributes (never encrypted: stage names, flags, opaque codes). */
+/**
+ * Every payload in a history as stored, but search attributes (never encrypted: stage names, flags,
+ * opaque codes) and patch markers (the SDK's core writes them unencrypted: `patchMarkers` says what they hold).
+ */
 function payloadsOf(value: unknown, out: Payload[] = []): Payload[] {
   if (Array.isArray(value)) value.forEach((v) => payloadsOf(v, out));
   else if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
     if (o.data instanceof Uint8Array && o.metadata && typeof o.metadata === 'object') out.push(o as Payload);
-    else for (const [k, v] of Object.entries(o)) if (k !== 'searchAttributes') payloadsOf(v, out);
+    else if (o.markerName !== PATCH_MARKER) for (const [k, v] of Object.entries(o)) if (k !== 'searchAttributes') payloadsOf(v, out);
   }
   return out;
+}
+
+const PATCH_MARKER = 'core_patch';
+/** What each patch marker of a history holds, decoded: only the patch's name (workflows/patches.ts) and a flag. */
+function patchMarkers(history: Awaited<ReturnType<typeof rawHistory>>): unknown[] {
+  return (history.events ?? [])
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((m) => m?.markerName === PATCH_MARKER)
+    .flatMap((m) => Object.values(m!.details ?? {}).flatMap((d) => (d.payloads ?? []).map((p) => JSON.parse(Buffer.from(p.data!).toString()))));
 }
 
 /** A client without the codec: it reads exactly what the server (and the Web UI without it) holds. */
@@ -112,6 +125,8 @@ describe('patient data in Temporal', () => {
 
     const payloads = payloadsOf(history);
     expect(payloads.every((p) => Buffer.from(p.metadata!.encoding!).toString() === 'binary/encrypted')).toBe(true);
+    const patches = Object.values(PATCHES) as string[];
+    for (const marker of patchMarkers(history)) expect(marker).toEqual({ id: expect.toBeOneOf(patches), deprecated: false });
     const decoded = Buffer.concat((await new EncryptionCodec(k1).decode(payloads)).map((p) => Buffer.from(p.data!)));
     for (const secret of Object.values(SECRETS)) expect(decoded.includes(Buffer.from(secret))).toBe(true);
   });

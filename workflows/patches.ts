@@ -1,0 +1,9 @@
+// Every patch of the workflows, in one place. A patch keeps a running case on the commands its
+// history recorded while new cases take the new path (README, "Changing a workflow"). Names go into
+// history unencrypted: never anything about a case.
+export const PATCHES = {
+  /** Update handlers wait until the case's row is written, so no action writes about a case the database does not have yet. */
+  caseRowFirst: 'case-row-first',
+  /** A check-in's escalation is queued before its report is written, so no alert waits on the database. */
+  escalateBeforeRecord: 'escalate-before-record',
+} as const;

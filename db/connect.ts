@@ -7,7 +7,8 @@ import type { Database } from './schema.ts';
 export type Db = Kysely<Database>;
 
 export function connect(url: string, opts: { max?: number } = {}): Db {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+  // A server that does not answer fails a request in seconds (answered 503), not after TCP's minutes.
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: 5_000 });
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   // Nor may one that loses its connection while checked out (pg emits 'error' on it with no

@@ -26,7 +26,7 @@ import type { CheckinLinks } from '../../activities/checkin-link.ts';
 import type { CodecHandler } from '../../codec/codec-server.ts';
 import { ActionRefusedError, CaseNotFoundError, type CaseActions } from '../actions.ts';
 import { checkinView, loadFamilyContact, type CheckinSubmission, type CheckinView, type FamilyContact } from './checkin.ts';
-import { emptyCheckinForm, readCheckinForm, reportFromForm, type FieldProblems, type FormField, type FormProblem } from './checkin-form.ts';
+import { emptyCheckinForm, formProblemOf, readCheckinForm, reportFromForm, type FieldProblems } from './checkin-form.ts';
 import { answeredPage, closedPage, errorPage, formPage, invalidLinkPage, notFoundPage, resultPage, STYLE_HASH, tooManyPage, upcomingPage } from './pages.ts';
 import { PAGE_LANGUAGES, languageFromHeader, pageLanguage, type PageLanguage } from './texts.ts';
 import { caseMetricFamilies, createRequestCounter, databaseUpFamily, readCaseMetrics, renderFamilies, type CaseMetrics } from './metrics.ts';
@@ -35,7 +35,8 @@ import { apiPlugin } from './api.ts';
 import { consolePlugin } from './console/routes.ts';
 import { createLoginThrottle, type LoginLimits } from './auth.ts';
 import type { Accounts } from '../accounts.ts';
-import { withTimeout } from '../timeout.ts';
+import { withTimeout } from '../../activities/timeout.ts';
+import { isUnavailable, RETRY_AFTER_SECONDS } from './unavailable.ts';
 
 export interface HttpLogEntry {
   level: 'info' | 'warn' | 'error';
@@ -247,11 +248,12 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     const lang = fallbackLanguage(req);
     const phone = c.phone;
     if (err.rateLimited && err.statusCode) return sendPage(reply, err.statusCode, tooManyPage({ lang }));
-    // The case workflow not answering in time is overload (a burst of check-ins), not a fault: 503,
-    // so ops can tell the two apart. The report may still be recorded; a retry then shows it answered.
-    const status = err instanceof TimeoutError ? 503 : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    // The case workflow not answering in time is overload (a burst of check-ins), and PostgreSQL or
+    // Temporal away is an outage, not a fault: 503, so ops can tell them apart and the family's retry
+    // works once they are back. The report may still be recorded; a retry then shows it answered.
+    const status = err instanceof TimeoutError || isUnavailable(err) ? 503 : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) log({ level: 'error', event: 'checkin_failed', route: req.routeOptions.url ?? '(no route)', ...(c.caseId ? { caseId: c.caseId } : {}), error: err.name });
-    if (status === 503) reply.header('Retry-After', '60');
+    if (status === 503) reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     return sendPage(reply, status, errorPage({ lang, ...(phone ? { phone } : {}) }));
   });
 
@@ -508,17 +510,8 @@ function timeZoneOf(contact: FamilyContact | undefined): string {
 /** The workflow re-validates a report; its field names are the report's, like parseCheckinReport's. */
 function problemsFromWorkflow(err: InputError): FieldProblems {
   const problems: FieldProblems = {};
-  const map: [string, FormField, FormProblem][] = [
-    ['temperature.unit', 'unit', 'unit'],
-    ['temperature', 'temperature', 'temperatureRange'],
-    ['takenAt', 'takenAt', 'takenAtInvalid'],
-    ['admitted', 'admitted', 'admittedMissing'],
-    ['notes', 'notes', 'notesTooLong'],
-    ['symptoms', 'symptoms', 'other'],
-  ];
   for (const f of err.fields) {
-    const hit = map.find(([prefix]) => f.field === prefix || f.field.startsWith(`${prefix}.`));
-    const [field, problem] = hit ? [hit[1], hit[2]] : (['notes', 'other'] as const);
+    const [field, problem] = formProblemOf(f);
     problems[field] ??= problem;
   }
   if (Object.keys(problems).length === 0) problems.notes = 'other';

@@ -361,6 +361,26 @@ describe('the console without a browser', () => {
     expect((await actions.status(caseId)).stage).toBe('monitoring');
   });
 
+  it('takes plain forms only: a JSON body with fields of other types is refused (415), not a 500', async () => {
+    const admin = await session(ADMIN);
+    const r = await fetch(`${http.url}/console/cases/${caseId}/actions/recordFollowUp`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: admin.cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ _csrf: admin.csrf, outcome: { nested: true }, reason: 42 }),
+    });
+    expect(r.status).toBe(415);
+    expect(await r.text()).toContain('takes its own forms only');
+    const search = await fetch(`${http.url}/console/cases`, { method: 'POST', redirect: 'manual', headers: { cookie: admin.cookie, 'content-type': 'application/json' }, body: JSON.stringify({ _csrf: admin.csrf, search: ['a'] }) });
+    expect(search.status).toBe(415);
+  });
+
+  it('refuses a sign-in whose Origin is not a URL (403), not a 500', async () => {
+    const r = await fetch(`${http.url}/console/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'not a url' }, body: form(ADMIN) });
+    expect(r.status).toBe(403);
+    expect(await r.text()).toContain('Sign in from the console itself.');
+  });
+
   it('sends an expired session back to sign in, and a signed-out one too', async () => {
     const s = await session(ADMIN);
     await database.db.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000) }).execute();

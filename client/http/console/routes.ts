@@ -16,7 +16,8 @@ import { API_ACTIONS } from '../api.ts';
 import { mayAccess, readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from '../auth.ts';
 import { argsFromForm, formErrors, isFormAction, type FormValues } from './forms.ts';
 import { CONSOLE_STYLE_HASH, type Viewer } from './html.ts';
-import { withTimeout } from '../../timeout.ts';
+import { withTimeout } from '../../../activities/timeout.ts';
+import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
 import { caseListPage, casePage, messagePage, openCasePage, signInPage, type ListFilters } from './views.ts';
 
 export interface ConsoleOptions {
@@ -51,6 +52,8 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   const note = opts.note ?? (() => {});
   const workflowTimeoutMs = opts.workflowTimeoutMs ?? 20_000;
   const viewers = new WeakMap<FastifyRequest, { user: User; viewer: Viewer }>();
+  // Plain forms only: a JSON body could hold what no form can (objects, numbers) where strings are expected.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
 
   const send = (reply: FastifyReply, status: number, body: string) => reply.code(status).header('Content-Security-Policy', CONSOLE_CSP).type('text/html; charset=utf-8').send(body);
   const timed = <T>(promise: Promise<T>): Promise<T> =>
@@ -95,7 +98,12 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
     if (err instanceof PageError) return send(reply, err.statusCode, messagePage(viewer, err.title, err.message));
     if (err instanceof CaseNotFoundError) return send(reply, 404, messagePage(viewer, 'No such case', err.message));
     if (err instanceof InputError) return send(reply, 400, messagePage(viewer, 'Not done', err.message));
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return send(reply, err.statusCode, messagePage(viewer, 'Not done', 'The request could not be read.'));
+    if (err.statusCode === 415) return send(reply, 415, messagePage(viewer, 'Not done', 'The console takes its own forms only (application/x-www-form-urlencoded).'));
+    // Fastify's own refusals (a body too large, a malformed form): its message names what was wrong, never data.
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return send(reply, err.statusCode, messagePage(viewer, 'Not done', `The request could not be read: ${err.message}`));
+    if (isUnavailable(err)) {
+      return send(reply.header('Retry-After', String(RETRY_AFTER_SECONDS)), 503, messagePage(viewer, 'Not available just now', 'The console cannot reach its database or Temporal at the moment. Nothing was changed by this page; try again in a minute.'));
+    }
     opts.onError?.(req, err);
     return send(reply, 500, messagePage(viewer, 'Something went wrong', 'The console could not do this. Nothing was changed by this page; try again, and tell the team if it persists.'));
   });
@@ -110,7 +118,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   app.post('/sign-in', async (req, reply) => {
     // Login CSRF: a sign-in form posted from another site is refused (browsers send Origin on POST).
     const origin = req.headers.origin;
-    if (origin && origin !== 'null' && new URL(origin).host !== req.headers.host) throw new PageError(403, 'Not signed in', 'Sign in from the console itself.');
+    if (origin && origin !== 'null' && hostOf(origin) !== req.headers.host) throw new PageError(403, 'Not signed in', 'Sign in from the console itself.');
     const body = (req.body ?? {}) as Record<string, unknown>;
     const email = typeof body.email === 'string' ? body.email.trim() : '';
     const password = typeof body.password === 'string' ? body.password : '';
@@ -263,6 +271,11 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
     }
     return reply.redirect(`/console/cases/${caseId}?done=acknowledgeAlert`, 303);
   });
+}
+
+/** The host an Origin header names; undefined when it is not a URL (then it matches no host). */
+function hostOf(origin: string): string | undefined {
+  return URL.canParse(origin) ? new URL(origin).host : undefined;
 }
 
 /** The workflow records the normalised observation: its temperature is in °C whatever was given. */

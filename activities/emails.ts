@@ -36,7 +36,7 @@ export interface SendEmailInput<K extends EmailKind = EmailKind> {
   /** When the case decided to send it (workflow time): the timeline's time for this email. */
   at: string;
   data: EmailData[K];
-  /** From the workflow, so that no email waits for the case's row. Absent in emails scheduled by earlier versions: read from the row. */
+  /** With urgent emails: what the case itself holds, so that they do not need the case's row. Otherwise read from the row. */
   facts?: CaseFacts;
   /**
    * A clinical escalation: sent even when the database cannot say within URGENT_DB_WAIT_MS whether
@@ -82,8 +82,8 @@ export function caseEmails(deps: { db: Db; mailer: Mailer; config: AppConfig; li
   function factsOf(input: SendEmailInput, found: Found | undefined): CaseFacts {
     if (input.facts) return input.facts;
     const r = found?.row;
-    // Only an email scheduled by an earlier version lacks facts; its case row is written first.
-    if (!r) throw ApplicationFailure.retryable(`case ${input.caseId} is not recorded yet`, 'CaseNotRecorded');
+    // A case's emails come after its row is written; no row means the database refused it for good.
+    if (!r) throw ApplicationFailure.nonRetryable(`case ${input.caseId} is not recorded`, 'CaseNotRecorded');
     return { patientRef: r.patient_ref, diagnosis: r.diagnosis, therapy: r.therapy, family: { name: r.name, email: r.email, language: r.language, timeZone: r.time_zone } };
   }
 

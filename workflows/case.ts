@@ -197,7 +197,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     const { alert, change } = newAlert('record_failed', `The database refused to record ${step}`);
     // The alert may be writable where the event was not; if not, the email still tells.
     await write('alert_raised', alert.message, { detail: { alertId: alert.id, kind: alert.kind, step }, changes: [change] });
-    await email('record_failed', { step, error: why });
+    await email('record_failed', { step, error: why }, { urgent: true });
   }
 
   /** Writes one event; answers why the database refused it for good, or undefined when written. */
@@ -258,7 +258,8 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     let failure: string | undefined;
     try {
       const options = (opts.urgent ? urgent : titled)(`email ${kind}`);
-      const r = await acts.sendEmail.executeWithOptions(options, [{ caseId, key, kind, data, at: iso(), facts, ...opts }]);
+      // An escalation carries what the case knows, so that it does not wait for the database (activities/emails.ts).
+      const r = await acts.sendEmail.executeWithOptions(options, [{ caseId, key, kind, data, at: iso(), ...(opts.urgent ? { facts } : {}), ...opts }]);
       if (r.status === 'failed') failure = r.error ?? 'refused by the mail server';
     } catch (err) {
       if (isCancellation(err)) throw err;

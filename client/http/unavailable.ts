@@ -4,7 +4,7 @@
 import { isGrpcServiceError } from '@temporalio/client';
 
 /** Seconds a client is asked to wait before retrying. */
-export const RETRY_AFTER_SECONDS = 30;
+export const RETRY_AFTER_SECONDS = 60;
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 // SQLSTATE 08 (connection exception), 57P01-57P03 (shut down, crashed, starting), 53300 (too many connections).

@@ -80,7 +80,8 @@ describe('escalation first', () => {
     } finally {
       await sql.raw('drop trigger refuse_answered on checkins; drop function refuse_answered();').execute(t.database.db);
     }
-    // The case goes on: the next check-in is sent and recorded as usual.
+    // The case goes on: the alerts are acknowledged, the next check-in is sent and recorded as usual.
+    for (const a of (await t.actions.status(caseId)).alerts) await t.actions.act(caseId, 'acknowledgeAlert', { actor: 'coordinator@care.test', alertId: a.id });
     const next = (await t.actions.status(caseId)).monitoring!.checkins[1]!;
     await t.env.sleep(Date.parse(next.dueAt) - (await t.env.currentTimeMs()) + 1000);
     await t.smtp.waitFor(2, ofCase(caseId, 'checkin_request'));

@@ -86,8 +86,30 @@ describe('writes the database refuses for good', () => {
   it('are told apart from an outage, which is retried', () => {
     expect(refusedForGood({ code: '22P05' })).toBe('22P05');
     expect(refusedForGood({ code: '23505' })).toBe('23505');
+    expect(refusedForGood({ code: '23503' })).toBe('23503');
     expect(refusedForGood({ code: '57P01' })).toBeUndefined();
     expect(refusedForGood({ code: 'ECONNREFUSED' })).toBeUndefined();
     expect(refusedForGood(new Error('Connection terminated unexpectedly'))).toBeUndefined();
+  });
+});
+
+describe('rows written out of order', () => {
+  it('keep the newest state of a document, a submission, an admission and an alert', async () => {
+    const records = caseRecords(database.db);
+    const doc = (seq: number, translation: 'pending' | 'done'): CaseEvent =>
+      event(seq, `translation_${translation}`, [{ type: 'document', documentType: 'medical_report', status: 'received', language: 'es', waiveReason: null, translation }]);
+    // "Translation done" (event 31) reaches Postgres before "translation requested" (event 30).
+    await records.recordEvent(doc(31, 'done'));
+    await records.recordEvent(doc(30, 'pending'));
+    const d = await database.db.selectFrom('documents').select(['status', 'translation']).where('case_id', '=', caseId).where('document_type', '=', 'medical_report').executeTakeFirstOrThrow();
+    expect(d).toEqual({ status: 'received', translation: 'done' });
+
+    await database.db.insertInto('hospitals').values({ code: 'SEQ', name: 'Seq', email: 'seq@example.org', language: 'en', time_zone: 'UTC', phone: null }).onConflict((oc) => oc.doNothing()).execute();
+    const alert = { type: 'alert' as const, alertId: 'a1', kind: 'checkin_report', tier: 'urgent', message: 'fever', raisedAt: at };
+    await records.recordEvent(event(41, 'alert_acknowledged', [{ ...alert, acknowledgedAt: at, acknowledgedBy: 'dr@example.org' }, { type: 'admission', hospitalCode: 'SEQ', admissionAt: at, contact: null, notes: null, confirmedAt: at, infusionAt: null }, { type: 'submission', hospitalCode: 'SEQ', round: 1, submittedAt: at, decision: 'accepted', reason: null, requestedDocuments: null }]));
+    await records.recordEvent(event(40, 'alert_raised', [{ ...alert, acknowledgedAt: null, acknowledgedBy: null }, { type: 'admission', hospitalCode: 'SEQ', admissionAt: at, contact: null, notes: null, confirmedAt: null, infusionAt: null }, { type: 'submission', hospitalCode: 'SEQ', round: 1, submittedAt: at, decision: null, reason: null, requestedDocuments: null }]));
+    expect(await database.db.selectFrom('alerts').select('acknowledged_by').where('case_id', '=', caseId).executeTakeFirstOrThrow()).toEqual({ acknowledged_by: 'dr@example.org' });
+    expect(await database.db.selectFrom('admissions').select('confirmed_at').where('case_id', '=', caseId).executeTakeFirstOrThrow()).toEqual({ confirmed_at: new Date(at) });
+    expect(await database.db.selectFrom('submissions').select('decision').where('case_id', '=', caseId).executeTakeFirstOrThrow()).toEqual({ decision: 'accepted' });
   });
 });

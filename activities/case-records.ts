@@ -2,17 +2,22 @@
 // workflow's event key, so a retried activity never duplicates a row or a timeline entry; a write
 // PostgreSQL refuses for good fails as non-retryable (refusals.ts) instead of retrying forever.
 import type { Db } from '../db/connect.ts';
-import type { CaseInput, Decision, Stage, WaitingFor } from '../domain/case.ts';
+import type { CaseInput, Decision, DocumentStatus, Stage, TranslationStatus, WaitingFor } from '../domain/case.ts';
 import { protocolSchema, type Protocol } from '../domain/monitoring.ts';
 import { permanentIfRefused } from './refusals.ts';
 
-/** A change to the Postgres projection of a case, applied with its timeline entry. */
+/**
+ * A change to the Postgres projection of a case, applied with its timeline entry. Each carries its
+ * row's whole state, applied only over an older one (by the event's sequence number): writes about a
+ * row can land out of order. (Activities scheduled by versions before 2026-12-07 may carry only the
+ * fields that changed: undefined fields are left as they are.)
+ */
 export type RecordChange =
-  | { type: 'document'; documentType: string; status?: string; language?: string | null; waiveReason?: string | null; translation?: string }
-  | { type: 'submission'; hospitalCode: string; round: number; submittedAt?: string; decision?: Decision | null; reason?: string | null; requestedDocuments?: string[] | null }
-  | { type: 'admission'; hospitalCode: string; admissionAt: string; contact?: string | null; notes?: string | null; confirmedAt?: string | null; infusionAt?: string | null }
+  | { type: 'document'; documentType: string; status: DocumentStatus; language: string | null; waiveReason: string | null; translation: TranslationStatus }
+  | { type: 'submission'; hospitalCode: string; round: number; submittedAt: string; decision: Decision | null; reason: string | null; requestedDocuments: string[] | null }
+  | { type: 'admission'; hospitalCode: string; admissionAt: string; contact: string | null; notes: string | null; confirmedAt: string | null; infusionAt: string | null }
   | { type: 'case'; chosenHospital?: string; closeReason?: string; closedAt?: string }
-  | { type: 'alert'; alertId: string; kind: string; tier?: string | null; message: string; raisedAt: string; acknowledgedAt?: string | null; acknowledgedBy?: string | null }
+  | { type: 'alert'; alertId: string; kind: string; tier: string | null; message: string; raisedAt: string; acknowledgedAt: string | null; acknowledgedBy: string | null }
   | { type: 'checkin'; checkinId: number; day: number; dueAt: string; expiresAt: string; state: string; answeredAt?: string | null; tier?: string | null; temperatureC?: number | null; report?: unknown; escalation?: string | null }
   | { type: 'observation'; observation: unknown; crsGrade: number; icansGrade: number; tier: string; grading: unknown };
 
@@ -102,11 +107,11 @@ export function caseRecords(db: Db) {
         for (const c of e.changes ?? []) {
           switch (c.type) {
             case 'document': {
-              const values = { status: c.status, language: c.language, waive_reason: c.waiveReason, translation: c.translation, updated_at: e.at };
+              const values = { status: c.status, language: c.language, waive_reason: c.waiveReason, translation: c.translation, updated_at: e.at, status_seq: e.seq };
               await trx
                 .insertInto('documents')
-                .values({ case_id: e.caseId, document_type: c.documentType, status: c.status ?? 'missing', language: c.language ?? null, waive_reason: c.waiveReason ?? null, translation: c.translation ?? 'not_needed', updated_at: e.at })
-                .onConflict((oc) => oc.columns(['case_id', 'document_type']).doUpdateSet(defined(values)))
+                .values({ case_id: e.caseId, document_type: c.documentType, status: c.status ?? 'missing', language: c.language ?? null, waive_reason: c.waiveReason ?? null, translation: c.translation ?? 'not_needed', updated_at: e.at, status_seq: e.seq })
+                .onConflict((oc) => oc.columns(['case_id', 'document_type']).doUpdateSet(defined(values)).where('documents.status_seq', '<', e.seq))
                 .execute();
               break;
             }
@@ -117,29 +122,30 @@ export function caseRecords(db: Db) {
                 decision_reason: c.reason,
                 requested_documents: c.requestedDocuments === undefined ? undefined : c.requestedDocuments === null ? null : JSON.stringify(c.requestedDocuments),
                 decided_at: c.decision ? e.at : undefined,
+                status_seq: e.seq,
               };
               await trx
                 .insertInto('submissions')
-                .values({ case_id: e.caseId, hospital_code: c.hospitalCode, round: c.round, submitted_at: c.submittedAt ?? e.at, decision: c.decision ?? null, decision_reason: c.reason ?? null, requested_documents: values.requested_documents ?? null, decided_at: values.decided_at ?? null })
-                .onConflict((oc) => oc.columns(['case_id', 'hospital_code', 'round']).doUpdateSet(defined(values)))
+                .values({ case_id: e.caseId, hospital_code: c.hospitalCode, round: c.round, submitted_at: c.submittedAt ?? e.at, decision: c.decision ?? null, decision_reason: c.reason ?? null, requested_documents: values.requested_documents ?? null, decided_at: values.decided_at ?? null, status_seq: e.seq })
+                .onConflict((oc) => oc.columns(['case_id', 'hospital_code', 'round']).doUpdateSet(defined(values)).where('submissions.status_seq', '<', e.seq))
                 .execute();
               break;
             }
             case 'admission': {
-              const values = { hospital_code: c.hospitalCode, admission_at: c.admissionAt, contact: c.contact, notes: c.notes, confirmed_at: c.confirmedAt, infusion_at: c.infusionAt };
+              const values = { hospital_code: c.hospitalCode, admission_at: c.admissionAt, contact: c.contact, notes: c.notes, confirmed_at: c.confirmedAt, infusion_at: c.infusionAt, status_seq: e.seq };
               await trx
                 .insertInto('admissions')
-                .values({ case_id: e.caseId, hospital_code: c.hospitalCode, admission_at: c.admissionAt, contact: c.contact ?? null, notes: c.notes ?? null, confirmed_at: c.confirmedAt ?? null, infusion_at: c.infusionAt ?? null })
-                .onConflict((oc) => oc.column('case_id').doUpdateSet(defined(values)))
+                .values({ case_id: e.caseId, hospital_code: c.hospitalCode, admission_at: c.admissionAt, contact: c.contact ?? null, notes: c.notes ?? null, confirmed_at: c.confirmedAt ?? null, infusion_at: c.infusionAt ?? null, status_seq: e.seq })
+                .onConflict((oc) => oc.column('case_id').doUpdateSet(defined(values)).where('admissions.status_seq', '<', e.seq))
                 .execute();
               break;
             }
             case 'alert': {
-              const values = { tier: c.tier, acknowledged_at: c.acknowledgedAt, acknowledged_by: c.acknowledgedBy };
+              const values = { tier: c.tier, acknowledged_at: c.acknowledgedAt, acknowledged_by: c.acknowledgedBy, status_seq: e.seq };
               await trx
                 .insertInto('alerts')
-                .values({ case_id: e.caseId, alert_id: c.alertId, kind: c.kind, tier: c.tier ?? null, message: c.message, raised_at: c.raisedAt, acknowledged_at: c.acknowledgedAt ?? null, acknowledged_by: c.acknowledgedBy ?? null })
-                .onConflict((oc) => oc.columns(['case_id', 'alert_id']).doUpdateSet(defined(values)))
+                .values({ case_id: e.caseId, alert_id: c.alertId, kind: c.kind, tier: c.tier ?? null, message: c.message, raised_at: c.raisedAt, acknowledged_at: c.acknowledgedAt ?? null, acknowledged_by: c.acknowledgedBy ?? null, status_seq: e.seq })
+                .onConflict((oc) => oc.columns(['case_id', 'alert_id']).doUpdateSet(defined(values)).where('alerts.status_seq', '<', e.seq))
                 .execute();
               break;
             }

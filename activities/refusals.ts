@@ -6,13 +6,13 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { RECORD_REFUSED } from '../domain/failures.ts';
 
 /**
- * SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation), but a foreign key
- * violation (23503): a write about a case can arrive before the case's own row, which a retry finds.
+ * SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation). A foreign key
+ * violation is one too: no action writes about a case before the case's row exists (the workflow's
+ * actions wait for it), so a write that finds no case row never will.
  */
 export function refusedForGood(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !/^2[23][0-9A-Z]{3}$/.test(code) || code === '23503') return undefined;
-  return code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code) ? code : undefined;
 }
 
 /** Runs a write; a refusal for good becomes a non-retryable RecordRefused naming only the SQLSTATE (never the data). */

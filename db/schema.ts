@@ -48,6 +48,8 @@ export interface DocumentsTable {
   waive_reason: string | null;
   translation: string;
   updated_at: Timestamp;
+  /** Sequence number of the case event that wrote the row's state last (newer wins). */
+  status_seq: Generated<number>;
 }
 
 export interface SubmissionsTable {
@@ -59,6 +61,8 @@ export interface SubmissionsTable {
   decision_reason: string | null;
   requested_documents: Json<string[]> | null;
   decided_at: Timestamp | null;
+  /** Sequence number of the case event that wrote the row's state last (newer wins). */
+  status_seq: Generated<number>;
 }
 
 export interface AdmissionsTable {
@@ -69,6 +73,8 @@ export interface AdmissionsTable {
   notes: string | null;
   confirmed_at: Timestamp | null;
   infusion_at: Timestamp | null;
+  /** Sequence number of the case event that wrote the row's state last (newer wins). */
+  status_seq: Generated<number>;
 }
 
 export interface EmailsTable {
@@ -114,6 +120,8 @@ export interface AlertsTable {
   raised_at: Timestamp;
   acknowledged_at: Timestamp | null;
   acknowledged_by: string | null;
+  /** Sequence number of the case event that wrote the row's state last (newer wins). */
+  status_seq: Generated<number>;
 }
 
 export interface CheckinsTable {

@@ -109,6 +109,31 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
   const targetLanguages = () => [...new Set(submissions.filter((s) => s.status === 'to_send').map((s) => s.language))];
   const translationsPending = () => Object.entries(documents).filter(([, d]) => d.translation === 'pending').map(([t]) => t);
 
+  // What a record writes of a row is its whole state now, so that the newest event wins the row
+  // (activities/case-records.ts) whatever order concurrent writes land in.
+  const documentRow = (documentType: string): RecordChange => {
+    const d = documents[documentType]!;
+    return { type: 'document', documentType, status: d.status, language: d.language ?? null, waiveReason: d.waiveReason ?? null, translation: d.translation };
+  };
+  const submissionRow = (s: SubmissionState): RecordChange => {
+    const decision = s.status === 'accepted' || s.status === 'declined' || s.status === 'more_info' ? s.status : null;
+    return { type: 'submission', hospitalCode: s.hospitalCode, round: s.round, submittedAt: s.submittedAt!, decision, reason: s.reason ?? null, requestedDocuments: decision === 'more_info' ? (s.requestedDocuments ?? []) : null };
+  };
+  const admissionRow = (): RecordChange => {
+    const a = admission!;
+    return { type: 'admission', hospitalCode: a.hospitalCode, admissionAt: a.admissionAt, contact: a.contact ?? null, notes: a.notes ?? null, confirmedAt: a.confirmedAt ?? null, infusionAt: infusionAt ?? null };
+  };
+  const alertRow = (a: CaseAlert): RecordChange => ({
+    type: 'alert',
+    alertId: a.id,
+    kind: a.kind,
+    tier: a.tier ?? null,
+    message: a.message,
+    raisedAt: a.raisedAt,
+    acknowledgedAt: a.acknowledgedAt ?? null,
+    acknowledgedBy: a.acknowledgedBy ?? null,
+  });
+
   function waitingFor(): WaitingFor {
     const until = deadline === undefined ? {} : { until: iso(deadline) };
     switch (stage) {
@@ -243,7 +268,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     const alert: CaseAlert = { id: `a${alerts.length + 1}`, kind, message, raisedAt: iso(), ...(tier ? { tier } : {}) };
     alerts.push(alert);
     publishSearchAttributes();
-    return { alert, change: { type: 'alert', alertId: alert.id, kind, tier: tier ?? null, message, raisedAt: alert.raisedAt } };
+    return { alert, change: alertRow(alert) };
   }
 
   async function raiseAlert(kind: string, message: string): Promise<void> {
@@ -353,7 +378,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
       const doc = documents[documentType]!;
       doc.status = 'received';
       doc.language = language ?? input.family.language;
-      await record('document_received', `Document received: ${documentType}`, { actor, changes: [{ type: 'document', documentType, status: 'received', language: doc.language }] });
+      await record('document_received', `Document received: ${documentType}`, { actor, changes: [documentRow(documentType)] });
     });
 
   action(msg.waiveDocument, 'waiveDocument',
@@ -366,7 +391,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
       const doc = documents[documentType]!;
       doc.status = 'waived';
       doc.waiveReason = reason;
-      await record('document_waived', `Document waived: ${documentType}`, { actor, detail: { reason }, changes: [{ type: 'document', documentType, status: 'waived', waiveReason: reason }] });
+      await record('document_waived', `Document waived: ${documentType}`, { actor, detail: { reason }, changes: [documentRow(documentType)] });
     });
 
   action(msg.completeTranslation, 'completeTranslation',
@@ -377,7 +402,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     },
     async ({ documentType, actor }) => {
       documents[documentType]!.translation = 'done';
-      await record('translation_done', `Translation done: ${documentType}`, { actor, changes: [{ type: 'document', documentType, translation: 'done' }] });
+      await record('translation_done', `Translation done: ${documentType}`, { actor, changes: [documentRow(documentType)] });
     });
 
   action(msg.submitToHospitals, 'submitToHospitals',
@@ -422,8 +447,8 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
         actor,
         detail: { hospitalCode, decision, reason, documents: requested },
         changes: [
-          { type: 'submission', hospitalCode, round: s.round, decision, reason: reason ?? null, requestedDocuments: requested ?? null },
-          ...(s.requestedDocuments ?? []).map((d): RecordChange => ({ type: 'document', documentType: d, status: 'missing', translation: 'not_needed' })),
+          submissionRow(s),
+          ...(s.requestedDocuments ?? []).map(documentRow),
         ],
       });
     });
@@ -450,7 +475,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
       admissionPlanVersion += 1;
       await record('admission_planned', `Admission planned at ${hospitalCode} for ${admission.admissionAt}`, {
         actor,
-        changes: [{ type: 'admission', hospitalCode, admissionAt: admission.admissionAt, contact: contact ?? null, notes: notes ?? null }],
+        changes: [admissionRow()],
       });
     });
 
@@ -461,7 +486,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     },
     async ({ actor }) => {
       admission!.confirmedAt = iso();
-      await record('admission_confirmed', 'Admission confirmed', { actor, changes: [{ type: 'admission', hospitalCode: admission!.hospitalCode, admissionAt: admission!.admissionAt, confirmedAt: admission!.confirmedAt }] });
+      await record('admission_confirmed', 'Admission confirmed', { actor, changes: [admissionRow()] });
     });
 
   action(msg.recordInfusion, 'recordInfusion',
@@ -472,7 +497,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     },
     async ({ at, actor }) => {
       infusionAt = iso(Date.parse(at));
-      await record('infusion_recorded', `Infusion (day 0) at ${infusionAt}`, { actor, changes: [{ type: 'admission', hospitalCode: admission!.hospitalCode, admissionAt: admission!.admissionAt, infusionAt }] });
+      await record('infusion_recorded', `Infusion (day 0) at ${infusionAt}`, { actor, changes: [admissionRow()] });
     });
 
   action(msg.endMonitoring, 'endMonitoring',
@@ -543,7 +568,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
       await record('alert_acknowledged', `Alert ${alertId} acknowledged`, {
         actor,
         detail: { alertId },
-        changes: [{ type: 'alert', alertId, kind: alert.kind, message: alert.message, raisedAt: alert.raisedAt, acknowledgedAt: alert.acknowledgedAt, acknowledgedBy: actor }],
+        changes: [alertRow(alert)],
       });
     });
 
@@ -581,7 +606,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     for (const [documentType, doc] of needed) {
       const toLanguages = languages.filter((l) => l !== doc.language);
       await record('translation_requested', `Translation requested: ${documentType} (${doc.language} → ${toLanguages.join(', ')})`, {
-        changes: [{ type: 'document', documentType, translation: 'pending' }],
+        changes: [documentRow(documentType)],
       });
       await email('translation_task', { documentType, fromLanguage: doc.language ?? input.family.language, toLanguages, dueAt: iso(start + days(settings.translationChaseDays)) });
     }
@@ -609,7 +634,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
       const replyBy = iso(now() + days(settings.hospitalReminderDays));
       const packet = Object.entries(documents).filter(([, d]) => d.status === 'received').map(([t]) => t);
       await record('submitted', `Submitted to ${s.hospitalCode} (round ${s.round})`, {
-        changes: [{ type: 'submission', hospitalCode: s.hospitalCode, round: s.round, submittedAt: s.submittedAt }],
+        changes: [submissionRow(s)],
       });
       await email('hospital_submission', { documents: packet, round: s.round, replyBy, ...(s.requestedDocuments ? { requestedDocuments: s.requestedDocuments } : {}) }, { hospitalCode: s.hospitalCode });
       delete s.requestedDocuments;
@@ -669,6 +694,32 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
   async function admissionStage(): Promise<void> {
     await enterStage('admission');
     await email('hospital_accepted_family', { hospitalCode: chosenHospital! });
+    if (!patched(PATCHES.admissionPlanAlwaysSent)) return admissionLoopBefore20261207();
+    let sent = 0;
+    for (;;) {
+      // A plan (or a new one) and the confirmation can both arrive while an email is going out:
+      // the family gets the newest plan whatever else happened meanwhile.
+      await condition(() => admissionPlanVersion > sent || admission?.confirmedAt !== undefined);
+      if (admissionPlanVersion > sent) {
+        const plan = admission!;
+        sent = admissionPlanVersion;
+        await email('admission_plan', { hospitalCode: plan.hospitalCode, admissionAt: plan.admissionAt, ...(plan.contact ? { contact: plan.contact } : {}), ...(plan.notes ? { notes: plan.notes } : {}) });
+      }
+      if (admission?.confirmedAt) return;
+      if (admissionPlanVersion > sent) continue;
+      const { admissionAt, hospitalCode } = admission!;
+      await waitWithSteps(
+        () => admissionPlanVersion !== sent || admission?.confirmedAt !== undefined,
+        settings.admissionReminderDays.map((d) => ({
+          at: localHourDaysBefore(Date.parse(admissionAt), d, settings.reminderLocalHour, input.family.timeZone),
+          run: () => email('admission_reminder', { hospitalCode, admissionAt, daysBefore: d }),
+        })),
+      );
+    }
+  }
+
+  /** Cases whose admission stage began before 2026-12-07 (no patch marker): a plan confirmed while an email went out was never sent. */
+  async function admissionLoopBefore20261207(): Promise<void> {
     let sent = 0;
     while (!admission?.confirmedAt) {
       await condition(() => admissionPlanVersion > sent || admission?.confirmedAt !== undefined);

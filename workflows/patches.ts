@@ -6,4 +6,6 @@ export const PATCHES = {
   caseRowFirst: 'case-row-first',
   /** A check-in's escalation is queued before its report is written, so no alert waits on the database. */
   escalateBeforeRecord: 'escalate-before-record',
+  /** The admission stage sends the newest plan even when the confirmation arrived with it while an email was going out. */
+  admissionPlanAlwaysSent: 'admission-plan-always-sent',
 } as const;

@@ -6,13 +6,32 @@ import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Db } from '../db/connect.ts';
-import { openCaseSchema, hospitalCodeSchema, languageSchema, timeZoneSchema, STAGES, type CaseInput, type CaseStatus, type WaitingFor } from '../domain/case.ts';
+import {
+  openCaseSchema,
+  hospitalCodeSchema,
+  languageSchema,
+  timeZoneSchema,
+  STAGES,
+  type CaseInput,
+  type CaseStatus,
+  type Decision,
+  type DocumentStatus,
+  type Stage,
+  type TranslationStatus,
+  type WaitingFor,
+} from '../domain/case.ts';
+import type { Tier } from '../domain/crs.ts';
+import { withTimeout } from '../activities/timeout.ts';
+import { isUnavailable } from './unavailable.ts';
 import { actionSchema, type ActionArgs, type ActionName } from '../domain/actions.ts';
 import { protocolSchema, type CheckinOutcome, type ClinicalOutcome, type Protocol } from '../domain/monitoring.ts';
 import { InputError, parseInput, textSchema } from '../domain/validation.ts';
 import { CaseStageKey } from '../domain/search-attributes.ts';
 import * as msg from '../workflows/messages.ts';
 import type { caseWorkflow } from '../workflows/case.ts';
+
+/** The case's workflow did not answer a read in time. */
+class NoAnswerError extends Error {}
 
 /** The case does not exist (HTTP 404). */
 export class CaseNotFoundError extends Error {
@@ -116,6 +135,23 @@ export interface CaseActionsDeps {
   taskQueue: string;
 }
 
+/**
+ * A request's own id, from whoever sends it (casectl makes one per command, the console one per
+ * form, API clients send Idempotency-Key): a retry with the same id is applied once and answers as
+ * the first did, because it becomes the Temporal Update's id.
+ */
+export const requestIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{8,100}$/, 'must be 8 to 100 letters, digits or . _ : -');
+
+/** How long a person's read waits for the case's workflow before it answers from Postgres (statusForReading). */
+export const READ_WAIT_MS = 5_000;
+
+export interface ActOptions {
+  requestId?: string;
+}
+
+/** The Update id of a request: per action, so that an id reused for another action is not mistaken for it. */
+const updateIdOf = (name: string, opts: ActOptions): { updateId?: string } => (opts.requestId ? { updateId: `${name}:${parseInput(requestIdSchema, opts.requestId)}` } : {});
+
 export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
   const handle = (caseId: string) => client.workflow.getHandle<typeof caseWorkflow>(msg.caseWorkflowId(caseId));
 
@@ -137,9 +173,14 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
     }
   }
 
-  async function act<A extends CaseActionName>(caseId: string, name: A, raw: Omit<ActionArgs<A>, 'actor'> & { actor: string }): Promise<CaseStatus> {
+  async function act<A extends CaseActionName>(caseId: string, name: A, raw: Omit<ActionArgs<A>, 'actor'> & { actor: string }, opts: ActOptions = {}): Promise<CaseStatus> {
     const args = parseInput(actionSchema(name), raw);
-    return translateErrors(caseId, () => handle(caseId).executeUpdate(updates[name] as typeof msg.receiveDocument, { args: [args as never] }));
+    return translateErrors(caseId, () => handle(caseId).executeUpdate(updates[name] as typeof msg.receiveDocument, { args: [args as never], ...updateIdOf(name, opts) }));
+  }
+
+  /** Where a case stands, as its workflow answers. */
+  function status(caseId: string): Promise<CaseStatus> {
+    return translateErrors(caseId, () => handle(caseId).query(msg.caseStatus));
   }
 
   return {
@@ -166,11 +207,11 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
     },
 
     /** Looks the hospitals up first, so an unknown code is named before the case is touched. */
-    async submit(caseId: string, codes: string[], actor: string): Promise<CaseStatus> {
+    async submit(caseId: string, codes: string[], actor: string, opts: ActOptions = {}): Promise<CaseStatus> {
       const rows = codes.length ? await db.selectFrom('hospitals').select(['code', 'language']).where('code', 'in', codes).execute() : [];
       const unknown = codes.filter((c) => !rows.some((r) => r.code === c));
       if (unknown.length) throw new InputError(unknown.map((c) => ({ field: 'hospitalCode', message: `no hospital with code ${c} (casectl hospital add)` })));
-      return act(caseId, 'submitToHospitals', { actor, hospitals: codes.map((c) => ({ code: c, language: rows.find((r) => r.code === c)!.language })) });
+      return act(caseId, 'submitToHospitals', { actor, hospitals: codes.map((c) => ({ code: c, language: rows.find((r) => r.code === c)!.language })) }, opts);
     },
 
     /**
@@ -185,13 +226,25 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
     },
 
     /** A clinical observation, graded by the workflow with ASTCT CRS and ICANS grades. */
-    async recordClinical(caseId: string, observation: unknown, actor: string): Promise<ClinicalOutcome> {
+    async recordClinical(caseId: string, observation: unknown, actor: string, opts: ActOptions = {}): Promise<ClinicalOutcome> {
       const args = parseInput(actionSchema('recordClinical'), { actor, observation });
-      return translateErrors(caseId, () => handle(caseId).executeUpdate(msg.recordClinical, { args: [args] }));
+      return translateErrors(caseId, () => handle(caseId).executeUpdate(msg.recordClinical, { args: [args], ...updateIdOf('recordClinical', opts) }));
     },
 
-    async status(caseId: string): Promise<CaseStatus> {
-      return translateErrors(caseId, () => handle(caseId).query(msg.caseStatus));
+    status,
+
+    /**
+     * Where a case stands for a person reading it: the workflow's answer, or, when no worker answers
+     * within `withinMs` (a worker restarting, Temporal away), what Postgres recorded last, marked
+     * `recorded.asOf`, so that a coordinator still sees the stage and what the case waits for.
+     */
+    async statusForReading(caseId: string, withinMs: number): Promise<CaseStatus> {
+      try {
+        return await withTimeout(status(caseId), withinMs, () => new NoAnswerError());
+      } catch (err) {
+        if (!(err instanceof NoAnswerError) && !isUnavailable(err)) throw err;
+        return recordedStatus(caseId);
+      }
     },
 
     /**
@@ -315,6 +368,48 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
       return rows.map((r) => ({ code: r.code, name: r.name, email: r.email, language: r.language, timezone: r.time_zone, phone: r.phone }));
     },
   };
+
+  /** The projection of a case as a status: what the workflow last wrote about it. */
+  async function recordedStatus(caseId: string): Promise<CaseStatus> {
+    const c = await db.selectFrom('cases').selectAll().where('case_id', '=', caseId).executeTakeFirst();
+    if (!c) throw new CaseNotFoundError(caseId);
+    const [documents, submissions, admission, alerts] = await Promise.all([
+      db.selectFrom('documents').selectAll().where('case_id', '=', caseId).orderBy('document_type').execute(),
+      db.selectFrom('submissions as s').innerJoin('hospitals as h', 'h.code', 's.hospital_code').select(['s.hospital_code', 's.round', 's.submitted_at', 's.decision', 's.decision_reason', 's.requested_documents', 'h.language']).where('s.case_id', '=', caseId).orderBy('s.hospital_code').orderBy('s.round').execute(),
+      db.selectFrom('admissions').selectAll().where('case_id', '=', caseId).executeTakeFirst(),
+      db.selectFrom('alerts').selectAll().where('case_id', '=', caseId).orderBy('raised_at').execute(),
+    ]);
+    const latestRound = new Map(submissions.map((s) => [s.hospital_code, s]));
+    const iso = (d: Date | null) => d?.toISOString();
+    return {
+      caseId,
+      stage: c.stage as Stage,
+      waitingFor: (c.waiting_for as WaitingFor | null) ?? { what: 'the first step', from: 'nobody' },
+      documents: Object.fromEntries(
+        documents.map((d) => [d.document_type, { status: d.status as DocumentStatus, translation: d.translation as TranslationStatus, ...(d.language ? { language: d.language } : {}), ...(d.waive_reason ? { waiveReason: d.waive_reason } : {}) }]),
+      ),
+      submissions: [...latestRound.values()].map((s) => ({
+        hospitalCode: s.hospital_code,
+        language: s.language,
+        round: s.round,
+        status: (s.decision as Decision | null) ?? 'pending',
+        submittedAt: s.submitted_at.toISOString(),
+        ...(s.decision_reason ? { reason: s.decision_reason } : {}),
+        ...(s.requested_documents ? { requestedDocuments: s.requested_documents } : {}),
+      })),
+      ...(c.chosen_hospital ? { chosenHospital: c.chosen_hospital } : {}),
+      ...(admission
+        ? {
+            admission: { hospitalCode: admission.hospital_code, admissionAt: admission.admission_at.toISOString(), ...(admission.contact ? { contact: admission.contact } : {}), ...(admission.notes ? { notes: admission.notes } : {}), ...(admission.confirmed_at ? { confirmedAt: admission.confirmed_at.toISOString() } : {}) },
+            ...(admission.infusion_at ? { infusionAt: admission.infusion_at.toISOString() } : {}),
+          }
+        : {}),
+      followUps: [],
+      alerts: alerts.map((a) => ({ id: a.alert_id, kind: a.kind, message: a.message, raisedAt: a.raised_at.toISOString(), ...(a.tier ? { tier: a.tier as Tier } : {}), ...(a.acknowledged_at ? { acknowledgedAt: iso(a.acknowledged_at), acknowledgedBy: a.acknowledged_by ?? '' } : {}) })),
+      ...(c.close_reason ? { closeReason: c.close_reason } : {}),
+      recorded: { asOf: c.updated_at.toISOString() },
+    };
+  }
 
   async function mustExist(caseId: string): Promise<void> {
     const row = await db.selectFrom('cases').select('case_id').where('case_id', '=', caseId).executeTakeFirst();

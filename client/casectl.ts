@@ -4,9 +4,12 @@
 //   npm run cli -- case show c1a2b3c4d5e6      bin/casectl case show c1a2b3c4d5e6 --json
 //
 // Output: text for people, `--json` (anywhere on the line) for scripts. Errors: one line on
-// stderr, nothing on stdout, exit 2 bad input, 3 unknown case, 4 refused action, 1 otherwise.
+// stderr, nothing on stdout, exit 2 bad input, 3 unknown case, 4 refused action, 5 an action not
+// answered in time (run it again with the --request-id it prints: applied once), 1 otherwise.
+// A read the case's worker does not answer within a few seconds shows what Postgres recorded.
 // Connections are opened only by the commands that need them (`crs grade` needs none) and
 // closed before the process exits.
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -19,12 +22,12 @@ import { InputError, parseInput } from '../domain/validation.ts';
 import { gradeObservation, parseObservation } from '../domain/crs.ts';
 import { openCaseSchema, type CaseStatus } from '../domain/case.ts';
 import { actionSchema, type ActionArgs } from '../domain/actions.ts';
-import { ActionRefusedError, CaseNotFoundError, createCaseActions, hospitalSchema, type CaseActions, type CaseActionName } from './actions.ts';
+import { ActionRefusedError, CaseNotFoundError, createCaseActions, hospitalSchema, READ_WAIT_MS, requestIdSchema, type ActOptions, type CaseActions, type CaseActionName } from './actions.ts';
 import { createAccounts, newUserSchema, type Accounts } from './accounts.ts';
 import { caseDetails, caseTable, emailTable, hospitalTable, statusSummary, timelineText } from './cli-output.ts';
 import { withTimeout } from '../activities/timeout.ts';
 
-export const EXIT = { ok: 0, failure: 1, badInput: 2, unknownCase: 3, refused: 4 } as const;
+export const EXIT = { ok: 0, failure: 1, badInput: 2, unknownCase: 3, refused: 4, notAnswered: 5 } as const;
 
 /** The action layer and how to let go of it. */
 export interface ActionSession {
@@ -76,6 +79,14 @@ function databaseWhere(url: string): string {
     return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
   } catch {
     return 'DATABASE_URL';
+  }
+}
+
+/** An action the case's worker did not answer in time: it may still be applied; the same request id finds out. */
+class NotAnsweredError extends Error {
+  constructor(seconds: number, requestId: string) {
+    super(`no answer within ${seconds} s; the action may still be applied: run the same command again with --request-id ${requestId} to apply it once and see its outcome`);
+    this.name = 'NotAnsweredError';
   }
 }
 
@@ -229,6 +240,7 @@ export function describeError(err: unknown): { code: number; message: string } {
   if (err instanceof CaseNotFoundError) return { code: EXIT.unknownCase, message: err.message };
   if (err instanceof ActionRefusedError) return { code: EXIT.refused, message: `refused: ${oneLine(err.message)}` };
   if (err instanceof UnreachableError) return { code: EXIT.failure, message: err.message };
+  if (err instanceof NotAnsweredError) return { code: EXIT.notAnswered, message: err.message };
   if (isGrpcServiceError(err)) return { code: EXIT.failure, message: `Temporal: ${oneLine(err.details || err.message)}` };
   if (err instanceof ServiceError) return { code: EXIT.failure, message: `Temporal: ${oneLine(err.cause instanceof Error ? err.cause.message : err.message)}` };
   if (err instanceof Error) return { code: EXIT.failure, message: oneLine(err.message) || err.name };
@@ -273,6 +285,22 @@ export function buildProgram(deps: CasectlDeps = {}): Command {
     }
   }
 
+  /**
+   * Runs an action with this command's request id (--request-id, else a new one): the workflow applies
+   * a request id once, so a command run again with the id it printed gets the first outcome back.
+   */
+  async function applying<T>(cmd: Command, run: (a: CaseActions, request: ActOptions) => Promise<T>): Promise<T> {
+    const requestId = cmd.optsWithGlobals<{ requestId?: string }>().requestId ?? randomUUID();
+    const valid = requestIdSchema.safeParse(requestId);
+    if (!valid.success) throw new InputError([{ field: '--request-id', message: valid.error.issues[0]!.message }]);
+    const session = await withinSeconds(timeoutSeconds, open({ temporal: true }));
+    try {
+      return await withTimeout(run(session.actions, { requestId }), timeoutSeconds * 1000, () => new NotAnsweredError(timeoutSeconds, requestId));
+    } finally {
+      await session.close();
+    }
+  }
+
   /** A coordinator action on a case: the Update, then the resulting status. */
   async function caseAction<A extends CaseActionName>(
     cmd: Command,
@@ -286,7 +314,7 @@ export function buildProgram(deps: CasectlDeps = {}): Command {
     // Bad input is named before anything is contacted (the action layer checks again).
     const status = await mapFlags(flags, async () => {
       parseInput(actionSchema(name), raw);
-      return using(true, (a) => a.act(caseId, name, raw));
+      return applying(cmd, (a, request) => a.act(caseId, name, raw, request));
     });
     printStatus(cmd, status, done);
   }
@@ -298,6 +326,7 @@ export function buildProgram(deps: CasectlDeps = {}): Command {
   const program = new Command('casectl')
     .description('Coordinate CAR-T therapy cases: hospitals, records, submissions, admission, monitoring and follow-up.')
     .option('--json', 'print JSON for scripts instead of text (allowed anywhere on the line)')
+    .option('--request-id <id>', 'your id for an action: running it again with the same id applies it once and prints its first outcome (default: a new id each time)')
     .exitOverride()
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
@@ -350,7 +379,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
     .argument('<caseId>', 'the case')
     .argument('<hospitalCodes...>', 'hospital codes (casectl hospital list)')
     .action(async (caseId: string, codes: string[], _opts: unknown, cmd: Command) => {
-      const status = await using(true, (a) => a.submit(caseId, codes, actor()));
+      const status = await applying(cmd, (a, request) => a.submit(caseId, codes, actor(), request));
       printStatus(cmd, status, `Case ${caseId} will be submitted to ${codes.join(', ')}.`);
     });
 
@@ -452,7 +481,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
     .description('show a case: stage, what it waits for, documents, submissions, admission, alerts')
     .argument('<caseId>', 'the case')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
-      const status = await using(true, (a) => a.status(caseId));
+      const status = await using(true, (a) => a.statusForReading(caseId, READ_WAIT_MS));
       print(cmd, status, () => caseDetails(status));
     });
 
@@ -629,7 +658,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
       const observation = await readJsonInput(opts.file, io, 'observation');
       // Bad input is named before anything is contacted (the workflow checks again).
       parseObservation(observation);
-      const outcome = await using(true, (a) => a.recordClinical(caseId, observation, actor()));
+      const outcome = await applying(cmd, (a, request) => a.recordClinical(caseId, observation, actor(), request));
       print(cmd, outcome, () =>
         [
           `CRS grade ${outcome.crs.grade} (${outcome.crs.reason})${outcome.crs.clinicianReview ? ', needs clinician review' : ''}`,

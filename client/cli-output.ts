@@ -49,7 +49,8 @@ export function table(headers: string[], rows: string[][]): string {
 
 /** The two lines printed after every case action: stage, and what the case waits for. */
 export function statusSummary(s: CaseStatus, now: number = Date.now()): string {
-  return `Case ${s.caseId}: stage ${s.stage}\nWaiting for: ${formatWaitingFor(s.waitingFor, now)}`;
+  const recorded = s.recorded ? `\n(as recorded at ${formatTime(s.recorded.asOf)}: the case's worker did not answer in time, so this is what the database holds)` : '';
+  return `Case ${s.caseId}: stage ${s.stage}\nWaiting for: ${formatWaitingFor(s.waitingFor, now)}${recorded}`;
 }
 
 function documentLine(type: string, d: DocumentState): string {

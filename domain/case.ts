@@ -176,6 +176,11 @@ export interface CaseStatus {
   cancelled?: { reason: string; by: string; at: string; fromStage: Stage };
   /** From the infusion on: the check-ins, grades and window of post-infusion monitoring. */
   monitoring?: MonitoringStatus;
+  /**
+   * Set when the case's workflow did not answer (no worker in time) and this was read from the
+   * Postgres projection instead: as of when, and what it lacks (the workflow's own state is newer).
+   */
+  recorded?: { asOf: string };
 }
 
 export function missingDocuments(docs: Record<string, DocumentState>): string[] {

@@ -31,11 +31,11 @@ import { openCaseSchema, hospitalCodeSchema } from '../../domain/case.ts';
 import { actionSchema, type ActionName } from '../../domain/actions.ts';
 import { parseObservation } from '../../domain/crs.ts';
 import { InputError, parseInput, secretTextSchema } from '../../domain/validation.ts';
-import { ActionRefusedError, CaseNotFoundError, hospitalSchema, listFilterSchema, type CaseActionName, type CaseActions } from '../actions.ts';
+import { ActionRefusedError, CaseNotFoundError, hospitalSchema, listFilterSchema, READ_WAIT_MS, requestIdSchema, type ActOptions, type CaseActionName, type CaseActions } from '../actions.ts';
 import { emailSchema, type Accounts, type User } from '../accounts.ts';
 import { mayAccess, readCookie, sameToken, sessionCookie, SESSION_COOKIE, type Access, type LoginThrottle } from './auth.ts';
 import { withTimeout } from '../../activities/timeout.ts';
-import { isUnavailable, RETRY_AFTER_SECONDS } from './unavailable.ts';
+import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
 
 export type ApiAction = Exclude<ActionName, 'submitCheckin'>;
 
@@ -121,6 +121,10 @@ const errorSchema: JsonSchema = {
 const anyObject: JsonSchema = { type: 'object', additionalProperties: true };
 const caseIdParam: JsonSchema = { type: 'object', properties: { caseId: { type: 'string', description: 'e.g. c1a2b3c4d5e6' } }, required: ['caseId'] };
 const errors = (...codes: number[]): Record<number, JsonSchema> => Object.fromEntries(codes.map((c) => [c, errorSchema]));
+const idempotencyHeader: JsonSchema = {
+  type: 'object',
+  properties: { 'Idempotency-Key': { type: 'string', pattern: '^[A-Za-z0-9_.:-]{8,100}$', description: 'your id for this request: a retry with the same key is applied once and answers as the first did' } },
+};
 
 const loginSchema = z.object({ email: emailSchema, password: secretTextSchema(1, 1024) }).strict();
 // Names never go in a URL: searching is POST /cases/search.
@@ -200,7 +204,9 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       if (err.statusCode === 401) reply.header('WWW-Authenticate', 'Bearer');
       return reply.code(err.statusCode).send({ error: err.message });
     }
-    if (err.name === 'WorkflowTimeout') return reply.code(503).header('Retry-After', String(RETRY_AFTER_SECONDS)).send({ error: 'the case worker did not answer in time; the action may still be applied: check the case' });
+    if (err.name === 'WorkflowTimeout') {
+      return reply.code(503).header('Retry-After', String(RETRY_AFTER_SECONDS)).send({ error: 'the case worker did not answer in time; the action may still be applied: retry with the same Idempotency-Key to apply it once and get its answer' });
+    }
     if (isUnavailable(err)) return reply.code(503).header('Retry-After', String(RETRY_AFTER_SECONDS)).send({ error: 'the database or Temporal cannot be reached just now: try again shortly' });
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify's own: a body that is not JSON, too large, an unsupported content type.
@@ -328,7 +334,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
   app.get(
     '/cases/:caseId',
     { config: { access: 'read' }, schema: { summary: 'where a case stands', tags: ['cases'], params: caseIdParam, response: { 200: anyObject, ...errors(401, 404) } } },
-    async (req: CaseReq) => timed(actions.status(caseIdOf(req))),
+    async (req: CaseReq) => actions.statusForReading(caseIdOf(req), READ_WAIT_MS),
   );
   app.get(
     '/cases/:caseId/emails',
@@ -369,20 +375,30 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     return body as Record<string, unknown>;
   };
 
+  /** The request's Idempotency-Key: a retry with the same key is applied once and answers as the first did. */
+  const requestOf = (req: FastifyRequest): ActOptions => {
+    const key = req.headers['idempotency-key'];
+    if (key === undefined) return {};
+    const parsed = requestIdSchema.safeParse(key);
+    if (!parsed.success) throw new InputError([{ field: 'Idempotency-Key', message: parsed.error.issues[0]!.message }]);
+    return { requestId: parsed.data };
+  };
+
   async function runAction(req: FastifyRequest, caseId: string, name: ApiAction, args: Record<string, unknown>) {
     const who = actor(req);
+    const request = requestOf(req);
     if (name === 'submitToHospitals') {
       const { hospitals } = parseInput(submitBodySchema, args);
-      return timed(actions.submit(caseId, hospitals, who));
+      return timed(actions.submit(caseId, hospitals, who, request));
     }
     if (name === 'recordClinical') {
       const { observation } = parseInput(clinicalBodySchema, args);
-      return recordClinical(caseId, observation, who);
+      return recordClinical(caseId, observation, who, request);
     }
-    return timed(actions.act(caseId, name as CaseActionName, { ...args, actor: who } as never));
+    return timed(actions.act(caseId, name as CaseActionName, { ...args, actor: who } as never, request));
   }
 
-  async function recordClinical(caseId: string, observation: unknown, who: string) {
+  async function recordClinical(caseId: string, observation: unknown, who: string, request: ActOptions) {
     try {
       parseObservation(observation);
     } catch (err) {
@@ -390,7 +406,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       if (err instanceof InputError) throw new InputError(err.fields.map((f) => ({ field: f.field ? `observation.${f.field}` : 'observation', message: f.message })));
       throw err;
     }
-    return timed(actions.recordClinical(caseId, observation, who));
+    return timed(actions.recordClinical(caseId, observation, who, request));
   }
 
   for (const [name, { access, summary }] of Object.entries(API_ACTIONS) as [ApiAction, (typeof API_ACTIONS)[ApiAction]][]) {
@@ -402,8 +418,9 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
           summary: `${summary} (${access === 'coordinate' ? 'coordinators' : 'coordinators and clinicians'})`,
           tags: ['actions'],
           params: caseIdParam,
+          headers: idempotencyHeader,
           body: actionBodySchema(name),
-          response: { 200: anyObject, ...errors(400, 401, 403, 404, 409) },
+          response: { 200: anyObject, ...errors(400, 401, 403, 404, 409, 503) },
         },
       },
       async (req) => {
@@ -421,15 +438,16 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
         summary: 'record a clinical observation (the JSON of casectl crs grade); the case grades it and escalates (coordinators and clinicians)',
         tags: ['actions'],
         params: caseIdParam,
+        headers: idempotencyHeader,
         body: anyObject,
-        response: { 200: anyObject, ...errors(400, 401, 403, 404, 409) },
+        response: { 200: anyObject, ...errors(400, 401, 403, 404, 409, 503) },
       },
     },
     async (req) => {
       const caseId = caseIdOf(req);
       const body = req.body ?? {};
       if (body && typeof body === 'object' && 'actor' in body) throw new InputError([{ field: 'actor', message: 'is set from the signed-in account; leave it out' }]);
-      return recordClinical(caseId, body, actor(req));
+      return recordClinical(caseId, body, actor(req), requestOf(req));
     },
   );
 
@@ -441,12 +459,13 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
         summary: 'acknowledge an alert (coordinators and clinicians)',
         tags: ['actions'],
         params: { type: 'object', properties: { caseId: { type: 'string' }, alertId: { type: 'string', description: 'e.g. a1' } }, required: ['caseId', 'alertId'] },
-        response: { 200: anyObject, ...errors(400, 401, 403, 404, 409) },
+        headers: idempotencyHeader,
+        response: { 200: anyObject, ...errors(400, 401, 403, 404, 409, 503) },
       },
     },
     async (req: FastifyRequest<{ Params: { caseId: string; alertId: string } }>) => {
       const caseId = caseIdOf(req);
-      return timed(actions.act(caseId, 'acknowledgeAlert', { alertId: req.params.alertId, actor: actor(req) }));
+      return timed(actions.act(caseId, 'acknowledgeAlert', { alertId: req.params.alertId, actor: actor(req) }, requestOf(req)));
     },
   );
 
@@ -468,13 +487,14 @@ const ACCESS_TEXT: Record<Access, string> = {
 export function openApiDocument(routes: RouteOptions[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
-    const schema = (route.schema ?? {}) as { summary?: string; tags?: string[]; params?: JsonSchema; querystring?: JsonSchema; body?: JsonSchema; response?: Record<string, JsonSchema> };
+    const schema = (route.schema ?? {}) as { summary?: string; tags?: string[]; params?: JsonSchema; querystring?: JsonSchema; headers?: JsonSchema; body?: JsonSchema; response?: Record<string, JsonSchema> };
     const access = (route.config as { access?: Access } | undefined)?.access ?? 'public';
     const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     const parameters: unknown[] = [];
     for (const [where, s] of [
       ['path', schema.params],
       ['query', schema.querystring],
+      ['header', schema.headers],
     ] as const) {
       const props = (s?.properties ?? {}) as Record<string, JsonSchema>;
       const required = (s?.required ?? []) as string[];

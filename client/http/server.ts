@@ -36,7 +36,7 @@ import { consolePlugin } from './console/routes.ts';
 import { createLoginThrottle, type LoginLimits } from './auth.ts';
 import type { Accounts } from '../accounts.ts';
 import { withTimeout } from '../../activities/timeout.ts';
-import { isUnavailable, RETRY_AFTER_SECONDS } from './unavailable.ts';
+import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
 
 export interface HttpLogEntry {
   level: 'info' | 'warn' | 'error';

@@ -2,6 +2,7 @@
 // fields of each (named as the action's arguments, so the action layer's field errors land beside
 // the right input), and how a posted form becomes the action's arguments. Validation itself stays in
 // the action layer (client/actions.ts and domain/): a form never decides what is valid.
+import { randomUUID } from 'node:crypto';
 import type { CaseStatus } from '../../../domain/case.ts';
 import { CEREBRAL_EDEMA, CONSCIOUSNESS, HYPOTENSION, OXYGEN_DEVICES, SEIZURES, VASOPRESSORS } from '../../../domain/crs.ts';
 import { fromLocal, toLocal } from '../../../domain/time.ts';
@@ -335,6 +336,7 @@ ${refused ? html`<p class="error" role="alert">Refused: ${refused}</p>` : ''}
 ${orphans.length ? html`<p class="error" role="alert">${orphans.map((e) => e.message).join('; ')}</p>` : ''}
 ${ctx.errors.length && !orphans.length ? html`<p class="error" role="alert">Please correct the fields marked below.</p>` : ''}
 <input type="hidden" name="_csrf" value="${csrfToken}">
+<input type="hidden" name="_request" value="${randomUUID()}">
 ${spec.fields(ctx)}
 <button type="submit"${spec.danger ? html` class="danger"` : ''}>${spec.button}</button>
 </form>`;

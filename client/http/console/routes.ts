@@ -10,14 +10,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../../db/connect.ts';
 import { InputError, type FieldProblem } from '../../../domain/validation.ts';
-import { ActionRefusedError, CaseNotFoundError, type CaseActionName, type CaseActions } from '../../actions.ts';
+import { ActionRefusedError, CaseNotFoundError, READ_WAIT_MS, requestIdSchema, type ActOptions, type CaseActionName, type CaseActions } from '../../actions.ts';
 import type { Accounts, User } from '../../accounts.ts';
 import { API_ACTIONS } from '../api.ts';
 import { mayAccess, readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from '../auth.ts';
 import { argsFromForm, formErrors, isFormAction, type FormValues } from './forms.ts';
 import { CONSOLE_STYLE_HASH, type Viewer } from './html.ts';
 import { withTimeout } from '../../../activities/timeout.ts';
-import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
+import { isUnavailable, RETRY_AFTER_SECONDS } from '../../unavailable.ts';
 import { caseListPage, casePage, messagePage, openCasePage, signInPage, type ListFilters } from './views.ts';
 
 export interface ConsoleOptions {
@@ -210,7 +210,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   async function showCase(req: CaseRequest, reply: FastifyReply, status: number, extra: { done?: string; form?: { action: string; values: FormValues; errors: FieldProblem[]; refused?: string } } = {}) {
     const caseId = caseIdOf(req);
     const [caseStatus, row, family, hs, emails, timeline, observations] = await Promise.all([
-      timed(actions.status(caseId)),
+      actions.statusForReading(caseId, READ_WAIT_MS),
       db.selectFrom('cases').select('patient_ref').where('case_id', '=', caseId).executeTakeFirst(),
       db.selectFrom('contacts').select(['name', 'email', 'language', 'time_zone']).where('case_id', '=', caseId).where('role', '=', 'family').executeTakeFirst(),
       hospitals(),
@@ -245,13 +245,14 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
     const user = must(req, API_ACTIONS[action].access as 'clinical' | 'coordinate');
     const caseId = caseIdOf(req);
     const values = { ...(req.body as FormValues) };
+    const request = requestOf(values);
     delete values._csrf;
     try {
       const status = await timed(actions.status(caseId));
       const args = argsFromForm(action, values, status, await hospitals());
-      if (action === 'submitToHospitals') await timed(actions.submit(caseId, args.hospitals as string[], user.email));
-      else if (action === 'recordClinical') await timed(actions.recordClinical(caseId, args.observation, user.email));
-      else await timed(actions.act(caseId, action as CaseActionName, { ...args, actor: user.email } as never));
+      if (action === 'submitToHospitals') await timed(actions.submit(caseId, args.hospitals as string[], user.email, request));
+      else if (action === 'recordClinical') await timed(actions.recordClinical(caseId, args.observation, user.email, request));
+      else await timed(actions.act(caseId, action as CaseActionName, { ...args, actor: user.email } as never, request));
     } catch (err) {
       if (err instanceof InputError) return showCase(req, reply, 400, { form: { action, values, errors: formErrors(action, err.fields) } });
       if (err instanceof ActionRefusedError) return showCase(req, reply, 409, { form: { action, values, errors: [], refused: err.message } });
@@ -264,13 +265,23 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
     const user = must(req, 'clinical');
     const caseId = caseIdOf(req);
     try {
-      await timed(actions.act(caseId, 'acknowledgeAlert', { alertId: req.params.alertId, actor: user.email }));
+      await timed(actions.act(caseId, 'acknowledgeAlert', { alertId: req.params.alertId, actor: user.email }, requestOf({ ...(req.body as FormValues) })));
     } catch (err) {
       if (err instanceof ActionRefusedError || err instanceof InputError) return showCase(req, reply, 409, { form: { action: 'acknowledgeAlert', values: {}, errors: [], refused: err.message } });
       throw err;
     }
     return reply.redirect(`/console/cases/${caseId}?done=acknowledgeAlert`, 303);
   });
+}
+
+/**
+ * The form's own id (rendered into it): posting the same form twice, or again after a time-out,
+ * applies its action once. Taken out of the values, so it is never mistaken for an argument.
+ */
+function requestOf(values: FormValues): ActOptions {
+  const id = values._request;
+  delete values._request;
+  return typeof id === 'string' && requestIdSchema.safeParse(id).success ? { requestId: id } : {};
 }
 
 /** The host an Origin header names; undefined when it is not a URL (then it matches no host). */

@@ -1,5 +1,6 @@
 // The console's pages: sign-in, the case list, a case, opening a case. Rendered on the server from
 // what the action layer and Postgres return; every action is a plain form (no scripts).
+import { randomUUID } from 'node:crypto';
 import { STAGES, type CaseStatus, type WaitingFor } from '../../../domain/case.ts';
 import type { CaseList, CaseListItem } from '../../actions.ts';
 import type { FieldProblem } from '../../../domain/validation.ts';
@@ -147,7 +148,7 @@ ${
           a.acknowledgedAt
             ? html`${badge('done', 'acknowledged')} <span class="muted">by ${a.acknowledgedBy ?? ''}, ${when(a.acknowledgedAt)}</span>`
             : canAck
-              ? html`<form method="post" action="/console/cases/${s.caseId}/alerts/${a.id}/ack" class="inline"><input type="hidden" name="_csrf" value="${viewer.csrfToken}"><button type="submit">Acknowledge</button></form>`
+              ? html`<form method="post" action="/console/cases/${s.caseId}/alerts/${a.id}/ack" class="inline"><input type="hidden" name="_csrf" value="${viewer.csrfToken}"><input type="hidden" name="_request" value="${randomUUID()}"><button type="submit">Acknowledge</button></form>`
               : badge('open')
         }</td></tr>`,
       )}</tbody></table></div>`
@@ -207,6 +208,7 @@ ${monitoringChart({ infusionAt: m.infusionAt, windowEndsAt: m.windowEndsAt, now:
 <h1>${d.family?.name ?? d.patientRef} <span class="muted">· ${s.caseId}</span></h1>
 ${d.done && DONE[d.done] ? html`<p class="banner ok" role="status">${DONE[d.done]}</p>` : ''}
 ${d.form && (d.form.errors.length || d.form.refused) ? html`<p class="banner err" role="alert">${d.form.refused ? `Refused: ${d.form.refused}` : 'Not done: please correct the form below.'}</p>` : ''}
+${s.recorded ? html`<p class="banner err" role="status">The case's worker did not answer in time: this is what was recorded at ${when(s.recorded.asOf)}. Follow-up contacts and monitoring are not shown; reload in a moment.</p>` : ''}
 <div class="card">
 <p>Stage: <strong>${stageName(s.stage)}</strong>${openAlerts.length ? html` ${badge(openAlerts.some((a) => a.tier) ? 'clinical_alert' : 'alert', `${openAlerts.length} open alert${openAlerts.length > 1 ? 's' : ''}`)}` : ''}</p>
 <p class="waiting${overdue ? ' overdue' : ''}">Waiting for: ${waitingLine(s.waitingFor, d.now)}</p>

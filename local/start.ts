@@ -8,7 +8,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../config.ts';
 import { startEmbeddedPostgres } from '../db/embedded.ts';
 import { caseSearchAttributes } from '../domain/search-attributes.ts';
-import { findTemporalExecutable } from './temporal-binaries.ts';
+import { ensureTemporalExecutable, isMissingBinary, NO_TEMPORAL_HINT } from './temporal-binaries.ts';
 import { startWorker } from '../worker/main.ts';
 import { installWorkerRuntime } from '../worker/runtime.ts';
 import { createJsonLogger } from '../worker/logging.ts';
@@ -31,7 +31,7 @@ if (!process.env.DATABASE_URL) {
 }
 
 if (!process.env.TEMPORAL_ADDRESS) {
-  const { executable, source } = findTemporalExecutable('cli');
+  const { executable, source } = ensureTemporalExecutable('cli', say);
   const [host, port] = config.temporalAddress.split(':');
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
@@ -46,6 +46,11 @@ if (!process.env.TEMPORAL_ADDRESS) {
       // The Web UI decodes encrypted payloads through the HTTP server's codec endpoint.
       extraArgs: ['--ui-codec-endpoint', `http://localhost:${config.port}/codec`],
     },
+  }).catch(async (err: unknown) => {
+    if (!isMissingBinary(err)) throw err;
+    say(NO_TEMPORAL_HINT);
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    process.exit(1);
   });
   stops.push(() => env.teardown());
   say(`Temporal dev server on ${config.temporalAddress} (binary from ${source}); Web UI at http://localhost:${config.temporalUiPort}`);

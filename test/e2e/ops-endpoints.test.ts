@@ -14,8 +14,7 @@
 // test/harness/temporal.ts (which installs a quiet one for the other files).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { connect as tcpConnect } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -28,6 +27,7 @@ import { startHttpServer, type RunningHttpServer } from '../../client/http/main.
 import { startWorker, type RunningWorker } from '../../worker/main.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
 import { startSmtpSink, type SmtpSink } from '../harness/smtp.ts';
+import { startProxy, throughProxy, type TcpProxy } from '../harness/tcp-proxy.ts';
 import { ACTOR, caseFile, openCase, toMonitoring, waitForStatus } from '../harness/drive.ts';
 
 // Distinctive patient data: none of it may appear in a log line or a metric.
@@ -61,49 +61,6 @@ let monitoringCase = '';
 let checkinToken = '';
 const output: string[] = [];
 let restoreOutput: () => void = () => {};
-
-/** A TCP proxy in front of Postgres that the test can cut and restore, as a network fault would. */
-interface TcpProxy {
-  port: number;
-  cut(): Promise<void>;
-  restore(): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function startProxy(target: { host: string; port: number }): Promise<TcpProxy> {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      const s = createServer((socket) => {
-        const upstream = tcpConnect(target.port, target.host);
-        for (const x of [socket, upstream]) {
-          sockets.add(x);
-          x.on('close', () => sockets.delete(x));
-          x.on('error', () => {
-            socket.destroy();
-            upstream.destroy();
-          });
-        }
-        socket.pipe(upstream).pipe(socket);
-      });
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => {
-        port = (s.address() as AddressInfo).port;
-        server = s;
-        resolve();
-      });
-    });
-  const stop = async () => {
-    const s = server;
-    server = undefined;
-    for (const x of sockets) x.destroy();
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-  };
-  await listen();
-  return { port, cut: stop, restore: listen, close: stop };
-}
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -182,9 +139,6 @@ beforeAll(async () => {
   const dbUrl = new URL(database.url);
   // The worker reaches Postgres through a proxy the readiness test cuts.
   proxy = await startProxy({ host: dbUrl.hostname, port: Number(dbUrl.port || 5432) });
-  const proxied = new URL(database.url);
-  proxied.hostname = '127.0.0.1';
-  proxied.port = String(proxy.port);
 
   const taskQueue = `ops-${tag}`;
   const temporalAddress = inject('temporalAddress');
@@ -199,7 +153,7 @@ beforeAll(async () => {
     APP_BASE_URL: 'http://care.test',
   };
   worker = await startWorker(
-    loadConfig({ ...base, DATABASE_URL: proxied.toString(), WORKER_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`, WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'TRACE' }),
+    loadConfig({ ...base, DATABASE_URL: throughProxy(database.url, proxy), WORKER_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`, WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'TRACE' }),
     { env },
   );
   http = await startHttpServer(loadConfig({ ...base, DATABASE_URL: database.url, PORT: '0' }), { env, host: '127.0.0.1' });

@@ -29,6 +29,8 @@ export interface Sent {
   accepted: boolean;
   /** 4xx, a redirect to the sign-in page, or casectl exit 2-4. */
   refused: boolean;
+  /** The status the table counts (503, exit 1...). */
+  status: string;
   caseId?: string;
   sentAt: number;
 }
@@ -225,12 +227,13 @@ const eventTime = (e: temporal.api.history.v1.IHistoryEvent): number => {
 };
 
 /**
- * The last request on the case (or that opened it) sent before `at` and not refused: accepted, or
- * answered 503 (an Update the case never finished answers that, and may still be applied).
+ * The last request that changed the case (or opened it) before `at`: accepted, or timed out (503,
+ * casectl's exit 1), as an Update the case never finishes does; it may still be applied.
  */
 function culprit(sent: Sent[], caseId: string, at: number): { culprit?: string } {
   const reads = (s: Sent) => (s.request.door === 'casectl' ? /(show|list|timeline|emails)$/.test(s.request.route) : s.request.method === 'GET');
-  const touching = sent.filter((s) => !s.refused && !reads(s) && s.sentAt <= at + 1000 && (s.caseId === caseId || (s.request.creates?.table === 'cases' && caseIdFor(s.request.creates.key) === caseId)));
+  const applied = (s: Sent) => s.accepted || s.status === '503' || s.status === 'exit 1';
+  const touching = sent.filter((s) => applied(s) && !reads(s) && s.sentAt <= at + 1000 && (s.caseId === caseId || (s.request.creates?.table === 'cases' && caseIdFor(s.request.creates.key) === caseId)));
   const last = touching.at(-1);
   return last ? { culprit: `#${last.index} ${describeRequest(last.request)}` } : {};
 }

@@ -56,37 +56,42 @@ const concurrency = whole('concurrency', values.concurrency, 1);
 const say = (line: string) => console.log(`[fuzz] ${line}`);
 
 const stops: (() => Promise<void>)[] = [];
-let target: Target;
-if (values['base-url']) {
-  say(`against ${values['base-url']}`);
-  target = await connectToRunning({
-    baseUrl: values['base-url'],
-    email: values.email,
-    ...(values.password !== undefined ? { password: values.password } : {}),
-    ...(values['password-file'] !== undefined ? { passwordFile: values['password-file'] } : {}),
-    ...(values['log-file'] !== undefined ? { logFile: values['log-file'] } : {}),
-  });
-} else {
-  // The worker's Runtime (and its logger, searched for patient data) before the dev server creates one.
-  const logs = captureLogs();
-  installWorkerRuntime({ logger: createJsonLogger({ level: 'INFO', write: logs.worker }) });
-  const postgres = await choosePostgres();
-  stops.push(postgres.stop);
-  const temporal = await startDevServer();
-  stops.push(temporal.stop);
-  say(`own service: Postgres ${postgres.backend}, Temporal dev server at ${temporal.address}`);
-  target = await startLocalTarget({ temporalAddress: temporal.address, postgres: postgres.choice, logs });
-}
+const stopAll = async () => {
+  for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
+};
+// Ctrl-C: stop the dev server this command started (it would outlive us), then go.
+process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
 
 let failed = true;
 try {
+  let target: Target;
+  if (values['base-url']) {
+    say(`against ${values['base-url']}`);
+    target = await connectToRunning({
+      baseUrl: values['base-url'],
+      email: values.email,
+      ...(values.password !== undefined ? { password: values.password } : {}),
+      ...(values['password-file'] !== undefined ? { passwordFile: values['password-file'] } : {}),
+      ...(values['log-file'] !== undefined ? { logFile: values['log-file'] } : {}),
+    });
+  } else {
+    // The worker's Runtime (and its logger, searched for patient data) before the dev server creates one.
+    const logs = captureLogs();
+    installWorkerRuntime({ logger: createJsonLogger({ level: 'INFO', write: logs.worker }) });
+    const postgres = await choosePostgres();
+    stops.push(postgres.stop);
+    const temporal = await startDevServer();
+    stops.push(temporal.stop);
+    say(`own service: Postgres ${postgres.backend}, Temporal dev server at ${temporal.address}`);
+    target = await startLocalTarget({ temporalAddress: temporal.address, postgres: postgres.choice, logs });
+  }
   say(`${requests} requests, seed ${seed} (npm run fuzz -- --requests ${requests} --seed ${seed} sends them again)`);
   const report = await runFuzz(target, { requests, seed, concurrency, log: say });
   console.log(formatReport(report));
   failed = Object.values(totals(report)).some((n) => n > 0);
   await target.close(report.after.workflowIds.map((id) => id.replace(/^case-/, '')));
 } finally {
-  for (const stop of stops.reverse()) await stop().catch(() => {});
+  await stopAll();
 }
 process.exitCode = failed ? 1 : 0;
 // The Temporal runtime may keep a handle open; everything of ours is closed by now.

@@ -143,7 +143,7 @@ export async function runFuzz(target: Target, opts: RunOptions): Promise<FuzzRep
       const label = statusLabel(r.outcome);
       stats.statuses.set(label, (stats.statuses.get(label) ?? 0) + 1);
       stats.ms += r.outcome.ms;
-      sent.push({ index, request: req, accepted: accepted(r.outcome), refused: refused(r.outcome), sentAt: r.sentAt, ...(r.caseId !== undefined ? { caseId: r.caseId } : {}) });
+      sent.push({ index, request: req, accepted: accepted(r.outcome), refused: refused(r.outcome), status: label, sentAt: r.sentAt, ...(r.caseId !== undefined ? { caseId: r.caseId } : {}) });
       if (r.problem) problems.push({ index, req, problem: r.problem, outcome: r.outcome, duringOutage });
     };
     const inFlight: Promise<void>[] = [];

@@ -59,8 +59,12 @@ function tail(path: string, fromByte: number): string[] {
   }
 }
 
-/** A log file to search from now on: FUZZ_PG_LOG for PostgreSQL's server log (CI sets it). */
-function logFile(path: string | undefined, source: string, notes: string[], unsetNote: string): () => LogLine[] {
+/**
+ * A log file to search from now on: FUZZ_PG_LOG for PostgreSQL's server log (CI sets it). The
+ * server logs every database on it: with `database`, lines that name another one (`user@db`, as
+ * Debian's log_line_prefix writes) are someone else's.
+ */
+function logFile(path: string | undefined, source: string, notes: string[], unsetNote: string, database?: string): () => LogLine[] {
   if (!path) {
     notes.push(unsetNote);
     return () => [];
@@ -72,7 +76,14 @@ function logFile(path: string | undefined, source: string, notes: string[], unse
     notes.push(`${source} (${path}) cannot be read: ${(err as Error).message}; not searched`);
     return () => [];
   }
-  return () => tail(path, start).map((line) => ({ source, line }));
+  const ours = (line: string) => {
+    const db = / \S+@(\S+) /.exec(line)?.[1];
+    return !database || db === undefined || db === database;
+  };
+  return () =>
+    tail(path, start)
+      .filter(ours)
+      .map((line) => ({ source, line }));
 }
 
 /** Where the service's log lines are kept: the worker's (and the Temporal SDK's) and the HTTP server's. */
@@ -105,7 +116,6 @@ export async function startLocalTarget(opts: { temporalAddress?: string; postgre
   const logs = opts.logs ?? captureLogs();
   const lines = logs.lines;
   const notes: string[] = [];
-  const pgLog = logFile(process.env.FUZZ_PG_LOG, 'postgresql', notes, PG_LOG_UNSET);
   const httpLog = jsonLineLogger((line) => void lines.push({ source: 'http', line }));
   const service = await startService({
     name: 'fuzz',
@@ -118,6 +128,7 @@ export async function startLocalTarget(opts: { temporalAddress?: string; postgre
     ...(opts.temporalAddress ? { temporalAddress: opts.temporalAddress } : {}),
     ...(opts.postgres ? { postgres: opts.postgres } : {}),
   });
+  const pgLog = logFile(process.env.FUZZ_PG_LOG, 'postgresql', notes, PG_LOG_UNSET, new URL(service.database.url).pathname.slice(1));
   const casectlEnv: NodeJS.ProcessEnv = {
     TEMPORAL_ADDRESS: service.temporalAddress,
     TASK_QUEUE: service.taskQueue,

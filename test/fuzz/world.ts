@@ -52,7 +52,9 @@ const STILL: Record<SlotKind, (s: CaseStatus) => boolean> = {
   navigation: (s) => s.stage === 'navigation',
   admission: (s) => s.stage === 'admission',
   infusion: (s) => s.stage === 'monitoring' && !s.infusionAt,
-  monitoring: (s) => s.stage === 'monitoring' && !!s.infusionAt && !s.monitoring?.ended && !!s.monitoring?.checkins.some((c) => c.state === 'open' || c.state === 'upcoming'),
+  // A check-in open, or one due soon: a case whose check-ins stopped opening (stuck) no longer serves.
+  monitoring: (s) =>
+    s.stage === 'monitoring' && !!s.infusionAt && !s.monitoring?.ended && !!s.monitoring?.checkins.some((c) => c.state === 'open' || (c.state === 'upcoming' && Date.parse(c.dueAt) > Date.now() - 60_000)),
   followUp: (s) => s.stage === 'follow_up',
 };
 
@@ -161,15 +163,23 @@ export async function seedWorld(target: Target, opts: { log?: (line: string) => 
   };
 
   // ---- driving through the API (coordinator token: no CSRF needed) ----
+  // A refill runs while the fuzzing may have Postgres away from the HTTP server: a 5xx is tried
+  // again (opening a case twice finds the same case; an action the case refuses answers 409).
   const api = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(`${target.baseUrl}/api${path}`, {
-      method,
-      headers: { authorization: `Bearer ${tokens.coordinatorToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`seeding: ${method} /api${path} answered ${res.status}: ${text}`);
-    return text ? JSON.parse(text) : undefined;
+    for (let attempt = 1; ; attempt++) {
+      const res = await fetch(`${target.baseUrl}/api${path}`, {
+        method,
+        headers: { authorization: `Bearer ${tokens.coordinatorToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      if (res.status >= 500 && attempt < 5) {
+        await new Promise((r) => setTimeout(r, 300));
+        continue;
+      }
+      if (res.status >= 300) throw new Error(`seeding: ${method} /api${path} answered ${res.status}: ${text}`);
+      return text ? JSON.parse(text) : undefined;
+    }
   };
   const waitFor = async (caseId: string, pred: (s: CaseStatus) => boolean, what: string, deadline = Date.now() + 60_000): Promise<CaseStatus> => {
     for (;;) {

@@ -17,7 +17,7 @@ const USAGE = `usage: npm run fuzz -- [--requests N] [--seed S] [--concurrency C
 
   --requests N        requests to send (default 2000)
   --seed S            fast-check seed (default: a random one, printed); the same seed sends the same requests
-  --concurrency C     requests in flight at once (default 8)
+  --concurrency C     requests in flight at once (default 12)
   --base-url URL      fuzz a running service (npm start) instead of starting one; it is reached at
                       TEMPORAL_ADDRESS, DATABASE_URL and DATA_DIR as casectl reaches it
   --email E           its coordinator account (default admin@care.local)
@@ -29,7 +29,7 @@ const { values } = parseArgs({
   options: {
     requests: { type: 'string', default: '2000' },
     seed: { type: 'string' },
-    concurrency: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '12' },
     'base-url': { type: 'string' },
     email: { type: 'string', default: 'admin@care.local' },
     password: { type: 'string' },

@@ -17,7 +17,7 @@ import { checkAfterRun, type AfterRun, type Sent } from './after.ts';
 import { requestArbitrary } from './doors/index.ts';
 import { judge, type Problem } from './judge.ts';
 import { describeRequest, type FuzzRequest } from './request.ts';
-import { send, statusLabel, type Outcome } from './send.ts';
+import { send, signInRedirect, statusLabel, type Outcome } from './send.ts';
 import type { Target } from './target.ts';
 import { toJson } from './values.ts';
 import { seedWorld } from './world.ts';
@@ -33,7 +33,7 @@ export interface RunOptions {
   /** How many of the cases the run opened are then worked through every stage, and for how long (default 8, 20 s). */
   workThrough?: number;
   workThroughMs?: number;
-  /** Requests in flight at once (default 8); a request sent while Postgres is away runs alone. */
+  /** Requests in flight at once (default 12); a request sent while Postgres is away runs alone. */
   concurrency?: number;
   log?: (line: string) => void;
 }
@@ -68,7 +68,7 @@ export interface RouteStats {
 }
 
 /**
- * Up to `size` requests at once. One sent while Postgres is away waits (half a second at most: a
+ * Up to `size` requests at once. One sent while Postgres is away waits (a quarter of a second at most: a
  * request the case worker never answers holds its lane for 20 s) for the others to finish and runs alone;
  * a request still in flight when Postgres is cut is counted as sent while it was away.
  */
@@ -82,8 +82,8 @@ function lanes(size: number) {
   };
   return {
     async acquire(exclusive: boolean): Promise<void> {
-      const giveUp = Date.now() + 500;
-      const timer = exclusive ? setTimeout(wake, 500) : undefined;
+      const giveUp = Date.now() + 250;
+      const timer = exclusive ? setTimeout(wake, 250) : undefined;
       while (alone || active >= size || (exclusive && active > 0 && Date.now() < giveUp)) await new Promise<void>((r) => waiting.push(r));
       clearTimeout(timer);
       active++;
@@ -133,7 +133,7 @@ export async function runFuzz(target: Target, opts: RunOptions): Promise<FuzzRep
     const sent: Sent[] = [];
     const problems: { index: number; req: FuzzRequest; problem: Problem; outcome: Outcome; duringOutage: boolean }[] = [];
     const table = new Map<string, Map<string, RouteStats>>();
-    const lane = lanes(opts.concurrency ?? 8);
+    const lane = lanes(opts.concurrency ?? 12);
     const record = (index: number, req: FuzzRequest, r: Awaited<ReturnType<typeof execute>>) => {
       // casectl reaches Postgres directly, never through the proxy that is cut.
       const duringOutage = away(req) || (req.door !== 'casectl' && lane.overlapsOutage(r.sentAt, Date.now()));
@@ -230,9 +230,6 @@ function refused(o: Outcome): boolean {
   if (o.kind === 'cli') return o.code >= 2 && o.code <= 4;
   return (o.status >= 400 && o.status < 500) || signInRedirect(o);
 }
-
-/** The console answers a request without a session by sending the browser to sign in. */
-const signInRedirect = (o: Extract<Outcome, { kind: 'http' }>): boolean => o.status === 303 && o.location?.startsWith('/console/sign-in') === true;
 
 /** The totals the report ends with; any of them above zero fails the run. */
 export function totals(r: FuzzReport) {

@@ -16,8 +16,15 @@ export type Outcome =
   | { kind: 'http'; status: number; contentType: string; body: string; location?: string; error?: string; ms: number }
   | { kind: 'cli'; code: number; stdout: string; stderr: string; threw?: string; ms: number };
 
-/** How the status table counts an outcome: the HTTP status, `exit N`, or `no answer`. */
-export const statusLabel = (o: Outcome): string => (o.kind === 'cli' ? (o.threw ? 'threw' : `exit ${o.code}`) : o.status === 0 ? 'no answer' : String(o.status));
+/** The console answers a request without a session by sending the browser to sign in. */
+export const signInRedirect = (o: Extract<Outcome, { kind: 'http' }>): boolean => o.status === 303 && o.location?.startsWith('/console/sign-in') === true;
+
+/** How the status table counts an outcome: the HTTP status (a console redirect to sign in apart), `exit N`, or `no answer`. */
+export const statusLabel = (o: Outcome): string => {
+  if (o.kind === 'cli') return o.threw ? 'threw' : `exit ${o.code}`;
+  if (o.status === 0) return 'no answer';
+  return signInRedirect(o) ? '303→sign-in' : String(o.status);
+};
 
 export interface Sent {
   outcome: Outcome;

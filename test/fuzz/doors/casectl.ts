@@ -96,14 +96,16 @@ function commandCall(cmd: CliCommand, ctx: FuzzContext, hints: Hints): fc.Arbitr
     const some = a.variadic ? fc.array(one, { minLength: 1, maxLength: 3 }) : one.map((v) => [v]);
     return a.required ? fc.oneof({ weight: 9, arbitrary: some }, { weight: 1, arbitrary: fc.constant<CliWord[]>([]) }) : fc.oneof(some, fc.constant<CliWord[]>([]));
   });
+  // About one optional option a command line: more would mostly collide (case open takes --file or the flags).
+  const optional = cmd.options.filter((o) => !o.mandatory).length;
   const options = cmd.options.map((o) => {
-    const present = o.mandatory ? 9 : 2;
-    if (!o.takesValue) return fc.oneof({ weight: 2, arbitrary: fc.constant<CliWord[]>([]) }, { weight: 1, arbitrary: fc.constant<CliWord[]>([o.flag]) });
+    const [present, absent] = o.mandatory ? [9, 1] : [1, Math.max(1, optional - 1)];
+    if (!o.takesValue) return fc.oneof({ weight: absent, arbitrary: fc.constant<CliWord[]>([]) }, { weight: present, arbitrary: fc.constant<CliWord[]>([o.flag]) });
     const value: fc.Arbitrary<CliWord[]> =
       o.name === 'file'
         ? fc.oneof({ weight: 8, arbitrary: file.map((f): CliWord[] => [o.flag, { file: f.text }]) }, { weight: 1, arbitrary: fc.constantFrom('/nonexistent/case.json', '-', '').map((p): CliWord[] => [o.flag, p]) })
         : valueFor(o.name, command, ctx, o.choices).map((v): CliWord[] => [o.flag, v]);
-    return fc.oneof({ weight: present, arbitrary: value }, { weight: 1, arbitrary: fc.constant<CliWord[]>([]) });
+    return fc.oneof({ weight: present, arbitrary: value }, { weight: absent, arbitrary: fc.constant<CliWord[]>([]) });
   });
   const extra = fc.oneof({ weight: 12, arbitrary: fc.constant<CliWord[]>([]) }, { weight: 1, arbitrary: fc.constantFrom<CliWord[]>(['--bogus'], ['extra-word'], ['--json', '--json'], ['--'], ['--help']) });
   const json = fc.oneof({ weight: 2, arbitrary: fc.constant<CliWord[]>([]) }, { weight: 1, arbitrary: fc.constant<CliWord[]>(['--json']) });

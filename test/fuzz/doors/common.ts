@@ -12,12 +12,12 @@ import type { FuzzContext } from '../world.ts';
 /** Mostly the role that may act (so requests get past the door), then every other kind of caller. */
 export const identity: fc.Arbitrary<Identity> = fc.oneof(
   { withCrossShrink: true },
-  { weight: 10, arbitrary: fc.constant('coordinator' as const) },
-  { weight: 4, arbitrary: fc.constant('coordinatorToken' as const) },
-  { weight: 3, arbitrary: fc.constant('clinician' as const) },
-  { weight: 2, arbitrary: fc.constant('ops' as const) },
+  { weight: 14, arbitrary: fc.constant('coordinator' as const) },
+  { weight: 5, arbitrary: fc.constant('coordinatorToken' as const) },
+  { weight: 2, arbitrary: fc.constant('clinician' as const) },
+  { weight: 1, arbitrary: fc.constant('ops' as const) },
   { weight: 1, arbitrary: fc.constant('opsToken' as const) },
-  { weight: 2, arbitrary: fc.constant('anonymous' as const) },
+  { weight: 1, arbitrary: fc.constant('anonymous' as const) },
   { weight: 1, arbitrary: fc.constant('forged' as const) },
 );
 

@@ -5,37 +5,64 @@
 // unknown); and its pages fetched with odd queries. Sign-in is also sent from other origins.
 import fc from 'fast-check';
 import type { FormField } from '../html.ts';
-import type { Body, Creates, HttpCall } from '../request.ts';
+import type { Body, Creates, HttpCall, Identity } from '../request.ts';
+import { validValue, type Hints, type JsonSchema } from '../schema.ts';
 import { anyPatientText, awkward, aroundBound, notOfType, patientEmail } from '../values.ts';
 import type { FuzzContext } from '../world.ts';
-import { alertId, caseRef, csrf, identity, localDateTime, oddBody, pgAway, strayHeaders } from './common.ts';
+import { alertId, caseRef, csrf, localDateTime, oddBody, pgAway, strayHeaders } from './common.ts';
 import { encodeQuery, encodeSegment, type DoorRoute } from './paths.ts';
 
-/** A value a person could give the field (its options, a time, a number, text), or an awkward one. */
-function fieldValue(field: FormField, ctx: FuzzContext): fc.Arbitrary<string> {
+/** The console signs in with a cookie only: an API token reaches it as nobody. */
+const consoleIdentity: fc.Arbitrary<Identity> = fc.oneof(
+  { withCrossShrink: true },
+  { weight: 16, arbitrary: fc.constant('coordinator' as const) },
+  { weight: 2, arbitrary: fc.constant('clinician' as const) },
+  { weight: 1, arbitrary: fc.constant('ops' as const) },
+  { weight: 1, arbitrary: fc.constantFrom('anonymous' as const, 'forged' as const, 'coordinatorToken' as const) },
+);
+
+/**
+ * The JSON Schema of the API operation a console form stands for (its fields are that body's, named
+ * by path: family.email), so that a field gets what the API would take: opening a case is POST
+ * /api/cases, searching POST /api/cases/search, an action form the action's route.
+ */
+function apiFieldSchemas(ctx: FuzzContext, formPath: string): (name: string) => JsonSchema | undefined {
+  const apiPath = formPath.replace(/^\/console\/cases\/new$/, '/api/cases').replace(/^\/console\/cases$/, '/api/cases/search').replace(/^\/console\//, '/api/');
+  const body = ctx.openapi.paths[apiPath]?.post?.requestBody?.content['application/json']?.schema as JsonSchema | undefined;
+  return (name) => name.split('.').reduce<JsonSchema | undefined>((s, key) => s?.properties?.[key], body);
+}
+
+/**
+ * A value a person could give the field: its options, a time, a number, or what the API's schema
+ * for the same field takes (with the same hints as the API's bodies); or an awkward one.
+ */
+function fieldValue(field: FormField, ctx: FuzzContext, hints: Hints, schema: JsonSchema | undefined): fc.Arbitrary<string> {
   const typed = (() => {
     if (field.type === 'select' || field.type === 'hidden' || field.type === 'checkbox' || field.type === 'radio') return field.options.length ? fc.constantFrom(...field.options) : fc.constant('');
+    if (schema?.type === 'string' && field.type !== 'datetime-local') return validValue(schema, hints, field.name.split('.').at(-1)).map(String);
     if (field.type === 'datetime-local') return localDateTime(ctx);
     if (field.type === 'number') return fc.oneof(fc.constantFrom('37.5', '39.1', '0', '10', '6', '-1', '1e309', '38,5', 'NaN', ''), fc.double({ noNaN: true }).map(String));
     if (field.type === 'email' || field.name.endsWith('email')) return patientEmail;
     if (field.type === 'password') return fc.oneof(fc.constantFrom('not the password', ''), aroundBound(1024, fc.constant('p')));
     return anyPatientText(field.name === 'patientRef' ? 64 : 2000);
   })();
-  return fc.oneof({ weight: 5, arbitrary: typed }, { weight: 1, arbitrary: awkward });
+  return fc.oneof({ withCrossShrink: true }, { weight: 10, arbitrary: typed }, { weight: 1, arbitrary: awkward });
 }
 
 /** The form's fields as posted: each present or not, a checkbox group as repeated pairs, sometimes an unknown field. */
-function formPairs(fields: FormField[], ctx: FuzzContext): fc.Arbitrary<[string, string][]> {
+function formPairs(fields: FormField[], ctx: FuzzContext, hints: Hints, schemaOf: (name: string) => JsonSchema | undefined): fc.Arbitrary<[string, string][]> {
   const own = fields.filter((f) => f.name !== '_csrf');
-  const each = own.map((f) =>
-    f.type === 'checkbox' && f.options.length > 1
+  const each = own.map((f) => {
+    const value = fieldValue(f, ctx, hints, schemaOf(f.name));
+    return f.type === 'checkbox' && f.options.length > 1
       ? fc.subarray(f.options).map((vs) => vs.map((v): [string, string] => [f.name, v]))
       : fc.oneof(
-          { weight: 6, arbitrary: fieldValue(f, ctx).map((v): [string, string][] => [[f.name, v]]) },
+          { withCrossShrink: true },
+          { weight: 40, arbitrary: value.map((v): [string, string][] => [[f.name, v]]) },
           { weight: 1, arbitrary: fc.constant<[string, string][]>([]) },
-          { weight: 1, arbitrary: fc.tuple(fieldValue(f, ctx), fieldValue(f, ctx)).map(([a, b]): [string, string][] => [[f.name, a], [f.name, b]]) },
-        ),
-  );
+          { weight: 1, arbitrary: fc.tuple(value, value).map(([a, b]): [string, string][] => [[f.name, a], [f.name, b]]) },
+        );
+  });
   const extra = fc.oneof({ weight: 6, arbitrary: fc.constant<[string, string][]>([]) }, { weight: 1, arbitrary: fc.tuple(fc.constantFrom('extra', '__proto__', 'constructor', 'actor', '_csrf[]'), awkward).map(([k, v]): [string, string][] => [[k, v]]) });
   return fc.tuple(fc.tuple(...each), extra).map(([parts, x]) => [...parts.flat(), ...x]);
 }
@@ -44,8 +71,8 @@ function formPairs(fields: FormField[], ctx: FuzzContext): fc.Arbitrary<[string,
 const asJson = (pairs: [string, string][], typed: unknown[]): Record<string, unknown> =>
   Object.fromEntries(pairs.map(([k, v], i) => [k, i < typed.length && typed[i] !== undefined ? typed[i] : v]));
 
-function formBody(fields: FormField[], ctx: FuzzContext): fc.Arbitrary<Body> {
-  const pairs = formPairs(fields, ctx);
+function formBody(fields: FormField[], ctx: FuzzContext, hints: Hints, schemaOf: (name: string) => JsonSchema | undefined): fc.Arbitrary<Body> {
+  const pairs = formPairs(fields, ctx, hints, schemaOf);
   const wrongTypes = fc.array(fc.option(notOfType('string'), { nil: undefined, freq: 2 }), { maxLength: fields.length });
   return fc.oneof(
     { weight: 8, arbitrary: pairs.map((p): Body => ({ kind: 'form', pairs: p })) },
@@ -63,18 +90,19 @@ const origin: fc.Arbitrary<Record<string, string>> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('not a url', 'http://[::1', '%', '//evil.example', 'http://', ':').map((o) => ({ origin: o })) },
 );
 
-export function consoleRoutes(ctx: FuzzContext): DoorRoute[] {
+export function consoleRoutes(ctx: FuzzContext, hints: Hints): DoorRoute[] {
   const routes: DoorRoute[] = [];
   for (const form of ctx.consoleForms) {
     const signIn = form.path === '/console/sign-in';
+    const schemaOf = apiFieldSchemas(ctx, form.path);
     const arb = fc
       .record({
-        as: signIn ? fc.constant('anonymous' as const) : identity,
+        as: signIn ? fc.constant('anonymous' as const) : consoleIdentity,
         csrf,
         caseRef: caseRef(ctx),
         alertId,
-        body: form.method === 'GET' ? fc.constant(undefined) : formBody(form.fields, ctx),
-        query: form.method === 'GET' ? formPairs(form.fields, ctx) : fc.constant<[string, string][]>([]),
+        body: form.method === 'GET' ? fc.constant(undefined) : formBody(form.fields, ctx, hints, schemaOf),
+        query: form.method === 'GET' ? formPairs(form.fields, ctx, hints, schemaOf) : fc.constant<[string, string][]>([]),
         headers: signIn ? origin : strayHeaders,
         pgAway: pgAway(ctx),
       })
@@ -107,7 +135,7 @@ export function consoleRoutes(ctx: FuzzContext): DoorRoute[] {
   routes.push({
     door: 'console',
     route: 'GET /console/*',
-    arb: fc.record({ page: fc.constantFrom(...pages), query, as: identity, caseRef: caseRef(ctx), pgAway: pgAway(ctx) }).map(
+    arb: fc.record({ page: fc.constantFrom(...pages), query, as: consoleIdentity, caseRef: caseRef(ctx), pgAway: pgAway(ctx) }).map(
       (r): HttpCall => ({
         door: 'console',
         route: 'GET /console/*',

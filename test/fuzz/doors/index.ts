@@ -16,7 +16,7 @@ const SHARE: Record<Door, number> = { api: 45, console: 18, checkin: 15, casectl
 
 export function doorRoutes(ctx: FuzzContext): DoorRoute[] {
   const hints = hintsFor(ctx);
-  return [...apiRoutes(ctx, hints), ...consoleRoutes(ctx), ...checkinRoutes(ctx), ...casectlRoutes(ctx, hints), ...otherRoutes(ctx)];
+  return [...apiRoutes(ctx, hints), ...consoleRoutes(ctx, hints), ...checkinRoutes(ctx), ...casectlRoutes(ctx, hints), ...otherRoutes(ctx)];
 }
 
 export function requestArbitrary(ctx: FuzzContext): fc.Arbitrary<FuzzRequest> {

@@ -3,13 +3,13 @@
 // - no 5xx but the documented 503 (the case worker, or Postgres, did not answer in time); casectl
 //   exits 1 ("failure") only on its documented "no answer within N s";
 // - every 4xx names what was wrong:
-//   · the JSON API and the codec answer a JSON object with a non-empty `error`; a 400 also lists
-//     `fields`, each with a `field` and a non-empty `message`, and when the request broke one field
-//     on purpose (left out, wrong type, too long, unknown) one entry names it (by its path, a
+//   · the JSON API and the codec answer a JSON object with a non-empty `error`; an API 400 also
+//     lists `fields`, each with a `field` and a non-empty `message`, and when the request broke one
+//     field on purpose (left out, wrong type, too long, unknown) one entry names it (by its path, a
 //     parent's path, or in its message); a 409 gives a non-empty `reason`;
 //   · an HTML page (console, check-in pages, anything else) has a title (h1) and a message (an
-//     alert, a field error, or the paragraph under the title); a 400 that shows a form again shows
-//     a field error, and one that says "marked below" marks a field;
+//     alert, a field error, or the paragraph under the title); the family's report form shown
+//     again (400) shows a field error, and a console page that says "marked below" marks a field;
 //   · casectl exits 2, 3 or 4 with an `error: ...` line on standard error (or its usage text).
 import { fieldErrors, marksAField, pageMessage } from './html.ts';
 import type { FuzzRequest } from './request.ts';

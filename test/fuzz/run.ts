@@ -1,13 +1,14 @@
 // One fuzz run, shared by the test (test/fuzz/fuzz.test.ts) and the command (npm run fuzz):
 //
 // 1. seed the world (world.ts) and build one fast-check arbitrary of requests over every door;
-// 2. send N requests generated from the seed, one at a time, judging each answer (judge.ts) and
-//    recording every problem without stopping, so one run counts them all;
-// 3. shrink: for each kind of problem on each route, replay its first request (fast-check's seed
-//    and path) and let fast-check shrink it to a minimal request that still fails the same way;
+// 2. send N requests generated from the seed, several in flight at once, judging each answer
+//    (judge.ts) and recording every problem without stopping, so one run counts them all;
+// 3. work the cases the run opened through every stage (an accepted case must be workable);
 // 4. check what must hold afterwards (after.ts): stuck workflows, orphan and missing rows, canaries
 //    in logs;
-// 5. report a table of statuses per door and route, the totals, and each finding.
+// 5. shrink: for each kind of problem on each route, replay its first request (fast-check's seed
+//    and path) and let fast-check shrink it to a minimal request that still fails the same way;
+// 6. report a table of statuses per door and route, the totals, and each finding.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -106,7 +106,9 @@ function exchange(baseUrl: string, method: string, path: string, headers: Record
       if (!answered) resolve(r);
       answered = true;
     };
-    const req = request({ host: url.hostname, port: url.port, method, path, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) }, timeout: 60_000 }, (res) => {
+    // A connection per request (agent: false): a kept-alive socket the server closes while idle
+    // would make a request fail with ECONNRESET that says nothing about the request.
+    const req = request({ host: url.hostname, port: url.port, method, path, agent: false, headers: { ...headers, ...(body ? { 'content-length': String(body.length) } : {}) }, timeout: 60_000 }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {

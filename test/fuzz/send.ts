@@ -36,7 +36,8 @@ export async function send(target: Target, world: World, req: FuzzRequest, tmpDi
   return req.door === 'casectl' ? sendCli(target, world, req, tmpDir) : sendHttp(target, world, req);
 }
 
-const MAX_BODY = 256 * 1024;
+/** What is kept of an answer: enough for a 400 that lists thousands of fields (5,000 settings entries). */
+const MAX_BODY = 8 * 1024 * 1024;
 
 async function sendHttp(target: Target, world: World, req: HttpCall): Promise<Sent> {
   let caseId = req.caseRef ? ('slot' in req.caseRef ? world.caseIn(req.caseRef.slot) : req.caseRef.literal) : undefined;

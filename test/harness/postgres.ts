@@ -5,6 +5,7 @@ import pg from 'pg';
 import { connect, type Db } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { startEmbeddedPostgres } from '../../db/embedded.ts';
+import type { PostgresChoice } from './postgres-backend.ts';
 
 export interface TestDatabase {
   db: Db;
@@ -12,8 +13,8 @@ export interface TestDatabase {
   close(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const choice = inject('postgres');
+/** `choice` defaults to the one the vitest global setup made; a script outside vitest passes its own. */
+export async function createTestDatabase(choice: PostgresChoice = inject('postgres')): Promise<TestDatabase> {
   if (choice.kind === 'pglite') {
     const embedded = await startEmbeddedPostgres();
     const db = connect(embedded.url);

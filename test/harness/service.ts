@@ -12,8 +12,12 @@ import { createCaseActions, type CaseActions } from '../../client/actions.ts';
 import { startHttpServer, type RunningHttpServer } from '../../client/http/main.ts';
 import type { HttpLogEntry } from '../../client/http/server.ts';
 import { startWorker, type RunningWorker } from '../../worker/main.ts';
+import type { LineWriter } from '../../worker/logging.ts';
+import type { LogLevel } from '../../config.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
+import type { PostgresChoice } from './postgres-backend.ts';
 import { startSmtpSink, type SmtpSink } from './smtp.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 export interface Service {
   database: TestDatabase;
@@ -23,17 +27,36 @@ export interface Service {
   client: Client;
   actions: CaseActions;
   taskQueue: string;
+  temporalAddress: string;
   /** DATA_DIR of this service: casectl run against it needs it too. */
   dataDir: string;
+  /** With `cuttableHttpDatabase`: the proxy between the HTTP server and Postgres (the worker connects directly). */
+  httpDatabaseProxy?: TcpProxy;
   /** Terminates the cases named, then stops everything. */
   stop(caseIds?: string[]): Promise<void>;
 }
 
-/** `env` holds the secrets (PAYLOAD_KEYS, CHECKIN_LINK_SECRET, ADMIN_*); `config` any other settings. */
-export async function startService(opts: { name: string; env: NodeJS.ProcessEnv; config?: Record<string, string>; log?: (e: HttpLogEntry) => void }): Promise<Service> {
+export interface ServiceOptions {
+  name: string;
+  /** The secrets: PAYLOAD_KEYS, CHECKIN_LINK_SECRET, ADMIN_*. */
+  env: NodeJS.ProcessEnv;
+  /** Any other settings. */
+  config?: Record<string, string>;
+  log?: (e: HttpLogEntry) => void;
+  /** The worker's log lines (default: dropped) and level (default WARN). */
+  workerLog?: LineWriter;
+  workerLogLevel?: LogLevel;
+  /** Puts a TCP proxy between the HTTP server and Postgres, so a test can take Postgres away from it. */
+  cuttableHttpDatabase?: boolean;
+  /** Outside vitest (the fuzz command): the dev server and Postgres to use instead of the global setup's. */
+  temporalAddress?: string;
+  postgres?: PostgresChoice;
+}
+
+export async function startService(opts: ServiceOptions): Promise<Service> {
   const dataDir = mkdtempSync(join(tmpdir(), `${opts.name}-`));
-  const [database, sink] = await Promise.all([createTestDatabase(), startSmtpSink()]);
-  const temporalAddress = inject('temporalAddress');
+  const [database, sink] = await Promise.all([createTestDatabase(opts.postgres), startSmtpSink()]);
+  const temporalAddress = opts.temporalAddress ?? inject('temporalAddress');
   const taskQueue = `${opts.name}-${Math.random().toString(36).slice(2, 8)}`;
   const base = {
     TEMPORAL_ADDRESS: temporalAddress,
@@ -47,8 +70,17 @@ export async function startService(opts: { name: string; env: NodeJS.ProcessEnv;
     APP_BASE_URL: 'http://care.test',
     ...opts.config,
   };
-  const worker = await startWorker(loadConfig({ ...base, WORKER_METRICS_ADDRESS: '', WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'WARN' }), { env: opts.env, writeLog: () => {} });
-  const http = await startHttpServer(loadConfig({ ...base, PORT: '0' }), { env: opts.env, host: '127.0.0.1', log: opts.log ?? (() => {}) });
+  const worker = await startWorker(loadConfig({ ...base, WORKER_METRICS_ADDRESS: '', WORKER_HEALTH_PORT: '0', LOG_LEVEL: opts.workerLogLevel ?? 'WARN' }), {
+    env: opts.env,
+    writeLog: opts.workerLog ?? (() => {}),
+  });
+  let httpDatabaseProxy: TcpProxy | undefined;
+  if (opts.cuttableHttpDatabase) {
+    const target = new URL(database.url);
+    httpDatabaseProxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  }
+  const httpDatabaseUrl = httpDatabaseProxy ? httpDatabaseProxy.via(database.url) : database.url;
+  const http = await startHttpServer(loadConfig({ ...base, DATABASE_URL: httpDatabaseUrl, PORT: '0' }), { env: opts.env, host: '127.0.0.1', log: opts.log ?? (() => {}) });
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace: 'default', dataConverter: createDataConverter(loadKeyring(opts.env)) });
   const actions = createCaseActions({ client, db: database.db, taskQueue });
@@ -60,11 +92,14 @@ export async function startService(opts: { name: string; env: NodeJS.ProcessEnv;
     client,
     actions,
     taskQueue,
+    temporalAddress,
     dataDir,
+    ...(httpDatabaseProxy ? { httpDatabaseProxy } : {}),
     async stop(caseIds = []) {
       await Promise.all(caseIds.map((id) => client.workflow.getHandle(`case-${id}`).terminate('test over').catch(() => undefined)));
       await worker.shutdown().catch(() => undefined);
       await http.close();
+      await httpDatabaseProxy?.stop();
       await connection.close();
       await sink.stop();
       await database.close();

@@ -9,6 +9,7 @@ import type { Db } from '../db/connect.ts';
 import {
   openCaseSchema,
   hospitalCodeSchema,
+  isCaseId,
   languageSchema,
   timeZoneSchema,
   STAGES,
@@ -36,7 +37,8 @@ class NoAnswerError extends Error {}
 /** The case does not exist (HTTP 404). */
 export class CaseNotFoundError extends Error {
   constructor(caseId: string) {
-    super(`case ${caseId} does not exist`);
+    // An id that cannot be one is not repeated back: it may hold anything a person typed.
+    super(isCaseId(caseId) ? `case ${caseId} does not exist` : 'no case has that id (a case id is letters, digits, - and _)');
     this.name = 'CaseNotFoundError';
   }
 }
@@ -156,6 +158,7 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
   const handle = (caseId: string) => client.workflow.getHandle<typeof caseWorkflow>(msg.caseWorkflowId(caseId));
 
   async function translateErrors<T>(caseId: string, run: () => Promise<T>): Promise<T> {
+    if (!isCaseId(caseId)) throw new CaseNotFoundError(caseId);
     try {
       return await run();
     } catch (err) {
@@ -208,6 +211,8 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
 
     /** Looks the hospitals up first, so an unknown code is named before the case is touched. */
     async submit(caseId: string, codes: string[], actor: string, opts: ActOptions = {}): Promise<CaseStatus> {
+      // Named before the database is asked about them.
+      parseInput(z.array(hospitalCodeSchema()).min(1, 'name at least one hospital').max(20, 'at most 20 hospitals at once'), codes);
       const rows = codes.length ? await db.selectFrom('hospitals').select(['code', 'language']).where('code', 'in', codes).execute() : [];
       const unknown = codes.filter((c) => !rows.some((r) => r.code === c));
       if (unknown.length) throw new InputError(unknown.map((c) => ({ field: 'hospitalCode', message: `no hospital with code ${c} (casectl hospital add)` })));
@@ -412,6 +417,7 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
   }
 
   async function mustExist(caseId: string): Promise<void> {
+    if (!isCaseId(caseId)) throw new CaseNotFoundError(caseId);
     const row = await db.selectFrom('cases').select('case_id').where('case_id', '=', caseId).executeTakeFirst();
     if (!row) throw new CaseNotFoundError(caseId);
   }

@@ -92,6 +92,10 @@ const OPEN_CASE_SCHEMA = z
   .strict();
 export type OpenCase = z.output<typeof OPEN_CASE_SCHEMA>;
 
+/** What a case id can look like (an opaque `c` + hex today); anything else names no case and is never sent on. */
+const CASE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const isCaseId = (s: string): boolean => CASE_ID.test(s);
+
 // Schemas leave this module only through functions: the worker shares this module across all
 // workflows and deep-freezes what it exports (worker/bundle.ts), and a zod schema must stay mutable
 // (it memoizes on first use).

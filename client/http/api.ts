@@ -27,7 +27,7 @@
 // schemas are generated from the same zod schemas and document the API (they are not compiled).
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { z } from 'zod';
-import { openCaseSchema, hospitalCodeSchema } from '../../domain/case.ts';
+import { openCaseSchema, hospitalCodeSchema, isCaseId } from '../../domain/case.ts';
 import { actionSchema, type ActionName } from '../../domain/actions.ts';
 import { parseObservation } from '../../domain/crs.ts';
 import { InputError, parseInput, secretTextSchema } from '../../domain/validation.ts';
@@ -326,7 +326,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
   type CaseReq = FastifyRequest<{ Params: { caseId: string } }>;
   const caseIdOf = (req: FastifyRequest): string => {
     const caseId = (req.params as { caseId?: string }).caseId ?? '';
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(caseId)) throw new CaseNotFoundError(caseId.slice(0, 64));
+    if (!isCaseId(caseId)) throw new CaseNotFoundError(caseId);
     note(req, { caseId });
     return caseId;
   };

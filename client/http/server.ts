@@ -197,6 +197,32 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A check-in token is at most 256 characters: a longer one gets the family's page that says the
+    // link is not valid, not the router's 414.
+    maxParamLength: 1024,
+    // A URL that cannot be decoded: the not-found page (JSON under /api), not the router's own JSON.
+    frameworkErrors: (err, req, res) => {
+      const reply = res as FastifyReply;
+      if (req.url.startsWith('/api/')) void reply.code(400).send({ error: 'the address is not a valid URL', fields: [{ field: 'url', message: 'is not a valid URL' }] });
+      else void sendPage(reply, err.statusCode === 400 ? 404 : (err.statusCode ?? 404), notFoundPage({ lang: languageFromHeader(req.headers['accept-language']) }));
+    },
+  });
+
+  // JSON bodies as JSON.parse reads them, but a key that could reach an object's prototype is refused
+  // by name (Fastify's own parser refuses it without saying which).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const refuse = (field: string, message: string) => done(Object.assign(new InputError([{ field, message }]), { statusCode: 400 }), undefined);
+    if (body === '') return refuse('', 'the body is empty: send a JSON object');
+    let value: unknown;
+    try {
+      value = JSON.parse(body as string);
+    } catch (err) {
+      return refuse('', `the body is not valid JSON (${(err as Error).message})`);
+    }
+    const poisoned = prototypeKey(value);
+    if (poisoned !== undefined) return refuse(poisoned, 'is not allowed');
+    done(null, value);
   });
 
   await app.register(formbody, { bodyLimit: 64 * 1024 });
@@ -492,6 +518,18 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   }
 
   return app;
+}
+
+/** The path of a `__proto__` key, or of a `constructor` holding `prototype`, anywhere in a parsed JSON value. */
+function prototypeKey(value: unknown, path = ''): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, v] of Object.entries(value)) {
+    const here = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    if (key === '__proto__' || (key === 'constructor' && v !== null && typeof v === 'object' && Object.hasOwn(v, 'prototype'))) return here;
+    const deeper = prototypeKey(v, here);
+    if (deeper !== undefined) return deeper;
+  }
+  return undefined;
 }
 
 function timeZoneOf(contact: FamilyContact | undefined): string {

@@ -53,7 +53,8 @@ function judgeCli(o: Extract<Outcome, { kind: 'cli' }>): Problem | undefined {
   if (o.threw) return { kind: 'casectl failure', detail: `runCasectl threw: ${clip(o.threw)}` };
   if (o.code === 0) return undefined;
   const first = o.stderr.split('\n').find((l) => l.trim() !== '') ?? '';
-  if (o.code === 1) return /^error: no answer within \d+ s/.test(first) ? undefined : { kind: 'casectl failure', detail: `exit 1: ${clip(o.stderr)}` };
+  // Documented: a service that did not answer in time (1), an action not answered yet, to retry with its request id (5).
+  if (o.code === 1 || o.code === 5) return /^error: no answer within \d+ s/.test(first) ? undefined : { kind: 'casectl failure', detail: `exit ${o.code}: ${clip(o.stderr)}` };
   if (o.code >= 2 && o.code <= 4) {
     if (/^error: \S.{3,}/.test(first) || /Usage:/.test(o.stderr)) return undefined;
     return { kind: 'unnamed 4xx', detail: `exit ${o.code} with standard error ${JSON.stringify(clip(o.stderr))}` };

@@ -208,11 +208,12 @@ export async function seedWorld(target: Target, opts: { log?: (line: string) => 
       file,
       JSON.stringify({
         windowDays: 1,
-        schedule: [{ fromDay: 0, toDay: 1, times }],
+        // A protocol's row lists at most 24 times of day: the three hours in rows of 24.
+        schedule: Array.from({ length: Math.ceil(times.length / 24) }, (_, i) => ({ fromDay: 0, toDay: 1, times: times.slice(i * 24, i * 24 + 24) })),
         // Far off: a check-in left unanswered closes a minute later, before any escalation.
         reminderAfterMinutes: 600,
         coordinatorAfterMinutes: 1200,
-        teamAfterMinutes: 2400,
+        teamAfterMinutes: 1400,
         team: { name: 'Fuzz treating team', email: 'team@hospital.example', phone24h: '+852 5555 0199' },
       }),
     );

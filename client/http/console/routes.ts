@@ -9,6 +9,7 @@
 //   GET  /console/cases/:caseId           a case; POST …/actions/:action, POST …/alerts/:alertId/ack
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../../db/connect.ts';
+import { isCaseId } from '../../../domain/case.ts';
 import { InputError, type FieldProblem } from '../../../domain/validation.ts';
 import { ActionRefusedError, CaseNotFoundError, READ_WAIT_MS, requestIdSchema, type ActOptions, type CaseActionName, type CaseActions } from '../../actions.ts';
 import type { Accounts, User } from '../../accounts.ts';
@@ -202,7 +203,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
 
   const caseIdOf = (req: CaseRequest): string => {
     const caseId = req.params.caseId;
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(caseId)) throw new CaseNotFoundError(caseId.slice(0, 64));
+    if (!isCaseId(caseId)) throw new CaseNotFoundError(caseId);
     note(req, { caseId });
     return caseId;
   };

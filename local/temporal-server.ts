@@ -11,13 +11,13 @@
 //   3. the namespace, then the case search attributes (local/search-attributes.ts).
 //
 // The server can be killed and started again on the same databases and ports, for chaos tests.
-// Its log (level warn and up) is a file in the server's folder, named in every start-up error.
+// Its log (level warn and up) goes to a file, named in every start-up error.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
@@ -37,6 +37,8 @@ export interface TemporalServerOptions {
   adminUrl: string;
   /** Default `default`. */
   namespace?: string;
+  /** Where the server writes its log, kept after stop(); default a file in its temporary folder, removed by stop(). */
+  logFile?: string;
 }
 
 export interface TemporalServer {
@@ -53,7 +55,7 @@ export interface TemporalServer {
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts the server process again (after kill) on the same databases and ports; resolves once the frontend answers. */
   restart(): Promise<void>;
-  /** Stops the server, drops its databases and removes its folder. */
+  /** Stops the server, drops its databases and removes its folder (and its log, unless `logFile` was given). */
   stop(): Promise<void>;
 }
 
@@ -201,7 +203,9 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   const suffix = `${process.pid}_${randomBytes(3).toString('hex')}`;
   const databases = { temporal: `temporal_${suffix}`, visibility: `temporal_visibility_${suffix}` };
   const dir = mkdtempSync(join(tmpdir(), 'temporal-server-'));
-  const logFile = join(dir, 'server.log');
+  const logFile = opts.logFile ?? join(dir, 'server.log');
+  mkdirSync(dirname(logFile), { recursive: true });
+  writeFileSync(logFile, '');
 
   const dropAll = async () => {
     for (const name of Object.values(databases)) await dropDatabase(opts.adminUrl, name).catch(() => undefined);

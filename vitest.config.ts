@@ -9,6 +9,11 @@ const shared = {
   hookTimeout: 120_000,
 };
 
+// The production project needs temporal-server (scripts/setup-temporal-server.sh) and a
+// PostgreSQL server; without them it fails saying so, unless it is left out on purpose.
+const skipProduction = /^(1|true|yes)$/i.test(process.env.SKIP_PRODUCTION_SHAPED ?? '');
+if (skipProduction) console.log('[test harness] SKIP_PRODUCTION_SHAPED is set: the production project is left out');
+
 export default defineConfig({
   test: {
     projects: [
@@ -29,6 +34,27 @@ export default defineConfig({
           testTimeout: 300_000,
         },
       },
+      // The end-to-end files again against the service as it is deployed (test/global-setup-production.ts):
+      // temporal-server 1.29.1 on PostgreSQL with SQL visibility instead of the dev server, and,
+      // where a file uses startService, two worker processes and two HTTP server processes
+      // behind a round-robin balancer, so that both servers serve the same cases.
+      ...(skipProduction
+        ? []
+        : [
+            {
+              extends: false as const,
+              test: {
+                ...shared,
+                name: 'production',
+                include: ['test/e2e/**/*.test.ts'],
+                // ops-endpoints checks one worker and one HTTP server from inside the test's process
+                // (their standard output, the Worker object's state, the worker's Postgres behind a
+                // proxy the test cuts): it needs them in-process, and the `suite` project runs it so.
+                exclude: [...shared.exclude, 'test/e2e/ops-endpoints.test.ts'],
+                globalSetup: ['test/global-setup-production.ts'],
+              },
+            },
+          ]),
     ],
     // The JSON report is what .ci/run counts its closing 'N passed, N failed' line from.
     reporters: ['default', 'json'],

@@ -5,11 +5,14 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findTemporalExecutable } from '../local/temporal-binaries.ts';
 import { caseSearchAttributes } from '../domain/search-attributes.ts';
 import { choosePostgres, type PostgresChoice } from './harness/postgres-backend.ts';
+import type { ServiceShape } from './harness/service.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     postgres: PostgresChoice;
+    /** How test/harness/service.ts runs the service: the production project's global setup says 'production'. */
+    serviceShape: ServiceShape;
   }
 }
 
@@ -25,6 +28,7 @@ export default async function setup(project: TestProject) {
   const address = env.connection.options.address;
   console.log(`[test harness] Temporal dev server at ${address} (binary from ${source})`);
   project.provide('temporalAddress', address);
+  project.provide('serviceShape', 'in-process');
 
   return async () => {
     await env.teardown();

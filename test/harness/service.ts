@@ -1,25 +1,46 @@
 // The whole service for an end-to-end test file: a migrated database, an SMTP sink, the case worker
-// and the HTTP server (console, API, check-in pages) on the shared dev server, each on its own task
-// queue, plus a client and the action layer for driving cases directly.
+// and the HTTP server (console, API, check-in pages) on the shared Temporal server, each on its own
+// task queue, plus a client and the action layer for driving cases directly.
+//
+// Two shapes, chosen by the vitest project (the `serviceShape` its global setup provides):
+// - in-process (projects `suite`, `replaying`): one worker and one HTTP server in the test's own
+//   process, on the dev server;
+// - production (project `production`): two worker processes and two HTTP server processes
+//   (deployment.ts) behind a round-robin load balancer, on temporal-server on PostgreSQL. Tests
+//   see the same Service: `http.url` is the balancer, so consecutive requests reach different
+//   servers, and the HTTP servers' log entries reach `log` from their standard output.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../config.ts';
 import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
 import { createCaseActions, type CaseActions } from '../../client/actions.ts';
-import { startHttpServer, type RunningHttpServer } from '../../client/http/main.ts';
+import { startHttpServer } from '../../client/http/main.ts';
 import type { HttpLogEntry } from '../../client/http/server.ts';
 import { startWorker, type RunningWorker } from '../../worker/main.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import { startSmtpSink, type SmtpSink } from './smtp.ts';
+import { startDeployment, type Deployment } from './deployment.ts';
+
+export type ServiceShape = 'in-process' | 'production';
 
 export interface Service {
+  shape: ServiceShape;
   database: TestDatabase;
   sink: SmtpSink;
-  worker: RunningWorker;
-  http: RunningHttpServer;
+  /** Where staff and families reach the service. */
+  http: {
+    url: string;
+    /** The start-up banner on signing in, which startHttpServer returns in-process; the HTTP processes log `admin_created` instead. */
+    signIn?: string;
+  };
+  /** In-process only: the worker. */
+  worker?: RunningWorker;
+  /** Production-shaped only: the processes, to kill and restart. */
+  deployment?: Deployment;
   client: Client;
   actions: CaseActions;
   taskQueue: string;
@@ -29,8 +50,22 @@ export interface Service {
   stop(caseIds?: string[]): Promise<void>;
 }
 
+/** Where the production-shaped processes' logs stay after the run (the latest run's, per file). */
+const productionLogs = fileURLToPath(new URL('../../test-artifacts/production-logs/', import.meta.url));
+
+/** The HTTP server's entry back from its JSON line (worker/logging.ts formatLogLine: time, level, msg, component first). */
+function httpLogEntry(line: string): HttpLogEntry | undefined {
+  try {
+    const { time: _time, msg: _msg, component, ...entry } = JSON.parse(line) as Record<string, unknown>;
+    return component === 'http' ? (entry as unknown as HttpLogEntry) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `env` holds the secrets (PAYLOAD_KEYS, CHECKIN_LINK_SECRET, ADMIN_*); `config` any other settings. */
 export async function startService(opts: { name: string; env: NodeJS.ProcessEnv; config?: Record<string, string>; log?: (e: HttpLogEntry) => void }): Promise<Service> {
+  const shape = inject('serviceShape');
   const dataDir = mkdtempSync(join(tmpdir(), `${opts.name}-`));
   const [database, sink] = await Promise.all([createTestDatabase(), startSmtpSink()]);
   const temporalAddress = inject('temporalAddress');
@@ -47,24 +82,49 @@ export async function startService(opts: { name: string; env: NodeJS.ProcessEnv;
     APP_BASE_URL: 'http://care.test',
     ...opts.config,
   };
-  const worker = await startWorker(loadConfig({ ...base, WORKER_METRICS_ADDRESS: '', WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'WARN' }), { env: opts.env, writeLog: () => {} });
-  const http = await startHttpServer(loadConfig({ ...base, PORT: '0' }), { env: opts.env, host: '127.0.0.1', log: opts.log ?? (() => {}) });
+  let processes: Pick<Service, 'http' | 'worker' | 'deployment'> & { close(): Promise<void> };
+  if (shape === 'production') {
+    const logDir = join(productionLogs, opts.name);
+    rmSync(logDir, { recursive: true, force: true });
+    const log = opts.log;
+    const deployment = await startDeployment({
+      env: { ...base, ...opts.env },
+      logDir,
+      onLine: (name, line) => {
+        const entry = log && name.startsWith('http-') ? httpLogEntry(line) : undefined;
+        if (entry) log?.(entry);
+      },
+    });
+    processes = { http: { url: deployment.url }, deployment, close: () => deployment.stop() };
+  } else {
+    const worker = await startWorker(loadConfig({ ...base, WORKER_METRICS_ADDRESS: '', WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'WARN' }), { env: opts.env, writeLog: () => {} });
+    const http = await startHttpServer(loadConfig({ ...base, PORT: '0' }), { env: opts.env, host: '127.0.0.1', log: opts.log ?? (() => {}) });
+    processes = {
+      http,
+      worker,
+      close: async () => {
+        await worker.shutdown().catch(() => undefined);
+        await http.close();
+      },
+    };
+  }
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace: 'default', dataConverter: createDataConverter(loadKeyring(opts.env)) });
   const actions = createCaseActions({ client, db: database.db, taskQueue });
   return {
+    shape,
     database,
     sink,
-    worker,
-    http,
+    http: processes.http,
+    ...(processes.worker ? { worker: processes.worker } : {}),
+    ...(processes.deployment ? { deployment: processes.deployment } : {}),
     client,
     actions,
     taskQueue,
     dataDir,
     async stop(caseIds = []) {
       await Promise.all(caseIds.map((id) => client.workflow.getHandle(`case-${id}`).terminate('test over').catch(() => undefined)));
-      await worker.shutdown().catch(() => undefined);
-      await http.close();
+      await processes.close();
       await connection.close();
       await sink.stop();
       await database.close();

@@ -17,7 +17,8 @@ if (skipProduction) console.log('[test harness] SKIP_PRODUCTION_SHAPED is set: t
 export default defineConfig({
   test: {
     projects: [
-      { extends: false, test: { ...shared, name: 'suite', include: ['**/*.test.ts'] } },
+      // test/production needs the production project's server and service shape.
+      { extends: false, test: { ...shared, name: 'suite', include: ['**/*.test.ts'], exclude: [...shared.exclude, 'test/production/**'] } },
       // The case workflow suites again with a worker that caches no workflow: every workflow task
       // replays the whole history first, as on a worker with a small cache or after a restart, so a
       // case whose replay does not issue the commands its history records fails here (the recorded
@@ -46,7 +47,7 @@ export default defineConfig({
               test: {
                 ...shared,
                 name: 'production',
-                include: ['test/e2e/**/*.test.ts'],
+                include: ['test/e2e/**/*.test.ts', 'test/production/**/*.test.ts'],
                 // ops-endpoints checks one worker and one HTTP server from inside the test's process
                 // (their standard output, the Worker object's state, the worker's Postgres behind a
                 // proxy the test cuts): it needs them in-process, and the `suite` project runs it so.

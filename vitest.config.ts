@@ -53,6 +53,7 @@ export default defineConfig({
                 // proxy the test cuts): it needs them in-process, and the `suite` project runs it so.
                 exclude: [...shared.exclude, 'test/e2e/ops-endpoints.test.ts'],
                 globalSetup: ['test/global-setup-production.ts'],
+                setupFiles: ['test/harness/production-preflight.ts'],
               },
             },
           ]),

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment } from '../harness/deployment.ts';
 import { startService, type Service } from '../harness/service.ts';
-import { caseFile, inStage, openCase, toHospitalReview, waitForStatus } from '../harness/drive.ts';
+import { ACTOR, caseFile, DOCUMENTS, inStage, openCase, waitForStatus } from '../harness/drive.ts';
 
 const env: NodeJS.ProcessEnv = {
   PAYLOAD_KEYS: `deploy:${randomBytes(32).toString('base64')}`,
@@ -37,15 +37,17 @@ describe('the production-shaped deployment', () => {
     const health = deployment.workerHealthUrl(0);
     await deployment.killWorker(0);
     expect(await answers(`${health}/readyz`)).toBeUndefined();
-    // Worker 1 alone: the case's tasks stuck on worker 0's sticky queue move to the shared queue
-    // once their sticky timeout passes, so allow for that.
-    await toHospitalReview(service.actions, caseId, 'HKU');
+    // Worker 1 alone. What worker 0 held when it died waits for its timeout first: a workflow
+    // task on its sticky queue some seconds, an activity it had started its whole 1-minute
+    // start-to-close timeout (case activities do not heartbeat), so allow for that.
+    for (const documentType of DOCUMENTS) await service.actions.act(caseId, 'receiveDocument', { actor: ACTOR, documentType, language: 'en' });
+    await waitForStatus(service.actions, caseId, inStage('translation'), 'all documents in, with worker 0 dead', 90_000);
     await deployment.restartWorker(0);
     expect(deployment.workerHealthUrl(0)).toBe(health);
     expect(await answers(`${health}/readyz`)).toBe(200);
-    await service.actions.act(caseId, 'recordDecision', { actor: 'coordinator.ops@care.test', hospitalCode: 'HKU', decision: 'accepted' });
-    await waitForStatus(service.actions, caseId, inStage('admission'), 'admission');
-  });
+    await service.actions.submit(caseId, ['HKU'], ACTOR);
+    await waitForStatus(service.actions, caseId, inStage('hospital_review'), 'hospital review, worker 0 back');
+  }, 150_000);
 
   it('the service answers while HTTP server 0 is killed; it comes back on the same port', async () => {
     const direct = deployment.httpUrl(0);

@@ -53,7 +53,7 @@ export interface TemporalServer {
   running(): boolean;
   /** Ends the server process with `signal` (default SIGKILL, as a crash would) and waits until it has exited. */
   kill(signal?: NodeJS.Signals): Promise<void>;
-  /** Starts the server process again (after kill) on the same databases and ports; resolves once the frontend answers. */
+  /** Starts the server process again on the same databases and ports (SIGTERM first if it still runs); resolves once the frontend answers. */
   restart(): Promise<void>;
   /** Stops the server, drops its databases and removes its folder (and its log, unless `logFile` was given). */
   stop(): Promise<void>;
@@ -289,6 +289,8 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   } catch (err) {
     await kill();
     await dropAll();
+    // The log stays for the error's reader; the config, which holds the password, does not.
+    rmSync(join(dir, 'config'), { recursive: true, force: true });
     throw new Error(`${(err as Error).message}\n(the Temporal server's log: ${logFile})`);
   }
 

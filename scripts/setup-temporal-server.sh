@@ -39,7 +39,7 @@ trap 'rm -rf "$tmp"' EXIT
 started=$(date +%s)
 if ! GOBIN="$tmp" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install \
   "$MODULE/cmd/server@v$VERSION" "$MODULE/cmd/tools/sql@v$VERSION" >"$tmp/build.log" 2>&1; then
-  echo "setup-temporal-server: go install of $MODULE@v$VERSION failed ($(tail -n 1 "$tmp/build.log")): the production-shaped tests cannot run"
+  echo "setup-temporal-server: go install of $MODULE@v$VERSION failed ($(tail -n 1 "$tmp/build.log" | sed "s/^[[:space:]]*//")): the production-shaped tests cannot run"
   exit 0
 fi
 seconds=$(( $(date +%s) - started ))

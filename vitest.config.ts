@@ -9,10 +9,16 @@ const shared = {
   hookTimeout: 120_000,
 };
 
+// The production project needs temporal-server (scripts/setup-temporal-server.sh) and a
+// PostgreSQL server; without them it fails saying so, unless it is left out on purpose.
+const skipProduction = /^(1|true|yes)$/i.test(process.env.SKIP_PRODUCTION_SHAPED ?? '');
+if (skipProduction) console.log('[test harness] SKIP_PRODUCTION_SHAPED is set: the production project is left out');
+
 export default defineConfig({
   test: {
     projects: [
-      { extends: false, test: { ...shared, name: 'suite', include: ['**/*.test.ts'] } },
+      // test/production needs the production project's server and service shape.
+      { extends: false, test: { ...shared, name: 'suite', include: ['**/*.test.ts'], exclude: [...shared.exclude, 'test/production/**'] } },
       // The case workflow suites again with a worker that caches no workflow: every workflow task
       // replays the whole history first, as on a worker with a small cache or after a restart, so a
       // case whose replay does not issue the commands its history records fails here (the recorded
@@ -29,6 +35,28 @@ export default defineConfig({
           testTimeout: 300_000,
         },
       },
+      // The end-to-end files again against the service as it is deployed (test/global-setup-production.ts):
+      // temporal-server 1.29.1 on PostgreSQL with SQL visibility instead of the dev server, and,
+      // where a file uses startService, two worker processes and two HTTP server processes
+      // behind a round-robin balancer, so that both servers serve the same cases.
+      ...(skipProduction
+        ? []
+        : [
+            {
+              extends: false as const,
+              test: {
+                ...shared,
+                name: 'production',
+                include: ['test/e2e/**/*.test.ts', 'test/production/**/*.test.ts'],
+                // ops-endpoints checks one worker and one HTTP server from inside the test's process
+                // (their standard output, the Worker object's state, the worker's Postgres behind a
+                // proxy the test cuts): it needs them in-process, and the `suite` project runs it so.
+                exclude: [...shared.exclude, 'test/e2e/ops-endpoints.test.ts'],
+                globalSetup: ['test/global-setup-production.ts'],
+                setupFiles: ['test/harness/production-preflight.ts'],
+              },
+            },
+          ]),
     ],
     // The JSON report is what .ci/run counts its closing 'N passed, N failed' line from.
     reporters: ['default', 'json'],

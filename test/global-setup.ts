@@ -3,11 +3,14 @@
 import type { TestProject } from 'vitest/node';
 import { choosePostgres, type PostgresChoice } from './harness/postgres-backend.ts';
 import { startDevServer } from './harness/dev-server.ts';
+import type { ServiceShape } from './harness/service.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     postgres: PostgresChoice;
+    /** How test/harness/service.ts runs the service: the production project's global setup says 'production'. */
+    serviceShape: ServiceShape;
   }
 }
 
@@ -19,6 +22,7 @@ export default async function setup(project: TestProject) {
   const temporal = await startDevServer();
   console.log(`[test harness] Temporal dev server at ${temporal.address} (binary from ${temporal.source})`);
   project.provide('temporalAddress', temporal.address);
+  project.provide('serviceShape', 'in-process');
 
   return async () => {
     await temporal.stop();

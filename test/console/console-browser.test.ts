@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { CaseActions } from '../../client/actions.ts';
 import { createAccounts } from '../../client/accounts.ts';
-import type { RunningHttpServer } from '../../client/http/main.ts';
 import { toLocal } from '../../domain/time.ts';
 import { localInput } from '../../client/http/console/forms.ts';
 import { CONSOLE_STYLE_HASH } from '../../client/http/console/html.ts';
@@ -40,7 +39,7 @@ const env: NodeJS.ProcessEnv = {
 let service: Service;
 let database: TestDatabase;
 let sink: SmtpSink;
-let http: RunningHttpServer;
+let http: Service['http'];
 let actions: CaseActions;
 let browser: Browser;
 let caseId = '';

@@ -1,35 +1,24 @@
-// casectl end to end: the real CLI as a subprocess against the shared Temporal dev server, a
-// test database and an SMTP sink, with a case worker running in this process. Asserts on what a
-// coordinator sees (stdout, stderr, exit codes) and on the emails that actually went out.
-import { createCheckinLinks } from '../../activities/checkin-link.ts';
+// casectl end to end: the real CLI as a subprocess against the shared Temporal server, a test
+// database and an SMTP sink, with the service's case worker running (startService: in this
+// process, or two worker processes in the production project). Asserts on what a coordinator
+// sees (stdout, stderr, exit codes) and on the emails that actually went out.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { NativeConnection, type Worker } from '@temporalio/worker';
-import { loadConfig } from '../../config.ts';
-import { createMailer, type Mailer } from '../../activities/mailer.ts';
-import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
-import { createCaseWorker } from '../../worker/create-worker.ts';
 import type { CaseStatus } from '../../domain/case.ts';
-import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
-import { startSmtpSink, type SmtpSink } from '../harness/smtp.ts';
-import { workflowBundle } from '../harness/temporal.ts';
+import type { SmtpSink } from '../harness/smtp.ts';
+import { startService, type Service } from '../harness/service.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const ACTOR = 'coordinator.ana@care.test';
 const FAMILY_EMAIL = 'lucia.family@example.org';
 const HOSPITAL_EMAIL = 'intake@hcb.example.org';
 
-let database: TestDatabase;
+let service: Service;
 let sink: SmtpSink;
-let mailer: Mailer;
-let connection: NativeConnection;
-let worker: Worker;
-let running: Promise<void>;
 let tmp: string;
 let cliEnv: NodeJS.ProcessEnv;
 
@@ -80,42 +69,14 @@ function expectFailure(r: CliResult, code: number, stderr: RegExp): void {
 }
 
 beforeAll(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'casectl-e2e-'));
   const payloadKeys = `test:${randomBytes(32).toString('base64')}`;
-  const taskQueue = `casectl-${randomBytes(4).toString('hex')}`;
-  const temporalAddress = inject('temporalAddress');
-  [database, sink] = await Promise.all([createTestDatabase(), startSmtpSink()]);
-
-  const config = loadConfig({
-    DATABASE_URL: database.url,
-    TASK_QUEUE: taskQueue,
-    TEMPORAL_ADDRESS: temporalAddress,
-    SMTP_URL: sink.url,
-    DATA_DIR: tmp,
-    COORDINATOR_EMAIL: 'coordinator@care.test',
-    TRANSLATOR_EMAIL: 'translator@care.test',
-    MAIL_FROM: 'Care <care@test>',
-  });
-  mailer = createMailer({ smtpUrl: sink.url, from: 'Care <care@test>', captureDir: join(tmp, 'unused-mail') });
-  connection = await NativeConnection.connect({ address: temporalAddress });
-  worker = await createCaseWorker({
-    connection,
-    namespace: 'default',
-    taskQueue,
-    dataConverter: createDataConverter(loadKeyring({ PAYLOAD_KEYS: payloadKeys })),
-    workflowBundle: await workflowBundle(new URL('../../workflows/index.ts', import.meta.url)),
-    db: database.db,
-    mailer,
-    config,
-    links: createCheckinLinks(randomBytes(32)),
-  });
-  running = worker.run();
-
+  service = await startService({ name: 'casectl', env: { PAYLOAD_KEYS: payloadKeys, CHECKIN_LINK_SECRET: randomBytes(32).toString('base64') } });
+  ({ sink, dataDir: tmp } = service);
   cliEnv = {
     ...process.env,
-    TEMPORAL_ADDRESS: temporalAddress,
-    DATABASE_URL: database.url,
-    TASK_QUEUE: taskQueue,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    DATABASE_URL: service.database.url,
+    TASK_QUEUE: service.taskQueue,
     PAYLOAD_KEYS: payloadKeys,
     DATA_DIR: tmp,
     CASECTL_ACTOR: ACTOR,
@@ -123,15 +84,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (worker) {
-    worker.shutdown();
-    await running;
-  }
-  mailer?.close();
-  await connection?.close();
-  await sink?.stop();
-  await database?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await service?.stop();
 });
 
 describe('casectl against a running case worker', () => {
@@ -203,7 +156,7 @@ describe('casectl against a running case worker', () => {
     const absurd = join(tmp, 'absurd.json');
     writeFileSync(absurd, JSON.stringify({ patientRef: 'P-absurd', diagnosis: 'd', therapy: 't', family: { name: 'N', email: 'n@example.org', language: 'en', timeZone: 'UTC' }, settings: { recordsReminderDays: [1e10], recordsStalledAfterDays: 1e300 } }));
     expectFailure(await cli(['case', 'open', '--file', absurd]), 2, /^error: settings\.recordsReminderDays\[0\]: must be at most 365 days; settings\.recordsStalledAfterDays: must be at most 365 days$/);
-    expect(await database.db.selectFrom('cases').select('case_id').where('patient_ref', 'in', ['P-nul', 'P-absurd']).execute()).toEqual([]);
+    expect(await service.database.db.selectFrom('cases').select('case_id').where('patient_ref', 'in', ['P-nul', 'P-absurd']).execute()).toEqual([]);
   });
 
   it('records all five documents, in the family language', async () => {

@@ -1,4 +1,5 @@
-// The list queries ops use (README "Ops: finding cases"), against the shared dev server with real
+// The list queries ops use (README "Ops: finding cases"), against the shared Temporal server (the
+// dev server; in the production project temporal-server with SQL visibility on PostgreSQL) with real
 // case workflows: four cases driven through the action layer to different states, then each
 // documented query must return exactly the cases it describes. Visibility is eventually
 // consistent, so each query is polled until it answers as expected (or the time runs out).

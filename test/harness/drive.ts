@@ -6,7 +6,7 @@ import type { CaseActions } from '../../client/actions.ts';
 import type { CaseStatus, Stage } from '../../domain/case.ts';
 
 export const ACTOR = 'coordinator.ops@care.test';
-const DOCUMENTS = ['medical_report', 'scans', 'pathology', 'biomarkers', 'treatment_history'];
+export const DOCUMENTS = ['medical_report', 'scans', 'pathology', 'biomarkers', 'treatment_history'];
 
 export interface FamilyInput {
   name: string;

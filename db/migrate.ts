@@ -7,6 +7,7 @@ import * as monitoring from './migrations/2026-11-24-002-monitoring.ts';
 import * as accounts from './migrations/2026-11-24-003-accounts.ts';
 import * as checkinSeq from './migrations/2026-11-25-004-checkin-seq.ts';
 import * as rowSeq from './migrations/2026-12-07-005-row-seq.ts';
+import * as signInAttempts from './migrations/2026-12-07-006-sign-in-attempts.ts';
 
 // A static list rather than a folder scan: works the same under Node, vitest and bundlers.
 const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-24-003-accounts': accounts,
   '2026-11-25-004-checkin-seq': checkinSeq,
   '2026-12-07-005-row-seq': rowSeq,
+  '2026-12-07-006-sign-in-attempts': signInAttempts,
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {

@@ -181,6 +181,13 @@ export interface ApiTokensTable {
   last_used_at: Timestamp | null;
 }
 
+export interface SignInAttemptsTable {
+  id: Generated<string>;
+  /** `email:<address>` or `ip:<client address>`. */
+  key: string;
+  at: Timestamp;
+}
+
 export interface Database {
   hospitals: HospitalsTable;
   cases: CasesTable;
@@ -197,6 +204,7 @@ export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
+  sign_in_attempts: SignInAttemptsTable;
 }
 
 export type Hospital = Selectable<HospitalsTable>;

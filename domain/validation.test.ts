@@ -48,6 +48,7 @@ describe('text a person typed', () => {
   it('bounds length and requires text, naming the field', () => {
     expect(problems(z.object({ n: textSchema(5) }), { n: 'toolong' })).toEqual([{ field: 'n', message: 'must be at most 5 characters' }]);
     expect(problems(z.object({ n: textSchema(5) }), { n: '   ' })).toEqual([{ field: 'n', message: 'is required' }]);
+    expect(problems(z.object({ n: textSchema(5) }), { n: '\u200b\u200b' })).toEqual([{ field: 'n', message: 'is required' }]);
     expect(problems(z.object({ n: textSchema(5) }), { n: 42 })).toEqual([{ field: 'n', message: 'must be text' }]);
     expect(problems(z.object({ n: textSchema(5) }), {})).toEqual([{ field: 'n', message: 'is required' }]);
   });

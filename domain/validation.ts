@@ -71,8 +71,12 @@ export function textSchema(max: number, opts: TextOptions = {}) {
     })
     .trim()
     .min(min, min === 1 ? 'is required' : `must be at least ${min} characters`)
-    .max(max, `must be at most ${max} characters`);
+    .max(max, `must be at most ${max} characters`)
+    // Zero-width and other invisible characters alone are as empty as nothing, to whoever reads it.
+    .refine((s) => min === 0 || s === '' || !INVISIBLE_ONLY.test(s), { message: 'is required', abort: true });
 }
+
+const INVISIBLE_ONLY = /^[\p{Z}\p{Cf}\s]+$/u;
 
 /** A string that is text (textProblem) but is not trimmed or bounded otherwise: passwords. */
 export function secretTextSchema(min: number, max: number) {

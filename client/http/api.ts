@@ -238,15 +238,12 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     },
     async (req, reply: FastifyReply) => {
       const raw = (req.body ?? {}) as { email?: unknown };
-      const wait = throttle.wait(raw.email, req.ip);
-      if (wait !== undefined) return reply.code(429).header('Retry-After', String(wait)).send({ error: 'too many failed sign-ins: try again later' });
+      const attempt = await throttle.reserve(raw.email, req.ip);
+      if ('wait' in attempt) return reply.code(429).header('Retry-After', String(attempt.wait)).send({ error: 'too many failed sign-ins: try again later' });
       const { email, password } = parseInput(loginSchema, req.body ?? {});
       const user = await accounts.verifyLogin(email, password);
-      if (!user) {
-        throttle.failed(raw.email, req.ip);
-        return reply.code(401).send({ error: 'wrong email or password' });
-      }
-      throttle.succeeded(raw.email);
+      await attempt.settle(user !== undefined);
+      if (!user) return reply.code(401).send({ error: 'wrong email or password' });
       note(req, { userId: user.id });
       const session = await accounts.createSession(user.id);
       reply.header('Set-Cookie', sessionCookie(req, session.token, Math.round((session.expiresAt.getTime() - now()) / 1000)));

@@ -3,6 +3,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Role } from '../accounts.ts';
+import type { Db } from '../../db/connect.ts';
 
 export const SESSION_COOKIE = 'sid';
 
@@ -52,37 +53,47 @@ export interface LoginLimits {
   windowMs: number;
 }
 
-/** Failed sign-ins per email and per client address (in memory, per process). */
-export function createLoginThrottle(opts: Partial<LoginLimits> = {}, now: () => number = Date.now) {
+/** What a sign-in attempt may do: go on (and be settled once the password is checked), or wait. */
+export type Attempt = { wait: number } | { settle(succeeded: boolean): Promise<void> };
+
+/**
+ * Sign-in attempts per email and per client address, in Postgres so that every HTTP server counts
+ * the same ones. An attempt is recorded before the password is checked (the slow hash), so a burst
+ * of simultaneous tries counts in full: the n-th to be recorded sees n. A success forgets the
+ * email's attempts; a failure keeps its record until the window passes.
+ */
+export function createLoginThrottle(db: Db, opts: Partial<LoginLimits> = {}, now: () => number = Date.now) {
   const limits: LoginLimits = { perEmail: 5, perIp: 20, windowMs: 15 * 60_000, ...opts };
-  const failures = new Map<string, number[]>();
-  const keys = (email: unknown, ip: string): [string, number][] => [
-    [`email:${typeof email === 'string' ? email.trim().toLowerCase() : ''}`, limits.perEmail],
-    [`ip:${ip}`, limits.perIp],
-  ];
-  const recent = (key: string): number[] => {
-    const cutoff = now() - limits.windowMs;
-    const list = (failures.get(key) ?? []).filter((t) => t > cutoff);
-    if (list.length) failures.set(key, list);
-    else failures.delete(key);
-    return list;
-  };
+  const emailKey = (email: unknown) => `email:${typeof email === 'string' ? email.trim().toLowerCase().slice(0, 320) : ''}`;
+  let writes = 0;
   return {
-    /** Seconds to wait before trying again, or undefined when a sign-in may be attempted. */
-    wait(email: unknown, ip: string): number | undefined {
-      for (const [key, max] of keys(email, ip)) {
-        const list = recent(key);
-        if (list.length >= max) return Math.max(1, Math.ceil((list[list.length - max]! + limits.windowMs - now()) / 1000));
+    async reserve(email: unknown, ip: string): Promise<Attempt> {
+      const keys: [string, number][] = [
+        [emailKey(email), limits.perEmail],
+        [`ip:${ip}`, limits.perIp],
+      ];
+      const since = new Date(now() - limits.windowMs);
+      const ids = await db
+        .insertInto('sign_in_attempts')
+        .values(keys.map(([key]) => ({ key, at: new Date(now()) })))
+        .returning('id')
+        .execute();
+      // Now and then, forget what is out of every window.
+      if (++writes % 100 === 0) await db.deleteFrom('sign_in_attempts').where('at', '<', since).execute();
+      for (const [key, max] of keys) {
+        const recent = await db.selectFrom('sign_in_attempts').select('at').where('key', '=', key).where('at', '>=', since).orderBy('at', 'desc').limit(max + 1).execute();
+        if (recent.length > max) {
+          // Over the limit: this attempt never reaches the password, and does not count against the window's end.
+          await db.deleteFrom('sign_in_attempts').where('id', 'in', ids.map((r) => r.id)).execute();
+          const oldestCounted = recent[max - 1]!.at;
+          return { wait: Math.max(1, Math.ceil((oldestCounted.getTime() + limits.windowMs - now()) / 1000)) };
+        }
       }
-      return undefined;
-    },
-    failed(email: unknown, ip: string): void {
-      for (const [key] of keys(email, ip)) failures.set(key, [...recent(key), now()]);
-      // Bounded: forget the oldest keys first.
-      while (failures.size > 50_000) failures.delete(failures.keys().next().value!);
-    },
-    succeeded(email: unknown): void {
-      failures.delete(keys(email, '')[0]![0]);
+      return {
+        async settle(succeeded) {
+          if (succeeded) await db.deleteFrom('sign_in_attempts').where('key', '=', keys[0]![0]).execute();
+        },
+      };
     },
   };
 }

@@ -473,7 +473,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
 
   if (deps.staff) {
     const { actions, accounts, temporalUi } = deps.staff;
-    const throttle = createLoginThrottle(deps.staff.loginLimits, now);
+    const throttle = createLoginThrottle(db, deps.staff.loginLimits, now);
     const note = (req: FastifyRequest, fields: { caseId?: string; userId?: number }) => {
       const c = context(req);
       if (fields.caseId) c.caseId = fields.caseId;

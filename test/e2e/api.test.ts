@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseActions } from '../../client/actions.ts';
 import { sha256 } from '../../client/accounts.ts';
 import { API_ACTIONS } from '../../client/http/api.ts';
@@ -511,14 +511,15 @@ describe('OpenAPI', () => {
   });
 });
 
-// A known defect of the production shape: each HTTP server counts failed sign-ins in its own
-// memory (client/http/auth.ts createLoginThrottle), so behind two servers an email gets 5 tries
-// on each and an address 20 on each. Expected to fail there until the count is shared; when it
-// is, these fail as `it.fails` and go back to `it`.
-const throttleTest = inject('serviceShape') === 'production' ? it.fails : it;
-
 describe('sign-in throttling', () => {
-  throttleTest('after 5 failed sign-ins for an email, even the right password is refused with 429', async () => {
+  it('counts a burst of simultaneous wrong passwords in full, on every HTTP server', async () => {
+    const email = `burst.${tag}@care.test`;
+    const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => api('POST', '/session', { body: { email, password: `wrong-password-${i}` } }).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(35);
+  });
+
+  it('after 5 failed sign-ins for an email, even the right password is refused with 429', async () => {
     for (let i = 0; i < 5; i++) expect((await api('POST', '/session', { body: { email: OPS.email, password: `wrong-${i}` } })).status).toBe(401);
     const blocked = await api('POST', '/session', { body: OPS });
     expect(blocked.status).toBe(429);
@@ -527,7 +528,7 @@ describe('sign-in throttling', () => {
     await signIn(CLINICIAN);
   });
 
-  throttleTest('after 20 failed sign-ins from one address, every sign-in from it is refused with 429', async () => {
+  it('after 20 failed sign-ins from one address, every sign-in from it is refused with 429', async () => {
     let status = 0;
     for (let i = 0; i < 20 && status !== 429; i++) status = (await api('POST', '/session', { body: { email: `guess${i}.${tag}@care.test`, password: 'guessing-password' } })).status;
     const blocked = await api('POST', '/session', { body: CLINICIAN });

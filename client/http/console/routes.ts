@@ -123,14 +123,14 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
     const body = (req.body ?? {}) as Record<string, unknown>;
     const email = typeof body.email === 'string' ? body.email.trim() : '';
     const password = typeof body.password === 'string' ? body.password : '';
-    const wait = throttle.wait(email, req.ip);
-    if (wait !== undefined) return send(reply.header('Retry-After', String(wait)), 429, signInPage({ email, error: `Too many failed sign-ins: try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.` }));
-    const user = email && password ? await accounts.verifyLogin(email, password) : undefined;
-    if (!user) {
-      throttle.failed(email, req.ip);
-      return send(reply, 401, signInPage({ email, error: 'Wrong email or password.' }));
+    const attempt = await throttle.reserve(email, req.ip);
+    if ('wait' in attempt) {
+      const { wait } = attempt;
+      return send(reply.header('Retry-After', String(wait)), 429, signInPage({ email, error: `Too many failed sign-ins: try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.` }));
     }
-    throttle.succeeded(email);
+    const user = email && password ? await accounts.verifyLogin(email, password) : undefined;
+    await attempt.settle(user !== undefined);
+    if (!user) return send(reply, 401, signInPage({ email, error: 'Wrong email or password.' }));
     note(req, { userId: user.id });
     const session = await accounts.createSession(user.id);
     reply.header('Set-Cookie', sessionCookie(req, session.token, Math.round((session.expiresAt.getTime() - now()) / 1000)));

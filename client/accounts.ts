@@ -9,9 +9,8 @@ import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, typ
 import { z } from 'zod';
 import type { Db } from '../db/connect.ts';
 import { InputError, parseInput, secretTextSchema, textSchema } from '../domain/validation.ts';
+import { ROLES, type Role } from '../domain/actions.ts';
 
-export const ROLES = ['coordinator', 'clinician', 'ops'] as const;
-export type Role = (typeof ROLES)[number];
 
 export interface User {
   id: number;

@@ -24,7 +24,7 @@ import {
 import type { Tier } from '../domain/crs.ts';
 import { withTimeout } from '../activities/timeout.ts';
 import { isUnavailable } from './unavailable.ts';
-import { actionSchema, type ActionArgs, type ActionName } from '../domain/actions.ts';
+import { actionSchema, type ActionArgs, type StaffAction } from '../domain/actions.ts';
 import { protocolSchema, type CheckinOutcome, type ClinicalOutcome, type Protocol } from '../domain/monitoring.ts';
 import { InputError, parseInput, textSchema } from '../domain/validation.ts';
 import { CaseStageKey } from '../domain/search-attributes.ts';
@@ -111,25 +111,8 @@ export function caseIdFor(patientRef: string): string {
   return `c${createHash('sha256').update(`case:${patientRef.trim()}`).digest('hex').slice(0, 12)}`;
 }
 
-const updates = {
-  receiveDocument: msg.receiveDocument,
-  waiveDocument: msg.waiveDocument,
-  completeTranslation: msg.completeTranslation,
-  submitToHospitals: msg.submitToHospitals,
-  recordDecision: msg.recordDecision,
-  chooseHospital: msg.chooseHospital,
-  planAdmission: msg.planAdmission,
-  confirmAdmission: msg.confirmAdmission,
-  recordInfusion: msg.recordInfusion,
-  endMonitoring: msg.endMonitoring,
-  recordFollowUp: msg.recordFollowUp,
-  closeCase: msg.closeCase,
-  cancelCase: msg.cancelCase,
-  acknowledgeAlert: msg.acknowledgeAlert,
-} as const satisfies Record<CaseActionName, unknown>;
-
 /** Actions answered with the case's status; check-in reports and observations answer with their outcome. */
-export type CaseActionName = Exclude<ActionName, 'submitCheckin' | 'recordClinical'>;
+export type CaseActionName = Exclude<StaffAction, 'recordClinical'>;
 
 export interface CaseActionsDeps {
   client: Client;
@@ -178,7 +161,8 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
 
   async function act<A extends CaseActionName>(caseId: string, name: A, raw: Omit<ActionArgs<A>, 'actor'> & { actor: string }, opts: ActOptions = {}): Promise<CaseStatus> {
     const args = parseInput(actionSchema(name), raw);
-    return translateErrors(caseId, () => handle(caseId).executeUpdate(updates[name] as typeof msg.receiveDocument, { args: [args as never], ...updateIdOf(name, opts) }));
+    const update = msg.actionUpdates[name] as msg.ActionUpdate<CaseActionName>;
+    return translateErrors(caseId, () => handle(caseId).executeUpdate(update, { args: [args as never], ...updateIdOf(name, opts) }));
   }
 
   /** Where a case stands, as its workflow answers. */
@@ -227,13 +211,13 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
     async submitCheckin(caseId: string, checkinId: number, report: unknown): Promise<CheckinOutcome> {
       const args = parseInput(actionSchema('submitCheckin'), { checkinId, report });
       const updateId = `checkin-${checkinId}-${createHash('sha256').update(JSON.stringify(report)).digest('hex').slice(0, 24)}`;
-      return translateErrors(caseId, () => handle(caseId).executeUpdate(msg.submitCheckin, { args: [args], updateId }));
+      return translateErrors(caseId, () => handle(caseId).executeUpdate(msg.actionUpdates.submitCheckin, { args: [args], updateId }));
     },
 
     /** A clinical observation, graded by the workflow with ASTCT CRS and ICANS grades. */
     async recordClinical(caseId: string, observation: unknown, actor: string, opts: ActOptions = {}): Promise<ClinicalOutcome> {
       const args = parseInput(actionSchema('recordClinical'), { actor, observation });
-      return translateErrors(caseId, () => handle(caseId).executeUpdate(msg.recordClinical, { args: [args], ...updateIdOf('recordClinical', opts) }));
+      return translateErrors(caseId, () => handle(caseId).executeUpdate(msg.actionUpdates.recordClinical, { args: [args], ...updateIdOf('recordClinical', opts) }));
     },
 
     status,

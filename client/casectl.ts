@@ -21,11 +21,33 @@ import { createDataConverter, loadKeyring } from '../codec/keys.ts';
 import { InputError, parseInput } from '../domain/validation.ts';
 import { gradeObservation, parseObservation } from '../domain/crs.ts';
 import { openCaseSchema, type CaseStatus } from '../domain/case.ts';
-import { actionSchema, type ActionArgs } from '../domain/actions.ts';
+import { actionSchema, actionSummary, type ActionArgs, type StaffAction } from '../domain/actions.ts';
 import { ActionRefusedError, CaseNotFoundError, createCaseActions, hospitalSchema, READ_WAIT_MS, requestIdSchema, type ActOptions, type CaseActions, type CaseActionName } from './actions.ts';
 import { createAccounts, newUserSchema, type Accounts } from './accounts.ts';
 import { caseDetails, caseTable, emailTable, hospitalTable, statusSummary, timelineText } from './cli-output.ts';
 import { withTimeout } from '../activities/timeout.ts';
+
+/** The command that takes each staff action (test/foundation/actions.test.ts checks that every action has one). */
+export const ACTION_COMMANDS: Record<StaffAction, string> = {
+  receiveDocument: 'records receive',
+  waiveDocument: 'records waive',
+  completeTranslation: 'translation done',
+  submitToHospitals: 'hospital submit',
+  recordDecision: 'hospital decision',
+  chooseHospital: 'hospital choose',
+  planAdmission: 'admission plan',
+  confirmAdmission: 'admission confirm',
+  recordInfusion: 'infusion record',
+  endMonitoring: 'monitoring end',
+  recordFollowUp: 'follow-up record',
+  closeCase: 'case close',
+  cancelCase: 'case cancel',
+  acknowledgeAlert: 'alert ack',
+  recordClinical: 'checkin clinical',
+};
+
+/** An action command's help: the action's summary (domain/actions.ts), and what else to know. */
+const actionHelp = (name: StaffAction, more?: string): string => `${actionSummary(name)}${more ? `; ${more}` : ''}`;
 
 export const EXIT = { ok: 0, failure: 1, badInput: 2, unknownCase: 3, refused: 4, notAnswered: 5 } as const;
 
@@ -375,7 +397,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
 
   hospital
     .command('submit')
-    .description('submit a case to one or more hospitals (the packet goes out once records and translations are ready)')
+    .description(actionHelp('submitToHospitals', 'the packet goes out once records and translations are ready'))
     .argument('<caseId>', 'the case')
     .argument('<hospitalCodes...>', 'hospital codes (casectl hospital list)')
     .action(async (caseId: string, codes: string[], _opts: unknown, cmd: Command) => {
@@ -385,7 +407,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
 
   hospital
     .command('decision')
-    .description("record a hospital's answer to a submission")
+    .description(actionHelp('recordDecision'))
     .argument('<caseId>', 'the case')
     .argument('<hospitalCode>', 'the hospital that answered')
     .addArgument(new Argument('<decision>', 'its answer').choices(['accepted', 'declined', 'more_info']))
@@ -403,7 +425,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
 
   hospital
     .command('choose')
-    .description('choose among the hospitals that accepted')
+    .description(actionHelp('chooseHospital'))
     .argument('<caseId>', 'the case')
     .argument('<hospitalCode>', 'a hospital that accepted')
     .action(async (caseId: string, hospitalCode: string, _opts: unknown, cmd: Command) => {
@@ -487,7 +509,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
 
   kase
     .command('cancel')
-    .description('cancel a case in any stage (family, hospitals and coordinator are told)')
+    .description(actionHelp('cancelCase', 'in any stage; the family, the hospitals and the coordinator are told'))
     .argument('<caseId>', 'the case')
     .requiredOption('--reason <reason>', 'why')
     .action(async (caseId: string, opts: { reason: string }, cmd: Command) => {
@@ -496,7 +518,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
 
   kase
     .command('close')
-    .description('close a case after every hospital declined (use cancel otherwise)')
+    .description(actionHelp('closeCase', 'use cancel otherwise'))
     .argument('<caseId>', 'the case')
     .requiredOption('--reason <reason>', 'why')
     .action(async (caseId: string, opts: { reason: string }, cmd: Command) => {
@@ -517,7 +539,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
 
   records
     .command('receive')
-    .description('record that a document arrived')
+    .description(actionHelp('receiveDocument'))
     .argument('<caseId>', 'the case')
     .argument('<documentType>', 'e.g. medical_report, scans, pathology, biomarkers, treatment_history')
     .option('--language <lang>', "the document's language (default: the family's)")
@@ -528,7 +550,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
 
   records
     .command('waive')
-    .description('go on without a document')
+    .description(actionHelp('waiveDocument'))
     .argument('<caseId>', 'the case')
     .argument('<documentType>', 'the document')
     .requiredOption('--reason <reason>', 'why it is not needed')
@@ -541,7 +563,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
     .command('translation')
     .description('document translations')
     .command('done')
-    .description('record that a translation is finished')
+    .description(actionHelp('completeTranslation'))
     .argument('<caseId>', 'the case')
     .argument('<documentType>', 'the translated document')
     .action(async (caseId: string, documentType: string, _opts: unknown, cmd: Command) => {
@@ -553,7 +575,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
 
   admission
     .command('plan')
-    .description('plan (or re-plan) the admission; the family is told, and reminded before the date')
+    .description(actionHelp('planAdmission', 'the family is told, and reminded before the date'))
     .argument('<caseId>', 'the case')
     .requiredOption('--hospital <code>', 'the chosen hospital')
     .requiredOption('--date <datetime>', 'ISO date-time with a time zone, e.g. 2026-12-01T09:00:00+01:00')
@@ -571,7 +593,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
 
   admission
     .command('confirm')
-    .description('confirm the planned admission')
+    .description(actionHelp('confirmAdmission'))
     .argument('<caseId>', 'the case')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
       await caseAction(cmd, caseId, 'confirmAdmission', {}, 'Admission confirmed.');
@@ -582,7 +604,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
     .command('infusion')
     .description('the CAR-T infusion')
     .command('record')
-    .description('record the infusion (day 0); monitoring starts')
+    .description(actionHelp('recordInfusion'))
     .argument('<caseId>', 'the case')
     .option('--at <datetime>', 'ISO date-time with a time zone (default: now)')
     .action(async (caseId: string, opts: { at?: string }, cmd: Command) => {
@@ -593,7 +615,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
     .command('monitoring')
     .description('post-infusion monitoring')
     .command('end')
-    .description('end post-infusion monitoring; follow-up starts')
+    .description(actionHelp('endMonitoring', 'follow-up starts'))
     .argument('<caseId>', 'the case')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
       await caseAction(cmd, caseId, 'endMonitoring', {}, 'Monitoring ended.');
@@ -603,7 +625,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
     .command('follow-up')
     .description('follow-up contacts after the infusion')
     .command('record')
-    .description('record the outcome of the follow-up contact that is waiting for one')
+    .description(actionHelp('recordFollowUp', 'of the contact that is waiting for one'))
     .argument('<caseId>', 'the case')
     .requiredOption('--outcome <text>', 'what the family reported')
     .action(async (caseId: string, opts: { outcome: string }, cmd: Command) => {
@@ -615,7 +637,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
     .command('alert')
     .description('alerts raised on a case')
     .command('ack')
-    .description('acknowledge an alert (casectl case show lists them)')
+    .description(actionHelp('acknowledgeAlert', 'casectl case show lists them'))
     .argument('<caseId>', 'the case')
     .argument('<alertId>', 'e.g. a1')
     .action(async (caseId: string, alertId: string, _opts: unknown, cmd: Command) => {
@@ -651,7 +673,7 @@ CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECO
     .command('checkin')
     .description('post-infusion monitoring: clinical observations from the treating team')
     .command('clinical')
-    .description('record a clinical observation on a case (same JSON as `crs grade`); the case grades it and escalates by tier')
+    .description(actionHelp('recordClinical', 'the same JSON as `crs grade`'))
     .argument('<caseId>', 'the case')
     .option('--file <path>', 'the observation as JSON (default: standard input)')
     .action(async (caseId: string, opts: { file?: string }, cmd: Command) => {

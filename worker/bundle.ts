@@ -17,6 +17,7 @@ export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', impo
 export const sharedWorkflowModules = [
   '../domain/actions.ts',
   '../domain/case.ts',
+  '../domain/case-rules.ts',
   '../domain/checkin-report.ts',
   '../domain/crs.ts',
   '../domain/failures.ts',

@@ -28,16 +28,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { z } from 'zod';
 import { openCaseSchema, hospitalCodeSchema, isCaseId } from '../../domain/case.ts';
-import { actionSchema, type ActionName } from '../../domain/actions.ts';
+import { actionSchema } from '../../domain/actions.ts';
 import { parseObservation } from '../../domain/crs.ts';
 import { InputError, parseInput, secretTextSchema } from '../../domain/validation.ts';
 import { ActionRefusedError, CaseNotFoundError, hospitalSchema, listFilterSchema, READ_WAIT_MS, requestIdSchema, type ActOptions, type CaseActionName, type CaseActions } from '../actions.ts';
 import { emailSchema, type Accounts, type User } from '../accounts.ts';
-import { mayAccess, readCookie, sameToken, sessionCookie, SESSION_COOKIE, type Access, type LoginThrottle } from './auth.ts';
+import { readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from './auth.ts';
+import { actionAccess, actionSummary, mayAccess, staffActions, type Access, type StaffAction } from '../../domain/actions.ts';
 import { withTimeout } from '../../activities/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
 
-export type ApiAction = Exclude<ActionName, 'submitCheckin'>;
+/** The actions the API serves: every staff action of domain/actions.ts, each at POST /api/cases/:caseId/actions/:action. */
+export type ApiAction = StaffAction;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -46,23 +48,10 @@ declare module 'fastify' {
   }
 }
 
-/** Each action the API exposes, who may take it, and what it does (for the OpenAPI document). */
-export const API_ACTIONS: Record<ApiAction, { access: Access; summary: string }> = {
-  receiveDocument: { access: 'coordinate', summary: 'record that a document arrived' },
-  waiveDocument: { access: 'coordinate', summary: 'go on without a document' },
-  completeTranslation: { access: 'coordinate', summary: 'record that a translation is finished' },
-  submitToHospitals: { access: 'coordinate', summary: 'submit the case to hospitals: {"hospitals": ["HKU"]}' },
-  recordDecision: { access: 'coordinate', summary: "record a hospital's answer" },
-  chooseHospital: { access: 'coordinate', summary: 'choose among the hospitals that accepted' },
-  planAdmission: { access: 'coordinate', summary: 'plan (or re-plan) the admission' },
-  confirmAdmission: { access: 'coordinate', summary: 'confirm the planned admission' },
-  recordInfusion: { access: 'coordinate', summary: 'record the infusion (day 0); monitoring starts' },
-  endMonitoring: { access: 'coordinate', summary: 'end post-infusion monitoring' },
-  recordFollowUp: { access: 'coordinate', summary: 'record the outcome of a follow-up contact' },
-  closeCase: { access: 'coordinate', summary: 'close a case after every hospital declined' },
-  cancelCase: { access: 'coordinate', summary: 'cancel a case' },
-  acknowledgeAlert: { access: 'clinical', summary: 'acknowledge an alert' },
-  recordClinical: { access: 'clinical', summary: 'record a clinical observation: {"observation": {...}}' },
+/** What an action's body looks like, where the summary alone does not say. */
+const BODY_HINT: Partial<Record<ApiAction, string>> = {
+  submitToHospitals: ': {"hospitals": ["HKU"]}',
+  recordClinical: ': {"observation": {...}}',
 };
 
 export interface ApiOptions {
@@ -406,7 +395,9 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     return timed(actions.recordClinical(caseId, observation, who, request));
   }
 
-  for (const [name, { access, summary }] of Object.entries(API_ACTIONS) as [ApiAction, (typeof API_ACTIONS)[ApiAction]][]) {
+  for (const name of staffActions()) {
+    const access = actionAccess(name);
+    const summary = `${actionSummary(name)}${BODY_HINT[name] ?? ''}`;
     app.post(
       `/cases/:caseId/actions/${name}`,
       {

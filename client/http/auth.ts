@@ -1,21 +1,11 @@
-// What the JSON API and the console share about signing in: the session cookie, who may do what,
-// the CSRF check, and one throttle of failed sign-ins (an attacker gets one budget, not one per door).
+// What the JSON API and the console share about signing in: the session cookie, the CSRF check, and
+// one throttle of failed sign-ins (an attacker gets one budget, not one per door). Who may do what is
+// domain/actions.ts.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { Role } from '../accounts.ts';
 import type { Db } from '../../db/connect.ts';
 
 export const SESSION_COOKIE = 'sid';
-
-/** Who may call a route: anyone, any signed-in role, coordinators and clinicians, coordinators. */
-export type Access = 'public' | 'read' | 'clinical' | 'coordinate';
-export const ALLOWED: Record<Exclude<Access, 'public'>, readonly Role[]> = {
-  read: ['coordinator', 'clinician', 'ops'],
-  clinical: ['coordinator', 'clinician'],
-  coordinate: ['coordinator'],
-};
-
-export const mayAccess = (role: Role, access: Access): boolean => access === 'public' || ALLOWED[access].includes(role);
 
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseActions } from '../../client/actions.ts';
 import { sha256 } from '../../client/accounts.ts';
-import { API_ACTIONS } from '../../client/http/api.ts';
+import { staffActions } from '../../domain/actions.ts';
 import type { HttpLogEntry } from '../../client/http/server.ts';
 import type { CaseStatus } from '../../domain/case.ts';
 import type { TestDatabase } from '../harness/postgres.ts';
@@ -500,7 +500,7 @@ describe('OpenAPI', () => {
     expect(r.status).toBe(200);
     expect(r.body.openapi).toBe('3.1.0');
     const paths = Object.keys(r.body.paths);
-    for (const name of Object.keys(API_ACTIONS)) expect(paths).toContain(`/api/cases/{caseId}/actions/${name}`);
+    for (const name of staffActions()) expect(paths).toContain(`/api/cases/{caseId}/actions/${name}`);
     expect(paths).toEqual(expect.arrayContaining(['/api/session', '/api/cases', '/api/cases/{caseId}', '/api/cases/{caseId}/emails', '/api/cases/{caseId}/timeline', '/api/hospitals', '/api/cases/{caseId}/clinical', '/api/cases/{caseId}/alerts/{alertId}/ack']));
     expect(Object.keys(r.body.paths['/api/session'])).toEqual(expect.arrayContaining(['post', 'get', 'delete']));
     const plan = r.body.paths['/api/cases/{caseId}/actions/planAdmission'].post;

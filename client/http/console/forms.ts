@@ -7,9 +7,7 @@ import type { CaseStatus } from '../../../domain/case.ts';
 import { CEREBRAL_EDEMA, CONSCIOUSNESS, HYPOTENSION, OXYGEN_DEVICES, SEIZURES, VASOPRESSORS } from '../../../domain/crs.ts';
 import { fromLocal, toLocal } from '../../../domain/time.ts';
 import { InputError, type FieldProblem as FieldError } from '../../../domain/validation.ts';
-import { mayAccess } from '../auth.ts';
-import { API_ACTIONS, type ApiAction } from '../api.ts';
-import type { Role } from '../../accounts.ts';
+import { mayTake, type Role, type StaffAction } from '../../../domain/actions.ts';
 import { html, type Html } from './html.ts';
 
 export type FormValues = Record<string, string | string[]>;
@@ -29,7 +27,7 @@ export interface FormContext {
 }
 
 /** The console's forms: the API's actions but acknowledgeAlert (a button on each alert). */
-export type FormAction = Exclude<ApiAction, 'acknowledgeAlert'>;
+export type FormAction = Exclude<StaffAction, 'acknowledgeAlert'>;
 
 interface FormSpec {
   title: string;
@@ -243,7 +241,7 @@ export const isFormAction = (name: string): name is FormAction => Object.hasOwn(
 
 /** The forms a role may use on a case in its state. */
 export function offeredForms(role: Role, status: CaseStatus): FormAction[] {
-  return (Object.keys(FORMS) as FormAction[]).filter((a) => mayAccess(role, API_ACTIONS[a].access) && FORMS[a].offered(status));
+  return (Object.keys(FORMS) as FormAction[]).filter((a) => mayTake(role, a) && FORMS[a].offered(status));
 }
 
 /** A number field: empty is left out; anything else must be a number (named when it is not). */

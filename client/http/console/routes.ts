@@ -13,8 +13,8 @@ import { isCaseId } from '../../../domain/case.ts';
 import { InputError, type FieldProblem } from '../../../domain/validation.ts';
 import { ActionRefusedError, CaseNotFoundError, READ_WAIT_MS, requestIdSchema, type ActOptions, type CaseActionName, type CaseActions } from '../../actions.ts';
 import type { Accounts, User } from '../../accounts.ts';
-import { API_ACTIONS } from '../api.ts';
-import { mayAccess, readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from '../auth.ts';
+import { actionAccess, mayAccess } from '../../../domain/actions.ts';
+import { readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from '../auth.ts';
 import { argsFromForm, formErrors, isFormAction, type FormValues } from './forms.ts';
 import { CONSOLE_STYLE_HASH, type Viewer } from './html.ts';
 import { withTimeout } from '../../../activities/timeout.ts';
@@ -243,7 +243,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   app.post('/cases/:caseId/actions/:action', async (req: FastifyRequest<{ Params: { caseId: string; action: string } }>, reply) => {
     const action = req.params.action;
     if (!isFormAction(action)) throw new PageError(404, 'Not found', 'There is no such action.');
-    const user = must(req, API_ACTIONS[action].access as 'clinical' | 'coordinate');
+    const user = must(req, actionAccess(action));
     const caseId = caseIdOf(req);
     const values = { ...(req.body as FormValues) };
     const request = requestOf(values);

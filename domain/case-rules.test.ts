@@ -1,0 +1,102 @@
+// The case's rules without a server: what it waits for, which actions fit it now and why not, and
+// when its timed steps fall due.
+import { describe, expect, it } from 'vitest';
+import { openCaseSchema } from './case.ts';
+import { admissionReminders, followUpDue, hospitalDeadline, newCaseState, recordsSchedule, refusalOf, translationSchedule, waitingFor, type CaseState } from './case-rules.ts';
+import { toLocal } from './time.ts';
+
+const { settings } = openCaseSchema().parse({
+  patientRef: 'P-1',
+  diagnosis: 'DLBCL',
+  therapy: 'CD19 CAR-T',
+  family: { name: 'Lucía', email: 'l@example.org', language: 'es', timeZone: 'Europe/Madrid' },
+});
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-12-01T09:00:00Z');
+const fresh = (over: Partial<CaseState> = {}): CaseState => ({ ...newCaseState({ requiredDocuments: ['medical_report', 'scans'], settings }), ...over });
+const ctx = { now: T0, monitoring: { started: false, ended: false } };
+
+describe('what a case waits for', () => {
+  it('names the missing documents, from the family, until the next reminder', () => {
+    expect(waitingFor(fresh({ stage: 'records', deadline: T0 + 3 * DAY }))).toEqual({ what: 'documents: medical_report, scans', from: 'family', until: '2026-12-04T09:00:00.000Z' });
+  });
+
+  it('in review: decisions from the hospitals still pending, then a choice when two accepted', () => {
+    const pending = fresh({ stage: 'hospital_review', submissions: [{ hospitalCode: 'HKU', language: 'en', round: 1, status: 'pending', submittedAt: '2026-12-01T09:00:00Z' }] });
+    expect(waitingFor(pending)).toMatchObject({ what: 'decisions from HKU', from: 'hospital' });
+    const two = fresh({
+      stage: 'hospital_review',
+      submissions: [
+        { hospitalCode: 'HKU', language: 'en', round: 1, status: 'accepted' },
+        { hospitalCode: 'MAD', language: 'es', round: 1, status: 'accepted' },
+      ],
+    });
+    expect(waitingFor(two)).toEqual({ what: 'choice of hospital among HKU, MAD', from: 'coordinator' });
+    expect(waitingFor({ ...two, chosenHospital: 'HKU' })).toEqual({ what: 'moving on to the next stage', from: 'nobody' });
+  });
+
+  it('in monitoring: the infusion from the coordinator, then what monitoring asks of the family', () => {
+    expect(waitingFor(fresh({ stage: 'monitoring' }))).toEqual({ what: 'infusion record', from: 'coordinator' });
+    const infused = fresh({ stage: 'monitoring', infusionAt: '2026-12-01T09:00:00Z' });
+    expect(waitingFor(infused, { what: 'answer to the day 0 check-in #1', until: '2026-12-01T21:00:00.000Z' })).toEqual({ what: 'answer to the day 0 check-in #1', from: 'family', until: '2026-12-01T21:00:00.000Z' });
+  });
+
+  it('in follow-up: the outcome of a contact sent, from the coordinator', () => {
+    const s = fresh({ stage: 'follow_up', followUps: [{ day: 28, sentAt: '2026-12-29T09:00:00Z' }, { day: 90 }] });
+    expect(waitingFor(s)).toEqual({ what: 'outcome of the day 28 follow-up', from: 'coordinator' });
+  });
+});
+
+describe('which actions fit', () => {
+  it('refuses everything on a closed or cancelled case, saying so', () => {
+    expect(refusalOf('receiveDocument', fresh({ stage: 'closed' }), { actor: 'a', documentType: 'scans' }, ctx)).toBe('the case is closed');
+    expect(refusalOf('acknowledgeAlert', fresh({ stage: 'monitoring', cancelRequested: true }), { actor: 'a', alertId: 'a1' }, ctx)).toBe('the case is cancelled');
+  });
+
+  it('names what does not fit: a document not on the list, or already in', () => {
+    expect(refusalOf('receiveDocument', fresh({ stage: 'records' }), { actor: 'a', documentType: 'xray' }, ctx)).toBe("xray is not on this case's document list (medical_report, scans)");
+    const got = fresh({ stage: 'records' });
+    got.documents.scans!.status = 'received';
+    expect(refusalOf('waiveDocument', got, { actor: 'a', documentType: 'scans', reason: 'r' }, ctx)).toBe('scans is already received');
+    expect(refusalOf('receiveDocument', got, { actor: 'a', documentType: 'medical_report' }, ctx)).toBeUndefined();
+  });
+
+  it('admission: only the chosen hospital, not once confirmed; the infusion not far in the future', () => {
+    const s = fresh({ stage: 'admission', chosenHospital: 'HKU' });
+    expect(refusalOf('planAdmission', s, { actor: 'a', hospitalCode: 'MAD', admissionAt: '2026-12-10T09:00:00Z' }, ctx)).toBe('the chosen hospital is HKU, not MAD');
+    expect(refusalOf('confirmAdmission', s, { actor: 'a' }, ctx)).toBe('there is no admission plan to confirm yet');
+    const monitoring = fresh({ stage: 'monitoring' });
+    expect(refusalOf('recordInfusion', monitoring, { actor: 'a', at: new Date(T0 + 2 * DAY).toISOString() }, ctx)).toBe('the infusion time is in the future');
+    expect(refusalOf('endMonitoring', monitoring, { actor: 'a' }, ctx)).toBe('monitoring has not started: record the infusion first');
+  });
+
+  it('who acknowledged an alert already is said', () => {
+    const s = fresh({ stage: 'monitoring', alerts: [{ id: 'a1', kind: 'clinical', message: 'm', raisedAt: '2026-12-01T09:00:00Z', acknowledgedAt: '2026-12-01T09:05:00Z', acknowledgedBy: 'dr@example.org' }] });
+    expect(refusalOf('acknowledgeAlert', s, { actor: 'a', alertId: 'a1' }, ctx)).toBe('alert a1 was already acknowledged by dr@example.org');
+    expect(refusalOf('acknowledgeAlert', s, { actor: 'a', alertId: 'a9' }, ctx)).toBe('there is no alert a9 on this case');
+  });
+});
+
+describe('when steps fall due', () => {
+  it('records: reminders on days 3, 7 and 14, stalled after 21', () => {
+    expect(recordsSchedule(T0, settings)).toEqual({ reminders: [3, 7, 14].map((d, i) => ({ at: T0 + d * DAY, number: i + 1 })), stalledAt: T0 + 21 * DAY });
+  });
+
+  it('translations chased after 3 days and escalated after 5; the review stage waits for the soonest hospital reminder', () => {
+    expect(translationSchedule(T0, settings)).toEqual({ dueAt: T0 + 3 * DAY, escalateAt: T0 + 5 * DAY });
+    const s = fresh({
+      submissions: [
+        { hospitalCode: 'HKU', language: 'en', round: 1, status: 'pending', submittedAt: new Date(T0).toISOString() },
+        { hospitalCode: 'MAD', language: 'es', round: 1, status: 'pending', submittedAt: new Date(T0 - DAY).toISOString() },
+      ],
+    });
+    expect(hospitalDeadline(s, settings)).toBe(T0 + 6 * DAY);
+  });
+
+  it('admission reminders at 10:00 in the family zone, 7 days and 1 day before', () => {
+    const r = admissionReminders(Date.parse('2026-12-20T12:00:00Z'), settings, 'Europe/Madrid');
+    expect(r.map((x) => x.daysBefore)).toEqual([7, 1]);
+    for (const x of r) expect(toLocal(x.at, 'Europe/Madrid')).toMatchObject({ hour: 10, minute: 0 });
+    expect(followUpDue(T0, 28)).toBe(T0 + 28 * DAY);
+  });
+});

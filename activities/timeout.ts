@@ -11,3 +11,11 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () =>
   // The race handles a late failure of the abandoned call (its connection closing): no unhandled rejection.
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** A call that did not answer in time, by what it was (`status`, `submit`, `postgres`): never more. */
+export class TimeoutError extends Error {
+  constructor(what: string) {
+    super(`${what} timed out`);
+    this.name = 'TimeoutError';
+  }
+}

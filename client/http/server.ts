@@ -1,18 +1,18 @@
-// The HTTP server: the family's check-in pages behind signed links, liveness and readiness, and
-// (when given) the Temporal codec endpoint for operators.
+// The HTTP server: what every door shares (security headers, the request log, JSON bodies, error
+// pages, liveness and readiness, metrics) and the doors themselves as plugins:
 //
 //   GET  /healthz               200 {status:"ok"} while the process runs
 //   GET  /readyz                200, or 503 naming what failed: Postgres (select 1), Temporal
 //   GET  /metrics               Prometheus text: case counts from Postgres, requests (metrics.ts)
-//   GET  /checkin/:token        the form, or the page that says why there is none
-//   POST /checkin/:token        the report (urlencoded) → the outcome page with what to do now
+//   *    /checkin/:token        the families' check-in pages (checkin.ts)
+//   *    /api/...               the JSON API for signed-in staff (api.ts), only with deps.staff
+//   *    /console/...           the staff console (console/routes.ts), only with deps.staff
 //   *    /codec/encode|decode   codec server (codec/codec-server.ts), only when deps.codec is set
-//   *    /api/...               the JSON API for signed-in staff (api.ts), only when deps.api is set
 //
 // Tokens are bearer secrets in the URL path: nothing here logs a URL, a token or form content.
 // Each response is logged as one JSON line (worker/logging.ts formatLogLine, the worker's shape):
 // time, level, msg, component "http", event, method, route pattern, status, case id.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
@@ -24,18 +24,17 @@ import type { CheckinOutcome } from '../../domain/monitoring.ts';
 import { InputError } from '../../domain/validation.ts';
 import type { CheckinLinks } from '../../activities/checkin-link.ts';
 import type { CodecHandler } from '../../codec/codec-server.ts';
-import { ActionRefusedError, CaseNotFoundError, type CaseActions } from '../actions.ts';
-import { checkinView, loadFamilyContact, type CheckinSubmission, type CheckinView, type FamilyContact } from './checkin.ts';
-import { emptyCheckinForm, formProblemOf, readCheckinForm, reportFromForm, type FieldProblems } from './checkin-form.ts';
-import { answeredPage, closedPage, errorPage, formPage, invalidLinkPage, notFoundPage, resultPage, STYLE_HASH, tooManyPage, upcomingPage } from './pages.ts';
-import { PAGE_LANGUAGES, languageFromHeader, pageLanguage, type PageLanguage } from './texts.ts';
+import type { CaseActions } from '../actions.ts';
+import { checkinPlugin, type CheckinSubmission } from './checkin.ts';
+import { errorPage, notFoundPage, STYLE_HASH, tooManyPage } from './pages.ts';
+import { PAGE_LANGUAGES, languageFromHeader, type PageLanguage } from './texts.ts';
 import { caseMetricFamilies, createRequestCounter, databaseUpFamily, readCaseMetrics, renderFamilies, type CaseMetrics } from './metrics.ts';
 import { formatLogLine, type LineWriter } from '../../worker/logging.ts';
 import { apiPlugin } from './api.ts';
 import { consolePlugin } from './console/routes.ts';
 import { createLoginThrottle, type LoginLimits } from './auth.ts';
 import type { Accounts } from '../accounts.ts';
-import { withTimeout } from '../../activities/timeout.ts';
+import { TimeoutError, withTimeout } from '../../activities/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
 
 export interface HttpLogEntry {
@@ -135,13 +134,6 @@ export interface HttpServerDeps {
   };
 }
 
-class TimeoutError extends Error {
-  constructor(what: string) {
-    super(`${what} timed out`);
-    this.name = 'TimeoutError';
-  }
-}
-
 const timedOut = (what: string) => () => new TimeoutError(what);
 
 const SECURITY_HEADERS: Record<string, string> = {
@@ -157,14 +149,12 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 /** What a request has learned about its case, for the log line and for error pages. */
-interface RequestContext {
+export interface RequestContext {
   caseId?: string;
   userId?: number;
   lang?: PageLanguage;
   phone?: string;
 }
-
-type TokenRequest = FastifyRequest<{ Params: { token: string } }>;
 
 export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
   const { db, links, client } = deps;
@@ -329,144 +319,18 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
 
   // ---- check-in --------------------------------------------------------------------------
 
-  const tokenKey = (req: FastifyRequest): string => {
-    const token = (req.params as { token?: string }).token ?? '';
-    return `${createHash('sha256').update(token).digest('base64url').slice(0, 22)}|${req.ip}`;
-  };
-  const limit = (s: RateLimitSetting) => ({ max: s.max, timeWindow: s.timeWindowMs, keyGenerator: tokenKey });
-
-  interface Link {
-    caseId: string;
-    checkinId: number;
-    lang: PageLanguage;
-    timeZone: string;
-  }
-
-  /** The treating team's 24/7 number, when the case can say it quickly: for pages that are not the form. */
-  const teamPhoneOf = async (caseId: string): Promise<string | undefined> => {
-    const status = await withTimeout(getCaseStatus(caseId), Math.min(workflowTimeoutMs, 5_000), timedOut('status')).catch(() => undefined);
-    return status?.monitoring?.protocol.team?.phone24h || undefined;
-  };
-
-  /** Verifies the link and finds the family; sends the page that explains why not, or returns it. */
-  async function verifyLink(req: TokenRequest, reply: FastifyReply): Promise<Link | undefined> {
-    const c = context(req);
-    const verdict = links.verify(req.params.token, now());
-    if (!verdict.ok && verdict.reason !== 'expired') {
-      sendPage(reply, 400, invalidLinkPage({ lang: fallbackLanguage(req) }));
-      return undefined;
-    }
-    const claims = verdict.ok ? verdict : verdict.claims;
-    c.caseId = claims.caseId;
-    const contact = await loadFamilyContact(db, claims.caseId);
-    const lang = contact ? pageLanguage(contact.language) : fallbackLanguage(req);
-    c.lang = lang;
-
-    if (!verdict.ok) {
-      // Expired: say so in the family's language, with the team's number when the case still answers.
-      const phone = await teamPhoneOf(claims.caseId);
-      if (phone) c.phone = phone;
-      sendPage(reply, 410, closedPage({ lang, ...(phone ? { phone } : {}) }));
-      return undefined;
-    }
-    return { caseId: claims.caseId, checkinId: claims.checkinId, lang, timeZone: timeZoneOf(contact) };
-  }
-
-  /** Where the check-in stands (the case's status); sends the page when it is not open, or returns it. */
-  async function openView(req: TokenRequest, reply: FastifyReply, link: Link): Promise<CheckinView | undefined> {
-    let status: CaseStatus;
-    try {
-      status = await withTimeout(getCaseStatus(link.caseId), workflowTimeoutMs, timedOut('status'));
-    } catch (err) {
-      if (err instanceof CaseNotFoundError) {
-        sendPage(reply, 410, closedPage({ lang: link.lang }));
-        return undefined;
-      }
-      throw err;
-    }
-    const view = checkinView(status, link.checkinId);
-    if (view.phone) context(req).phone = view.phone;
-    return showOpen(reply, view, link.lang) ? view : undefined;
-  }
-
-  /** Sends the page for a check-in that is not open; true when it is open. */
-  function showOpen(reply: FastifyReply, view: CheckinView, lang: PageLanguage): boolean {
-    const ctx = { lang, ...(view.phone ? { phone: view.phone } : {}) };
-    switch (view.kind) {
-      case 'open':
-        return true;
-      case 'answered':
-        sendPage(reply, 409, answeredPage({ ...ctx, ...(view.checkin.tier ? { tier: view.checkin.tier } : {}) }));
-        return false;
-      case 'upcoming':
-        sendPage(reply, 409, upcomingPage(ctx));
-        return false;
-      case 'closed':
-        sendPage(reply, 410, closedPage(ctx));
-        return false;
-    }
-  }
-
-  app.get<{ Params: { token: string } }>('/checkin/:token', { config: { rateLimit: limit(config.checkinGetLimit ?? { max: 60, timeWindowMs: 60_000 }) } }, async (req, reply) => {
-    const link = await verifyLink(req, reply);
-    const view = link && (await openView(req, reply, link));
-    if (!link || !view) return reply;
-    const { lang, timeZone } = link;
-    return sendPage(
-      reply,
-      200,
-      formPage({
-        lang,
-        timeZone,
-        values: emptyCheckinForm(now(), timeZone),
-        ...(view.phone ? { phone: view.phone } : {}),
-        ...(view.kind === 'open' ? { day: view.checkin.day } : {}),
-      }),
-    );
-  });
-
-  // A report goes straight to the case: the workflow's Update accepts it only for an open check-in
-  // and refuses it otherwise, so the status is asked for only to draw a page that is not the result
-  // (the form again, or where the check-in stands). On the way that matters, one call to Temporal.
-  app.post<{ Params: { token: string } }>('/checkin/:token', { config: { rateLimit: limit(config.checkinPostLimit ?? { max: 10, timeWindowMs: 60_000 }) } }, async (req, reply) => {
-    const link = await verifyLink(req, reply);
-    if (!link) return reply;
-    const { caseId, checkinId, lang, timeZone } = link;
-    const values = readCheckinForm(req.body);
-    const showForm = async (problems: FieldProblems) => {
-      const view = await openView(req, reply, link);
-      if (!view) return reply;
-      return sendPage(reply, 400, formPage({ lang, timeZone, values, problems, ...(view.phone ? { phone: view.phone } : {}), ...(view.kind === 'open' ? { day: view.checkin.day } : {}) }));
-    };
-
-    const form = reportFromForm(values, { timeZone, nowMs: now() });
-    if (!form.ok) return showForm(form.problems);
-
-    let outcome: CheckinOutcome;
-    try {
-      outcome = await withTimeout(submitCheckin({ caseId, checkinId, report: form.report }), workflowTimeoutMs, timedOut('submit'));
-    } catch (err) {
-      if (err instanceof InputError) return showForm(problemsFromWorkflow(err));
-      if (err instanceof CaseNotFoundError) return sendPage(reply, 410, closedPage({ lang }));
-      if (err instanceof ActionRefusedError) {
-        // Not open (answered, closed, not yet due, or the case is over): nothing was recorded;
-        // show where it stands (closed, if the case cannot say).
-        const view = await openView(req, reply, link).catch(() => {
-          sendPage(reply, 410, closedPage({ lang }));
-          return undefined;
-        });
-        if (!view) return reply;
-        return sendPage(reply, 409, errorPage({ lang, ...(view.phone ? { phone: view.phone } : {}) }));
-      }
-      // Anything else: the error page must still say whom to call.
-      const phone = await teamPhoneOf(caseId);
-      if (phone) context(req).phone = phone;
-      throw err;
-    }
-    // The workflow's answer names the number to call (the protocol's 24/7 phone, if it has one).
-    const teamPhone = outcome.teamPhone?.trim();
-    if (teamPhone) context(req).phone = teamPhone;
-    return sendPage(reply, 200, resultPage({ lang, tier: outcome.tier, ...(teamPhone ? { phone: teamPhone } : {}) }));
+  await app.register(checkinPlugin, {
+    db,
+    links,
+    now,
+    workflowTimeoutMs,
+    getCaseStatus,
+    submitCheckin,
+    getLimit: config.checkinGetLimit ?? { max: 60, timeWindowMs: 60_000 },
+    postLimit: config.checkinPostLimit ?? { max: 10, timeWindowMs: 60_000 },
+    context,
+    sendPage,
+    fallbackLanguage,
   });
 
   // ---- JSON API ---------------------------------------------------------------------------
@@ -530,28 +394,4 @@ function prototypeKey(value: unknown, path = ''): string | undefined {
     if (deeper !== undefined) return deeper;
   }
   return undefined;
-}
-
-function timeZoneOf(contact: FamilyContact | undefined): string {
-  const tz = contact?.timeZone;
-  if (tz) {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: tz });
-      return tz;
-    } catch {
-      // fall through
-    }
-  }
-  return 'UTC';
-}
-
-/** The workflow re-validates a report; its field names are the report's, like parseCheckinReport's. */
-function problemsFromWorkflow(err: InputError): FieldProblems {
-  const problems: FieldProblems = {};
-  for (const f of err.fields) {
-    const [field, problem] = formProblemOf(f);
-    problems[field] ??= problem;
-  }
-  if (Object.keys(problems).length === 0) problems.notes = 'other';
-  return problems;
 }

@@ -31,7 +31,9 @@ import { openCaseSchema, hospitalCodeSchema, isCaseId } from '../../domain/case.
 import { actionSchema } from '../../domain/actions.ts';
 import { parseObservation } from '../../domain/crs.ts';
 import { InputError, parseInput, secretTextSchema } from '../../domain/validation.ts';
-import { ActionRefusedError, CaseNotFoundError, hospitalSchema, listFilterSchema, READ_WAIT_MS, requestIdSchema, type ActOptions, type CaseActionName, type CaseActions } from '../actions.ts';
+import { hospitalSchema, requestIdSchema, type ActOptions, type CaseActionName, type CaseActions } from '../actions.ts';
+import { ActionRefusedError, CaseNotFoundError } from '../case-calls.ts';
+import { listFilterSchema, READ_WAIT_MS } from '../reads.ts';
 import { emailSchema, type Accounts, type User } from '../accounts.ts';
 import { readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from './auth.ts';
 import { actionAccess, actionSummary, mayAccess, staffActions, type Access, type StaffAction } from '../../domain/actions.ts';

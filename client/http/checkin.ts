@@ -9,14 +9,13 @@
 // Tokens are bearer secrets in the URL path: nothing here logs a URL, a token or form content.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Db } from '../../db/connect.ts';
 import type { CaseStatus } from '../../domain/case.ts';
 import type { CheckinReport } from '../../domain/checkin-report.ts';
 import type { CheckinOutcome, CheckinStatus } from '../../domain/monitoring.ts';
 import { InputError } from '../../domain/validation.ts';
 import type { CheckinLinks } from '../../activities/checkin-link.ts';
 import { TimeoutError, withTimeout } from '../../activities/timeout.ts';
-import { ActionRefusedError, CaseNotFoundError } from '../actions.ts';
+import { ActionRefusedError, CaseNotFoundError } from '../case-calls.ts';
 import { emptyCheckinForm, formProblemOf, readCheckinForm, reportFromForm, type FieldProblems } from './checkin-form.ts';
 import { answeredPage, closedPage, errorPage, formPage, invalidLinkPage, resultPage, upcomingPage } from './pages.ts';
 import { pageLanguage, type PageLanguage } from './texts.ts';
@@ -32,12 +31,6 @@ export interface CheckinSubmission {
 export interface FamilyContact {
   language: string;
   timeZone: string;
-}
-
-/** The family's language and time zone, from the `contacts` row with role 'family'. */
-export async function loadFamilyContact(db: Db, caseId: string): Promise<FamilyContact | undefined> {
-  const row = await db.selectFrom('contacts').select(['language', 'time_zone']).where('case_id', '=', caseId).where('role', '=', 'family').executeTakeFirst();
-  return row ? { language: row.language, timeZone: row.time_zone } : undefined;
 }
 
 /** Where one check-in stands, as the family's page needs it. */
@@ -63,7 +56,8 @@ export function checkinView(status: CaseStatus, checkinId: number): CheckinView 
 }
 
 export interface CheckinPluginOptions {
-  db: Db;
+  /** Who the family is (client/reads.ts familyContact): their pages are in their language. */
+  familyContact: (caseId: string) => Promise<FamilyContact | undefined>;
   links: Pick<CheckinLinks, 'verify'>;
   now: () => number;
   /** How long a page waits for the case workflow (status, Update). */
@@ -83,7 +77,7 @@ type TokenRequest = FastifyRequest<{ Params: { token: string } }>;
 const timedOut = (what: string) => () => new TimeoutError(what);
 
 export async function checkinPlugin(app: FastifyInstance, opts: CheckinPluginOptions): Promise<void> {
-  const { db, links, now, workflowTimeoutMs, getCaseStatus, submitCheckin, context, sendPage, fallbackLanguage } = opts;
+  const { familyContact, links, now, workflowTimeoutMs, getCaseStatus, submitCheckin, context, sendPage, fallbackLanguage } = opts;
 
   const tokenKey = (req: FastifyRequest): string => {
     const token = (req.params as { token?: string }).token ?? '';
@@ -114,7 +108,7 @@ export async function checkinPlugin(app: FastifyInstance, opts: CheckinPluginOpt
     }
     const claims = verdict.ok ? verdict : verdict.claims;
     c.caseId = claims.caseId;
-    const contact = await loadFamilyContact(db, claims.caseId);
+    const contact = await familyContact(claims.caseId);
     const lang = contact ? pageLanguage(contact.language) : fallbackLanguage(req);
     c.lang = lang;
 

@@ -105,7 +105,7 @@ export interface HttpServerConfig {
 
 export interface HttpServerDeps {
   /** The shared action layer: the check-in's state comes from `status`. */
-  actions: Pick<CaseActions, 'status' | 'submitCheckin'>;
+  actions: Pick<CaseActions, 'status' | 'submitCheckin' | 'familyContact'>;
   db: Db;
   /** Verifies check-in tokens (activities/checkin-link.ts createCheckinLinks). */
   links: Pick<CheckinLinks, 'verify'>;
@@ -320,7 +320,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   // ---- check-in --------------------------------------------------------------------------
 
   await app.register(checkinPlugin, {
-    db,
+    familyContact: (caseId) => deps.actions.familyContact(caseId),
     links,
     now,
     workflowTimeoutMs,
@@ -348,7 +348,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       log({ level: 'error', event: 'api_failed', route: req.routeOptions.url ?? '(no route)', ...(c.caseId ? { caseId: c.caseId } : {}), error: err.name });
     };
     await app.register(apiPlugin, { prefix: '/api', actions, accounts, throttle, workflowTimeoutMs, now, note, onError });
-    await app.register(consolePlugin, { prefix: '/console', actions, accounts, throttle, workflowTimeoutMs, now, note, onError, db, ...(temporalUi ? { temporalUi } : {}) });
+    await app.register(consolePlugin, { prefix: '/console', actions, accounts, throttle, workflowTimeoutMs, now, note, onError, ...(temporalUi ? { temporalUi } : {}) });
     app.get('/', async (_req, reply) => reply.redirect('/console/', 303));
   }
 

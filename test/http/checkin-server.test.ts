@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { createTestDatabase } from '../harness/postgres.ts';
-import { ActionRefusedError, CaseNotFoundError } from '../../client/actions.ts';
+import { ActionRefusedError, CaseNotFoundError } from '../../client/case-calls.ts';
 import { createCodecHandler, bearerTokenAuthorizer } from '../../codec/codec-server.ts';
 import { EncryptionCodec } from '../../codec/encryption-codec.ts';
 import { parseKeysEnv } from '../../codec/keys.ts';

@@ -2,7 +2,7 @@
 // for more, every hospital declining, refused actions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCaseTestEnv, sampleCase, type CaseTestEnv } from '../harness/case-env.ts';
-import { ActionRefusedError } from '../../client/actions.ts';
+import { ActionRefusedError } from '../../client/case-calls.ts';
 import { InputError } from '../../domain/validation.ts';
 import { documentLabel } from '../../activities/email-templates.ts';
 

@@ -8,10 +8,11 @@
 //   GET  /console/cases/new, POST         open a case
 //   GET  /console/cases/:caseId           a case; POST …/actions/:action, POST …/alerts/:alertId/ack
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Db } from '../../../db/connect.ts';
 import { isCaseId } from '../../../domain/case.ts';
 import { InputError, type FieldProblem } from '../../../domain/validation.ts';
-import { ActionRefusedError, CaseNotFoundError, READ_WAIT_MS, requestIdSchema, type ActOptions, type CaseActionName, type CaseActions } from '../../actions.ts';
+import { requestIdSchema, type ActOptions, type CaseActionName, type CaseActions } from '../../actions.ts';
+import { ActionRefusedError, CaseNotFoundError } from '../../case-calls.ts';
+import { READ_WAIT_MS } from '../../reads.ts';
 import type { Accounts, User } from '../../accounts.ts';
 import { actionAccess, mayAccess } from '../../../domain/actions.ts';
 import { readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from '../auth.ts';
@@ -25,7 +26,6 @@ export interface ConsoleOptions {
   actions: CaseActions;
   accounts: Accounts;
   throttle: LoginThrottle;
-  db: Db;
   workflowTimeoutMs?: number;
   now?: () => number;
   temporalUi?: { url: string; namespace: string };
@@ -48,7 +48,7 @@ class PageError extends Error {
 type CaseRequest = FastifyRequest<{ Params: { caseId: string } }>;
 
 export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions): Promise<void> {
-  const { actions, accounts, throttle, db } = opts;
+  const { actions, accounts, throttle } = opts;
   const now = opts.now ?? Date.now;
   const note = opts.note ?? (() => {});
   const workflowTimeoutMs = opts.workflowTimeoutMs ?? 20_000;
@@ -210,23 +210,19 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
 
   async function showCase(req: CaseRequest, reply: FastifyReply, status: number, extra: { done?: string; form?: { action: string; values: FormValues; errors: FieldProblem[]; refused?: string } } = {}) {
     const caseId = caseIdOf(req);
-    const [caseStatus, row, family, hs, emails, timeline, observations] = await Promise.all([
+    const [caseStatus, page, hs, emails, timeline] = await Promise.all([
       actions.statusForReading(caseId, READ_WAIT_MS),
-      db.selectFrom('cases').select('patient_ref').where('case_id', '=', caseId).executeTakeFirst(),
-      db.selectFrom('contacts').select(['name', 'email', 'language', 'time_zone']).where('case_id', '=', caseId).where('role', '=', 'family').executeTakeFirst(),
+      actions.casePage(caseId),
       hospitals(),
       actions.emails(caseId).catch(() => []),
       actions.timeline(caseId).catch(() => []),
-      db.selectFrom('observations').select(['at', 'observation', 'crs_grade', 'icans_grade']).where('case_id', '=', caseId).orderBy('at').execute(),
     ]);
     const html = casePage(viewerOf(req), {
       status: caseStatus,
-      patientRef: row?.patient_ref ?? caseId,
-      family: family ? { name: family.name, email: family.email, language: family.language, timeZone: family.time_zone } : undefined,
+      ...page,
       hospitals: hs,
       emails,
       timeline,
-      observations: observations.map((o) => ({ at: o.at.toISOString(), temperatureC: observedCelsius(o.observation), crsGrade: o.crs_grade, icansGrade: o.icans_grade })),
       now: now(),
       ...(opts.temporalUi ? { temporalUrl: `${opts.temporalUi.url}/namespaces/${encodeURIComponent(opts.temporalUi.namespace)}/workflows/${encodeURIComponent(`case-${caseId}`)}` } : {}),
       ...extra,
@@ -288,10 +284,4 @@ function requestOf(values: FormValues): ActOptions {
 /** The host an Origin header names; undefined when it is not a URL (then it matches no host). */
 function hostOf(origin: string): string | undefined {
   return URL.canParse(origin) ? new URL(origin).host : undefined;
-}
-
-/** The workflow records the normalised observation: its temperature is in °C whatever was given. */
-function observedCelsius(o: unknown): number | null {
-  const t = (o as { temperatureC?: unknown } | null)?.temperatureC;
-  return typeof t === 'number' ? t : null;
 }

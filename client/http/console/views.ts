@@ -2,7 +2,7 @@
 // what the action layer and Postgres return; every action is a plain form (no scripts).
 import { randomUUID } from 'node:crypto';
 import { STAGES, type CaseStatus, type WaitingFor } from '../../../domain/case.ts';
-import type { CaseList, CaseListItem } from '../../actions.ts';
+import type { CaseList, CaseListItem } from '../../reads.ts';
 import type { FieldProblem } from '../../../domain/validation.ts';
 import { html, page, type Html, type Viewer } from './html.ts';
 import { offeredForms, renderForm, type FormContext, type Hospital } from './forms.ts';

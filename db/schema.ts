@@ -183,7 +183,7 @@ export interface ApiTokensTable {
 
 export interface SignInAttemptsTable {
   id: Generated<string>;
-  /** `email:<address>` or `ip:<client address>`. */
+  /** `email:<sha256 of the address typed>` or `ip:<client address>`. */
   key: string;
   at: Timestamp;
 }

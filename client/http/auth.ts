@@ -1,7 +1,7 @@
 // What the JSON API and the console share about signing in: the session cookie, the CSRF check, and
 // one throttle of failed sign-ins (an attacker gets one budget, not one per door). Who may do what is
 // domain/actions.ts.
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../db/connect.ts';
 
@@ -54,7 +54,8 @@ export type Attempt = { wait: number } | { settle(succeeded: boolean): Promise<v
  */
 export function createLoginThrottle(db: Db, opts: Partial<LoginLimits> = {}, now: () => number = Date.now) {
   const limits: LoginLimits = { perEmail: 5, perIp: 20, windowMs: 15 * 60_000, ...opts };
-  const emailKey = (email: unknown) => `email:${typeof email === 'string' ? email.trim().toLowerCase().slice(0, 320) : ''}`;
+  // Hashed: the table keeps no address anyone tried, and whatever was typed (U+0000 included) is a key Postgres takes.
+  const emailKey = (email: unknown) => `email:${createHash('sha256').update(typeof email === 'string' ? email.trim().toLowerCase() : '').digest('hex')}`;
   let writes = 0;
   return {
     async reserve(email: unknown, ip: string): Promise<Attempt> {

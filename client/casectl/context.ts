@@ -1,0 +1,330 @@
+// What every casectl command shares: how it reaches the service (the action layer and the accounts
+// store, opened only by the commands that need them and closed before the process exits), the time
+// limit, the request id of an action, printing text or --json, and what an error means as an exit code.
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { Client, Connection, isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { loadConfig } from '../../config.ts';
+import { connect } from '../../db/connect.ts';
+import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
+import { InputError, parseInput } from '../../domain/validation.ts';
+import { type CaseStatus } from '../../domain/case.ts';
+import { actionSchema, actionSummary, type ActionArgs, type StaffAction } from '../../domain/actions.ts';
+import { createCaseActions, requestIdSchema, type ActOptions, type CaseActions, type CaseActionName } from '../actions.ts';
+import { ActionRefusedError, CaseNotFoundError } from '../case-calls.ts';
+import { createAccounts, type Accounts } from '../accounts.ts';
+import { statusSummary } from '../cli-output.ts';
+import { withTimeout } from '../../activities/timeout.ts';
+
+/** An action command's help: the action's summary (domain/actions.ts), and what else to know. */
+export const actionHelp = (name: StaffAction, more?: string): string => `${actionSummary(name)}${more ? `; ${more}` : ''}`;
+
+export const EXIT = { ok: 0, failure: 1, badInput: 2, unknownCase: 3, refused: 4, notAnswered: 5 } as const;
+
+/** The action layer and how to let go of it. */
+export interface ActionSession {
+  actions: CaseActions;
+  close(): Promise<void>;
+}
+
+export interface CasectlIO {
+  /** One block of standard output (a newline is added). */
+  out(text: string): void;
+  /** One line of standard error (a newline is added). */
+  err(text: string): void;
+  readStdin(): Promise<string>;
+}
+
+export interface CasectlDeps {
+  env?: NodeJS.ProcessEnv;
+  io?: Partial<CasectlIO>;
+  /** Opens the action layer; `temporal` says whether the command talks to Temporal (else Postgres only). */
+  openActions?: (opts: { temporal: boolean }) => Promise<ActionSession>;
+  /** Opens the staff accounts store (Postgres only). */
+  openAccounts?: () => Promise<AccountsSession>;
+}
+
+/** The accounts store and how to let go of it. */
+export interface AccountsSession {
+  accounts: Accounts;
+  close(): Promise<void>;
+}
+
+/** Seconds a command waits for Temporal and the case worker before giving up (CASECTL_TIMEOUT_SECONDS). */
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+
+// -------------------------------------------------------------------------------------------
+// Connections
+
+/**
+ * DATA_DIR defaults to the project's data/ directory rather than the current directory's, so
+ * `bin/casectl` run from anywhere finds the same generated payload key as `npm start`.
+ */
+function effectiveEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return env.DATA_DIR ? env : { ...env, DATA_DIR: fileURLToPath(new URL('../data/', import.meta.url)) };
+}
+
+/** Where the database is, for messages: host and port only, never the credentials. */
+function databaseWhere(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return 'DATABASE_URL';
+  }
+}
+
+/** An action the case's worker did not answer in time: it may still be applied; the same request id finds out. */
+class NotAnsweredError extends Error {
+  constructor(seconds: number, requestId: string) {
+    super(`no answer within ${seconds} s; the action may still be applied: run the same command again with --request-id ${requestId} to apply it once and see its outcome`);
+    this.name = 'NotAnsweredError';
+  }
+}
+
+/** A failure to reach a service, said once, with the hint that fixes it most often. */
+class UnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
+
+const START_HINT = 'is the service running (npm start), or TEMPORAL_ADDRESS / DATABASE_URL set?';
+
+export async function openDefaultActions(envIn: NodeJS.ProcessEnv, opts: { temporal: boolean }): Promise<ActionSession> {
+  const env = effectiveEnv(envIn);
+  const config = loadConfig(env);
+  const keyring = loadKeyring(env, { generateIn: config.dataDir });
+  const connection = Connection.lazy({ address: config.temporalAddress, connectTimeout: '5 seconds' });
+  const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter: createDataConverter(keyring) });
+  const db = connect(config.databaseUrl, { max: 2 });
+  const session: ActionSession = {
+    actions: wrapDatabaseErrors(createCaseActions({ client, db, taskQueue: config.taskQueue }), databaseWhere(config.databaseUrl)),
+    async close() {
+      await Promise.allSettled([connection.close(), db.destroy()]);
+    },
+  };
+  if (opts.temporal) {
+    try {
+      await connection.ensureConnected();
+    } catch (err) {
+      await session.close();
+      const why = err instanceof ServiceError && err.cause instanceof Error ? err.cause.message : (err as Error).message;
+      throw new UnreachableError(`cannot reach Temporal at ${config.temporalAddress} (${oneLine(why)}): ${START_HINT}`);
+    }
+  }
+  return session;
+}
+
+export async function openDefaultAccounts(envIn: NodeJS.ProcessEnv): Promise<AccountsSession> {
+  const config = loadConfig(effectiveEnv(envIn));
+  const db = connect(config.databaseUrl, { max: 2 });
+  return {
+    accounts: wrapDatabaseErrors(createAccounts(db), databaseWhere(config.databaseUrl)),
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+/** Turns "connect ECONNREFUSED" from pg into a message that says which service is missing. */
+function wrapDatabaseErrors<T extends object>(actions: T, where: string): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(actions)) {
+    wrapped[name] = async (...args: unknown[]) => {
+      try {
+        return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code === 'string' && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|EAI_AGAIN)$/.test(code)) {
+          throw new UnreachableError(`cannot reach the database at ${where} (${code}): ${START_HINT}`);
+        }
+        throw err;
+      }
+    };
+  }
+  return wrapped as T;
+}
+
+// -------------------------------------------------------------------------------------------
+// Helpers
+
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** The person (or script) behind every action: CASECTL_ACTOR, else casectl:<os user>. */
+export function actorFrom(env: NodeJS.ProcessEnv): string {
+  const explicit = env.CASECTL_ACTOR?.trim();
+  if (explicit) return explicit;
+  let name: string | undefined;
+  try {
+    name = userInfo().username;
+  } catch {
+    name = env.USER || env.LOGNAME;
+  }
+  return `casectl:${name || 'unknown'}`;
+}
+
+/** Adds the flag that set each field to InputError messages, and says "is required" plainly. */
+function withFlags(err: unknown, flags: Record<string, string>): unknown {
+  if (!(err instanceof InputError)) return err;
+  return new InputError(
+    err.fields.map((f) => {
+      const key = Object.keys(flags).find((k) => f.field === k || f.field.startsWith(`${k}[`) || f.field.startsWith(`${k}.`));
+      const message = /^Invalid input: expected \w+, received undefined$/.test(f.message) ? 'is required' : f.message;
+      return { field: key ? `${f.field} (${flags[key]})` : f.field, message };
+    }),
+  );
+}
+
+export async function mapFlags<T>(flags: Record<string, string>, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw withFlags(err, flags);
+  }
+}
+
+export function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+export async function readJsonInput(file: string | undefined, io: CasectlIO, what: string): Promise<unknown> {
+  let text: string;
+  const source = file === undefined || file === '-' ? 'standard input' : file;
+  if (file === undefined || file === '-') {
+    text = await io.readStdin();
+  } else {
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new InputError([{ field: '--file', message: `cannot read ${file}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}` }]);
+    }
+  }
+  if (text.trim() === '') throw new InputError([{ field: '', message: `no ${what} on ${source}: expected a JSON object` }]);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputError([{ field: '', message: `${source} is not valid JSON (${oneLine((err as Error).message)})` }]);
+  }
+}
+
+function withinSeconds<T>(seconds: number, promise: Promise<T>): Promise<T> {
+  return withTimeout(
+    promise,
+    seconds * 1000,
+    () =>
+      new UnreachableError(
+        `no answer within ${seconds} s: is the case worker running (npm start / npm run worker)? An action may still be applied when it answers; check with casectl case show`,
+      ),
+  );
+}
+
+/** Exit code and one-line message for anything a command throws. */
+export function describeError(err: unknown): { code: number; message: string } {
+  if (err instanceof InputError) return { code: EXIT.badInput, message: oneLine(err.message) };
+  if (err instanceof CaseNotFoundError) return { code: EXIT.unknownCase, message: err.message };
+  if (err instanceof ActionRefusedError) return { code: EXIT.refused, message: `refused: ${oneLine(err.message)}` };
+  if (err instanceof UnreachableError) return { code: EXIT.failure, message: err.message };
+  if (err instanceof NotAnsweredError) return { code: EXIT.notAnswered, message: err.message };
+  if (isGrpcServiceError(err)) return { code: EXIT.failure, message: `Temporal: ${oneLine(err.details || err.message)}` };
+  if (err instanceof ServiceError) return { code: EXIT.failure, message: `Temporal: ${oneLine(err.cause instanceof Error ? err.cause.message : err.message)}` };
+  if (err instanceof Error) return { code: EXIT.failure, message: oneLine(err.message) || err.name };
+  return { code: EXIT.failure, message: oneLine(String(err)) };
+}
+
+// -------------------------------------------------------------------------------------------
+// The context every command gets
+
+export function createContext(deps: CasectlDeps = {}) {
+  const env = deps.env ?? process.env;
+  const io: CasectlIO = {
+    out: deps.io?.out ?? ((text) => void process.stdout.write(`${text}\n`)),
+    err: deps.io?.err ?? ((text) => void process.stderr.write(`${text}\n`)),
+    readStdin: deps.io?.readStdin ?? readProcessStdin,
+  };
+  const open = deps.openActions ?? ((opts) => openDefaultActions(env, opts));
+  const timeoutSeconds = Number(env.CASECTL_TIMEOUT_SECONDS) > 0 ? Number(env.CASECTL_TIMEOUT_SECONDS) : DEFAULT_TIMEOUT_SECONDS;
+  const actor = () => actorFrom(env);
+  const openAccounts = deps.openAccounts ?? (() => openDefaultAccounts(env));
+
+  /** Runs `run` on the accounts store within the time limit, then closes it. */
+  async function usingAccounts<T>(run: (a: Accounts) => Promise<T>): Promise<T> {
+    const session = await withinSeconds(timeoutSeconds, openAccounts());
+    try {
+      return await withinSeconds(timeoutSeconds, run(session.accounts));
+    } finally {
+      await session.close();
+    }
+  }
+
+  const isJson = (cmd: Command): boolean => Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
+  const print = (cmd: Command, value: unknown, human: () => string) => io.out(isJson(cmd) ? JSON.stringify(value, null, 2) : human());
+
+  /** Opens what the command needs, runs it within the time limit, closes everything. */
+  async function using<T>(temporal: boolean, run: (a: CaseActions) => Promise<T>): Promise<T> {
+    const session = await withinSeconds(timeoutSeconds, open({ temporal }));
+    try {
+      return await withinSeconds(timeoutSeconds, run(session.actions));
+    } finally {
+      await session.close();
+    }
+  }
+
+  /**
+   * Runs an action with this command's request id (--request-id, else a new one): the workflow applies
+   * a request id once, so a command run again with the id it printed gets the first outcome back.
+   */
+  async function applying<T>(cmd: Command, run: (a: CaseActions, request: ActOptions) => Promise<T>): Promise<T> {
+    const requestId = cmd.optsWithGlobals<{ requestId?: string }>().requestId ?? randomUUID();
+    const valid = requestIdSchema.safeParse(requestId);
+    if (!valid.success) throw new InputError([{ field: '--request-id', message: valid.error.issues[0]!.message }]);
+    const session = await withinSeconds(timeoutSeconds, open({ temporal: true }));
+    try {
+      return await withTimeout(run(session.actions, { requestId }), timeoutSeconds * 1000, () => new NotAnsweredError(timeoutSeconds, requestId));
+    } finally {
+      await session.close();
+    }
+  }
+
+  /** A coordinator action on a case: the Update, then the resulting status. */
+  async function caseAction<A extends CaseActionName>(
+    cmd: Command,
+    caseId: string,
+    name: A,
+    args: Omit<ActionArgs<A>, 'actor'>,
+    done: string,
+    flags: Record<string, string> = {},
+  ): Promise<void> {
+    const raw = { ...args, actor: actor() } as Omit<ActionArgs<A>, 'actor'> & { actor: string };
+    // Bad input is named before anything is contacted (the action layer checks again).
+    const status = await mapFlags(flags, async () => {
+      parseInput(actionSchema(name), raw);
+      return applying(cmd, (a, request) => a.act(caseId, name, raw, request));
+    });
+    printStatus(cmd, status, done);
+  }
+
+  function printStatus(cmd: Command, status: CaseStatus, done: string): void {
+    print(cmd, status, () => `${done}\n${statusSummary(status)}`);
+  }
+
+  return { env, io, actor, print, printStatus, using, usingAccounts, applying, caseAction };
+}
+
+export type CommandContext = ReturnType<typeof createContext>;
+
+async function readProcessStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,97 @@
+// casectl's setup commands: check-in protocols, staff accounts, and CRS grading without a server.
+import type { Command } from 'commander';
+import { InputError, parseInput } from '../../domain/validation.ts';
+import { gradeObservation, parseObservation } from '../../domain/crs.ts';
+import { newUserSchema } from '../accounts.ts';
+import { mapFlags, readJsonInput, type CommandContext } from './context.ts';
+
+export function setupCommands(program: Command, ctx: CommandContext): void {
+  const { io, print, using, usingAccounts } = ctx;
+
+  // ---- protocols -------------------------------------------------------------------------------
+  const protocolCmd = program.command('protocol').description('post-infusion check-in protocols (data, chosen per hospital and therapy)');
+  protocolCmd
+    .command('set')
+    .description('store a protocol; cases already in monitoring keep the one they started with')
+    .requiredOption('--name <name>', 'protocol name (a protocol named "default" with no hospital or therapy is the default)')
+    .option('--hospital <code>', 'use it for this hospital')
+    .option('--therapy <therapy>', "use it for this therapy (as written in the case's therapy)")
+    .option('--file <path>', 'protocol settings as JSON, e.g. {"feverThresholdC": 37.5, "windowDays": 28} (default: standard input)')
+    .action(async (opts: { name: string; hospital?: string; therapy?: string; file?: string }, cmd: Command) => {
+      const settings = await readJsonInput(opts.file, io, 'protocol');
+      const saved = await using(false, (a) =>
+        a.setProtocol({ name: opts.name, protocol: settings, ...(opts.hospital ? { hospitalCode: opts.hospital } : {}), ...(opts.therapy ? { therapy: opts.therapy } : {}) }),
+      );
+      print(cmd, saved, () => `Protocol ${saved.name} saved${saved.hospitalCode ? ` for ${saved.hospitalCode}` : ''}${saved.therapy ? ` (${saved.therapy})` : ''}: fever threshold ${saved.protocol.feverThresholdC} °C, ${saved.protocol.windowDays}-day window.`);
+    });
+  protocolCmd
+    .command('list')
+    .description('stored protocols')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const rows = await using(false, (a) => a.listProtocols());
+      print(cmd, rows, () => (rows.length ? rows.map((r) => `${r.name}\t${r.hospitalCode ?? '*'}\t${r.therapy ?? '*'}\tfever ≥ ${r.protocol.feverThresholdC} °C, ${r.protocol.windowDays} days`).join('\n') : 'No stored protocols: cases use the built-in default.'));
+    });
+
+  // ---- staff accounts (JSON API) ----------------------------------------------------------------
+  const user = program.command('user').description('staff accounts of the JSON API (/api): coordinators, clinicians, ops');
+
+  user
+    .command('add')
+    .description('add an account; the password is read from standard input (never a flag, so it stays out of shell history)')
+    .requiredOption('--email <email>', 'the sign-in email, also recorded as the actor of every action')
+    .requiredOption('--name <name>', 'full name')
+    .requiredOption('--role <role>', 'coordinator (every action), clinician (reads, clinical observations, alert acknowledgements) or ops (reads)')
+    .option('--password-stdin', 'read the password from standard input (the default; the first line is the password)')
+    .addHelpText('after', '\nExample: printf %s "$PASSWORD" | casectl user add --email ana@care.example --name "Ana" --role coordinator --password-stdin')
+    .action(async (opts: { email: string; name: string; role: string }, cmd: Command) => {
+      const password = (await io.readStdin()).split(/\r?\n/)[0] ?? '';
+      const raw = { email: opts.email, name: opts.name, role: opts.role, password };
+      const flags = { email: '--email', name: '--name', role: '--role', password: 'standard input' };
+      const created = await mapFlags(flags, async () => {
+        parseInput(newUserSchema, raw);
+        return usingAccounts((a) => a.createUser(raw));
+      });
+      print(cmd, { email: created.email, name: created.name, role: created.role }, () => `Account ${created.email} added (${created.role}).`);
+    });
+
+  user
+    .command('token')
+    .description('create an API token for an account (Authorization: Bearer <token>); printed once, only its hash is kept')
+    .argument('<email>', 'the account')
+    .requiredOption('--name <name>', 'what the token is for, e.g. "lab import script"')
+    .action(async (email: string, opts: { name: string }, cmd: Command) => {
+      const made = await mapFlags({ name: '--name', email: '<email>' }, () => usingAccounts((a) => a.createApiToken(email, opts.name)));
+      print(cmd, { token: made.token, name: made.name, email: made.user.email, role: made.user.role }, () =>
+        [`API token "${made.name}" for ${made.user.email} (${made.user.role}); it is shown only this once:`, made.token].join('\n'),
+      );
+    });
+
+  // ---- crs -------------------------------------------------------------------------------------
+  program
+    .command('crs')
+    .description('cytokine release syndrome and neurotoxicity (no server or database needed)')
+    .command('grade')
+    .description('grade one observation (ASTCT CRS and ICANS) and say how urgently to escalate; prints JSON')
+    .option('--file <path>', 'the observation as JSON (default: standard input)')
+    .option('--fever-threshold <celsius>', "the centre's 'call us' fever threshold, 37.0-38.0 (grading always uses 38.0)")
+    .addHelpText(
+      'after',
+      `
+Input, e.g.: {"temperatureC": 39.1, "vasopressors": ["norepinephrine"], "oxygen": {"device": "nasal_cannula", "flowLpm": 4}, "iceScore": 8}
+Output:      {"crs": {"grade", "clinicianReview", "reason"}, "icans": {...}, "tier": "none|contact_team|urgent|critical"}
+Fields, defaults and policy: domain/crs.ts (parseObservation, gradeObservation).`,
+    )
+    .action(async (opts: { file?: string; feverThreshold?: string }) => {
+      let feverThresholdC: number | undefined;
+      if (opts.feverThreshold !== undefined) {
+        feverThresholdC = Number(opts.feverThreshold);
+        if (opts.feverThreshold.trim() === '' || !Number.isFinite(feverThresholdC)) throw new InputError([{ field: 'feverThresholdC (--fever-threshold)', message: 'must be a number of °C' }]);
+      }
+      const input = await readJsonInput(opts.file, io, 'observation');
+      const grading = await mapFlags({ feverThresholdC: '--fever-threshold' }, async () =>
+        gradeObservation(parseObservation(input), feverThresholdC === undefined ? {} : { feverThresholdC }),
+      );
+      io.out(JSON.stringify(grading, null, 2));
+    });
+
+}

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EMAIL_RECIPIENT, TEMPLATE_LANGUAGES, documentLabel, renderEmail } from './email-templates.ts';
-import type { EmailContext, EmailData, EmailKind, Recipient } from './email-templates.ts';
+import { TEMPLATE_LANGUAGES, documentLabel, renderEmail, type EmailContext } from './email-templates.ts';
+import { EMAIL_RECIPIENT, type EmailData, type EmailKind, type Recipient } from '../domain/emails.ts';
 
 type Lang = (typeof TEMPLATE_LANGUAGES)[number];
 const LANGS: Lang[] = [...TEMPLATE_LANGUAGES];

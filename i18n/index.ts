@@ -95,7 +95,7 @@ export function createMessages(language: string, catalogue: Catalogue): Messages
     let message = compiled.get(key);
     if (message !== undefined) return message;
     const source = lookup(catalogue, key);
-    if (source === undefined) return undefined;
+    if (source === undefined) return undefined; // not kept: keys made from data cannot grow the map
     // ignoreTag: `<` in a message is text; a catalogue can never put markup into a page.
     const parsed = new IntlMessageFormat(source, locale, undefined, { ignoreTag: true });
     const ast = parsed.getAst();

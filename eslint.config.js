@@ -1,5 +1,6 @@
 // Lint that protects what review misses: promises nobody awaits, and I/O sneaking into
-// workflow code (which must stay deterministic and is replayed from history).
+// workflow code (which must stay deterministic and is replayed from history), by a Node built-in,
+// an I/O module or a value from activities/.
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
@@ -32,6 +33,20 @@ export default tseslint.config(
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow and domain code is deterministic: no Node built-ins. Do I/O in an activity.' })),
           patterns: [{ group: ioModules, message: 'Workflow and domain code is deterministic: no I/O modules. Do I/O in an activity.' }],
+        },
+      ],
+      // A value imported from activities/ bundles that module, and all it imports, into every
+      // workflow (the email renderer and its catalogues, the database code). Types cost nothing.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)activities/',
+              allowTypeImports: true,
+              message: 'Workflow and domain code imports only types from activities/ (`import type`); what both sides share belongs in domain/.',
+            },
+          ],
         },
       ],
     },

@@ -7,7 +7,7 @@ export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', impo
 
 /**
  * Modules the workflows import that hold no per-workflow state: schemas, grading rules, calendar
- * arithmetic, email texts. The SDK's reusable V8 context otherwise evaluates every module of the
+ * arithmetic, the email contract. The SDK's reusable V8 context otherwise evaluates every module of the
  * bundle once per workflow, and these (zod schemas above all) cost about 1.2 MB of heap each time:
  * 10,000 cached cases would need 12 GB. Preloaded, they are evaluated once, deep-frozen and shared.
  * Only pure modules belong here, and none that imports the SDK (its modules hold each workflow's
@@ -20,11 +20,11 @@ export const sharedWorkflowModules = [
   '../domain/case-rules.ts',
   '../domain/checkin-report.ts',
   '../domain/crs.ts',
+  '../domain/emails.ts',
   '../domain/failures.ts',
   '../domain/monitoring.ts',
   '../domain/time.ts',
   '../domain/validation.ts',
-  '../activities/email-templates.ts',
 ].map((m) => fileURLToPath(new URL(m, import.meta.url)));
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };

@@ -4,7 +4,7 @@
 import { ActivityCancellationType, ApplicationFailure, condition, isCancellation, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ActivityFailure, type ActivityOptions } from '@temporalio/common';
 import type { CaseActivities, RecordChange } from '../activities/index.ts';
-import { EMAIL_RECIPIENT, type EmailData, type EmailKind } from '../activities/email-templates.ts';
+import { EMAIL_RECIPIENT, type EmailData, type EmailKind } from '../domain/emails.ts';
 import type { Tier } from '../domain/crs.ts';
 import type { CaseAlert, CaseInput, CaseStatus, Stage, SubmissionState } from '../domain/case.ts';
 import { newCaseState, openAlerts, waitingFor, type CaseState } from '../domain/case-rules.ts';

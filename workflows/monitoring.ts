@@ -2,7 +2,7 @@
 // reports and grading of clinical observations, and escalation that keeps going until a human
 // acknowledges. Runs inside the case workflow (same history, same cancellation scope).
 import { ApplicationFailure, condition, isCancellation, patched } from '@temporalio/workflow';
-import type { EmailData, EmailKind } from '../activities/email-templates.ts';
+import type { EmailData, EmailKind } from '../domain/emails.ts';
 import type { RecordChange } from '../activities/case-records.ts';
 import type { CaseAlert } from '../domain/case.ts';
 import { countFeverDays, FEVER_DAYS_URGENT_AFTER, parseCheckinReport, triageReport, type CheckinReport } from '../domain/checkin-report.ts';

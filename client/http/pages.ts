@@ -1,12 +1,18 @@
 // The family's check-in pages, rendered on the server: no JavaScript, no external resources, one
 // inline stylesheet (allowed by its hash in the Content-Security-Policy). Mobile first: one column,
 // touch targets of at least 44px, readable at 360px wide. Every value that is not a fixed string of
-// this file or texts.ts is escaped; the only markup built from data is the team's tel: link.
+// this file is escaped, the catalogues' words too (texts.ts); the only markup built from data is the
+// team's tel: link. A page is laid out in its language's direction (dir="rtl" for Arabic, say): the
+// stylesheet names sides by where a line starts and ends, never left and right.
 import { createHash } from 'node:crypto';
 import { SYMPTOMS, type Tier } from '../../domain/checkin-report.ts';
 import { NOTES_MAX_CHARS } from '../../domain/checkin-report.ts';
+import { TEMPERATURE_RANGE } from '../../domain/crs.ts';
 import type { CheckinFormValues, FieldProblems, FormField } from './checkin-form.ts';
-import { TEXTS, type ActionTier, type PageLanguage, type Texts } from './texts.ts';
+import { pageWords, type PageKey, type PageLanguage, type PageWords } from './texts.ts';
+
+/** The tiers that ask the family to call someone now. */
+type ActionTier = Exclude<Tier, 'none'>;
 
 // Colours (contrast on their background): ink #1f2933 on white 14.8:1, on #f3f4f6 13.4:1;
 // link/button #0b57d0 6.4:1 on white, 5.6:1 on #e8f0fe; error #b3261e 6.5:1 on white, 5.7:1 on
@@ -25,12 +31,12 @@ h2{font-size:1.2rem;line-height:1.3;margin:0 0 8px}
 p{margin:0 0 12px}
 .meta{color:#4b5563;margin:0}
 a{color:#0b57d0;text-decoration:underline;text-underline-offset:2px}
-.tel{white-space:nowrap;font-weight:700}
+.tel{white-space:nowrap;font-weight:700;direction:ltr;unicode-bidi:isolate}
 :focus-visible{outline:3px solid #1f2933;outline-offset:3px}
-.advice{background:#e8f0fe;border-left:6px solid #0b57d0;border-radius:6px;padding:14px 14px 2px;margin:0 0 16px}
+.advice{background:#e8f0fe;border-inline-start:6px solid #0b57d0;border-radius:6px;padding:14px 14px 2px;margin:0 0 16px}
 .advice p{font-weight:600}
 .summary{background:#fff;border:3px solid #b3261e;border-radius:10px;padding:16px;margin:0 0 16px}
-.summary ul{margin:0;padding-left:20px}
+.summary ul{margin:0;padding-inline-start:20px}
 .summary li{margin:0 0 8px}
 .summary a{color:#b3261e;font-weight:600}
 form{margin:0}
@@ -42,13 +48,13 @@ input.short,select.short{max-width:14rem}
 label.block{display:block;font-weight:600;margin:0 0 4px}
 .hint{color:#4b5563;margin:0 0 6px;font-size:16px}
 .error{color:#b3261e;font-weight:700;margin:0 0 6px}
-.has-error{border-left:4px solid #b3261e;padding-left:12px}
+.has-error{border-inline-start:4px solid #b3261e;padding-inline-start:12px}
 input[type=text],input[type=datetime-local],select,textarea{display:block;width:100%;min-height:48px;margin:0;padding:10px 12px;font:inherit;color:#1f2933;background:#fff;border:2px solid #5f6b7a;border-radius:6px}
 input[type=datetime-local]{-webkit-appearance:none;appearance:none}
 textarea{min-height:7.5rem;resize:vertical}
 input[aria-invalid=true],select[aria-invalid=true],textarea[aria-invalid=true]{border-color:#b3261e;border-width:3px}
-.choice{position:relative;display:block;min-height:48px;padding:11px 0 11px 48px;margin:0 0 4px;cursor:pointer}
-.choice input{position:absolute;left:4px;top:10px;width:28px;height:28px;margin:0;accent-color:#0b57d0;cursor:pointer}
+.choice{position:relative;display:block;min-height:48px;padding-block:11px;padding-inline:48px 0;margin:0 0 4px;cursor:pointer}
+.choice input{position:absolute;inset-inline-start:4px;top:10px;width:28px;height:28px;margin:0;accent-color:#0b57d0;cursor:pointer}
 .choices-inline{display:flex;flex-wrap:wrap;gap:0 24px}
 .choices-inline .choice{min-width:7rem}
 .submit{display:block;width:100%;min-height:56px;margin:8px 0 0;padding:12px 16px;font:inherit;font-size:1.2rem;font-weight:700;color:#fff;background:#0b57d0;border:0;border-radius:10px;cursor:pointer}
@@ -59,8 +65,8 @@ input[aria-invalid=true],select[aria-invalid=true],textarea[aria-invalid=true]{b
 .act-contact_team .call{background:#9a3412}
 .call:visited{color:#fff}
 .call-label,.call-number{display:block}
-.call-number{white-space:nowrap;font-size:1.35rem}
-.done{border-left:6px solid #1e6b34;background:#e6f4ea}
+.call-number{white-space:nowrap;font-size:1.35rem;direction:ltr;unicode-bidi:isolate}
+.done{border-inline-start:6px solid #1e6b34;background:#e6f4ea}
 .done h1{color:#1e6b34}
 @media (min-width:600px){main{padding:24px 16px 48px}.card{padding:28px 24px}}
 `;
@@ -83,20 +89,23 @@ function phoneLink(phone: string): string {
   return href ? `<a class="tel" href="${escapeHtml(href)}">${escapeHtml(phone)}</a>` : `<span class="tel">${escapeHtml(phone)}</span>`;
 }
 
-/** A sentence with the team's number in place of {phone} (as a tel: link), or its no-number form. */
-function phoned(s: { withPhone: string; noPhone: string }, phone: string | undefined): string {
-  if (!phone) return escapeHtml(s.noPhone);
-  return escapeHtml(s.withPhone).replace('{phone}', phoneLink(phone));
+/** A sentence with the team's number where its {phone} is (as a tel: link), or its no-number form. */
+function phoned(t: PageWords, sentence: 'advice' | `instruction.${ActionTier}`, phone: string | undefined): string {
+  if (!phone) return escapeHtml(t.text(`${sentence}.noPhone`));
+  return t
+    .withPhone(`${sentence}.withPhone`, { phone })
+    .map((part) => (typeof part === 'string' ? escapeHtml(part) : phoneLink(part.phone)))
+    .join('');
 }
 
-function advice(t: Texts, phone: string | undefined): string {
-  return `<div class="advice" role="note"><p>${phoned(t.advice, phone)}</p></div>`;
+function advice(t: PageWords, phone: string | undefined): string {
+  return `<div class="advice" role="note"><p>${phoned(t, 'advice', phone)}</p></div>`;
 }
 
-function layout(t: Texts, title: string, body: string): string {
+function layout(t: PageWords, title: string, body: string): string {
   return [
     '<!DOCTYPE html>',
-    `<html lang="${escapeHtml(t.htmlLang)}" dir="ltr">`,
+    `<html lang="${escapeHtml(t.locale)}" dir="${t.dir}">`,
     '<head>',
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -104,11 +113,11 @@ function layout(t: Texts, title: string, body: string): string {
     '<meta name="referrer" content="no-referrer">',
     '<meta name="robots" content="noindex, nofollow">',
     '<meta name="format-detection" content="telephone=no">',
-    `<title>${escapeHtml(title)} – ${escapeHtml(t.service)}</title>`,
+    `<title>${escapeHtml(t.text('pageTitle', { title, service: t.text('service') }))}</title>`,
     `<style>${CSS}</style>`,
     '</head>',
     '<body>',
-    `<header class="top"><p>${escapeHtml(t.service)}</p></header>`,
+    `<header class="top"><p>${escapeHtml(t.text('service'))}</p></header>`,
     `<main>${body}</main>`,
     '</body>',
     '</html>',
@@ -145,13 +154,14 @@ const FIELD_TARGET: Record<FormField, string> = {
 };
 
 export function formPage(input: FormPageInput): string {
-  const t = TEXTS[input.lang];
+  const t = pageWords(input.lang);
   const v = input.values;
   const problems = input.problems ?? {};
+  // What the problems may say: the bounds of a body temperature in the unit chosen, the longest note.
+  const bounds = { unit: v.unit.toUpperCase(), min: TEMPERATURE_RANGE[v.unit].min, max: TEMPERATURE_RANGE[v.unit].max, limit: NOTES_MAX_CHARS };
   const message = (field: FormField): string | undefined => {
     const p = problems[field];
-    if (!p) return undefined;
-    return p === 'temperatureRange' ? t.problems.temperatureRange(v.unit) : t.problems[p];
+    return p && t.text(`problems.${p}`, bounds);
   };
   const errorP = (field: FormField): string => {
     const m = message(field);
@@ -168,15 +178,15 @@ export function formPage(input: FormPageInput): string {
   const listed = FIELD_ORDER.filter((f) => problems[f]);
   const summary = listed.length
     ? `<div class="summary" role="alert" aria-labelledby="summary-title" tabindex="-1" autofocus>
-<h2 id="summary-title">${escapeHtml(t.errorSummaryTitle)}</h2>
+<h2 id="summary-title">${escapeHtml(t.text('errorSummaryTitle'))}</h2>
 <ul>${listed.map((f) => `<li><a href="#${FIELD_TARGET[f]}">${escapeHtml(message(f) ?? '')}</a></li>`).join('')}</ul>
 </div>`
     : '';
 
   const body = `
 <div class="card">
-<h1>${escapeHtml(t.formTitle)}</h1>
-${input.day !== undefined ? `<p class="meta">${escapeHtml(t.day(input.day))}</p>` : ''}
+<h1>${escapeHtml(t.text('formTitle'))}</h1>
+${input.day !== undefined ? `<p class="meta">${escapeHtml(t.text('day', { day: input.day }))}</p>` : ''}
 </div>
 ${advice(t, input.phone)}
 ${summary}
@@ -184,104 +194,106 @@ ${summary}
 <input type="hidden" name="lang" value="${escapeHtml(input.lang)}">
 <div class="card">
 <fieldset>
-<legend>${escapeHtml(t.temperatureLegend)}</legend>
+<legend>${escapeHtml(t.text('temperatureLegend'))}</legend>
 <div class="${fieldClass('temperature')}">
-<label class="block" for="temperature">${escapeHtml(t.temperatureLabel)}</label>
-<p class="hint" id="temperature-hint">${escapeHtml(t.temperatureHint)}</p>
+<label class="block" for="temperature">${escapeHtml(t.text('temperatureLabel'))}</label>
+<p class="hint" id="temperature-hint">${escapeHtml(t.text('temperatureHint'))}</p>
 ${errorP('temperature')}
 <input type="text" id="temperature" name="temperature" class="short" inputmode="decimal" maxlength="10" spellcheck="false" value="${escapeHtml(v.temperature)}"${described('temperature', 'temperature-hint')}>
 </div>
 <div class="${fieldClass('unit')}">
-<label class="block" for="unit">${escapeHtml(t.unitLabel)}</label>
+<label class="block" for="unit">${escapeHtml(t.text('unitLabel'))}</label>
 ${errorP('unit')}
 <select id="unit" name="unit" class="short"${described('unit')}>
-<option value="c"${v.unit === 'c' ? ' selected' : ''}>${escapeHtml(t.units.c)}</option>
-<option value="f"${v.unit === 'f' ? ' selected' : ''}>${escapeHtml(t.units.f)}</option>
+<option value="c"${v.unit === 'c' ? ' selected' : ''}>${escapeHtml(t.text('units.c'))}</option>
+<option value="f"${v.unit === 'f' ? ' selected' : ''}>${escapeHtml(t.text('units.f'))}</option>
 </select>
 </div>
 <div class="${fieldClass('takenAt')}">
-<label class="block" for="takenAt">${escapeHtml(t.takenAtLabel)}</label>
-<p class="hint" id="takenAt-hint">${escapeHtml(t.takenAtHint(input.timeZone))}</p>
+<label class="block" for="takenAt">${escapeHtml(t.text('takenAtLabel'))}</label>
+<p class="hint" id="takenAt-hint">${escapeHtml(t.text('takenAtHint', { timeZone: input.timeZone }))}</p>
 ${errorP('takenAt')}
 <input type="datetime-local" id="takenAt" name="takenAt" value="${escapeHtml(v.takenAt)}"${described('takenAt', 'takenAt-hint')}>
 </div>
-<label class="choice" for="noTemperature"><input type="checkbox" id="noTemperature" name="noTemperature" value="yes"${checked(v.noTemperature)}>${escapeHtml(t.noTemperatureLabel)}</label>
+<label class="choice" for="noTemperature"><input type="checkbox" id="noTemperature" name="noTemperature" value="yes"${checked(v.noTemperature)}>${escapeHtml(t.text('noTemperatureLabel'))}</label>
 </fieldset>
 </div>
 <div class="card">
 <fieldset${problems.admitted ? ' class="has-error" aria-describedby="admitted-error"' : ''}>
-<legend>${escapeHtml(t.admittedLegend)}</legend>
+<legend>${escapeHtml(t.text('admittedLegend'))}</legend>
 ${errorP('admitted')}
 <div class="choices-inline">
-<label class="choice" for="admitted-yes"><input type="radio" id="admitted-yes" name="admitted" value="yes"${checked(v.admitted === 'yes')}>${escapeHtml(t.yes)}</label>
-<label class="choice" for="admitted-no"><input type="radio" id="admitted-no" name="admitted" value="no"${checked(v.admitted === 'no')}>${escapeHtml(t.no)}</label>
+<label class="choice" for="admitted-yes"><input type="radio" id="admitted-yes" name="admitted" value="yes"${checked(v.admitted === 'yes')}>${escapeHtml(t.text('yes'))}</label>
+<label class="choice" for="admitted-no"><input type="radio" id="admitted-no" name="admitted" value="no"${checked(v.admitted === 'no')}>${escapeHtml(t.text('no'))}</label>
 </div>
 </fieldset>
 </div>
 <div class="card">
 <fieldset${problems.symptoms ? ' class="has-error"' : ''} aria-describedby="symptoms-hint${problems.symptoms ? ' symptoms-error' : ''}">
-<legend>${escapeHtml(t.symptomsLegend)}</legend>
-<p class="hint" id="symptoms-hint">${escapeHtml(t.symptomsHint)}</p>
+<legend>${escapeHtml(t.text('symptomsLegend'))}</legend>
+<p class="hint" id="symptoms-hint">${escapeHtml(t.text('symptomsHint'))}</p>
 ${errorP('symptoms')}
-${SYMPTOMS.map((s) => `<label class="choice" for="symptom-${s}"><input type="checkbox" id="symptom-${s}" name="symptoms" value="${s}"${checked(v.symptoms.includes(s))}>${escapeHtml(t.symptoms[s])}</label>`).join('\n')}
+${SYMPTOMS.map((s) => `<label class="choice" for="symptom-${s}"><input type="checkbox" id="symptom-${s}" name="symptoms" value="${s}"${checked(v.symptoms.includes(s))}>${escapeHtml(t.text(`symptoms.${s}`))}</label>`).join('\n')}
 </fieldset>
 </div>
 <div class="card">
 <div class="${fieldClass('notes')}">
-<label class="block" for="notes">${escapeHtml(t.notesLabel)}</label>
-<p class="hint" id="notes-hint">${escapeHtml(t.notesHint)}</p>
+<label class="block" for="notes">${escapeHtml(t.text('notesLabel'))}</label>
+<p class="hint" id="notes-hint">${escapeHtml(t.text('notesHint'))}</p>
 ${errorP('notes')}
 <textarea id="notes" name="notes" rows="4" maxlength="${NOTES_MAX_CHARS}"${described('notes', 'notes-hint')}>${escapeHtml(v.notes)}</textarea>
 </div>
-<button type="submit" class="submit">${escapeHtml(t.submit)}</button>
+<button type="submit" class="submit">${escapeHtml(t.text('submit'))}</button>
 </div>
 </form>
 ${advice(t, input.phone)}`;
-  return layout(t, t.formTitle, body);
+  return layout(t, t.text('formTitle'), body);
 }
 
 // ---------------------------------------------------------------------------------------------
 // After a report
 
-function actBox(t: Texts, tier: ActionTier, phone: string | undefined, opts: { heading: 'h1' | 'h2'; lead?: string }): string {
+function actBox(t: PageWords, tier: ActionTier, phone: string | undefined, opts: { heading: 'h1' | 'h2'; lead?: string }): string {
   const href = phone ? telHref(phone) : undefined;
   const { heading: h, lead } = opts;
   return `<section class="act act-${tier}" aria-labelledby="act-title">
-<${h} id="act-title">${escapeHtml(t.actNowTitle)}</${h}>
+<${h} id="act-title">${escapeHtml(t.text('actNowTitle'))}</${h}>
 ${lead ? `<p>${escapeHtml(lead)}</p>` : ''}
-<p class="instruction">${phoned(t.instruction[tier], phone)}</p>
-${href && phone ? `<a class="call" href="${escapeHtml(href)}"><span class="call-label">${escapeHtml(t.callTeamButton)}</span> <span class="call-number">${escapeHtml(phone)}</span></a>` : ''}
+<p class="instruction">${phoned(t, `instruction.${tier}`, phone)}</p>
+${href && phone ? `<a class="call" href="${escapeHtml(href)}"><span class="call-label">${escapeHtml(t.text('callTeamButton'))}</span> <span class="call-number">${escapeHtml(phone)}</span></a>` : ''}
 </section>`;
 }
 
 export function resultPage(input: PageContext & { tier: Tier }): string {
-  const t = TEXTS[input.lang];
+  const t = pageWords(input.lang);
   if (input.tier === 'none') {
-    return layout(t, t.recordedTitle, `<div class="card done"><h1>${escapeHtml(t.recordedTitle)}</h1></div>\n${advice(t, input.phone)}`);
+    return layout(t, t.text('recordedTitle'), `<div class="card done"><h1>${escapeHtml(t.text('recordedTitle'))}</h1></div>\n${advice(t, input.phone)}`);
   }
   const body = `${actBox(t, input.tier, input.phone, { heading: 'h1' })}
-<div class="card"><p>${escapeHtml(t.recordedSentence)}</p></div>
+<div class="card"><p>${escapeHtml(t.text('recordedSentence'))}</p></div>
 ${advice(t, input.phone)}`;
-  return layout(t, t.actNowTitle, body);
+  return layout(t, t.text('actNowTitle'), body);
 }
 
 /** A check-in already answered: says so, and repeats what the answer asked the family to do. */
 export function answeredPage(input: PageContext & { tier?: Tier }): string {
-  const t = TEXTS[input.lang];
-  const again = input.tier && input.tier !== 'none' ? actBox(t, input.tier, input.phone, { heading: 'h2', lead: t.ifNotAlready }) : '';
-  const body = `<div class="card"><h1>${escapeHtml(t.answeredTitle)}</h1><p>${escapeHtml(t.answeredBody)}</p></div>
+  const t = pageWords(input.lang);
+  const again = input.tier && input.tier !== 'none' ? actBox(t, input.tier, input.phone, { heading: 'h2', lead: t.text('ifNotAlready') }) : '';
+  const body = `<div class="card"><h1>${escapeHtml(t.text('answeredTitle'))}</h1><p>${escapeHtml(t.text('answeredBody'))}</p></div>
 ${again}
 ${advice(t, input.phone)}`;
-  return layout(t, t.answeredTitle, body);
+  return layout(t, t.text('answeredTitle'), body);
 }
 
-function simplePage(t: Texts, title: string, text: string, phone: string | undefined): string {
-  return layout(t, title, `<div class="card"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></div>\n${advice(t, phone)}`);
+/** A page that only says one thing: a title, a sentence, and the standing advice when there is a number to give. */
+function simplePage(lang: PageLanguage, title: PageKey, text: PageKey, phone: string | undefined): string {
+  const t = pageWords(lang);
+  return layout(t, t.text(title), `<div class="card"><h1>${escapeHtml(t.text(title))}</h1><p>${escapeHtml(t.text(text))}</p></div>\n${advice(t, phone)}`);
 }
 
-export const closedPage = ({ lang, phone }: PageContext): string => simplePage(TEXTS[lang], TEXTS[lang].closedTitle, TEXTS[lang].closedBody, phone);
-export const upcomingPage = ({ lang, phone }: PageContext): string => simplePage(TEXTS[lang], TEXTS[lang].upcomingTitle, TEXTS[lang].upcomingBody, phone);
-export const invalidLinkPage = ({ lang }: PageContext): string => simplePage(TEXTS[lang], TEXTS[lang].invalidTitle, TEXTS[lang].invalidBody, undefined);
-export const tooManyPage = ({ lang, phone }: PageContext): string => simplePage(TEXTS[lang], TEXTS[lang].tooManyTitle, TEXTS[lang].tooManyBody, phone);
-export const errorPage = ({ lang, phone }: PageContext): string => simplePage(TEXTS[lang], TEXTS[lang].errorTitle, TEXTS[lang].errorBody, phone);
-export const notFoundPage = ({ lang }: PageContext): string => simplePage(TEXTS[lang], TEXTS[lang].notFoundTitle, TEXTS[lang].notFoundBody, undefined);
+export const closedPage = ({ lang, phone }: PageContext): string => simplePage(lang, 'closedTitle', 'closedBody', phone);
+export const upcomingPage = ({ lang, phone }: PageContext): string => simplePage(lang, 'upcomingTitle', 'upcomingBody', phone);
+export const invalidLinkPage = ({ lang }: PageContext): string => simplePage(lang, 'invalidTitle', 'invalidBody', undefined);
+export const tooManyPage = ({ lang, phone }: PageContext): string => simplePage(lang, 'tooManyTitle', 'tooManyBody', phone);
+export const errorPage = ({ lang, phone }: PageContext): string => simplePage(lang, 'errorTitle', 'errorBody', phone);
+export const notFoundPage = ({ lang }: PageContext): string => simplePage(lang, 'notFoundTitle', 'notFoundBody', undefined);

@@ -1,6 +1,7 @@
 // The case workflows share their pure modules across workflows (worker/bundle.ts). A domain module
 // left off the list would cost every cached case its own copy again; one that imports the SDK would
-// share workflow state; one that exports a zod schema would break at its first parse, frozen.
+// share workflow state; one that exports a zod schema would break at its first parse, frozen. And
+// no activity code is bundled at all: the workflows share only the email contract with the activities.
 import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bundleCaseWorkflows, sharedWorkflowModules } from '../../worker/bundle.ts';
@@ -31,6 +32,12 @@ describe('the case workflow bundle', () => {
     const pure = projectModules.filter((m) => !body(m).includes('@temporalio/')).sort();
     expect(pure).toEqual(listed);
     expect(projectModules).toContain('domain/search-attributes.ts'); // imports @temporalio/common: per workflow
+
+    // Workflows import only types from activities/ (eslint.config.js), so no activity code, no email
+    // renderer and no message catalogue is evaluated in a workflow: the email contract is domain/emails.ts.
+    expect(modules).toContain('domain/emails.ts');
+    expect(modules.filter((m) => /^(activities|i18n)\//.test(m) || m.includes('intl-messageformat'))).toEqual([]);
+    expect(code).not.toContain('Answer the check-in'); // a word of the emails: no catalogue inlined either
   }, 60_000);
 
   it('lets no zod schema out of a shared module except through a function', async () => {

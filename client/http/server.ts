@@ -188,8 +188,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // A check-in token is at most 256 characters: a longer one gets the family's page that says the
-    // link is not valid, not the router's 414.
-    maxParamLength: 1024,
+    // link is not valid, not the router's 414. (Under routerOptions: at the top level Fastify 5.12
+    // warns on standard error, a line that is not JSON.)
+    routerOptions: { maxParamLength: 1024 },
     // A URL that cannot be decoded: the not-found page (JSON under /api), not the router's own JSON.
     frameworkErrors: (err, req, res) => {
       const reply = res as FastifyReply;

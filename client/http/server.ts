@@ -3,7 +3,7 @@
 //
 //   GET  /healthz               200 {status:"ok"} while the process runs
 //   GET  /readyz                200, or 503 naming what failed: Postgres (select 1), Temporal
-//   GET  /metrics               Prometheus text: case counts from Postgres, requests (metrics.ts)
+//   GET  /metrics               Prometheus text (prom-client): case counts from Postgres, requests (metrics.ts)
 //   *    /checkin/:token        the families' check-in pages (checkin.ts)
 //   *    /api/...               the JSON API for signed-in staff (api.ts), only with deps.staff
 //   *    /console/...           the staff console (console/routes.ts), only with deps.staff
@@ -28,7 +28,7 @@ import type { CaseActions } from '../actions.ts';
 import { checkinPlugin, type CheckinSubmission } from './checkin.ts';
 import { errorPage, notFoundPage, STYLE_HASH, tooManyPage } from './pages.ts';
 import { PAGE_LANGUAGES, languageFromHeader, type PageLanguage } from './texts.ts';
-import { caseMetricFamilies, createRequestCounter, databaseUpFamily, readCaseMetrics, renderFamilies, type CaseMetrics } from './metrics.ts';
+import { createHttpMetrics, readCaseMetrics } from './metrics.ts';
 import { formatLogLine, type LineWriter } from '../../worker/logging.ts';
 import { apiPlugin } from './api.ts';
 import { consolePlugin } from './console/routes.ts';
@@ -178,7 +178,10 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     return c;
   };
   const started = new WeakMap<FastifyRequest, number>();
-  const requests = createRequestCounter();
+  const metrics = createHttpMetrics({
+    read: () => withTimeout(readCaseMetrics(db), readinessTimeoutMs, timedOut('metrics')),
+    onReadFailed: (err) => log({ level: 'warn', event: 'metrics_failed', route: '/metrics', error: (err as Error).name }),
+  });
 
   const app = Fastify({
     // Fastify's own logger would log URLs, which hold tokens: off; the onResponse hook logs instead.
@@ -235,7 +238,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   app.addHook('onResponse', async (req, reply) => {
     const c = contexts.get(req);
     const t0 = started.get(req);
-    requests.inc(req.routeOptions.url ?? '(no route)', reply.statusCode);
+    metrics.countRequest(req.routeOptions.url ?? '(no route)', reply.statusCode);
     log({
       level: 'info',
       event: 'request',
@@ -291,13 +294,6 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   // ---- metrics ---------------------------------------------------------------------------
 
   const metricsToken = config.metricsAuthToken ? Buffer.from(`Bearer ${config.metricsAuthToken}`) : undefined;
-  /** Scrapes that arrive together share one read of the database. */
-  let reading: Promise<CaseMetrics> | undefined;
-  const readMetrics = () =>
-    (reading ??= withTimeout(readCaseMetrics(db), readinessTimeoutMs, timedOut('metrics')).finally(() => {
-      reading = undefined;
-    }));
-
   const metricsLimit = config.metricsLimit ?? { max: 60, timeWindowMs: 60_000 };
   app.get('/metrics', { config: { rateLimit: { max: metricsLimit.max, timeWindow: metricsLimit.timeWindowMs } } }, async (req, reply) => {
     if (metricsToken) {
@@ -306,16 +302,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
         return reply.code(401).header('WWW-Authenticate', 'Bearer').type('text/plain; charset=utf-8').send('unauthorized\n');
       }
     }
-    let families;
-    try {
-      families = [...caseMetricFamilies(await readMetrics()), databaseUpFamily(true)];
-    } catch (err) {
-      log({ level: 'warn', event: 'metrics_failed', route: '/metrics', error: (err as Error).name });
-      families = [databaseUpFamily(false)];
-    }
-    // Counted in onResponse: this scrape shows up in the next one.
-    families.push(requests.family());
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(renderFamilies(families));
+    // Without Postgres: case_metrics_database_up 0 and the request counts. This scrape is counted
+    // once answered: it shows up in the next one.
+    return reply.type(metrics.contentType).send(await metrics.scrape());
   });
 
   // ---- check-in --------------------------------------------------------------------------

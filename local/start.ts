@@ -10,8 +10,7 @@ import { startEmbeddedPostgres } from '../db/embedded.ts';
 import { caseSearchAttributes } from '../domain/search-attributes.ts';
 import { ensureTemporalExecutable, isMissingBinary, NO_TEMPORAL_HINT } from './temporal-binaries.ts';
 import { startWorker } from '../worker/main.ts';
-import { installWorkerRuntime } from '../worker/runtime.ts';
-import { createJsonLogger } from '../worker/logging.ts';
+import { createWorkerLogger, installWorkerRuntime } from '../worker/runtime.ts';
 import { startHttpServer } from '../client/http/main.ts';
 
 const config = loadConfig();
@@ -20,7 +19,7 @@ const stops: (() => Promise<void>)[] = [];
 const say = (line: string) => console.log(`[start] ${line}`);
 
 // The worker's Temporal Runtime (metrics, JSON logs) before the dev server would create a default one.
-installWorkerRuntime({ metricsAddress: config.workerMetricsAddress, logger: createJsonLogger({ level: config.logLevel }) });
+installWorkerRuntime({ metricsAddress: config.workerMetricsAddress, logger: createWorkerLogger({ level: config.logLevel }) });
 
 if (!process.env.DATABASE_URL) {
   const pg = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'pg'), port: config.embeddedPostgresPort });

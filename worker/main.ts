@@ -4,7 +4,7 @@
 // - the Temporal SDK's metrics for Prometheus at http://WORKER_METRICS_ADDRESS/metrics
 //   (default 127.0.0.1:9464; empty turns them off);
 // - /healthz and /readyz on WORKER_HEALTH_HOST:WORKER_HEALTH_PORT (default 127.0.0.1:9465);
-// - JSON log lines on standard output at LOG_LEVEL (default INFO), never patient data
+// - JSON log lines (pino) on standard output at LOG_LEVEL (default INFO), never patient data
 //   (worker/logging.ts).
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -17,8 +17,8 @@ import { createMailer, type Mailer } from '../activities/mailer.ts';
 import { createDataConverter, loadKeyring } from '../codec/keys.ts';
 import { createCheckinLinks, loadLinkSecret } from '../activities/checkin-link.ts';
 import { createCaseWorker } from './create-worker.ts';
-import { createJsonLogger, describeError, formatLogLine, type LineWriter } from './logging.ts';
-import { installWorkerRuntime } from './runtime.ts';
+import { logStartupFailure, type LineWriter } from './logging.ts';
+import { createWorkerLogger, installWorkerRuntime } from './runtime.ts';
 import { startWorkerHealthServer, type WorkerHealthServer } from './health.ts';
 
 export interface WorkerProcessOptions {
@@ -46,7 +46,7 @@ export interface RunningWorker {
 /** Starts the worker and its health server; returns once the worker runs. */
 export async function startWorker(config: AppConfig = loadConfig(), opts: WorkerProcessOptions = {}): Promise<RunningWorker> {
   const env = opts.env ?? process.env;
-  const logger = createJsonLogger({ level: config.logLevel, ...(opts.writeLog ? { write: opts.writeLog } : {}) });
+  const logger = createWorkerLogger({ level: config.logLevel, ...(opts.writeLog ? { write: opts.writeLog } : {}) });
   // Before anything creates a Runtime implicitly (NativeConnection.connect would).
   installWorkerRuntime({ metricsAddress: config.workerMetricsAddress, logger });
 
@@ -148,7 +148,7 @@ if (import.meta.main) {
     running = await startWorker(loadConfig(), { signal: stop.signal });
   } catch (err) {
     // Startup: configuration, Postgres, Temporal or a port in use. The message says which; no case is involved yet.
-    process.stderr.write(formatLogLine('ERROR', 'Worker could not start', { ...describeError(err), detail: (err as Error).message }));
+    logStartupFailure('Worker could not start', err);
     process.exit(1);
   }
   // Already logged as 'Worker failed' (class name only: a failure while running may quote a case).

@@ -19,7 +19,8 @@ import { createCheckinLinks, loadLinkSecret } from '../../activities/checkin-lin
 import { createCaseActions } from '../actions.ts';
 import { createAccounts } from '../accounts.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
-import { createHttpServer, stdoutLogger, type HttpLogger } from './server.ts';
+import { createHttpLogger, createHttpServer, logEvent } from './server.ts';
+import type { LineWriter } from '../../worker/logging.ts';
 
 export interface StartHttpServerDeps {
   /** Default process.env: CHECKIN_LINK_SECRET, PAYLOAD_KEYS, CODEC_AUTH_TOKEN, METRICS_AUTH_TOKEN, HTTP_HOST, TRUST_PROXY. */
@@ -30,7 +31,8 @@ export interface StartHttpServerDeps {
   client?: Client;
   /** Default HTTP_HOST, else 127.0.0.1. */
   host?: string;
-  log?: HttpLogger;
+  /** Where the JSON log lines go (one string per line). Default: standard output. */
+  log?: LineWriter;
 }
 
 export interface RunningHttpServer {
@@ -50,7 +52,8 @@ const loopbackOnly: CodecAuthorizer = async (req) => {
 
 export async function startHttpServer(config: AppConfig, deps: StartHttpServerDeps = {}): Promise<RunningHttpServer> {
   const env = deps.env ?? process.env;
-  const log = deps.log ?? stdoutLogger;
+  // The server's own lines before and after it serves (the server logs its requests with its own logger, to the same place).
+  const logger = createHttpLogger(deps.log);
   const host = deps.host ?? (env.HTTP_HOST?.trim() || '127.0.0.1');
   const keyring = loadKeyring(env, { generateIn: config.dataDir });
   const links = createCheckinLinks(loadLinkSecret(env, { generateIn: config.dataDir }));
@@ -74,7 +77,7 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
   const token = env.CODEC_AUTH_TOKEN?.trim();
   const unauthenticated = /^(1|true|yes)$/i.test(env.CODEC_ALLOW_UNAUTHENTICATED?.trim() ?? '');
   if (token || unauthenticated || isLoopbackHost(host)) {
-    if (!token && unauthenticated) log({ level: 'warn', event: 'codec_unauthenticated', route: '/codec/*' });
+    if (!token && unauthenticated) logEvent(logger, 'warn', 'codec_unauthenticated', { route: '/codec/*' });
     codec = {
       handler: createCodecHandler({
         codec: new EncryptionCodec(keyring),
@@ -84,7 +87,7 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
     };
   } else {
     // Without a token the codec would decrypt for anyone who reaches this address.
-    log({ level: 'warn', event: 'codec_not_mounted', route: '/codec/*' });
+    logEvent(logger, 'warn', 'codec_not_mounted', { route: '/codec/*' });
   }
 
   const trust = env.TRUST_PROXY?.trim();
@@ -100,8 +103,8 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
   const setUpAccounts = async (): Promise<string> => {
     await migrateToLatest(accountsDb);
     const admin = await accounts.ensureAdmin(env);
-    if (admin.outcome === 'created') log({ level: 'info', event: 'admin_created' });
-    if (admin.outcome === 'missing') log({ level: 'warn', event: 'no_accounts' });
+    if (admin.outcome === 'created') logEvent(logger, 'info', 'admin_created');
+    if (admin.outcome === 'missing') logEvent(logger, 'warn', 'no_accounts');
     return admin.outcome === 'created'
       ? `sign in to the console (/console/) or the API (POST /api/session) as ${admin.email} with ADMIN_PASSWORD`
       : admin.outcome === 'exists'
@@ -115,7 +118,7 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
   let warned = false;
   const attempt = (): Promise<string | undefined> =>
     setUpAccounts().catch((err: unknown) => {
-      if (!warned) log({ level: 'warn', event: 'accounts_failed', error: (err as Error).name });
+      if (!warned) logEvent(logger, 'warn', 'accounts_failed', { error: err });
       warned = true;
       if (!stopped) {
         retry = setTimeout(() => void attempt(), 5_000);
@@ -139,7 +142,7 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
     client,
     ...(codec ? { codec } : {}),
     config: { ...(trust ? { trustProxy: trust === '1' || trust === 'true' ? true : trust } : {}), ...(metricsAuthToken ? { metricsAuthToken } : {}) },
-    log,
+    ...(deps.log ? { log: deps.log } : {}),
   });
   try {
     await app.listen({ host, port: config.port });
@@ -151,7 +154,7 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log({ level: 'info', event: 'listening', address: url });
+  logEvent(logger, 'info', 'listening', { address: url });
 
   let closing: Promise<void> | undefined;
   return {
@@ -159,10 +162,10 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
     signIn,
     close() {
       closing ??= (async () => {
-        log({ level: 'info', event: 'stopping' });
+        logEvent(logger, 'info', 'stopping');
         await app.close();
         for (const c of closers.reverse()) await c().catch(() => {});
-        log({ level: 'info', event: 'stopped' });
+        logEvent(logger, 'info', 'stopped');
       })();
       return closing;
     },

@@ -3,17 +3,18 @@
 //
 //   GET  /healthz               200 {status:"ok"} while the process runs
 //   GET  /readyz                200, or 503 naming what failed: Postgres (select 1), Temporal
-//   GET  /metrics               Prometheus text: case counts from Postgres, requests (metrics.ts)
+//   GET  /metrics               Prometheus text (prom-client): case counts from Postgres, requests (metrics.ts)
 //   *    /checkin/:token        the families' check-in pages (checkin.ts)
 //   *    /api/...               the JSON API for signed-in staff (api.ts), only with deps.staff
 //   *    /console/...           the staff console (console/routes.ts), only with deps.staff
 //   *    /codec/encode|decode   codec server (codec/codec-server.ts), only when deps.codec is set
 //
 // Tokens are bearer secrets in the URL path: nothing here logs a URL, a token or form content.
-// Each response is logged as one JSON line (worker/logging.ts formatLogLine, the worker's shape):
-// time, level, msg, component "http", event, method, route pattern, status, case id.
+// Logs go through Fastify's own logger, pino, built by worker/logging.ts (the worker's shape and
+// allowlist): each response is one JSON line with time, level, msg, component "http", event,
+// method, route pattern, status, case id, account id and ms (RequestLog, below).
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
 import { sql } from 'kysely';
@@ -28,8 +29,8 @@ import type { CaseActions } from '../actions.ts';
 import { checkinPlugin, type CheckinSubmission } from './checkin.ts';
 import { errorPage, notFoundPage, STYLE_HASH, tooManyPage } from './pages.ts';
 import { PAGE_LANGUAGES, languageFromHeader, type PageLanguage } from './texts.ts';
-import { caseMetricFamilies, createRequestCounter, databaseUpFamily, readCaseMetrics, renderFamilies, type CaseMetrics } from './metrics.ts';
-import { formatLogLine, type LineWriter } from '../../worker/logging.ts';
+import { createHttpMetrics, readCaseMetrics } from './metrics.ts';
+import { createLogger, type LineWriter, type Logger } from '../../worker/logging.ts';
 import { apiPlugin } from './api.ts';
 import { consolePlugin } from './console/routes.ts';
 import { createLoginThrottle, type LoginLimits } from './auth.ts';
@@ -37,22 +38,24 @@ import type { Accounts } from '../accounts.ts';
 import { TimeoutError, withTimeout } from '../../activities/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
 
-export interface HttpLogEntry {
-  level: 'info' | 'warn' | 'error';
-  event:
-    | 'request'
-    | 'checkin_failed'
-    | 'codec_failed'
-    | 'codec_not_mounted'
-    | 'codec_unauthenticated'
-    | 'metrics_failed'
-    | 'api_failed'
-    | 'admin_created'
-    | 'no_accounts'
-    | 'accounts_failed'
-    | 'listening'
-    | 'stopping'
-    | 'stopped';
+export type HttpLogEvent =
+  | 'request'
+  | 'request_failed'
+  | 'checkin_failed'
+  | 'codec_failed'
+  | 'codec_not_mounted'
+  | 'codec_unauthenticated'
+  | 'metrics_failed'
+  | 'api_failed'
+  | 'admin_created'
+  | 'no_accounts'
+  | 'accounts_failed'
+  | 'listening'
+  | 'stopping'
+  | 'stopped';
+
+/** What the HTTP server's lines may carry besides time, level and msg (anything else is dropped: worker/logging.ts). */
+export interface HttpLogFields {
   method?: string;
   /** The route pattern (`/checkin/:token`), never the URL. */
   route?: string;
@@ -60,26 +63,72 @@ export interface HttpLogEntry {
   caseId?: string;
   /** The signed-in staff account (API requests): its id, never its email. */
   userId?: number;
-  /** An error's class name: never its message (it may quote what the family typed). */
-  error?: string;
+  /** An error: logged as its class name (`error`), failure type and code, never its message (it may quote what the family typed). */
+  error?: unknown;
   ms?: number;
   address?: string;
 }
-export type HttpLogger = (entry: HttpLogEntry) => void;
 
-/** One JSON line per entry, in the worker's shape: time, level, msg, component "http", then the entry's fields. */
-export function jsonLineLogger(write: LineWriter): HttpLogger {
-  return (entry) => {
-    const { level, ...fields } = entry;
-    const msg = entry.event === 'request' ? `${entry.method} ${entry.route} ${entry.status}` : entry.event;
-    write(formatLogLine(level, msg, { component: 'http', ...fields }));
-  };
+/** One line of the HTTP server's log as JSON.parse reads it. Fastify's own few lines (it is listening) have no event. */
+export interface HttpLogLine extends Omit<HttpLogFields, 'error'> {
+  time: string;
+  level: 'info' | 'warn' | 'error';
+  msg: string;
+  component: 'http';
+  event?: HttpLogEvent;
+  error?: string;
+  errorType?: string;
+  errorCode?: string | number;
 }
 
-/** One JSON line per entry on standard output. */
-export const stdoutLogger: HttpLogger = jsonLineLogger((line) => {
-  process.stdout.write(line);
-});
+/** The HTTP server's pino logger at INFO: every line with component "http", through the allowlist. Default: standard output. */
+export function createHttpLogger(write?: LineWriter): Logger {
+  return createLogger({ level: 'INFO', ...(write ? { write } : {}) }).child({ component: 'http' });
+}
+
+/** A line about something other than a request answered: the event names it, as field and message. */
+export function logEvent(logger: FastifyBaseLogger, level: 'info' | 'warn' | 'error', event: HttpLogEvent, fields: HttpLogFields = {}): void {
+  logger[level]({ event, ...fields }, event);
+}
+
+const routeOf = (req: FastifyRequest): string => req.routeOptions.url ?? '(no route)';
+
+/**
+ * Fastify's per-request lines in this server's shape: one line per request, once it is answered,
+ * with its route pattern, status, time and the ids of the case and account it was about. Fastify's
+ * own lines would name the URL (which holds a family's token) and use an error's message as the
+ * line's message.
+ */
+class RequestLog extends LogController {
+  readonly #context: (req: FastifyRequest) => RequestContext | undefined;
+
+  constructor(context: (req: FastifyRequest) => RequestContext | undefined) {
+    super();
+    this.#context = context;
+  }
+
+  override incomingRequest(): void {}
+
+  override requestCompleted(err: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
+    const c = this.#context(req);
+    const route = routeOf(req);
+    const fields: HttpLogFields = { method: req.method, route, status: reply.statusCode, caseId: c?.caseId, userId: c?.userId, ms: Math.round(reply.elapsedTime), error: err ?? undefined };
+    // Fields left undefined are not written.
+    reply.log[err ? 'error' : 'info']({ event: 'request', ...fields }, `${req.method} ${route} ${reply.statusCode}`);
+  }
+
+  // Only Fastify's default not-found handler calls this: the server has its own, and the request line says 404.
+  override routeNotFound(): void {}
+
+  // An error that got past the server's error handlers: its class name, never its message.
+  override defaultErrorLog(err: Error, req: FastifyRequest, reply: FastifyReply): void {
+    logEvent(reply.log, reply.statusCode >= 500 ? 'error' : 'info', 'request_failed', { route: routeOf(req), status: reply.statusCode, error: err });
+  }
+
+  override writeHeadError(err: Error, req: FastifyRequest, reply: FastifyReply): void {
+    logEvent(reply.log, 'warn', 'request_failed', { route: routeOf(req), error: err });
+  }
+}
 
 export interface RateLimitSetting {
   max: number;
@@ -122,8 +171,8 @@ export interface HttpServerDeps {
   submitCheckin?: (submission: CheckinSubmission) => Promise<CheckinOutcome>;
   /** Throws when Temporal cannot be reached. Default: GetSystemInfo through `client`. */
   checkTemporal?: () => Promise<void>;
-  /** Default: one JSON line per entry on standard output. */
-  log?: HttpLogger;
+  /** Where the JSON log lines go (one string per line). Default: standard output. */
+  log?: LineWriter;
   /** What staff use, when given: the JSON API (api.ts) at /api and the console (console/routes.ts) at /console. */
   staff?: {
     actions: CaseActions;
@@ -160,7 +209,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   const { db, links, client } = deps;
   const config = deps.config ?? {};
   const now = deps.now ?? Date.now;
-  const log = deps.log ?? stdoutLogger;
+  const logger = createHttpLogger(deps.log);
   const workflowTimeoutMs = config.workflowTimeoutMs ?? 20_000;
   const readinessTimeoutMs = config.readinessTimeoutMs ?? 3_000;
   const getCaseStatus = deps.getCaseStatus ?? ((caseId: string) => deps.actions.status(caseId));
@@ -177,18 +226,22 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     if (!c) contexts.set(req, (c = {}));
     return c;
   };
-  const started = new WeakMap<FastifyRequest, number>();
-  const requests = createRequestCounter();
+  const metrics = createHttpMetrics({
+    read: () => withTimeout(readCaseMetrics(db), readinessTimeoutMs, timedOut('metrics')),
+    onReadFailed: (err) => logEvent(logger, 'warn', 'metrics_failed', { route: '/metrics', error: err }),
+  });
 
   const app = Fastify({
-    // Fastify's own logger would log URLs, which hold tokens: off; the onResponse hook logs instead.
-    logger: false,
+    // pino, whose every line passes the allowlist (worker/logging.ts); the request lines are RequestLog's.
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new RequestLog((req) => contexts.get(req)),
     trustProxy: config.trustProxy ?? false,
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // A check-in token is at most 256 characters: a longer one gets the family's page that says the
-    // link is not valid, not the router's 414.
+    // link is not valid, not the router's 414. (Under routerOptions: at the top level Fastify 5.12
+    // warns on standard error, a line that is not JSON.)
     routerOptions: { maxParamLength: 1024 },
     // A URL that cannot be decoded: the not-found page (JSON under /api), not the router's own JSON.
     frameworkErrors: (err, req, res) => {
@@ -223,28 +276,14 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     errorResponseBuilder: (_req, ctx) => Object.assign(new Error('rate limited'), { statusCode: ctx.statusCode, rateLimited: true }),
   });
 
-  app.addHook('onRequest', async (req) => {
-    started.set(req, performance.now());
-  });
   app.addHook('onSend', async (_req, reply, payload) => {
     // A page may bring its own policy (the console's stylesheet differs from the family pages').
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
     return payload;
   });
+  // Counted once answered (logged then too, by RequestLog).
   app.addHook('onResponse', async (req, reply) => {
-    const c = contexts.get(req);
-    const t0 = started.get(req);
-    requests.inc(req.routeOptions.url ?? '(no route)', reply.statusCode);
-    log({
-      level: 'info',
-      event: 'request',
-      method: req.method,
-      route: req.routeOptions.url ?? '(no route)',
-      status: reply.statusCode,
-      ...(c?.caseId ? { caseId: c.caseId } : {}),
-      ...(c?.userId ? { userId: c.userId } : {}),
-      ...(t0 !== undefined ? { ms: Math.round(performance.now() - t0) } : {}),
-    });
+    metrics.countRequest(routeOf(req), reply.statusCode);
   });
 
   // ---- pages -----------------------------------------------------------------------------
@@ -268,7 +307,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     // Temporal away is an outage, not a fault: 503, so ops can tell them apart and the family's retry
     // works once they are back. The report may still be recorded; a retry then shows it answered.
     const status = err instanceof TimeoutError || isUnavailable(err) ? 503 : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status >= 500) log({ level: 'error', event: 'checkin_failed', route: req.routeOptions.url ?? '(no route)', ...(c.caseId ? { caseId: c.caseId } : {}), error: err.name });
+    if (status >= 500) logEvent(req.log, 'error', 'checkin_failed', { route: routeOf(req), caseId: c.caseId, error: err });
     if (status === 503) reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     return sendPage(reply, status, errorPage({ lang, ...(phone ? { phone } : {}) }));
   });
@@ -290,13 +329,6 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   // ---- metrics ---------------------------------------------------------------------------
 
   const metricsToken = config.metricsAuthToken ? Buffer.from(`Bearer ${config.metricsAuthToken}`) : undefined;
-  /** Scrapes that arrive together share one read of the database. */
-  let reading: Promise<CaseMetrics> | undefined;
-  const readMetrics = () =>
-    (reading ??= withTimeout(readCaseMetrics(db), readinessTimeoutMs, timedOut('metrics')).finally(() => {
-      reading = undefined;
-    }));
-
   const metricsLimit = config.metricsLimit ?? { max: 60, timeWindowMs: 60_000 };
   app.get('/metrics', { config: { rateLimit: { max: metricsLimit.max, timeWindow: metricsLimit.timeWindowMs } } }, async (req, reply) => {
     if (metricsToken) {
@@ -305,16 +337,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
         return reply.code(401).header('WWW-Authenticate', 'Bearer').type('text/plain; charset=utf-8').send('unauthorized\n');
       }
     }
-    let families;
-    try {
-      families = [...caseMetricFamilies(await readMetrics()), databaseUpFamily(true)];
-    } catch (err) {
-      log({ level: 'warn', event: 'metrics_failed', route: '/metrics', error: (err as Error).name });
-      families = [databaseUpFamily(false)];
-    }
-    // Counted in onResponse: this scrape shows up in the next one.
-    families.push(requests.family());
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(renderFamilies(families));
+    // Without Postgres: case_metrics_database_up 0 and the request counts. This scrape is counted
+    // once answered: it shows up in the next one.
+    return reply.type(metrics.contentType).send(await metrics.scrape());
   });
 
   // ---- check-in --------------------------------------------------------------------------
@@ -345,7 +370,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     };
     const onError = (req: FastifyRequest, err: Error) => {
       const c = context(req);
-      log({ level: 'error', event: 'api_failed', route: req.routeOptions.url ?? '(no route)', ...(c.caseId ? { caseId: c.caseId } : {}), error: err.name });
+      logEvent(req.log, 'error', 'api_failed', { route: routeOf(req), caseId: c.caseId, error: err });
     };
     await app.register(apiPlugin, { prefix: '/api', actions, accounts, throttle, workflowTimeoutMs, now, note, onError });
     await app.register(consolePlugin, { prefix: '/console', actions, accounts, throttle, workflowTimeoutMs, now, note, onError, ...(temporalUi ? { temporalUi } : {}) });
@@ -370,7 +395,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
             res.end(JSON.stringify({ error: 'not found' }));
           }
         } catch (err) {
-          log({ level: 'error', event: 'codec_failed', route: '/codec/*', error: (err as Error).name });
+          logEvent(req.log, 'error', 'codec_failed', { route: '/codec/*', error: err });
           if (!res.headersSent) {
             res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
             res.end(JSON.stringify({ error: 'internal error' }));

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseActions } from '../../client/actions.ts';
 import { sha256 } from '../../client/accounts.ts';
 import { staffActions } from '../../domain/actions.ts';
-import type { HttpLogEntry } from '../../client/http/server.ts';
+import type { HttpLogLine } from '../../client/http/server.ts';
 import type { CaseStatus } from '../../domain/case.ts';
 import type { TestDatabase } from '../harness/postgres.ts';
 import { startService, type Service } from '../harness/service.ts';
@@ -43,7 +43,9 @@ let http: Service['http'];
 let actions: CaseActions;
 let tmp: string;
 let databaseUrl = '';
-const logLines: HttpLogEntry[] = [];
+/** The HTTP server's log lines as written, and parsed. */
+const logText: string[] = [];
+const logLines: HttpLogLine[] = [];
 const caseIds: string[] = [];
 
 /** How a request authenticates: a session (cookie + CSRF token), an API token, or nothing. */
@@ -119,7 +121,14 @@ let apiToken = '';
 const token = (): Agent => ({ token: apiToken });
 
 beforeAll(async () => {
-  service = await startService({ name: 'api', env, log: (e) => void logLines.push(e) });
+  service = await startService({
+    name: 'api',
+    env,
+    log: (line) => {
+      logText.push(line);
+      logLines.push(JSON.parse(line) as HttpLogLine);
+    },
+  });
   ({ database, http, actions } = service);
   databaseUrl = database.url;
   tmp = service.dataDir;
@@ -540,7 +549,7 @@ describe('sign-in throttling', () => {
 
 describe('logs', () => {
   it('log one line per request with the route pattern and ids: no email, password, token or patient data', async () => {
-    const text = logLines.map((l) => JSON.stringify(l)).join('\n');
+    const text = logText.join('\n');
     expect(logLines.some((l) => l.event === 'request' && l.route === '/api/cases/:caseId/actions/receiveDocument' && l.caseId === caseIds[0] && typeof l.userId === 'number')).toBe(true);
     for (const secret of [ADMIN.email, ADMIN.password, CLINICIAN.email, CLINICIAN.password, OPS.password, apiToken, coordinator.cookie!.slice(4), coordinator.csrf!, PATIENT_REF]) {
       expect(text).not.toContain(secret);

@@ -348,6 +348,8 @@ describe('logs', () => {
     const workerLines = json.filter((j) => j && typeof j.component === 'string' && j.component !== 'http');
     const httpLines = json.filter((j) => j && j.component === 'http');
     expect(workerLines.length).toBeGreaterThan(50);
+    // LOG_LEVEL=TRACE reached the SDK's most detailed lines (each activation, each activity task).
+    expect(workerLines.some((j) => j!.level === 'trace' && j!.msg === 'Got workflow activation')).toBe(true);
     expect(httpLines.filter((j) => j!.event === 'request' && j!.route === '/checkin/:token').map((j) => [j!.method, j!.status, j!.caseId])).toEqual([
       ['GET', 200, monitoringCase],
       ['POST', 200, monitoringCase],
@@ -357,7 +359,8 @@ describe('logs', () => {
     expect(workerLines.some((j) => j!.msg === 'Worker state changed' && j!.state === 'STOPPED')).toBe(true);
     for (const [i, line] of lines.entries()) {
       expect(json[i], `not a JSON line: ${line}`).toBeDefined();
-      expect(Object.keys(json[i]!).slice(0, 3), line).toEqual(['time', 'level', 'msg']);
+      // pino's lines: level, time, then the fields, then msg.
+      expect(json[i], line).toMatchObject({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/), level: expect.stringMatching(/^(trace|debug|info|warn|error)$/), msg: expect.any(String) });
       for (const secret of [...SECRETS, checkinToken]) expect(line).not.toContain(secret);
     }
   });

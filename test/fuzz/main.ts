@@ -7,8 +7,7 @@
 import { parseArgs } from 'node:util';
 import { choosePostgres } from '../harness/postgres-backend.ts';
 import { startDevServer } from '../harness/dev-server.ts';
-import { installWorkerRuntime } from '../../worker/runtime.ts';
-import { createJsonLogger } from '../../worker/logging.ts';
+import { createWorkerLogger, installWorkerRuntime } from '../../worker/runtime.ts';
 import { formatReport, runFuzz, totals } from './run.ts';
 import { captureLogs, connectToRunning, startLocalTarget, type Target } from './target.ts';
 
@@ -77,7 +76,7 @@ try {
   } else {
     // The worker's Runtime (and its logger, searched for patient data) before the dev server creates one.
     const logs = captureLogs();
-    installWorkerRuntime({ logger: createJsonLogger({ level: 'INFO', write: logs.worker }) });
+    installWorkerRuntime({ logger: createWorkerLogger({ level: 'INFO', write: logs.worker }) });
     const postgres = await choosePostgres();
     stops.push(postgres.stop);
     const temporal = await startDevServer();

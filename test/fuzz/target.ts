@@ -12,7 +12,6 @@ import { connect, type Db } from '../../db/connect.ts';
 import { createDataConverter, loadKeyring, type Keyring } from '../../codec/keys.ts';
 import { createCheckinLinks, loadLinkSecret, type CheckinLinks } from '../../activities/checkin-link.ts';
 import { createAccounts, type Accounts } from '../../client/accounts.ts';
-import { jsonLineLogger } from '../../client/http/server.ts';
 import { startService } from '../harness/service.ts';
 import type { PostgresChoice } from '../harness/postgres-backend.ts';
 import type { TcpProxy } from '../harness/tcp-proxy.ts';
@@ -116,11 +115,10 @@ export async function startLocalTarget(opts: { temporalAddress?: string; postgre
   const logs = opts.logs ?? captureLogs();
   const lines = logs.lines;
   const notes: string[] = [];
-  const httpLog = jsonLineLogger((line) => void lines.push({ source: 'http', line }));
   const service = await startService({
     name: 'fuzz',
     env,
-    log: httpLog,
+    log: (line) => void lines.push({ source: 'http', line }),
     // INFO: what a deployment logs; every line is searched for canaries.
     workerLog: logs.worker,
     workerLogLevel: 'INFO',

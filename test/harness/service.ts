@@ -8,7 +8,7 @@
 // - production (project `production`): two worker processes and two HTTP server processes
 //   (deployment.ts) behind a round-robin load balancer, on temporal-server on PostgreSQL. Tests
 //   see the same Service: `http.url` is the balancer, so consecutive requests reach different
-//   servers, and the HTTP servers' log entries reach `log` from their standard output.
+//   servers, and the HTTP servers' log lines reach `log` from their standard output.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,6 @@ import { loadConfig, type LogLevel } from '../../config.ts';
 import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
 import { createCaseActions, type CaseActions } from '../../client/actions.ts';
 import { startHttpServer } from '../../client/http/main.ts';
-import type { HttpLogEntry } from '../../client/http/server.ts';
 import { startWorker, type RunningWorker } from '../../worker/main.ts';
 import type { LineWriter } from '../../worker/logging.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
@@ -62,7 +61,8 @@ export interface ServiceOptions {
   env: NodeJS.ProcessEnv;
   /** Any other settings. */
   config?: Record<string, string>;
-  log?: (e: HttpLogEntry) => void;
+  /** The HTTP server's JSON log lines, one per call, as it writes them (production-shaped: from its processes' standard output). */
+  log?: LineWriter;
   /** In-process: the worker's log lines (default: dropped) and level (default WARN). */
   workerLog?: LineWriter;
   workerLogLevel?: LogLevel;
@@ -76,13 +76,12 @@ export interface ServiceOptions {
 /** Where the production-shaped processes' logs stay after the run (the latest run's, per file). */
 const productionLogs = fileURLToPath(new URL('../../test-artifacts/production-logs/', import.meta.url));
 
-/** The HTTP server's entry back from its JSON line (worker/logging.ts formatLogLine: time, level, msg, component first). */
-function httpLogEntry(line: string): HttpLogEntry | undefined {
+/** Whether a line of an HTTP server process's output is one of its log lines (JSON, component "http"). */
+function isHttpLogLine(line: string): boolean {
   try {
-    const { time: _time, msg: _msg, component, ...entry } = JSON.parse(line) as Record<string, unknown>;
-    return component === 'http' ? (entry as unknown as HttpLogEntry) : undefined;
+    return (JSON.parse(line) as { component?: unknown }).component === 'http';
   } catch {
-    return undefined;
+    return false;
   }
 }
 
@@ -113,8 +112,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       env: { ...base, ...opts.env },
       logDir,
       onLine: (name, line) => {
-        const entry = log && name.startsWith('http-') ? httpLogEntry(line) : undefined;
-        if (entry) log?.(entry);
+        if (log && name.startsWith('http-') && isHttpLogLine(line)) log(line);
       },
     });
     processes = { http: { url: deployment.url }, deployment, close: () => deployment.stop() };

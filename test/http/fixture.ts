@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { createCheckinLinks, type CheckinLinks } from '../../activities/checkin-link.ts';
 import { createCaseActions } from '../../client/actions.ts';
 import { ActionRefusedError } from '../../client/case-calls.ts';
-import { createHttpServer, type HttpLogEntry, type HttpServerConfig, type HttpServerDeps } from '../../client/http/server.ts';
+import { createHttpServer, type HttpLogLine, type HttpServerConfig, type HttpServerDeps } from '../../client/http/server.ts';
 import type { CheckinSubmission } from '../../client/http/checkin.ts';
 import type { Db } from '../../db/connect.ts';
 import type { CaseStatus } from '../../domain/case.ts';
@@ -80,8 +80,10 @@ export interface CheckinServer {
   database: TestDatabase;
   client: Client;
   links: CheckinLinks;
-  /** Every log line the server wrote. */
-  logs: HttpLogEntry[];
+  /** Every log line the server wrote, parsed. */
+  logs: HttpLogLine[];
+  /** The same lines as written. */
+  logText: string[];
   /** Every report the server sent to the (stand-in) workflow. */
   submitted: CheckinSubmission[];
   /** How many times the server asked the workflow for a case's status. */
@@ -109,7 +111,8 @@ export async function startOn(
   owns = false,
 ): Promise<CheckinServer> {
   const links = createCheckinLinks(randomBytes(32));
-  const logs: HttpLogEntry[] = [];
+  const logs: HttpLogLine[] = [];
+  const logText: string[] = [];
   const submitted: CheckinSubmission[] = [];
   const statusQueries = { count: 0 };
   const statuses = new Map<string, CaseStatus>();
@@ -136,7 +139,10 @@ export async function startOn(
       submitted.push(structuredClone(s));
       return { checkinId: s.checkinId, tier: tiers.get(s.caseId) ?? 'none', reasons: ['test'], teamPhone: TEAM_PHONE };
     },
-    log: (e) => logs.push(e),
+    log: (line) => {
+      logText.push(line);
+      logs.push(JSON.parse(line) as HttpLogLine);
+    },
     ...(opts.config ? { config: opts.config } : {}),
     ...opts.deps,
   });
@@ -150,6 +156,7 @@ export async function startOn(
     client: temporal.client,
     links,
     logs,
+    logText,
     submitted,
     statusQueries,
     statuses,

@@ -8,12 +8,12 @@ import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { Db } from '../db/connect.ts';
 import type { AppConfig } from '../config.ts';
 import { isPermanentFailure, type Mailer } from './mailer.ts';
-import { checkinUrl, type CheckinLinks } from './checkin-link.ts';
+import { checkinUrl, type CheckinLinks } from '../common/checkin-link.ts';
 import { renderEmail, type EmailContext, type RenderedEmail } from './email-templates.ts';
 import { EMAIL_RECIPIENT, type EmailData, type EmailKind } from '../domain/emails.ts';
 import { EMAIL_UNRENDERABLE } from '../domain/failures.ts';
 import { permanentIfRefused, refusedForGood } from './refusals.ts';
-import { withTimeout } from './timeout.ts';
+import { withTimeout } from '../common/timeout.ts';
 
 /** What every email about a case may say of it: the workflow's own copy of what the case was opened with. */
 export interface CaseFacts {

@@ -3,7 +3,7 @@
 import type { Db } from '../db/connect.ts';
 import type { AppConfig } from '../config.ts';
 import type { Mailer } from './mailer.ts';
-import type { CheckinLinks } from './checkin-link.ts';
+import type { CheckinLinks } from '../common/checkin-link.ts';
 import { caseRecords } from './case-records.ts';
 import { caseEmails } from './emails.ts';
 

@@ -9,7 +9,7 @@ import type { Worker as NodeWorker } from 'node:worker_threads';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../config.ts';
 import { createMailer } from '../activities/mailer.ts';
-import { createCheckinLinks } from '../activities/checkin-link.ts';
+import { createCheckinLinks } from '../common/checkin-link.ts';
 import { createDataConverter, parseKeysEnv } from '../codec/keys.ts';
 import { createCaseWorker } from '../worker/create-worker.ts';
 import { bareActivities } from './bare-activities.ts';

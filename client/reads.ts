@@ -10,7 +10,7 @@ import { hospitalCodeSchema, isCaseId, STAGES, type CaseStatus, type Decision, t
 import type { Tier } from '../domain/crs.ts';
 import type { Protocol } from '../domain/monitoring.ts';
 import { parseInput, textSchema } from '../domain/validation.ts';
-import { withTimeout } from '../activities/timeout.ts';
+import { withTimeout } from '../common/timeout.ts';
 import * as msg from '../workflows/messages.ts';
 import { caseCalls, CaseNotFoundError } from './case-calls.ts';
 import { isUnavailable } from './unavailable.ts';

@@ -12,9 +12,6 @@ export const FINAL_STAGES: readonly Stage[] = ['closed', 'cancelled'];
 export const DOCUMENT_TYPES = ['medical_report', 'scans', 'pathology', 'biomarkers', 'treatment_history'] as const;
 export const DEFAULT_DOCUMENTS: string[] = [...DOCUMENT_TYPES];
 
-/** Languages with email templates; any other preference falls back to English. */
-export const TEMPLATE_LANGUAGES = ['en', 'zh', 'es'] as const;
-
 const DAY = 24 * 3600 * 1000;
 
 /** How far ahead any step of a case may be set: a case that waits longer than this for anything is a setting gone wrong. */

@@ -5,7 +5,7 @@
 //   (default 127.0.0.1:9464; empty turns them off);
 // - /healthz and /readyz on WORKER_HEALTH_HOST:WORKER_HEALTH_PORT (default 127.0.0.1:9465);
 // - JSON log lines (pino) on standard output at LOG_LEVEL (default INFO), never patient data
-//   (worker/logging.ts).
+//   (common/logging.ts).
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -15,9 +15,9 @@ import { connect } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { createMailer, type Mailer } from '../activities/mailer.ts';
 import { createDataConverter, loadKeyring } from '../codec/keys.ts';
-import { createCheckinLinks, loadLinkSecret } from '../activities/checkin-link.ts';
+import { createCheckinLinks, loadLinkSecret } from '../common/checkin-link.ts';
 import { createCaseWorker } from './create-worker.ts';
-import { logStartupFailure, type LineWriter } from './logging.ts';
+import { logStartupFailure, type LineWriter } from '../common/logging.ts';
 import { createWorkerLogger, installWorkerRuntime } from './runtime.ts';
 import { startWorkerHealthServer, type WorkerHealthServer } from './health.ts';
 

@@ -1,5 +1,5 @@
 // The worker process's Temporal Runtime: the SDK's metrics on a Prometheus endpoint and its logs
-// as pino's JSON lines through the allowlist (worker/logging.ts), Core's own log lines forwarded
+// as pino's JSON lines through the allowlist (common/logging.ts), Core's own log lines forwarded
 // through the same logger.
 //
 // The Runtime is a process-wide singleton that must be installed before anything creates one
@@ -8,7 +8,7 @@
 // connection closes; the next worker then installs it again.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Logger, LogLevel } from '@temporalio/common';
-import { createLogger, type LineWriter } from './logging.ts';
+import { createLogger, type LineWriter } from '../common/logging.ts';
 
 /**
  * The Runtime's logger (a Temporal `Logger`): each entry as one pino line through the allowlist, at

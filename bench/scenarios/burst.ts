@@ -12,7 +12,7 @@
 import { createCaseActions } from '../../client/actions.ts';
 import { createHttpServer } from '../../client/http/server.ts';
 import { toDatetimeLocal } from '../../client/http/checkin-form.ts';
-import { createCheckinLinks } from '../../activities/checkin-link.ts';
+import { createCheckinLinks } from '../../common/checkin-link.ts';
 import { connect } from '../../db/connect.ts';
 import { bareClient, caseClient, type BenchContext } from '../context.ts';
 import { addBenchHospital, benchCase, driveToAdmission, driveToMonitoring, recordInfusion, setDailyProtocol, utcHourMinute, Watcher } from '../drive.ts';

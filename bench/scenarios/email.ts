@@ -9,7 +9,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { loadConfig } from '../../config.ts';
 import { createActivities, type SendEmailInput, type SendEmailResult } from '../../activities/index.ts';
 import { createMailer } from '../../activities/mailer.ts';
-import { createCheckinLinks } from '../../activities/checkin-link.ts';
+import { createCheckinLinks } from '../../common/checkin-link.ts';
 import { caseIdFor } from '../../client/actions.ts';
 import { openCaseSchema, type CaseInput } from '../../domain/case.ts';
 import type { BenchContext } from '../context.ts';

@@ -17,7 +17,7 @@ import { createCaseActions, requestIdSchema, type ActOptions, type CaseActions, 
 import { ActionRefusedError, CaseNotFoundError } from '../case-calls.ts';
 import { createAccounts, type Accounts } from '../accounts.ts';
 import { statusSummary } from '../cli-output.ts';
-import { withTimeout } from '../../activities/timeout.ts';
+import { withTimeout } from '../../common/timeout.ts';
 
 /** An action command's help: the action's summary (domain/actions.ts), and what else to know. */
 export const actionHelp = (name: StaffAction, more?: string): string => `${actionSummary(name)}${more ? `; ${more}` : ''}`;

@@ -37,7 +37,7 @@ import { listFilterSchema, READ_WAIT_MS } from '../reads.ts';
 import { emailSchema, type Accounts, type User } from '../accounts.ts';
 import { readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from './auth.ts';
 import { actionAccess, actionSummary, mayAccess, staffActions, type Access, type StaffAction } from '../../domain/actions.ts';
-import { withTimeout } from '../../activities/timeout.ts';
+import { withTimeout } from '../../common/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
 
 /** The actions the API serves: every staff action of domain/actions.ts, each at POST /api/cases/:caseId/actions/:action. */

@@ -15,12 +15,12 @@ import { connect, type Db } from '../../db/connect.ts';
 import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
 import { EncryptionCodec } from '../../codec/encryption-codec.ts';
 import { bearerTokenAuthorizer, createCodecHandler, type CodecAuthorizer } from '../../codec/codec-server.ts';
-import { createCheckinLinks, loadLinkSecret } from '../../activities/checkin-link.ts';
+import { createCheckinLinks, loadLinkSecret } from '../../common/checkin-link.ts';
 import { createCaseActions } from '../actions.ts';
 import { createAccounts } from '../accounts.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { createHttpLogger, createHttpServer, logEvent } from './server.ts';
-import type { LineWriter } from '../../worker/logging.ts';
+import type { LineWriter } from '../../common/logging.ts';
 
 export interface StartHttpServerDeps {
   /** Default process.env: CHECKIN_LINK_SECRET, PAYLOAD_KEYS, CODEC_AUTH_TOKEN, METRICS_AUTH_TOKEN, HTTP_HOST, TRUST_PROXY. */

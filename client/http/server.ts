@@ -10,7 +10,7 @@
 //   *    /codec/encode|decode   codec server (codec/codec-server.ts), only when deps.codec is set
 //
 // Tokens are bearer secrets in the URL path: nothing here logs a URL, a token or form content.
-// Logs go through Fastify's own logger, pino, built by worker/logging.ts (the worker's shape and
+// Logs go through Fastify's own logger, pino, built by common/logging.ts (the worker's shape and
 // allowlist): each response is one JSON line with time, level, msg, component "http", event,
 // method, route pattern, status, case id, account id and ms (RequestLog, below).
 import { timingSafeEqual } from 'node:crypto';
@@ -23,19 +23,19 @@ import type { Db } from '../../db/connect.ts';
 import type { CaseStatus } from '../../domain/case.ts';
 import type { CheckinOutcome } from '../../domain/monitoring.ts';
 import { InputError } from '../../domain/validation.ts';
-import type { CheckinLinks } from '../../activities/checkin-link.ts';
+import type { CheckinLinks } from '../../common/checkin-link.ts';
 import type { CodecHandler } from '../../codec/codec-server.ts';
 import type { CaseActions } from '../actions.ts';
 import { checkinPlugin, type CheckinSubmission } from './checkin.ts';
 import { errorPage, notFoundPage, STYLE_HASH, tooManyPage } from './pages.ts';
 import { PAGE_LANGUAGES, languageFromHeader, type PageLanguage } from './texts.ts';
 import { createHttpMetrics, readCaseMetrics } from './metrics.ts';
-import { createLogger, type LineWriter, type Logger } from '../../worker/logging.ts';
+import { createLogger, type LineWriter, type Logger } from '../../common/logging.ts';
 import { apiPlugin } from './api.ts';
 import { consolePlugin } from './console/routes.ts';
 import { createLoginThrottle, type LoginLimits } from './auth.ts';
 import type { Accounts } from '../accounts.ts';
-import { TimeoutError, withTimeout } from '../../activities/timeout.ts';
+import { TimeoutError, withTimeout } from '../../common/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
 
 export type HttpLogEvent =
@@ -54,7 +54,7 @@ export type HttpLogEvent =
   | 'stopping'
   | 'stopped';
 
-/** What the HTTP server's lines may carry besides time, level and msg (anything else is dropped: worker/logging.ts). */
+/** What the HTTP server's lines may carry besides time, level and msg (anything else is dropped: common/logging.ts). */
 export interface HttpLogFields {
   method?: string;
   /** The route pattern (`/checkin/:token`), never the URL. */
@@ -156,7 +156,7 @@ export interface HttpServerDeps {
   /** The shared action layer: the check-in's state comes from `status`. */
   actions: Pick<CaseActions, 'status' | 'submitCheckin' | 'familyContact'>;
   db: Db;
-  /** Verifies check-in tokens (activities/checkin-link.ts createCheckinLinks). */
+  /** Verifies check-in tokens (common/checkin-link.ts createCheckinLinks). */
   links: Pick<CheckinLinks, 'verify'>;
   /** Temporal: readiness, and the default submitCheckin. */
   client: Client;
@@ -232,7 +232,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   });
 
   const app = Fastify({
-    // pino, whose every line passes the allowlist (worker/logging.ts); the request lines are RequestLog's.
+    // pino, whose every line passes the allowlist (common/logging.ts); the request lines are RequestLog's.
     loggerInstance: logger as FastifyBaseLogger,
     logController: new RequestLog((req) => contexts.get(req)),
     trustProxy: config.trustProxy ?? false,

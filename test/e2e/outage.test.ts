@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { loadConfig } from '../../config.ts';
-import { createCheckinLinks } from '../../activities/checkin-link.ts';
+import { createCheckinLinks } from '../../common/checkin-link.ts';
 import { startHttpServer, type RunningHttpServer } from '../../client/http/main.ts';
 import { startWorker, type RunningWorker } from '../../worker/main.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';

@@ -13,7 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig, type AppConfig } from '../../config.ts';
 import { createMailer, type Mailer } from '../../activities/mailer.ts';
-import { createCheckinLinks } from '../../activities/checkin-link.ts';
+import { createCheckinLinks } from '../../common/checkin-link.ts';
 import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
 import { createCaseWorker } from '../../worker/create-worker.ts';
 import { createCaseActions, type CaseActions } from '../../client/actions.ts';

@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../config.ts';
 import { connect, type Db } from '../../db/connect.ts';
 import { createDataConverter, loadKeyring, type Keyring } from '../../codec/keys.ts';
-import { createCheckinLinks, loadLinkSecret, type CheckinLinks } from '../../activities/checkin-link.ts';
+import { createCheckinLinks, loadLinkSecret, type CheckinLinks } from '../../common/checkin-link.ts';
 import { createAccounts, type Accounts } from '../../client/accounts.ts';
 import { startService } from '../harness/service.ts';
 import type { PostgresChoice } from '../harness/postgres-backend.ts';

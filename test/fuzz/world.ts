@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { CaseStatus } from '../../domain/case.ts';
-import { createCheckinLinks } from '../../activities/checkin-link.ts';
+import { createCheckinLinks } from '../../common/checkin-link.ts';
 import { createCaseActions, type CaseActions } from '../../client/actions.ts';
 import { buildProgram, runCasectl } from '../../client/casectl.ts';
 import { formsOf, type FormField } from './html.ts';

@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkerOptions } from '@temporalio/worker';
 import { loadConfig, type AppConfig } from '../../config.ts';
 import { createMailer, type Mailer } from '../../activities/mailer.ts';
-import { createCheckinLinks, type CheckinLinks } from '../../activities/checkin-link.ts';
+import { createCheckinLinks, type CheckinLinks } from '../../common/checkin-link.ts';
 import { createCaseWorker } from '../../worker/create-worker.ts';
 import { createCaseActions, type CaseActions } from '../../client/actions.ts';
 import { createDataConverter, parseKeysEnv, type Keyring } from '../../codec/keys.ts';

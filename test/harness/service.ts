@@ -20,7 +20,7 @@ import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
 import { createCaseActions, type CaseActions } from '../../client/actions.ts';
 import { startHttpServer } from '../../client/http/main.ts';
 import { startWorker, type RunningWorker } from '../../worker/main.ts';
-import type { LineWriter } from '../../worker/logging.ts';
+import type { LineWriter } from '../../common/logging.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import type { PostgresChoice } from './postgres-backend.ts';
 import { startSmtpSink, type SmtpSink } from './smtp.ts';

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import { createCheckinLinks, type CheckinLinks } from '../../activities/checkin-link.ts';
+import { createCheckinLinks, type CheckinLinks } from '../../common/checkin-link.ts';
 import { createCaseActions } from '../../client/actions.ts';
 import { ActionRefusedError } from '../../client/case-calls.ts';
 import { createHttpServer, type HttpLogLine, type HttpServerConfig, type HttpServerDeps } from '../../client/http/server.ts';

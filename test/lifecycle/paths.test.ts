@@ -146,7 +146,12 @@ describe('hospital review', () => {
 describe('refused actions', () => {
   it('refuses what does not fit the case, says why, and leaves no trace', async () => {
     const caseId = await openAt('records', ['medical_report', 'pathology']);
-    const before = await t.actions.timeline(caseId);
+    // The stage change and the acknowledgement email are written just after the case reports the stage.
+    let before = await t.actions.timeline(caseId);
+    for (let i = 0; i < 200 && !(before.some((e) => e.kind === 'stage_changed') && before.some((e) => e.kind === 'email_sent')); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      before = await t.actions.timeline(caseId);
+    }
     // A refused Update never enters history: count the accepted ones.
     const acceptedUpdates = async () =>
       (await t.client.workflow.getHandle(`case-${caseId}`).fetchHistory()).events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;

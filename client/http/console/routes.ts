@@ -18,7 +18,7 @@ import { actionAccess, mayAccess } from '../../../domain/actions.ts';
 import { readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from '../auth.ts';
 import { argsFromForm, formErrors, isFormAction, type FormValues } from './forms.ts';
 import { CONSOLE_STYLE_HASH, type Viewer } from './html.ts';
-import { withTimeout } from '../../../activities/timeout.ts';
+import { withTimeout } from '../../../common/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../../unavailable.ts';
 import { caseListPage, casePage, messagePage, openCasePage, signInPage, type ListFilters } from './views.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import { createLogger, logStartupFailure, safeFields, safeMessage } from './logging.ts';
-import { createWorkerLogger } from './runtime.ts';
+import { createWorkerLogger } from '../worker/runtime.ts';
 
 type Level = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 const parse = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -87,9 +87,9 @@ const INVISIBLE_ONLY = /^[\p{Z}\p{Cf}\s]+$/u;
 // textProblem, and (when required) at least one character that is not invisible. The classes are
 // written out (client/http/openapi.test.ts checks each against textProblem, trim and INVISIBLE_ONLY
 // over every code point) so that every regex engine reads them alike: no \s, no \p{...}, no
-// lookahead, and astral characters one by one, never in a range. Two things it cannot say: an
-// unpaired surrogate (no JSON Schema engine outside JavaScript holds one in a string), and that the
-// length is counted in UTF-16 code units (a character outside the BMP counts twice here, once there).
+// lookahead, and astral characters one by one, never in a range. Lengths count code points, as zod
+// does. One thing it cannot say: an unpaired surrogate (no JSON Schema engine outside JavaScript holds
+// one in a string), which the description names.
 
 /** Characters as a regex class lists them: the code points from..to, each on its own. */
 const listed = (...ranges: [number, number][]): string =>

@@ -278,10 +278,10 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       }),
     },
     async (req, reply: FastifyReply) => {
-      const raw = (req.body ?? {}) as { email?: unknown };
-      const attempt = await throttle.reserve(raw.email, req.ip);
-      if ('wait' in attempt) return reply.code(429).header('Retry-After', String(attempt.wait)).send({ error: 'too many failed sign-ins: try again later' });
+      // What no account can match (an email with U+0000, say) is refused before the throttle stores it.
       const { email, password } = parseInput(loginSchema, req.body ?? {});
+      const attempt = await throttle.reserve(email, req.ip);
+      if ('wait' in attempt) return reply.code(429).header('Retry-After', String(attempt.wait)).send({ error: 'too many failed sign-ins: try again later' });
       const user = await accounts.verifyLogin(email, password);
       await attempt.settle(user !== undefined);
       if (!user) return reply.code(401).send({ error: 'wrong email or password' });

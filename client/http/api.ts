@@ -115,12 +115,12 @@ interface Principal {
 const loginEmailDoc: JsonSchema = (() => {
   const address = String(jsonSchema(z.email()).pattern).replace(/^\^|\$$/g, '');
   const space = trimmedClass();
-  const word = space.replace('[', '[^');
+  const notSpace = space.replace('[', '[^');
   return {
     type: 'string',
     description: 'an email address, of at most 254 characters once trimmed (letter case does not matter)',
     pattern: `^${space}*${address}${space}*$`,
-    allOf: [{ pattern: `^${space}*${word}{1,254}${space}*$` }],
+    allOf: [{ pattern: `^${space}*${notSpace}{1,254}${space}*$` }],
   };
 })();
 const loginSchema = z.object({ email: emailSchema.meta(loginEmailDoc), password: secretTextSchema(1, 1024) }).strict();
@@ -130,7 +130,7 @@ const submitBodySchema = z
   .object({ hospitals: z.array(hospitalCodeSchema()).min(1, 'name at least one hospital').max(20, 'at most 20 hospitals at once').meta({ uniqueItems: true }) })
   .strict()
   .refine((b) => new Set(b.hospitals).size === b.hospitals.length, { message: 'names a hospital twice', path: ['hospitals'] });
-// zod takes a preprocessed schema (observationSchema's) for optional: the observation is not.
+// zod writes a preprocessed schema (observationSchema is one) as optional; parsing needs the observation.
 const recordClinicalBodySchema = z.object({ observation: observationSchema() }).strict().meta({ required: ['observation'] });
 
 const anyObject: JsonSchema = { type: 'object', additionalProperties: true };

@@ -30,11 +30,13 @@ const reports = `${root}test-artifacts/schemathesis/`;
 const tag = randomBytes(3).toString('hex');
 const COORDINATOR = { email: `coordinator.${tag}@care.test`, password: `coordinator-password-${tag}` };
 
+const installed = existsSync(schemathesis);
 let service: Service | undefined;
 let token = '';
 
 beforeAll(async () => {
-  if (!existsSync(schemathesis)) throw new Error(`schemathesis is not installed at ${schemathesis}: run \`${INSTALL}\` (.ci/run does), or set SCHEMATHESIS to its executable`);
+  // Without schemathesis the test itself fails, saying how to install it: no service to start.
+  if (!installed) return;
   service = await startService({
     name: 'schemathesis',
     env: {
@@ -72,6 +74,7 @@ function run(args: string[]): Promise<{ code: number; output: string }> {
 
 describe('schemathesis against /api/openapi.json', () => {
   it(`finds nothing, in every phase (stateful included; seed ${seed})`, { timeout: 600_000 }, async () => {
+    if (!installed) throw new Error(`schemathesis is not installed at ${schemathesis}: run \`${INSTALL}\` (.ci/run does), or set SCHEMATHESIS to its executable`);
     const version = await run(['--version']);
     expect(version.output, `schemathesis ${VERSION} is what .ci/run installs: ${INSTALL}`).toContain(VERSION);
     mkdirSync(reports, { recursive: true });

@@ -74,7 +74,14 @@ const ACTIONS = {
       .object({ actor, hospitalCode: hospitalCodeSchema(), decision: z.enum(['accepted', 'declined', 'more_info']), reason: reason.optional(), documents: z.array(documentTypeSchema()).max(20, 'at most 20 documents').optional() })
       .strict()
       .refine((v) => v.decision !== 'declined' || v.reason, { message: 'a declined decision needs a reason', path: ['reason'] })
-      .refine((v) => v.decision !== 'more_info' || (v.documents && v.documents.length > 0), { message: 'more_info must name the documents the hospital needs', path: ['documents'] }),
+      .refine((v) => v.decision !== 'more_info' || (v.documents && v.documents.length > 0), { message: 'more_info must name the documents the hospital needs', path: ['documents'] })
+      // The two refinements above, for the API's document.
+      .meta({
+        allOf: [
+          { if: { properties: { decision: { const: 'declined' } }, required: ['decision'] }, then: { required: ['reason'] } },
+          { if: { properties: { decision: { const: 'more_info' } }, required: ['decision'] }, then: { required: ['documents'], properties: { documents: { minItems: 1 } } } },
+        ],
+      }),
     access: 'coordinate',
     parties: [],
     summary: "record a hospital's answer",

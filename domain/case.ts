@@ -57,7 +57,12 @@ const isTimeZone = (tz: string): boolean => {
 };
 
 const LANGUAGE_SCHEMA = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language code such as en, zh or es');
-const TIME_ZONE_SCHEMA = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Madrid');
+const TIME_ZONE_SCHEMA = z
+  .string()
+  .refine(isTimeZone, 'must be an IANA time zone such as Europe/Madrid')
+  // For the API's document: the zones this runtime knows by their canonical names (isTimeZone also
+  // takes their aliases, any letter case and UTC offsets, which a list cannot name).
+  .meta({ description: 'an IANA time zone such as Europe/Madrid', enum: ['UTC', ...Intl.supportedValuesOf('timeZone')] });
 const DOCUMENT_TYPE_SCHEMA = z.string().regex(/^[a-z][a-z0-9_]{1,40}$/, 'must be a document type such as medical_report');
 const HOSPITAL_CODE_SCHEMA = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'must be a hospital code (letters, digits, - or _)');
 const ISO_DATE_TIME_SCHEMA = z.iso.datetime({ offset: true, message: 'must be an ISO date-time with a time zone, e.g. 2026-12-01T09:00:00+01:00' });
@@ -83,7 +88,8 @@ const OPEN_CASE_SCHEMA = z
       .min(1, 'name at least one document')
       .max(20, 'at most 20 documents')
       .default(DEFAULT_DOCUMENTS)
-      .refine((d) => new Set(d).size === d.length, 'lists a document twice'),
+      .refine((d) => new Set(d).size === d.length, 'lists a document twice')
+      .meta({ uniqueItems: true }),
     settings: SETTINGS_SCHEMA.default(SETTINGS_SCHEMA.parse({})),
   })
   .strict();
@@ -92,6 +98,8 @@ export type OpenCase = z.output<typeof OPEN_CASE_SCHEMA>;
 /** What a case id can look like (an opaque `c` + hex today); anything else names no case and is never sent on. */
 const CASE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const isCaseId = (s: string): boolean => CASE_ID.test(s);
+/** isCaseId as a schema (the API's path parameter); a case id that is not one names no case: 404, not 400. */
+const CASE_ID_SCHEMA = z.string().regex(CASE_ID).meta({ description: 'a case id, as POST /api/cases answers it (e.g. c1a2b3c4d5e6)' });
 
 // Schemas leave this module only through functions: the worker shares this module across all
 // workflows and deep-freezes what it exports (worker/bundle.ts), and a zod schema must stay mutable
@@ -102,6 +110,7 @@ export const documentTypeSchema = () => DOCUMENT_TYPE_SCHEMA;
 export const hospitalCodeSchema = () => HOSPITAL_CODE_SCHEMA;
 export const isoDateTimeSchema = () => ISO_DATE_TIME_SCHEMA;
 export const openCaseSchema = () => OPEN_CASE_SCHEMA;
+export const caseIdSchema = () => CASE_ID_SCHEMA;
 
 /** The workflow's input: the validated case plus its opaque id. */
 export interface CaseInput extends OpenCase {

@@ -191,11 +191,30 @@ const observationFields = strictFields({
   systolicBp: z.number().min(30, 'systolic pressure below 30 mmHg is not plausible').max(300, 'systolic pressure above 300 mmHg is not plausible').optional(),
   spo2: z.number().min(30, 'SpO2 below 30 % is not a plausible reading').max(100, 'SpO2 cannot exceed 100 %').optional(),
   hypotension: z.enum(HYPOTENSION).optional(),
-  vasopressors: z.array(z.enum([...VASOPRESSORS, ...(Object.keys(VASOPRESSOR_ALIASES) as (keyof typeof VASOPRESSOR_ALIASES)[])])).max(10).optional(),
+  vasopressors: z
+    .array(z.enum([...VASOPRESSORS, ...(Object.keys(VASOPRESSOR_ALIASES) as (keyof typeof VASOPRESSOR_ALIASES)[])]))
+    .max(10)
+    // For the API's document: each counted once, under any of its names (the check is below).
+    .meta({
+      uniqueItems: true,
+      allOf: Object.entries(VASOPRESSOR_ALIASES).map(([alias, name]) => ({
+        if: { contains: { const: name } },
+        then: { items: { enum: [...VASOPRESSORS, ...Object.keys(VASOPRESSOR_ALIASES)].filter((n) => n !== alias) } },
+      })),
+    })
+    .optional(),
   oxygen: strictFields({
     device: z.enum(OXYGEN_DEVICES),
     flowLpm: z.number().positive('oxygen flow must be more than 0 L/min').max(80, 'oxygen flow above 80 L/min is not plausible').optional(),
-  }).optional(),
+  })
+    // For the API's document: the oxygen checks below.
+    .meta({
+      allOf: [
+        { if: { properties: { device: { const: 'nasal_cannula' } } }, then: { required: ['flowLpm'] } },
+        { if: { properties: { device: { const: 'room_air' } } }, then: { properties: { flowLpm: false } } },
+      ],
+    })
+    .optional(),
   iceScore: z.number().int('ICE score must be a whole number').min(0, 'ICE score is 0 to 10').max(10, 'ICE score is 0 to 10').optional(),
   consciousness: z.enum(CONSCIOUSNESS).optional().default('alert'),
   sedated: flagDefaultFalse,
@@ -265,6 +284,15 @@ const OBSERVATION_SCHEMA = observationFields
       });
     }
   })
+  // For the API's document: the checks above across fields (the oxygen and vasopressor lists' own are on them).
+  .meta({
+    oneOf: [{ required: ['temperatureC'] }, { required: ['temperatureF'] }],
+    allOf: [
+      { if: { properties: { hypotension: { const: 'vasopressors' } }, required: ['hypotension'] }, then: { required: ['vasopressors'], properties: { vasopressors: { minItems: 1 } } } },
+      { if: { properties: { hypotension: { enum: ['none', 'fluids_only'] } }, required: ['hypotension'] }, then: { properties: { vasopressors: { maxItems: 0 } } } },
+      { if: { required: ['iceScore', 'ageYears'] }, then: { properties: { ageYears: { minimum: ICE_MIN_AGE_YEARS } } } },
+    ],
+  })
   .transform((o): Observation => {
     const temperature = o.temperatureC !== undefined ? { value: o.temperatureC, unit: 'c' as const } : { value: o.temperatureF as number, unit: 'f' as const };
     const vasopressors = (o.vasopressors ?? []).map(canonicalVasopressor);
@@ -297,6 +325,7 @@ const OBSERVATION_SCHEMA = observationFields
 export function parseObservation(input: unknown): Observation {
   return parseInput(OBSERVATION_SCHEMA, input);
 }
+export const observationSchema = () => OBSERVATION_SCHEMA;
 
 // ---------------------------------------------------------------------------------------------
 // Grading

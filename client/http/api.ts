@@ -12,31 +12,33 @@
 //   POST   /api/cases/:caseId/clinical          a clinical observation (the JSON of casectl checkin clinical)
 //   POST   /api/cases/:caseId/alerts/:alertId/ack
 //   GET    /api/hospitals, POST /api/hospitals
-//   GET    /api/openapi.json                    OpenAPI 3.1, generated from the routes' schemas
+//   GET    /api/openapi.json                    OpenAPI 3.1, built from the routes (openapi.ts)
 //
 // Auth: the `sid` session cookie (then every request but GET needs `X-CSRF-Token`, the token the
 // sign-in answered with) or `Authorization: Bearer <API token>` (casectl user token). Roles:
 // coordinator everything; clinician reads, clinical observations and alert acknowledgements; ops
 // reads. The actor of every action is the signed-in account's email.
 //
-// Errors are JSON {error, ...}: 400 {fields:[{field, message}]} bad input, 401 not signed in,
-// 403 wrong role or CSRF token, 404 unknown case, 409 {reason} refused by the case's state,
-// 429 too many failed sign-ins, 503 the case worker did not answer in time.
+// Errors are JSON {error, ...}: 400 {fields:[{field, message}]} a request the document does not
+// allow, 401 not signed in, 403 wrong role or CSRF token, 404 unknown case, 405 (with Allow) a method
+// the path does not have, 409 {reason} a request the document allows but the state refuses (the
+// case's step, a hospital not registered, a code taken), 413 too large, 415 not JSON, 429 too many
+// failed sign-ins, 503 the case worker did not answer in time, or PostgreSQL or Temporal are away.
 //
-// Validation happens once, in zod (the action layer and the schemas here); the routes' JSON
-// schemas are generated from the same zod schemas and document the API (they are not compiled).
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+// Validation happens once, in zod: each route parses its input with the schemas its document is
+// generated from (openapi.ts), so that what the document allows is what the route accepts.
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteOptions } from 'fastify';
 import { z } from 'zod';
-import { openCaseSchema, hospitalCodeSchema, isCaseId } from '../../domain/case.ts';
-import { actionSchema } from '../../domain/actions.ts';
-import { parseObservation } from '../../domain/crs.ts';
-import { InputError, parseInput, secretTextSchema } from '../../domain/validation.ts';
+import { caseIdSchema, hospitalCodeSchema, isCaseId, openCaseSchema, STAGES } from '../../domain/case.ts';
+import { actionAccess, actionSchema, actionSummary, mayAccess, ROLES, staffActions, type Access, type StaffAction } from '../../domain/actions.ts';
+import { observationSchema } from '../../domain/crs.ts';
+import { InputError, parseInput, secretTextSchema, trimmedClass } from '../../domain/validation.ts';
 import { hospitalSchema, requestIdSchema, type ActOptions, type CaseActionName, type CaseActions } from '../actions.ts';
 import { ActionRefusedError, CaseNotFoundError } from '../case-calls.ts';
 import { listFilterSchema, READ_WAIT_MS } from '../reads.ts';
 import { emailSchema, type Accounts, type User } from '../accounts.ts';
 import { readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from './auth.ts';
-import { actionAccess, actionSummary, mayAccess, staffActions, type Access, type StaffAction } from '../../domain/actions.ts';
+import { doc, jsonSchema, openApiDocument, type JsonSchema, type Provides } from './openapi.ts';
 import { withTimeout } from '../../common/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
 
@@ -80,6 +82,28 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The action layer refused input the document allows, because of the state of things (a hospital that
+ * is not registered, a code already taken): 409 with the reason, and the fields it names.
+ */
+class StateConflict extends Error {
+  readonly fields: InputError['fields'];
+  constructor(err: InputError) {
+    super(err.message);
+    this.name = 'StateConflict';
+    this.fields = err.fields;
+  }
+}
+
+/** Runs an action whose input the route has already parsed: an InputError now is the state's, not the request's. */
+async function stateful<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw err instanceof InputError ? new StateConflict(err) : err;
+  }
+}
+
 interface Principal {
   user: User;
   via: 'session' | 'token';
@@ -87,48 +111,67 @@ interface Principal {
   csrfToken?: string;
 }
 
-// ---- JSON schemas (documentation, generated from the zod schemas) -------------------------------
+// ---- the schemas each route parses with, and documents (openapi.ts) -----------------------------
 
-type JsonSchema = Record<string, unknown>;
-
-function jsonSchema(schema: z.ZodType, omit: string[] = []): JsonSchema {
-  const s = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  delete s.$schema;
-  const props = s.properties as Record<string, unknown> | undefined;
-  if (props) for (const k of omit) delete props[k];
-  if (Array.isArray(s.required)) s.required = (s.required as string[]).filter((k) => !omit.includes(k));
-  return s;
-}
-
-const errorSchema: JsonSchema = {
-  type: 'object',
-  properties: {
-    error: { type: 'string' },
-    fields: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } }, required: ['field', 'message'] } },
-    reason: { type: 'string' },
-  },
-  required: ['error'],
-};
-const anyObject: JsonSchema = { type: 'object', additionalProperties: true };
-const caseIdParam: JsonSchema = { type: 'object', properties: { caseId: { type: 'string', description: 'e.g. c1a2b3c4d5e6' } }, required: ['caseId'] };
-const errors = (...codes: number[]): Record<number, JsonSchema> => Object.fromEntries(codes.map((c) => [c, errorSchema]));
-const idempotencyHeader: JsonSchema = {
-  type: 'object',
-  properties: { 'Idempotency-Key': { type: 'string', pattern: '^[A-Za-z0-9_.:-]{8,100}$', description: 'your id for this request: a retry with the same key is applied once and answers as the first did' } },
-};
-
-const loginSchema = z.object({ email: emailSchema, password: secretTextSchema(1, 1024) }).strict();
+/** emailSchema trims and lowercases before it checks: the document says so (an address of at most 254 characters once trimmed). */
+const loginEmailDoc: JsonSchema = (() => {
+  const address = String(jsonSchema(z.email()).pattern).replace(/^\^|\$$/g, '');
+  const space = trimmedClass();
+  const notSpace = space.replace('[', '[^');
+  return {
+    type: 'string',
+    description: 'an email address, of at most 254 characters once trimmed (letter case does not matter)',
+    pattern: `^${space}*${address}${space}*$`,
+    allOf: [{ pattern: `^${space}*${notSpace}{1,254}${space}*$` }],
+  };
+})();
+const loginSchema = z.object({ email: emailSchema.meta(loginEmailDoc), password: secretTextSchema(1, 1024) }).strict();
 // Names never go in a URL: searching is POST /cases/search.
 const listQuerySchema = listFilterSchema.omit({ search: true });
-const caseListSchema: JsonSchema = { type: 'object', properties: { cases: { type: 'array', items: anyObject }, page: { type: 'integer' }, pageSize: { type: 'integer' }, total: { type: 'integer' } } };
-const submitBodySchema = z.object({ hospitals: z.array(hospitalCodeSchema()).min(1, 'name at least one hospital') }).strict();
-const clinicalBodySchema = z.object({ observation: z.record(z.string(), z.unknown()) }).strict();
+const submitBodySchema = z
+  .object({ hospitals: z.array(hospitalCodeSchema()).min(1, 'name at least one hospital').max(20, 'at most 20 hospitals at once').meta({ uniqueItems: true }) })
+  .strict()
+  .refine((b) => new Set(b.hospitals).size === b.hospitals.length, { message: 'names a hospital twice', path: ['hospitals'] });
+// zod writes a preprocessed schema (observationSchema is one) as optional; parsing needs the observation.
+const recordClinicalBodySchema = z.object({ observation: observationSchema() }).strict().meta({ required: ['observation'] });
 
-function actionBodySchema(name: ApiAction): JsonSchema {
-  if (name === 'submitToHospitals') return jsonSchema(submitBodySchema);
-  if (name === 'recordClinical') return jsonSchema(clinicalBodySchema);
-  return jsonSchema(actionSchema(name), ['actor']);
+const anyObject: JsonSchema = { type: 'object', additionalProperties: true };
+const caseIdParam = { caseId: jsonSchema(caseIdSchema()) };
+const caseListSchema: JsonSchema = {
+  type: 'object',
+  properties: { cases: { type: 'array', items: { type: 'object', properties: { caseId: { type: 'string' } }, required: ['caseId'] } }, page: { type: 'integer' }, pageSize: { type: 'integer' }, total: { type: 'integer' } },
+  required: ['cases', 'page', 'pageSize', 'total'],
+};
+/** What GET /cases/:caseId and most actions answer (CaseStatus), in the parts a client follows. */
+const caseStatusSchema: JsonSchema = {
+  type: 'object',
+  properties: { caseId: { type: 'string' }, stage: { type: 'string', enum: [...STAGES] }, alerts: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } },
+  required: ['caseId', 'stage', 'alerts'],
+};
+const openedSchema: JsonSchema = { type: 'object', properties: { caseId: jsonSchema(caseIdSchema()), created: { type: 'boolean' } }, required: ['caseId', 'created'] };
+const userSchema: JsonSchema = { type: 'object', properties: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', enum: [...ROLES] } }, required: ['email', 'name', 'role'] };
+const sessionSchema: JsonSchema = { type: 'object', properties: { user: userSchema, csrfToken: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } }, required: ['user'] };
+
+/** An answer that names its case: links to every operation on that case. */
+const followCase: Provides = { caseId: '$response.body#/caseId' };
+
+/**
+ * A route's body in the document: its schema without the fields the route fills in itself (`filled`),
+ * and whether it may be left out (the route then reads {}, which is a body some routes take).
+ */
+function bodyDoc(schema: z.ZodType, filled: Record<string, unknown> = {}): { body: JsonSchema; bodyOptional: boolean } {
+  return { body: jsonSchema(schema, Object.keys(filled)), bodyOptional: schema.safeParse(filled).success };
 }
+
+/** The body of POST /cases/:caseId/actions/:action, as parsed and documented. */
+function actionBody(name: ApiAction) {
+  if (name === 'submitToHospitals') return bodyDoc(submitBodySchema);
+  if (name === 'recordClinical') return bodyDoc(recordClinicalBodySchema);
+  return bodyDoc(actionSchema(name), { actor: 'the.signed-in@account.example' });
+}
+
+/** What an action answers: the case's status, or (recordClinical) the observation's outcome. */
+const actionAnswer = (name: ApiAction): JsonSchema => (name === 'recordClinical' ? anyObject : caseStatusSchema);
 
 // ---- the plugin -----------------------------------------------------------------------------------
 
@@ -140,12 +183,13 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
   const note = opts.note ?? (() => {});
   const principals = new WeakMap<FastifyRequest, Principal>();
 
-  // zod validates (one place, the same messages as casectl); the JSON schemas only document.
+  // zod validates (one place, the same messages as casectl); the routes' schemas only document.
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   const routes: RouteOptions[] = [];
   app.addHook('onRoute', (route) => {
+    // The routes of the document (and of Allow): not Fastify's HEAD twins of GET, nor the catch-all below.
     if (route.method !== 'HEAD' && !(Array.isArray(route.method) && route.method.includes('HEAD'))) routes.push(route);
   });
 
@@ -162,6 +206,13 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       if (!sameToken(String(req.headers['x-csrf-token'] ?? ''), principal.csrfToken ?? '')) throw new ApiError(403, 'missing or wrong X-CSRF-Token header');
     }
     if (!mayAccess(principal.user.role, access)) throw new ApiError(403, `a ${principal.user.role} account may not do this`);
+  });
+
+  // Bodies are JSON: the server also reads forms (for the console and the check-in pages), which the API does not take.
+  app.addHook('preParsing', async (req) => {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    const type = req.headers['content-type'];
+    if (hasBody && !(type !== undefined && /^application\/json\s*(;|$)/i.test(type))) throw new ApiError(415, 'the body must be JSON, sent with Content-Type: application/json');
   });
 
   async function authenticate(req: FastifyRequest): Promise<Principal | undefined> {
@@ -191,6 +242,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     if (err instanceof InputError) return reply.code(400).send({ error: err.message, fields: err.fields });
     if (err instanceof CaseNotFoundError) return reply.code(404).send({ error: err.message });
     if (err instanceof ActionRefusedError) return reply.code(409).send({ error: `refused: ${err.message}`, reason: err.message });
+    if (err instanceof StateConflict) return reply.code(409).send({ error: `refused: ${err.message}`, reason: err.message, fields: err.fields });
     if (err instanceof ApiError) {
       if (err.statusCode === 401) reply.header('WWW-Authenticate', 'Bearer');
       return reply.code(err.statusCode).send({ error: err.message });
@@ -213,25 +265,25 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
   // ---- session ----
 
   const userOut = (u: User) => ({ email: u.email, name: u.name, role: u.role });
-  const userSchema: JsonSchema = { type: 'object', properties: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', enum: ['coordinator', 'clinician', 'ops'] } } };
-  const sessionOut: JsonSchema = { type: 'object', properties: { user: userSchema, csrfToken: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } } };
 
   app.post(
     '/session',
     {
       config: { access: 'public' },
-      schema: {
+      schema: doc({
+        operationId: 'signIn',
         summary: 'sign in: sets the HttpOnly session cookie `sid`; send the csrfToken as X-CSRF-Token on every request but GET',
         tags: ['session'],
-        body: jsonSchema(loginSchema),
-        response: { 200: sessionOut, ...errors(400, 401, 429) },
-      },
+        ...bodyDoc(loginSchema),
+        success: { 200: sessionSchema },
+        refusals: [401, 429, 503],
+      }),
     },
     async (req, reply: FastifyReply) => {
-      const raw = (req.body ?? {}) as { email?: unknown };
-      const attempt = await throttle.reserve(raw.email, req.ip);
-      if ('wait' in attempt) return reply.code(429).header('Retry-After', String(attempt.wait)).send({ error: 'too many failed sign-ins: try again later' });
+      // What no account can match (an email with U+0000, say) is refused before the throttle stores it.
       const { email, password } = parseInput(loginSchema, req.body ?? {});
+      const attempt = await throttle.reserve(email, req.ip);
+      if ('wait' in attempt) return reply.code(429).header('Retry-After', String(attempt.wait)).send({ error: 'too many failed sign-ins: try again later' });
       const user = await accounts.verifyLogin(email, password);
       await attempt.settle(user !== undefined);
       if (!user) return reply.code(401).send({ error: 'wrong email or password' });
@@ -244,7 +296,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
 
   app.get(
     '/session',
-    { config: { access: 'read' }, schema: { summary: 'who is signed in', tags: ['session'], response: { 200: sessionOut, ...errors(401) } } },
+    { config: { access: 'read' }, schema: doc({ operationId: 'whoAmI', summary: 'who is signed in', tags: ['session'], success: { 200: sessionSchema }, refusals: [503] }) },
     async (req) => {
       const p = principal(req);
       return { user: userOut(p.user), ...(p.csrfToken ? { csrfToken: p.csrfToken } : {}) };
@@ -253,10 +305,13 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
 
   app.delete(
     '/session',
-    { config: { access: 'read' }, schema: { summary: 'sign out', tags: ['session'], response: { 204: { type: 'null' }, ...errors(400, 401, 403) } } },
+    {
+      config: { access: 'read' },
+      schema: doc({ operationId: 'signOut', summary: 'sign out: ends the session (an API token has none to end: 409)', tags: ['session'], success: { 204: null }, refusals: [409, 503], sessionOnly: true }),
+    },
     async (req, reply: FastifyReply) => {
       const p = principal(req);
-      if (p.via !== 'session' || !p.sessionToken) throw new InputError([{ field: 'Authorization', message: 'signed in with an API token: there is no session to end' }]);
+      if (p.via !== 'session' || !p.sessionToken) throw new StateConflict(new InputError([{ field: 'Authorization', message: 'signed in with an API token: there is no session to end' }]));
       await accounts.deleteSession(p.sessionToken);
       return reply.code(204).header('Set-Cookie', sessionCookie(req, '', 0)).send();
     },
@@ -266,14 +321,28 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
 
   app.get(
     '/hospitals',
-    { config: { access: 'read' }, schema: { summary: 'the hospitals', tags: ['hospitals'], response: { 200: { type: 'array', items: anyObject }, ...errors(401) } } },
+    { config: { access: 'read' }, schema: doc({ operationId: 'listHospitals', summary: 'the hospitals', tags: ['hospitals'], success: { 200: { type: 'array', items: anyObject } }, refusals: [503] }) },
     async () => actions.listHospitals(),
   );
 
   app.post(
     '/hospitals',
-    { config: { access: 'coordinate' }, schema: { summary: 'add a hospital', tags: ['hospitals'], body: jsonSchema(hospitalSchema), response: { 201: anyObject, ...errors(400, 401, 403) } } },
-    async (req, reply: FastifyReply) => reply.code(201).send(await actions.addHospital(req.body ?? {})),
+    {
+      config: { access: 'coordinate' },
+      schema: doc({
+        operationId: 'addHospital',
+        summary: 'add a hospital (409 when its code is taken)',
+        tags: ['hospitals'],
+        ...bodyDoc(hospitalSchema),
+        success: { 201: { type: 'object', properties: { code: { type: 'string' } }, required: ['code'] } },
+        refusals: [409, 503],
+        provides: { hospitalCode: '$response.body#/code' },
+      }),
+    },
+    async (req, reply: FastifyReply) => {
+      const hospital = parseInput(hospitalSchema, req.body ?? {});
+      return reply.code(201).send(await stateful(() => actions.addHospital(hospital)));
+    },
   );
 
   // ---- cases: reads ----
@@ -282,33 +351,38 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     '/cases',
     {
       config: { access: 'read' },
-      schema: {
-        summary: 'cases, those needing attention first (open clinical alerts, other open alerts, overdue steps, the rest by last change, closed last); search matches a case id or the family name',
+      schema: doc({
+        operationId: 'listCases',
+        summary: 'cases, those needing attention first (open clinical alerts, other open alerts, overdue steps, the rest by last change, closed last)',
         tags: ['cases'],
-        querystring: jsonSchema(listQuerySchema),
-        response: {
-          200: caseListSchema,
-          ...errors(400, 401),
-        },
-      },
+        query: jsonSchema(listQuerySchema),
+        success: { 200: caseListSchema },
+        refusals: [503],
+      }),
     },
-    async (req) => {
-      return actions.listCases(parseInput(listQuerySchema, req.query ?? {}));
-    },
+    async (req) => actions.listCases(parseInput(listQuerySchema, req.query ?? {})),
   );
 
   app.post(
     '/cases/search',
     {
       config: { access: 'read' },
-      schema: {
+      schema: doc({
+        operationId: 'searchCases',
         summary: 'the case list with a search: a case id or part of the family name (in the body, so that no name is in a URL)',
         tags: ['cases'],
-        body: jsonSchema(listFilterSchema),
-        response: { 200: caseListSchema, ...errors(400, 401) },
-      },
+        ...bodyDoc(listFilterSchema),
+        success: { 200: caseListSchema },
+        refusals: [503],
+      }),
     },
-    async (req) => actions.listCases(req.body ?? {}),
+    async (req) => {
+      const body = objectBody(req);
+      // listFilterSchema turns the text of a query string into numbers; a JSON body has numbers.
+      const notNumbers = (['page', 'pageSize'] as const).filter((k) => k in body && typeof body[k] !== 'number');
+      if (notNumbers.length) throw new InputError(notNumbers.map((field) => ({ field, message: 'must be a number' })));
+      return actions.listCases(parseInput(listFilterSchema, body));
+    },
   );
 
   type CaseReq = FastifyRequest<{ Params: { caseId: string } }>;
@@ -321,17 +395,34 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
 
   app.get(
     '/cases/:caseId',
-    { config: { access: 'read' }, schema: { summary: 'where a case stands', tags: ['cases'], params: caseIdParam, response: { 200: anyObject, ...errors(401, 404) } } },
+    {
+      config: { access: 'read' },
+      schema: doc({
+        operationId: 'getCase',
+        summary: 'where a case stands',
+        tags: ['cases'],
+        params: caseIdParam,
+        success: { 200: caseStatusSchema },
+        refusals: [404, 503],
+        provides: followCase,
+      }),
+    },
     async (req: CaseReq) => actions.statusForReading(caseIdOf(req), READ_WAIT_MS),
   );
   app.get(
     '/cases/:caseId/emails',
-    { config: { access: 'read' }, schema: { summary: 'what was sent to whom, when, with what status', tags: ['cases'], params: caseIdParam, response: { 200: { type: 'array', items: anyObject }, ...errors(401, 404) } } },
+    {
+      config: { access: 'read' },
+      schema: doc({ operationId: 'caseEmails', summary: 'what was sent to whom, when, with what status', tags: ['cases'], params: caseIdParam, success: { 200: { type: 'array', items: anyObject } }, refusals: [404, 503] }),
+    },
     async (req: CaseReq) => actions.emails(caseIdOf(req)),
   );
   app.get(
     '/cases/:caseId/timeline',
-    { config: { access: 'read' }, schema: { summary: 'everything that happened on a case, oldest first, with its actor', tags: ['cases'], params: caseIdParam, response: { 200: { type: 'array', items: anyObject }, ...errors(401, 404) } } },
+    {
+      config: { access: 'read' },
+      schema: doc({ operationId: 'caseTimeline', summary: 'everything that happened on a case, oldest first, with its actor', tags: ['cases'], params: caseIdParam, success: { 200: { type: 'array', items: anyObject } }, refusals: [404, 503] }),
+    },
     async (req: CaseReq) => actions.timeline(caseIdOf(req)),
   );
 
@@ -341,12 +432,15 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     '/cases',
     {
       config: { access: 'coordinate' },
-      schema: {
+      schema: doc({
+        operationId: 'openCase',
         summary: 'open a case (the same patient again finds the existing case: 200 instead of 201)',
         tags: ['cases'],
-        body: jsonSchema(openCaseSchema()),
-        response: { 201: { type: 'object', properties: { caseId: { type: 'string' }, created: { type: 'boolean' } } }, ...errors(400, 401, 403) },
-      },
+        ...bodyDoc(openCaseSchema()),
+        success: { 201: openedSchema, 200: openedSchema },
+        refusals: [503],
+        provides: followCase,
+      }),
     },
     async (req, reply: FastifyReply) => {
       const opened = await timed(actions.openCase(req.body ?? {}, actor(req)));
@@ -355,9 +449,9 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     },
   );
 
-  /** The body as an object of arguments; `actor` comes from the account, never from the body. */
-  const argsOf = (req: FastifyRequest): Record<string, unknown> => {
-    const body = req.body ?? {};
+  /** The body as an object (none: {}); `actor` comes from the account, never from the body. */
+  const objectBody = (req: FastifyRequest): Record<string, unknown> => {
+    const body = req.body === undefined ? {} : req.body;
     if (typeof body !== 'object' || Array.isArray(body) || body === null) throw new InputError([{ field: '', message: 'the body must be a JSON object' }]);
     if ('actor' in body) throw new InputError([{ field: 'actor', message: 'is set from the signed-in account; leave it out' }]);
     return body as Record<string, unknown>;
@@ -377,23 +471,18 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     const request = requestOf(req);
     if (name === 'submitToHospitals') {
       const { hospitals } = parseInput(submitBodySchema, args);
-      return timed(actions.submit(caseId, hospitals, who, request));
+      // A code the document allows may name no hospital: the registry's state, 409.
+      return stateful(() => timed(actions.submit(caseId, hospitals, who, request)));
     }
     if (name === 'recordClinical') {
-      const { observation } = parseInput(clinicalBodySchema, args);
-      return recordClinical(caseId, observation, who, request);
+      parseInput(recordClinicalBodySchema, args);
+      // As sent: the action layer parses it again (parsing fills in the defaults).
+      return recordClinical(caseId, args.observation, who, request);
     }
     return timed(actions.act(caseId, name as CaseActionName, { ...args, actor: who } as never, request));
   }
 
   async function recordClinical(caseId: string, observation: unknown, who: string, request: ActOptions) {
-    try {
-      parseObservation(observation);
-    } catch (err) {
-      // Named as in the action's body: observation.<field>.
-      if (err instanceof InputError) throw new InputError(err.fields.map((f) => ({ field: f.field ? `observation.${f.field}` : 'observation', message: f.message })));
-      throw err;
-    }
     return timed(actions.recordClinical(caseId, observation, who, request));
   }
 
@@ -404,18 +493,21 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       `/cases/:caseId/actions/${name}`,
       {
         config: { access },
-        schema: {
+        schema: doc({
+          operationId: name,
           summary: `${summary} (${access === 'coordinate' ? 'coordinators' : 'coordinators and clinicians'})`,
           tags: ['actions'],
           params: caseIdParam,
-          headers: idempotencyHeader,
-          body: actionBodySchema(name),
-          response: { 200: anyObject, ...errors(400, 401, 403, 404, 409, 503) },
-        },
+          idempotent: true,
+          ...actionBody(name),
+          success: { 200: actionAnswer(name) },
+          refusals: [404, 409, 503],
+          ...(name === 'recordClinical' ? {} : { provides: followCase }),
+        }),
       },
       async (req) => {
         const caseId = caseIdOf(req);
-        return runAction(req, caseId, name, argsOf(req));
+        return runAction(req, caseId, name, objectBody(req));
       },
     );
   }
@@ -424,99 +516,90 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     '/cases/:caseId/clinical',
     {
       config: { access: 'clinical' },
-      schema: {
+      schema: doc({
+        operationId: 'recordObservation',
         summary: 'record a clinical observation (the JSON of casectl crs grade); the case grades it and escalates (coordinators and clinicians)',
         tags: ['actions'],
         params: caseIdParam,
-        headers: idempotencyHeader,
-        body: anyObject,
-        response: { 200: anyObject, ...errors(400, 401, 403, 404, 409, 503) },
-      },
+        idempotent: true,
+        ...bodyDoc(observationSchema()),
+        success: { 200: anyObject },
+        refusals: [404, 409, 503],
+      }),
     },
     async (req) => {
       const caseId = caseIdOf(req);
-      const body = req.body ?? {};
-      if (body && typeof body === 'object' && 'actor' in body) throw new InputError([{ field: 'actor', message: 'is set from the signed-in account; leave it out' }]);
+      const body = objectBody(req);
+      try {
+        parseInput(observationSchema(), body);
+      } catch (err) {
+        // Named as in the action's body: observation.<field>.
+        if (err instanceof InputError) throw new InputError(err.fields.map((f) => ({ field: f.field ? `observation.${f.field}` : 'observation', message: f.message })));
+        throw err;
+      }
       return recordClinical(caseId, body, actor(req), requestOf(req));
     },
   );
 
+  const alertIdSchema = actionSchema('acknowledgeAlert').shape.alertId;
   app.post(
     '/cases/:caseId/alerts/:alertId/ack',
     {
       config: { access: 'clinical' },
-      schema: {
+      schema: doc({
+        operationId: 'ackAlert',
         summary: 'acknowledge an alert (coordinators and clinicians)',
         tags: ['actions'],
-        params: { type: 'object', properties: { caseId: { type: 'string' }, alertId: { type: 'string', description: 'e.g. a1' } }, required: ['caseId', 'alertId'] },
-        headers: idempotencyHeader,
-        response: { 200: anyObject, ...errors(400, 401, 403, 404, 409, 503) },
-      },
+        params: { ...caseIdParam, alertId: { ...jsonSchema(alertIdSchema), description: 'an alert of the case, e.g. a1' } },
+        idempotent: true,
+        success: { 200: caseStatusSchema },
+        refusals: [404, 409, 503],
+        provides: followCase,
+      }),
     },
     async (req: FastifyRequest<{ Params: { caseId: string; alertId: string } }>) => {
       const caseId = caseIdOf(req);
-      return timed(actions.act(caseId, 'acknowledgeAlert', { alertId: req.params.alertId, actor: actor(req) }, requestOf(req)));
+      const alertId = parseInput(z.object({ alertId: alertIdSchema }), req.params).alertId;
+      return timed(actions.act(caseId, 'acknowledgeAlert', { alertId, actor: actor(req) }, requestOf(req)));
     },
   );
 
   // ---- OpenAPI ----
 
-  app.get('/openapi.json', { config: { access: 'public' }, schema: { summary: 'this document', tags: ['meta'], response: { 200: anyObject } } }, async () => openApiDocument(routes));
-}
+  app.get(
+    '/openapi.json',
+    { config: { access: 'public' }, schema: doc({ operationId: 'openApi', summary: 'this document', tags: ['meta'], success: { 200: anyObject } }) },
+    async () => openApiDocument(routes),
+  );
 
-// ---- helpers ----------------------------------------------------------------------------------
+  // ---- a method the path does not have ----
 
-const ACCESS_TEXT: Record<Access, string> = {
-  public: 'no sign-in',
-  read: 'any signed-in role (coordinator, clinician, ops)',
-  clinical: 'coordinator or clinician',
-  coordinate: 'coordinator',
-};
-
-/** OpenAPI 3.1 from the registered routes' schemas (JSON Schema 2020-12, as zod writes it). */
-export function openApiDocument(routes: RouteOptions[]): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of routes) {
-    const schema = (route.schema ?? {}) as { summary?: string; tags?: string[]; params?: JsonSchema; querystring?: JsonSchema; headers?: JsonSchema; body?: JsonSchema; response?: Record<string, JsonSchema> };
-    const access = (route.config as { access?: Access } | undefined)?.access ?? 'public';
-    const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-    const parameters: unknown[] = [];
-    for (const [where, s] of [
-      ['path', schema.params],
-      ['query', schema.querystring],
-      ['header', schema.headers],
-    ] as const) {
-      const props = (s?.properties ?? {}) as Record<string, JsonSchema>;
-      const required = (s?.required ?? []) as string[];
-      for (const [name, p] of Object.entries(props)) parameters.push({ name, in: where, required: where === 'path' || required.includes(name), schema: p });
-    }
-    const responses: Record<string, unknown> = {};
-    for (const [code, s] of Object.entries(schema.response ?? {})) {
-      responses[code] = code === '204' ? { description: 'no content' } : { description: Number(code) < 400 ? 'done' : 'error', content: { 'application/json': { schema: s } } };
-    }
-    const methods = (Array.isArray(route.method) ? route.method : [route.method]).map((m) => m.toLowerCase());
-    for (const method of methods) {
-      (paths[path] ??= {})[method] = {
-        summary: schema.summary,
-        ...(schema.tags ? { tags: schema.tags } : {}),
-        description: `Who may call it: ${ACCESS_TEXT[access]}.`,
-        ...(parameters.length ? { parameters } : {}),
-        ...(schema.body ? { requestBody: { required: true, content: { 'application/json': { schema: schema.body } } } } : {}),
-        responses,
-        security: access === 'public' ? [] : [{ session: [], csrf: [] }, { bearer: [] }],
-      };
-    }
-  }
-  return {
-    openapi: '3.1.0',
-    info: { title: 'CAR-T case coordination API', version: '1', description: 'The actions and reads of casectl, for signed-in staff.' },
-    components: {
-      securitySchemes: {
-        session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'from POST /api/session' },
-        csrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token', description: 'the csrfToken of POST /api/session; on every request but GET' },
-        bearer: { type: 'http', scheme: 'bearer', description: 'an API token from casectl user token' },
-      },
-    },
-    paths,
+  // Any other request under /api/: 405 with the methods its path has (Allow), else 404. Answered
+  // before the body is read, so that its content cannot make it a 400.
+  // As OpenAPI matches a URL to its paths: a concrete one before one with parameters
+  // (/api/cases/search is not the case "search").
+  let paths: { re: RegExp; params: number; methods: string[] }[] | undefined;
+  const methodsOf = (url: string): string[] => {
+    paths ??= routes.map((r) => ({ re: new RegExp(`^${r.url.replace(/:[A-Za-z0-9_]+/g, '[^/]+')}$`), params: r.url.split(':').length - 1, methods: [r.method].flat() }));
+    const matching = paths.filter((p) => p.re.test(url));
+    const concrete = Math.min(...matching.map((p) => p.params));
+    const methods = new Set(matching.filter((p) => p.params === concrete).flatMap((p) => p.methods));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].sort();
   };
+  app.route({
+    // Every method Fastify routes (GET to QUERY); one it does not know reaches the not-found handler.
+    method: app.supportedMethods as HTTPMethods[],
+    url: '/*',
+    config: { access: 'public' },
+    onRequest: async (req, reply) => {
+      const methods = methodsOf(req.url.split('?')[0]!);
+      if (!methods.length) return reply.code(404).send({ error: 'no such API route' });
+      return reply
+        .code(405)
+        .header('Allow', methods.join(', '))
+        .send({ error: `${req.method} is not a method of this path: it has ${methods.join(', ')}` });
+    },
+    handler: async () => undefined,
+  });
 }

@@ -230,7 +230,8 @@ describe('a case through the API', () => {
       expect(r.status, JSON.stringify(r.body)).toBe(201);
     }
     const dup = await api('POST', '/hospitals', { as: coordinator, body: { code: 'HKU', name: 'x', email: 'x@x.example', language: 'en', timezone: 'UTC' } });
-    expect(dup.status).toBe(400);
+    // The document allows the code; it is taken: the state refuses it.
+    expect(dup.status).toBe(409);
     expect(dup.body.fields).toEqual([{ field: 'code', message: 'a hospital with code HKU already exists' }]);
     const listed = await api('GET', '/hospitals', { as: ops });
     expect(listed.status).toBe(200);
@@ -397,8 +398,9 @@ describe('errors', () => {
     const actor = await api('POST', `/cases/${c}/actions/receiveDocument`, { as: coordinator, body: { documentType: 'scans', actor: 'someone.else@care.test' } });
     expect(actor.status).toBe(400);
     expect(actor.body.fields).toEqual([{ field: 'actor', message: expect.stringMatching(/signed-in account/) }]);
+    // A code the document allows, of no hospital registered: 409 (the state's refusal), naming it.
     const hospitals = await api('POST', `/cases/${c}/actions/submitToHospitals`, { as: coordinator, body: { hospitals: ['NOPE'] } });
-    expect(hospitals.status).toBe(400);
+    expect(hospitals.status).toBe(409);
     expect(hospitals.body.fields).toEqual([{ field: 'hospitalCode', message: expect.stringMatching(/no hospital with code NOPE/) }]);
     const obs = await api('POST', `/cases/${c}/clinical`, { as: clinician, body: { temperatureC: 60 } });
     expect(obs.status).toBe(400);

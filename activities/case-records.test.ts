@@ -15,7 +15,7 @@ afterAll(async () => database?.close());
 const caseId = 'cseqtest00001';
 const at = '2026-12-01T10:00:00.000Z';
 type CheckinChange = Extract<RecordChange, { type: 'checkin' }>;
-const checkin = (state: string, more: Partial<CheckinChange> = {}): CheckinChange => ({
+const checkin = (state: CheckinChange['state'], more: Partial<CheckinChange> = {}): CheckinChange => ({
   type: 'checkin',
   checkinId: 1,
   day: 0,
@@ -58,7 +58,7 @@ describe('check-in rows', () => {
     expect(await row()).toMatchObject({ state: 'upcoming', tier: null });
 
     // The family's answer (event 7) reaches Postgres before the "sent" write (event 6).
-    const answered = { answeredAt: '2026-12-01T10:05:00.000Z', tier: 'urgent', temperatureC: 38.9 };
+    const answered = { answeredAt: '2026-12-01T10:05:00.000Z', tier: 'urgent' as const, temperatureC: 38.9 };
     await records.recordEvent(event(7, 'checkin_answered', [{ ...checkin('answered', answered), report: { notes: 'breathing fast' } }]));
     await records.recordEvent(event(6, 'checkin_sent', [checkin('open')]));
     expect(await row()).toMatchObject({ state: 'answered', tier: 'urgent', report: { notes: 'breathing fast' } });
@@ -105,7 +105,7 @@ describe('rows written out of order', () => {
     expect(d).toEqual({ status: 'received', translation: 'done' });
 
     await database.db.insertInto('hospitals').values({ code: 'SEQ', name: 'Seq', email: 'seq@example.org', language: 'en', time_zone: 'UTC', phone: null }).onConflict((oc) => oc.doNothing()).execute();
-    const alert = { type: 'alert' as const, alertId: 'a1', kind: 'checkin_report', tier: 'urgent', message: 'fever', raisedAt: at };
+    const alert = { type: 'alert' as const, alertId: 'a1', kind: 'checkin_report', tier: 'urgent' as const, message: 'fever', raisedAt: at };
     await records.recordEvent(event(41, 'alert_acknowledged', [{ ...alert, acknowledgedAt: at, acknowledgedBy: 'dr@example.org' }, { type: 'admission', hospitalCode: 'SEQ', admissionAt: at, contact: null, notes: null, confirmedAt: at, infusionAt: null }, { type: 'submission', hospitalCode: 'SEQ', round: 1, submittedAt: at, decision: 'accepted', reason: null, requestedDocuments: null }]));
     await records.recordEvent(event(40, 'alert_raised', [{ ...alert, acknowledgedAt: null, acknowledgedBy: null }, { type: 'admission', hospitalCode: 'SEQ', admissionAt: at, contact: null, notes: null, confirmedAt: null, infusionAt: null }, { type: 'submission', hospitalCode: 'SEQ', round: 1, submittedAt: at, decision: null, reason: null, requestedDocuments: null }]));
     expect(await database.db.selectFrom('alerts').select('acknowledged_by').where('case_id', '=', caseId).executeTakeFirstOrThrow()).toEqual({ acknowledged_by: 'dr@example.org' });

@@ -3,7 +3,8 @@
 // PostgreSQL refuses for good fails as non-retryable (refusals.ts) instead of retrying forever.
 import type { Db } from '../db/connect.ts';
 import type { CaseInput, Decision, DocumentStatus, Stage, TranslationStatus, WaitingFor } from '../domain/case.ts';
-import { protocolSchema, type Protocol } from '../domain/monitoring.ts';
+import { protocolSchema, type CheckinStatus, type Protocol } from '../domain/monitoring.ts';
+import type { Tier } from '../domain/crs.ts';
 import { permanentIfRefused } from './refusals.ts';
 
 /**
@@ -17,8 +18,8 @@ export type RecordChange =
   | { type: 'submission'; hospitalCode: string; round: number; submittedAt: string; decision: Decision | null; reason: string | null; requestedDocuments: string[] | null }
   | { type: 'admission'; hospitalCode: string; admissionAt: string; contact: string | null; notes: string | null; confirmedAt: string | null; infusionAt: string | null }
   | { type: 'case'; chosenHospital?: string; closeReason?: string; closedAt?: string }
-  | { type: 'alert'; alertId: string; kind: string; tier: string | null; message: string; raisedAt: string; acknowledgedAt: string | null; acknowledgedBy: string | null }
-  | { type: 'checkin'; checkinId: number; day: number; dueAt: string; expiresAt: string; state: string; answeredAt?: string | null; tier?: string | null; temperatureC?: number | null; report?: unknown; escalation?: string | null }
+  | { type: 'alert'; alertId: string; kind: string; tier: Tier | null; message: string; raisedAt: string; acknowledgedAt: string | null; acknowledgedBy: string | null }
+  | { type: 'checkin'; checkinId: number; day: number; dueAt: string; expiresAt: string; state: CheckinStatus['state']; answeredAt?: string | null; tier?: Tier | null; temperatureC?: number | null; report?: unknown; escalation?: string | null }
   | { type: 'observation'; observation: unknown; crsGrade: number; icansGrade: number; tier: string; grading: unknown };
 
 export interface CaseEvent {

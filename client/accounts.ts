@@ -108,7 +108,7 @@ export function createAccounts(db: Db, opts: AccountsOptions = {}) {
   const idleMs = opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
   const params = opts.scrypt ?? DEFAULT_SCRYPT;
 
-  const toUser = (r: { id: number; email: string; name: string; role: string }): User => ({ id: r.id, email: r.email, name: r.name, role: r.role as Role });
+  const toUser = (r: { id: number; email: string; name: string; role: Role }): User => ({ id: r.id, email: r.email, name: r.name, role: r.role });
 
   async function createUser(raw: unknown): Promise<User> {
     const u = parseInput(newUserSchema, raw);

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { createCaseActions, type CaseActions } from './actions.ts';
 import { InputError } from '../domain/validation.ts';
+import type { Stage } from '../domain/case.ts';
+import type { Tier } from '../domain/crs.ts';
 import { createTestDatabase, type TestDatabase } from '../test/harness/postgres.ts';
 
 let database: TestDatabase;
@@ -16,12 +18,12 @@ const ago = (h: number) => new Date(Date.now() - h * hour);
 interface Seed {
   id: string;
   family: string;
-  stage: string;
+  stage: Stage;
   updatedHoursAgo: number;
   untilHours?: number;
   hospital?: string;
   submittedTo?: string;
-  alerts?: { tier: string | null; acknowledged?: boolean; raisedHoursAgo?: number }[];
+  alerts?: { tier: Tier | null; acknowledged?: boolean; raisedHoursAgo?: number }[];
 }
 
 const SEEDS: Seed[] = [

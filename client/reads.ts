@@ -6,8 +6,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connect.ts';
-import { hospitalCodeSchema, isCaseId, STAGES, type CaseStatus, type Decision, type DocumentStatus, type Stage, type TranslationStatus, type WaitingFor } from '../domain/case.ts';
-import type { Tier } from '../domain/crs.ts';
+import { hospitalCodeSchema, isCaseId, STAGES, type CaseStatus, type WaitingFor } from '../domain/case.ts';
 import type { Protocol } from '../domain/monitoring.ts';
 import { parseInput, textSchema } from '../domain/validation.ts';
 import { withTimeout } from '../common/timeout.ts';
@@ -212,16 +211,16 @@ export function createCaseReads({ client, db }: { client: Client; db: Db }) {
     const iso = (d: Date | null) => d?.toISOString();
     return {
       caseId,
-      stage: c.stage as Stage,
+      stage: c.stage,
       waitingFor: (c.waiting_for as WaitingFor | null) ?? { what: 'the first step', from: 'nobody' },
       documents: Object.fromEntries(
-        documents.map((d) => [d.document_type, { status: d.status as DocumentStatus, translation: d.translation as TranslationStatus, ...(d.language ? { language: d.language } : {}), ...(d.waive_reason ? { waiveReason: d.waive_reason } : {}) }]),
+        documents.map((d) => [d.document_type, { status: d.status, translation: d.translation, ...(d.language ? { language: d.language } : {}), ...(d.waive_reason ? { waiveReason: d.waive_reason } : {}) }]),
       ),
       submissions: [...latestRound.values()].map((s) => ({
         hospitalCode: s.hospital_code,
         language: s.language,
         round: s.round,
-        status: (s.decision as Decision | null) ?? 'pending',
+        status: s.decision ?? 'pending',
         submittedAt: s.submitted_at.toISOString(),
         ...(s.decision_reason ? { reason: s.decision_reason } : {}),
         ...(s.requested_documents ? { requestedDocuments: s.requested_documents } : {}),
@@ -234,7 +233,7 @@ export function createCaseReads({ client, db }: { client: Client; db: Db }) {
           }
         : {}),
       followUps: [],
-      alerts: alerts.map((a) => ({ id: a.alert_id, kind: a.kind, message: a.message, raisedAt: a.raised_at.toISOString(), ...(a.tier ? { tier: a.tier as Tier } : {}), ...(a.acknowledged_at ? { acknowledgedAt: iso(a.acknowledged_at), acknowledgedBy: a.acknowledged_by ?? '' } : {}) })),
+      alerts: alerts.map((a) => ({ id: a.alert_id, kind: a.kind, message: a.message, raisedAt: a.raised_at.toISOString(), ...(a.tier ? { tier: a.tier } : {}), ...(a.acknowledged_at ? { acknowledgedAt: iso(a.acknowledged_at), acknowledgedBy: a.acknowledged_by ?? '' } : {}) })),
       ...(c.close_reason ? { closeReason: c.close_reason } : {}),
       recorded: { asOf: c.updated_at.toISOString() },
     };

@@ -1,6 +1,11 @@
 // The typed shape of the project's Postgres tables (what coordinators look back on).
 // Kept in step with db/migrations by hand; a migration test checks that every table exists.
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
+import type { Role } from '../domain/actions.ts';
+import type { Decision, DocumentStatus, Stage, TranslationStatus } from '../domain/case.ts';
+import type { Tier } from '../domain/crs.ts';
+import type { EmailKind } from '../domain/emails.ts';
+import type { CheckinStatus } from '../domain/monitoring.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
@@ -20,7 +25,7 @@ export interface CasesTable {
   patient_ref: string;
   diagnosis: string;
   therapy: string;
-  stage: string;
+  stage: Stage;
   /** What the case waits for, as the workflow last reported it: { what, from, until }. */
   waiting_for: Json<unknown> | null;
   status_seq: Generated<number>;
@@ -43,10 +48,10 @@ export interface ContactsTable {
 export interface DocumentsTable {
   case_id: string;
   document_type: string;
-  status: string;
+  status: DocumentStatus;
   language: string | null;
   waive_reason: string | null;
-  translation: string;
+  translation: TranslationStatus;
   updated_at: Timestamp;
   /** Sequence number of the case event that wrote the row's state last (newer wins). */
   status_seq: Generated<number>;
@@ -57,7 +62,7 @@ export interface SubmissionsTable {
   hospital_code: string;
   round: number;
   submitted_at: Timestamp;
-  decision: string | null;
+  decision: Decision | null;
   decision_reason: string | null;
   requested_documents: Json<string[]> | null;
   decided_at: Timestamp | null;
@@ -81,11 +86,11 @@ export interface EmailsTable {
   id: Generated<number>;
   idempotency_key: string;
   case_id: string | null;
-  kind: string;
+  kind: EmailKind;
   to_address: string;
   subject: string;
   language: string;
-  status: string;
+  status: 'pending' | 'sent' | 'failed';
   error: string | null;
   message_id: string | null;
   created_at: Generated<Timestamp>;
@@ -115,7 +120,7 @@ export interface AlertsTable {
   case_id: string;
   alert_id: string;
   kind: string;
-  tier: string | null;
+  tier: Tier | null;
   message: string;
   raised_at: Timestamp;
   acknowledged_at: Timestamp | null;
@@ -130,9 +135,9 @@ export interface CheckinsTable {
   day: number;
   due_at: Timestamp;
   expires_at: Timestamp;
-  state: string;
+  state: CheckinStatus['state'];
   answered_at: Timestamp | null;
-  tier: string | null;
+  tier: Tier | null;
   temperature_c: number | null;
   report: Json<unknown> | null;
   escalation: string | null;
@@ -157,7 +162,7 @@ export interface UsersTable {
   id: Generated<number>;
   email: string;
   name: string;
-  role: string;
+  role: Role;
   password_hash: string;
   created_at: Generated<Timestamp>;
   disabled: Generated<boolean>;
@@ -206,8 +211,3 @@ export interface Database {
   api_tokens: ApiTokensTable;
   sign_in_attempts: SignInAttemptsTable;
 }
-
-export type Hospital = Selectable<HospitalsTable>;
-export type NewHospital = Insertable<HospitalsTable>;
-export type EmailRow = Selectable<EmailsTable>;
-export type TimelineRow = Selectable<TimelineTable>;

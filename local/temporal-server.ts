@@ -146,7 +146,9 @@ function serverConfig(pg: Postgres, databases: TemporalServer['databases'], port
         defaultStore: 'default',
         visibilityStore: 'visibility',
         numHistoryShards: 4,
-        datastores: { default: datastore(databases.temporal, 20), visibility: datastore(databases.visibility, 10) },
+        // Each of the four services opens its own pools: small ones keep the server within a shared
+        // PostgreSQL's connection limit (the tests run several files, each with its own processes).
+        datastores: { default: datastore(databases.temporal, 8), visibility: datastore(databases.visibility, 4) },
       },
       global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' }, pprof: { port: 0 } },
       services: {

@@ -14,7 +14,7 @@ const { settings } = openCaseSchema().parse({
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-12-01T09:00:00Z');
 const fresh = (over: Partial<CaseState> = {}): CaseState => ({ ...newCaseState({ requiredDocuments: ['medical_report', 'scans'], settings }), ...over });
-const ctx = { now: T0, monitoring: { started: false, ended: false } };
+const ctx = { now: T0, monitoring: { ended: false } };
 
 describe('what a case waits for', () => {
   it('names the missing documents, from the family, until the next reminder', () => {
@@ -68,6 +68,10 @@ describe('which actions fit', () => {
     const monitoring = fresh({ stage: 'monitoring' });
     expect(refusalOf('recordInfusion', monitoring, { actor: 'a', at: new Date(T0 + 2 * DAY).toISOString() }, ctx)).toBe('the infusion time is in the future');
     expect(refusalOf('endMonitoring', monitoring, { actor: 'a' }, ctx)).toBe('monitoring has not started: record the infusion first');
+    expect(refusalOf('recordClinical', monitoring, { actor: 'a', observation: {} }, ctx)).toBe('monitoring has not started: record the infusion first');
+    const infused = fresh({ stage: 'monitoring', infusionAt: '2026-12-01T09:00:00.000Z' });
+    expect(refusalOf('endMonitoring', infused, { actor: 'a' }, ctx)).toBeUndefined();
+    expect(refusalOf('recordClinical', infused, { actor: 'a', observation: {} }, ctx)).toBeUndefined();
   });
 
   it('who acknowledged an alert already is said', () => {

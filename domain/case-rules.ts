@@ -106,7 +106,6 @@ export function waitingFor(s: CaseState, monitoring?: { what: string; until: str
 
 /** What the monitoring stage tells the guards (workflows/monitoring.ts checks check-ins and observations itself). */
 export interface MonitoringFacts {
-  started: boolean;
   ended: boolean;
 }
 
@@ -120,6 +119,8 @@ const missingDocument = (s: CaseState, documentType: string) => {
 };
 /** A confirmed admission moves the case on to monitoring, which waits for the infusion. */
 const admissionOpen = (s: CaseState) => notIn(s, ['admission'], 'Planning admission');
+
+const NO_INFUSION = 'monitoring has not started: record the infusion first';
 
 const GUARDS: { [A in StaffAction]: Guard<A> } = {
   receiveDocument: (s, { documentType }) => missingDocument(s, documentType),
@@ -162,10 +163,11 @@ const GUARDS: { [A in StaffAction]: Guard<A> } = {
   endMonitoring: (s, _args, { monitoring }) => {
     const stage = notIn(s, ['monitoring'], 'Ending monitoring');
     if (stage) return stage;
-    if (!monitoring.started) return 'monitoring has not started: record the infusion first';
+    if (!s.infusionAt) return NO_INFUSION;
     return monitoring.ended ? 'monitoring has already ended' : undefined;
   },
-  recordClinical: (s) => notIn(s, ['monitoring', 'follow_up'], 'Recording a clinical observation'),
+  // Accepted from the moment the infusion is recorded: the workflow holds it until the window's protocol is read.
+  recordClinical: (s) => notIn(s, ['monitoring', 'follow_up'], 'Recording a clinical observation') ?? (s.stage === 'monitoring' && !s.infusionAt ? NO_INFUSION : undefined),
   recordFollowUp: (s) => {
     const stage = notIn(s, ['follow_up'], 'Recording a follow-up outcome');
     if (stage) return stage;

@@ -28,6 +28,16 @@ type Handlers = { [A in ActionName]: (args: ActionArgs<A>) => Promise<unknown> }
 
 export function registerHandlers(run: CaseRun, mainScope: CancellationScope): void {
   const { c, input, iso, record, rows, monitoring } = run;
+
+  /**
+   * Between the infusion and the window's start the protocol is still being read: an observation or
+   * an early end waits for it rather than being refused to a clinician at the bedside.
+   */
+  async function monitoringStarted(): Promise<void> {
+    if (monitoring.started) return;
+    await condition(() => monitoring.started || c.cancelRequested);
+    if (!monitoring.started) refuse(caseOver(c)!);
+  }
   setHandler(caseStatus, run.status);
 
   const handlers: Handlers = {
@@ -95,11 +105,15 @@ export function registerHandlers(run: CaseRun, mainScope: CancellationScope): vo
       await record('infusion_recorded', `Infusion (day 0) at ${c.infusionAt}`, { actor, changes: [rows.admission()] });
     },
     async endMonitoring({ actor }) {
+      await monitoringStarted();
       monitoring.end(`ended early by ${actor}`);
       await record('monitoring_ended', 'Post-infusion monitoring ended early', { actor });
     },
     submitCheckin: ({ checkinId, report }) => monitoring.submitCheckin(checkinId, report),
-    recordClinical: ({ observation, actor }) => monitoring.recordClinical(observation, actor),
+    async recordClinical({ observation, actor }) {
+      await monitoringStarted();
+      return monitoring.recordClinical(observation, actor);
+    },
     async recordFollowUp({ outcome, actor }) {
       const open = c.followUps.find((f) => f.sentAt && !f.outcome)!;
       open.outcome = outcome;
@@ -146,7 +160,7 @@ export function registerHandlers(run: CaseRun, mainScope: CancellationScope): vo
           const over = caseOver(c);
           if (over) refuse(over);
           const args = parse(name, raw);
-          const why = refusalOf(name as never, c, args as never, { now: run.now(), monitoring: { started: monitoring.started, ended: monitoring.ended } });
+          const why = refusalOf(name as never, c, args as never, { now: run.now(), monitoring: { ended: monitoring.ended } });
           if (why) refuse(why);
           monitoringCheck(name, args);
         },

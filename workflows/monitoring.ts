@@ -271,7 +271,6 @@ export function createMonitoring(host: MonitoringHost) {
     },
 
     validateClinical(observation: unknown): void {
-      if (!protocol) refuse('monitoring has not started: record the infusion first');
       asInputFailure(() => parseObservation(observation));
     },
 

@@ -147,11 +147,11 @@ export function sampleCase(overrides: Partial<OpenCase> & { patientRef?: string 
 }
 
 /**
- * Drives a fresh case through real coordinator actions to monitoring, with the infusion recorded
- * now (server time), and returns it with its monitoring status. The hospital must exist and
- * speak the documents' language (English here), so no translation is needed.
+ * Drives a fresh case through real coordinator actions to the monitoring stage, waiting for the
+ * infusion. The hospital must exist and speak the documents' language (English here), so no
+ * translation is needed.
  */
-export async function caseInMonitoring(t: CaseTestEnv, hospitalCode: string, open: Record<string, unknown> = sampleCase({ requiredDocuments: ['medical_report'] })) {
+export async function caseAwaitingInfusion(t: CaseTestEnv, hospitalCode: string, open: Record<string, unknown> = sampleCase({ requiredDocuments: ['medical_report'] })) {
   const actor = 'coordinator@care.test';
   const { caseId } = await t.actions.openCase(open, actor);
   await t.waitForStatus(caseId, (s) => s.stage === 'records');
@@ -166,7 +166,13 @@ export async function caseInMonitoring(t: CaseTestEnv, hospitalCode: string, ope
   await t.actions.act(caseId, 'planAdmission', { actor, hospitalCode, admissionAt: new Date((await t.env.currentTimeMs()) + 3600_000).toISOString() });
   await t.actions.act(caseId, 'confirmAdmission', { actor });
   await t.waitForStatus(caseId, (s) => s.stage === 'monitoring');
-  await t.actions.act(caseId, 'recordInfusion', { actor, at: new Date(await t.env.currentTimeMs()).toISOString() });
+  return caseId;
+}
+
+/** As caseAwaitingInfusion, with the infusion recorded now (server time); returns its monitoring status. */
+export async function caseInMonitoring(t: CaseTestEnv, hospitalCode: string, open?: Record<string, unknown>) {
+  const caseId = await caseAwaitingInfusion(t, hospitalCode, open);
+  await t.actions.act(caseId, 'recordInfusion', { actor: 'coordinator@care.test', at: new Date(await t.env.currentTimeMs()).toISOString() });
   const status = await t.waitForStatus(caseId, (s) => (s.monitoring?.checkins.length ?? 0) > 0, 'the check-in schedule');
   return { caseId, status, monitoring: status.monitoring! };
 }

@@ -5,7 +5,7 @@
 // until the test lets them go, as a slow mail server or database would.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { startCaseTestEnv, sampleCase, type CaseTestEnv } from '../harness/case-env.ts';
+import { caseAwaitingInfusion, startCaseTestEnv, sampleCase, type CaseTestEnv } from '../harness/case-env.ts';
 
 let t: CaseTestEnv;
 const actor = 'coordinator@care.test';
@@ -100,5 +100,27 @@ describe('while the case is busy', () => {
     const history = await t.client.workflow.getHandle(`case-${caseId}`).fetchHistory();
     const failed = history.events?.filter((e) => e.activityTaskFailedEventAttributes || (e.activityTaskStartedEventAttributes && Number(e.activityTaskStartedEventAttributes.attempt) > 1));
     expect(failed).toEqual([]);
+  });
+
+  it("takes a clinician's observation and an early end sent while the window's protocol is still being read", async () => {
+    const caseId = await caseAwaitingInfusion(t, 'HKU');
+    const gate = hold('resolveProtocol');
+    await t.actions.act(caseId, 'recordInfusion', { actor, at: new Date(await t.env.currentTimeMs()).toISOString() });
+    await gate.entered;
+    const observed = t.actions.recordClinical(caseId, { temperatureC: 39.1, vasopressors: ['norepinephrine'] }, 'dr@hku.test');
+    const ended = t.actions.act(caseId, 'endMonitoring', { actor });
+    await new Promise((r) => setTimeout(r, 500));
+    gate.release();
+    expect(await observed).toMatchObject({ crs: { grade: 3 }, tier: 'critical', alertId: expect.any(String) });
+    await ended;
+    const s = await t.waitForStatus(caseId, (x) => x.stage === 'follow_up', 'follow-up');
+    expect(s.alerts.filter((a) => a.kind === 'clinical')).toHaveLength(1);
+    const row = await t.database.db.selectFrom('observations').select(['crs_grade', 'tier']).where('case_id', '=', caseId).executeTakeFirstOrThrow();
+    expect(row).toEqual({ crs_grade: 3, tier: 'critical' });
+  });
+
+  it('refuses an observation before the infusion is recorded, naming why', async () => {
+    const caseId = await caseAwaitingInfusion(t, 'HKU');
+    await expect(t.actions.recordClinical(caseId, { temperatureC: 38.5 }, 'dr@hku.test')).rejects.toThrow(/record the infusion first/);
   });
 });

@@ -10,7 +10,8 @@
 // - families: every answer the service took is recorded as given;
 // - projection: PostgreSQL's rows equal each workflow's final state (projection.ts);
 // - workflows: all completed (none failed, terminated, timed out or still running), no workflow
-//   task failed but for benign causes.
+//   task failed but for benign causes;
+// - answers: the service answered nothing its README does not allow (answers.ts).
 import type { Client } from '@temporalio/client';
 import type { Keyring } from '../../codec/keys.ts';
 import type { Db } from '../../db/connect.ts';
@@ -19,12 +20,13 @@ import { caseStatus } from '../../workflows/messages.ts';
 import { ESCALATED_ALERT_KINDS } from './coordinator.ts';
 import { expectedEmails } from './expected-emails.ts';
 import { historyReader, type CaseHistory, type EmailActivity } from './history.ts';
+import type { UnexpectedAnswer } from './answers.ts';
 import type { CaseJournal } from './journal.ts';
 import type { Mailbox } from './mailbox.ts';
 import { projectionMismatches } from './projection.ts';
 import { TASK_QUEUE } from './stack.ts';
 
-export const CHECKS = ['stage', 'emails', 'alerts', 'families', 'projection', 'workflows'] as const;
+export const CHECKS = ['stage', 'emails', 'alerts', 'families', 'projection', 'workflows', 'answers'] as const;
 export type CheckName = (typeof CHECKS)[number];
 
 export interface Violation {
@@ -84,7 +86,7 @@ async function mapLimit<T, R>(items: T[], limit: number, f: (t: T) => Promise<R>
   return out;
 }
 
-export async function checkRun(opts: { client: Client; keyring: Keyring; db: Db; mailbox: Mailbox; journals: CaseJournal[]; log: (line: string) => void }): Promise<{ violations: Violation[]; figures: Figures }> {
+export async function checkRun(opts: { client: Client; keyring: Keyring; db: Db; mailbox: Mailbox; journals: CaseJournal[]; unexpected: UnexpectedAnswer[]; log: (line: string) => void }): Promise<{ violations: Violation[]; figures: Figures }> {
   const { client, db, mailbox, journals } = opts;
   const violations: Violation[] = [];
   const fail = (check: CheckName, detail: string, caseId?: string) => violations.push({ check, detail, ...(caseId ? { caseId } : {}) });
@@ -176,6 +178,16 @@ export async function checkRun(opts: { client: Client; keyring: Keyring; db: Db;
     }
     kindFigures(d.kind).received++;
     figures.emails.received++;
+  }
+  // Answers the README does not allow: one line per kind, with how often, an example and what Temporal said.
+  const groups = new Map<string, UnexpectedAnswer[]>();
+  for (const a of opts.unexpected) {
+    const key = `${a.door} ${a.route} ${a.status}: ${a.what}`;
+    groups.set(key, [...(groups.get(key) ?? []), a]);
+  }
+  for (const [key, list] of groups) {
+    const diagnoses = [...new Set(list.map((a) => a.diagnosis).filter((d): d is string => d !== undefined))];
+    fail('answers', `${key} (${list.length}×; cases ${[...new Set(list.map((a) => a.caseId))].slice(0, 5).join(', ')}); answered ${list[0]!.body}${diagnoses.length ? `; ${diagnoses.join('; ')}` : ''}`);
   }
   return { violations, figures };
 

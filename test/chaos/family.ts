@@ -4,6 +4,7 @@
 // says: well, a fever, a fever with dizziness (urgent), or no answer at all. A request that meets
 // a fault (a dropped connection, a 502 or 503, a timeout, a 429) is sent again with the same
 // answers, which the service applies once (its Update id comes from the check-in and the report).
+import { routeOf, type AnswerLog } from './answers.ts';
 import type { CaseJournal, FamilyAnswer } from './journal.ts';
 import type { Delivered, Mailbox } from './mailbox.ts';
 import type { Answer } from './plan.ts';
@@ -39,20 +40,22 @@ function linkIn(text: string): { path: string; checkinId: number } | undefined {
   return { path: m[1]!, checkinId: Number(payload[2]) };
 }
 
-export function startFamilies(opts: { mailbox: Mailbox; baseUrl: string; journalOf: (caseId: string) => CaseJournal | undefined }) {
+export function startFamilies(opts: { mailbox: Mailbox; baseUrl: string; journalOf: (caseId: string) => CaseJournal | undefined; unexpected: AnswerLog }) {
   const stats: FamilyStats = { requests: 0, retries: {} };
   const inFlight = new Set<Promise<void>>();
 
-  /** Sends until an answer that is not a fault; undefined after GIVE_UP_MS of faults. */
-  async function send(path: string, init: RequestInit = {}): Promise<number | undefined> {
+  /** Sends until an answer that is not a fault; undefined after GIVE_UP_MS of faults. A 500 is kept and sent again. */
+  async function send(path: string, caseId: string, init: RequestInit = {}): Promise<number | undefined> {
     const giveUpAt = Date.now() + GIVE_UP_MS;
     for (let attempt = 1; Date.now() < giveUpAt; attempt++) {
       stats.requests++;
       let why: string;
       try {
         const res = await fetch(`${opts.baseUrl}${path}`, { ...init, signal: AbortSignal.timeout(30_000) });
-        await res.text();
-        if (![429, 502, 503].includes(res.status)) return res.status;
+        const text = await res.text();
+        if (res.status >= 500 && res.status !== 502 && res.status !== 503) {
+          opts.unexpected.add({ door: 'checkin', route: `${init.method ?? 'GET'} ${routeOf(path)}`, status: res.status, what: 'an internal error', caseId, body: text.replace(/\s+/g, ' ').slice(0, 200) });
+        } else if (![429, 502, 503].includes(res.status)) return res.status;
         why = String(res.status);
       } catch (err) {
         why = (err as Error).name === 'TimeoutError' ? 'timeout' : 'connection';
@@ -64,13 +67,14 @@ export function startFamilies(opts: { mailbox: Mailbox; baseUrl: string; journal
   }
 
   async function answer(journal: CaseJournal, path: string, record: FamilyAnswer, planned: Exclude<Answer, 'miss'>): Promise<void> {
-    const page = await send(path);
+    const caseId = journal.caseId!;
+    const page = await send(path, caseId);
     if (page !== 200) {
       record.outcome = page === 409 ? 'refused' : page === 410 ? 'closed' : 'failed';
       record.detail = `the form answered ${page ?? 'nothing'}`;
       return;
     }
-    const status = await send(path, { method: 'POST', body: form(planned), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const status = await send(path, caseId, { method: 'POST', body: form(planned), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     record.outcome = status === 200 ? 'answered' : status === 409 ? 'refused' : status === 410 ? 'closed' : 'failed';
     if (status !== 200) record.detail = `the report answered ${status ?? 'nothing'}`;
   }
@@ -85,7 +89,12 @@ export function startFamilies(opts: { mailbox: Mailbox; baseUrl: string; journal
     journal.answers.set(link.checkinId, record);
     if (planned === 'miss') return;
     const delay = journal.plan.answerDelays[link.checkinId - 1] ?? 5_000;
-    const task = sleep(delay).then(() => answer(journal, link.path, record, planned));
+    const task = sleep(delay)
+      .then(() => answer(journal, link.path, record, planned))
+      .catch((err: unknown) => {
+        record.outcome = 'failed';
+        record.detail = (err as Error).message;
+      });
     inFlight.add(task);
     void task.finally(() => inFlight.delete(task));
   });

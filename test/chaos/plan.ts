@@ -76,8 +76,9 @@ export function runShape(cases: number, minutes: number, seed: number): RunShape
     minutes,
     seed,
     checkinEveryMinutes: short ? 1 : 2,
-    // A missed check-in climbs the whole ladder within the run; in a short one, within 2 minutes.
-    ladder: short ? { reminder: 1, coordinator: 1, team: 2 } : { reminder: 1, coordinator: 2, team: 3 },
+    // A missed check-in climbs the whole ladder within the run; in a short one, all of it at once
+    // a minute after the check-in is due (the steps run in order), so that a case takes 3 minutes.
+    ladder: short ? { reminder: 1, coordinator: 1, team: 1 } : { reminder: 1, coordinator: 2, team: 3 },
     think: { min: 300, max: short ? 2_000 : Math.min(18_000, minutes * 600) },
     openOverMs: minutes * 60_000 * (short ? 0.15 : 0.5),
     faultsUntilMs: minutes * 60_000,
@@ -161,7 +162,8 @@ export function planCases(shape: RunShape): CasePlan[] {
       answerDelays,
       // Some within the minute, some after the urgent alerts have gone out again.
       ackDelay: () => between(c, 3_000, shape.checkinEveryMinutes === 1 ? 50_000 : 100_000),
-      followUpDays: c() < 0.5 ? [0.002] : [0.002, 0.003],
+      // Due by the time monitoring ends (a short run's 2 check-ins take 2 minutes or so), some with a second contact.
+      followUpDays: shape.checkinEveryMinutes === 1 ? (c() < 0.5 ? [0.001] : [0.001, 0.0015]) : c() < 0.5 ? [0.002] : [0.002, 0.003],
       openAtMs: shape.cases === 1 ? 0 : (index / (shape.cases - 1)) * shape.openOverMs,
       think: () => between(c, shape.think.min, shape.think.max),
     });

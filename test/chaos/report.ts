@@ -57,6 +57,7 @@ export function formatReport(r: ChaosReport): string {
     ['families\' answers recorded as given', `${count('families')} wrong`, count('families') === 0],
     ['projection mismatches (cases)', `${f.projection.mismatched} of ${f.projection.compared} (${f.projection.fields} fields)`, f.projection.mismatched === 0],
     ['failed or stuck workflows', `${count('workflows') + r.unsettled}`, count('workflows') === 0 && r.unsettled === 0],
+    ['answers the README does not allow', String(r.unexpected.length), r.unexpected.length === 0],
   ];
   lines.push('', row(['check', 'figure', 'result'], [40, 26, 6]));
   for (const [name, figure, ok] of table) lines.push(row([`  ${name}`, figure, verdict(ok)], [40, 26, 6]));

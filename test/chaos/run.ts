@@ -12,6 +12,9 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import { createCaseActions } from '../../client/actions.ts';
+import { withTimeout } from '../../activities/timeout.ts';
+import { caseStatus } from '../../workflows/messages.ts';
+import { AnswerLog, describeError, type UnexpectedAnswer } from './answers.ts';
 import { checkRun, type Figures, type Violation } from './checks.ts';
 import { driveCase } from './coordinator.ts';
 import { startFamilies, type FamilyStats } from './family.ts';
@@ -36,6 +39,8 @@ export interface ChaosReport {
   /** How long each part took, ms. */
   durations: { setup: number; cases: number; settle: number; checks: number; total: number };
   faults: FaultRecord[];
+  /** Answers the README does not allow, as the clients met them. */
+  unexpected: UnexpectedAnswer[];
   api: ApiStats;
   families: FamilyStats;
   /** How long a case took from opening to its end, ms: the median and the longest. */
@@ -61,14 +66,21 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
   const stack = await startChaosStack({ logDir, log });
   try {
-    const api = new StaffApi(stack.url, stack.admin);
+    // What the run's own client meets asking a case's state the moment the service answered 500 about it.
+    const unexpected = new AnswerLog((caseId) =>
+      withTimeout(stack.client.workflow.getHandle(`case-${caseId}`).query(caseStatus), 5_000, () => new Error('no answer within 5 s')).then(
+        () => 'the run\'s own query answered',
+        (err: unknown) => `the run's own query: ${describeError(err)}`,
+      ),
+    );
+    const api = new StaffApi(stack.url, stack.admin, unexpected);
     await api.signIn();
     for (const h of HOSPITALS) await api.addHospital(h);
     // The protocol goes through the action layer, as `casectl protocol set` stores it.
     const actions = createCaseActions({ client: stack.client, db: stack.db, taskQueue: TASK_QUEUE });
     await actions.setProtocol({ name: 'default', protocol: protocolFor(shape, Date.now()) });
     const mailbox = new Mailbox(stack.sink);
-    const families = startFamilies({ mailbox, baseUrl: stack.url, journalOf: (caseId) => journals.find((j) => j.caseId === caseId) });
+    const families = startFamilies({ mailbox, baseUrl: stack.url, journalOf: (caseId) => journals.find((j) => j.caseId === caseId), unexpected });
     const scanner = setInterval(() => mailbox.scan(), 500);
     const setupMs = Date.now() - began;
 
@@ -99,7 +111,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     log(`cases done in ${(casesMs / MINUTE).toFixed(1)} min; ${unsettled} workflows still running after ${(settleMs / 1000).toFixed(0)} s of waiting; checking`);
 
     const checked = Date.now();
-    const { violations, figures } = await checkRun({ client: stack.client, keyring: stack.keyring, db: stack.db, mailbox, journals, log });
+    const { violations, figures } = await checkRun({ client: stack.client, keyring: stack.keyring, db: stack.db, mailbox, journals, unexpected: unexpected.list, log });
     for (const j of journals) if (!j.done) violations.push({ check: 'stage', ...(j.caseId ? { caseId: j.caseId } : {}), detail: 'its coordinator was still at work when the run ended' });
     const checksMs = Date.now() - checked;
     const took = journals.map((j) => (j.finishedAt ?? Date.now()) - (j.openedAt ?? start)).sort((a, b) => a - b);
@@ -108,6 +120,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       shape,
       durations: { setup: setupMs, cases: casesMs, settle: settleMs, checks: checksMs, total: Date.now() - began },
       faults: faults.records,
+      unexpected: unexpected.list,
       api: api.stats,
       families: families.stats,
       unsettled,

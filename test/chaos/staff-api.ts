@@ -2,8 +2,10 @@
 // action carries an Idempotency-Key and is sent again with the same key after a 503, a 502 from
 // the balancer, a timeout or a dropped connection, so that it is applied once however often it is
 // sent. Reads may come back `recorded` (from Postgres, while no worker answers): a driver that
-// decides on a read asks again for the workflow's own answer (liveStatus).
+// decides on a read asks again for the workflow's own answer (liveStatus). Answers the README
+// does not allow (answers.ts) are sent again too, and kept.
 import type { CaseStatus } from '../../domain/case.ts';
+import { routeOf, type AnswerLog } from './answers.ts';
 
 /** What the run's staff requests met, for the report. */
 export interface ApiStats {
@@ -44,11 +46,15 @@ export class StaffApi {
   private signingIn: Promise<void> | undefined;
   private readonly baseUrl: string;
   private readonly credentials: { email: string; password: string };
+  private readonly unexpected: AnswerLog;
+  /** Cases this client opened: a 404 for one of them is not "no such case". */
+  private readonly opened = new Set<string>();
   readonly stats: ApiStats;
 
-  constructor(baseUrl: string, credentials: { email: string; password: string }, stats: ApiStats = newApiStats()) {
+  constructor(baseUrl: string, credentials: { email: string; password: string }, unexpected: AnswerLog, stats: ApiStats = newApiStats()) {
     this.baseUrl = baseUrl;
     this.credentials = credentials;
+    this.unexpected = unexpected;
     this.stats = stats;
   }
 
@@ -69,7 +75,9 @@ export class StaffApi {
   async openCase(file: Record<string, unknown>): Promise<string> {
     const r = await this.call('POST', '/cases', file);
     if (r.status !== 201 && r.status !== 200) throw new Error(`opening a case answered ${r.status}: ${JSON.stringify(r.body)}`);
-    return (r.body as { caseId: string }).caseId;
+    const { caseId } = r.body as { caseId: string };
+    this.opened.add(caseId);
+    return caseId;
   }
 
   /** Where the case stands: the workflow's answer, or Postgres's (`recorded`) when no worker answered in time. */
@@ -111,6 +119,16 @@ export class StaffApi {
     if (r.status !== 201 && !(r.status === 400 && JSON.stringify(r.body).includes('already exists'))) throw new Error(`adding hospital answered ${r.status}: ${JSON.stringify(r.body)}`);
   }
 
+  /** Why an answer is one the README does not allow here, or undefined. */
+  private undocumented(path: string, status: number, text: string): string | undefined {
+    if (status >= 500 && status !== 502 && status !== 503) return 'an internal error';
+    const caseId = /^\/cases\/([A-Za-z0-9_-]+)/.exec(path)?.[1];
+    if (status === 404 && caseId && this.opened.has(caseId)) return 'no such case, for a case that exists';
+    // Temporal's own rejection of an Update no worker processed: the action was never applied.
+    if (status === 409 && text.includes("wasn't processed by worker")) return 'refused, for an action the case never processed';
+    return undefined;
+  }
+
   /** Sends until an answer that is not a fault comes back, with the same key every time. */
   private async call(method: string, path: string, body?: unknown, key?: string): Promise<Answer> {
     if (!this.session) await this.signIn();
@@ -149,6 +167,13 @@ export class StaffApi {
       if (res.status === 502 || res.status === 503) {
         const after = Number(res.headers.get('retry-after'));
         await retry(String(res.status), Number.isFinite(after) && after > 0 ? after * 1000 : backoff);
+        continue;
+      }
+      const why = this.undocumented(path, res.status, text);
+      if (why) {
+        const caseId = /\/cases\/([A-Za-z0-9_-]+)/.exec(path)?.[1];
+        this.unexpected.add({ door: 'api', route: `${method} ${routeOf(path)}`, status: res.status, what: why, body: text.slice(0, 300), ...(caseId ? { caseId } : {}) });
+        await retry(`${res.status} (undocumented)`, backoff);
         continue;
       }
       if (res.status === 401 && signedIn) {

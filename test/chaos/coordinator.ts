@@ -183,7 +183,7 @@ class CaseDriver {
         await this.act('endMonitoring', {}, 'end-monitoring');
         break;
       }
-      await sleep(3_000);
+      await sleep(this.plan.pollMaxMs);
     }
     const s = await this.until((x) => x.stage !== 'monitoring', 'follow-up');
     await this.maybeCancel('follow_up', s);
@@ -249,7 +249,7 @@ class CaseDriver {
     if (s.stage === 'closed' || s.stage === 'cancelled') return;
     for (const a of s.alerts) {
       if (a.acknowledgedAt || this.journal.acknowledged.has(a.id)) continue;
-      if (!this.ackAt.has(a.id)) this.ackAt.set(a.id, Date.now() + this.plan.ackDelay());
+      if (!this.ackAt.has(a.id)) this.ackAt.set(a.id, Date.now() + this.plan.ackDelay(a.tier));
       if (!now && Date.now() < this.ackAt.get(a.id)!) continue;
       try {
         await this.api.acknowledge(this.caseId, a.id, `${this.caseId}.ack.${a.id}`);
@@ -288,7 +288,7 @@ class CaseDriver {
         if (pred(s)) return s;
       }
       if (Date.now() > deadline) throw new Error(`never reached ${what} in ${timeoutMs / MINUTE} min; last: ${last ? `${last.stage}, waiting for ${last.waitingFor.what} from ${last.waitingFor.from}` : 'no answer from the workflow'}`);
-      await sleep(Math.min(1_000 * 1.5 ** n, 4_000));
+      await sleep(Math.min(1_000 * 1.5 ** n, this.plan.pollMaxMs));
     }
   }
 }

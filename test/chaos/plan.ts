@@ -63,6 +63,8 @@ export interface RunShape {
   ladder: { reminder: number; coordinator: number; team: number };
   /** Coordinators' pauses before each step, ms. */
   think: { min: number; max: number };
+  /** The longest a coordinator waits between two reads of a case, ms: more cases, fewer reads each. */
+  pollMaxMs: number;
   /** Cases are opened over this long from the start, ms. */
   openOverMs: number;
   /** Faults happen until this long after the start, ms. */
@@ -80,6 +82,7 @@ export function runShape(cases: number, minutes: number, seed: number): RunShape
     // a minute after the check-in is due (the steps run in order), so that a case takes 3 minutes.
     ladder: short ? { reminder: 1, coordinator: 1, team: 1 } : { reminder: 1, coordinator: 2, team: 3 },
     think: { min: 300, max: short ? 2_000 : Math.min(18_000, minutes * 600) },
+    pollMaxMs: Math.min(10_000, Math.max(4_000, cases * 50)),
     openOverMs: minutes * 60_000 * (short ? 0.15 : 0.5),
     faultsUntilMs: minutes * 60_000,
   };
@@ -111,13 +114,15 @@ export interface CasePlan {
   answers: Answer[];
   /** How long after the email the family answers check-in #n, ms. */
   answerDelays: number[];
-  /** How long after an alert is raised the coordinator acknowledges it, ms. */
-  ackDelay: () => number;
+  /** How long after an alert (of this tier) is raised the coordinator acknowledges it, ms. */
+  ackDelay: (tier: string | undefined) => number;
   followUpDays: number[];
   /** When the case is opened, ms after the start. */
   openAtMs: number;
   /** The coordinator's pauses. */
   think: () => number;
+  /** The longest between two reads of the case, ms. */
+  pollMaxMs: number;
 }
 
 export function planCases(shape: RunShape): CasePlan[] {
@@ -137,7 +142,8 @@ export function planCases(shape: RunShape): CasePlan[] {
     const checkins = shape.checkinEveryMinutes === 1 ? 2 : 2 + Math.floor(c() * 2);
     // The first check-in of successive monitored cases cycles through every answer, so a handful of
     // cases already has a fever, an urgent one and a miss; the rest are drawn.
-    const first = ANSWERS[monitored++ % ANSWERS.length]!;
+    const reachesMonitoring = base !== 'navigation' && (cancelAt === undefined || cancelAt === 'monitoring' || cancelAt === 'follow_up');
+    const first = ANSWERS[reachesMonitoring ? monitored++ % ANSWERS.length : 0]!;
     const answers = [first, ...Array.from({ length: checkins + 2 }, () => drawAnswer(c))];
     const spacing = shape.checkinEveryMinutes * 60_000;
     // Most answer well within the check-in's time; with 2 minutes between check-ins, some answer
@@ -160,12 +166,23 @@ export function planCases(shape: RunShape): CasePlan[] {
       checkins,
       answers,
       answerDelays,
-      // Some within the minute, some after the urgent alerts have gone out again.
-      ackDelay: () => between(c, 3_000, shape.checkinEveryMinutes === 1 ? 50_000 : 100_000),
+      // Most within the minute; a case's first urgent (or critical) alert after it has gone out
+      // again (alertRepeatMinutes is 1), so that every run repeats some.
+      ackDelay: (() => {
+        let repeated = false;
+        return (tier: string | undefined) => {
+          if (!repeated && (tier === 'urgent' || tier === 'critical')) {
+            repeated = true;
+            return between(c, 65_000, 80_000);
+          }
+          return between(c, 3_000, shape.checkinEveryMinutes === 1 ? 50_000 : 100_000);
+        };
+      })(),
       // Due by the time monitoring ends (a short run's 2 check-ins take 2 minutes or so), some with a second contact.
       followUpDays: shape.checkinEveryMinutes === 1 ? (c() < 0.5 ? [0.001] : [0.001, 0.0015]) : c() < 0.5 ? [0.002] : [0.002, 0.003],
       openAtMs: shape.cases === 1 ? 0 : (index / (shape.cases - 1)) * shape.openOverMs,
       think: () => between(c, shape.think.min, shape.think.max),
+      pollMaxMs: shape.pollMaxMs,
     });
   }
   return plans;

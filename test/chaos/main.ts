@@ -6,6 +6,7 @@ import { findTemporalServerBinaries } from '../../local/temporal-binaries.ts';
 import { findPostgresBinaries } from './postgres-cluster.ts';
 import { formatReport, passed } from './report.ts';
 import { runChaos } from './run.ts';
+import { stopRunningStacks } from './stack.ts';
 
 const USAGE = `usage: npm run chaos -- --cases N --minutes M [--seed S] [--log-dir DIR]
 
@@ -46,6 +47,15 @@ for (const found of [findPostgresBinaries(), findTemporalServerBinaries()]) {
     process.exit(2);
   }
 }
+
+// Interrupted or crashed: stop the PostgreSQL, Temporal and service processes this command started (they would outlive it).
+const bail = (code: number) => void stopRunningStacks().finally(() => process.exit(code));
+process.once('SIGINT', () => bail(130));
+process.once('SIGTERM', () => bail(143));
+process.once('uncaughtException', (err) => {
+  console.error(err);
+  bail(1);
+});
 
 const started = Date.now();
 const say = (line: string) => console.log(`[chaos ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);

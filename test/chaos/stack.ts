@@ -38,6 +38,12 @@ export interface ChaosStack {
   stop(): Promise<void>;
 }
 
+/** The stacks running in this process, so that a command interrupted (Ctrl-C, a crash) still stops its servers. */
+const running = new Set<ChaosStack>();
+export async function stopRunningStacks(): Promise<void> {
+  await Promise.all([...running].map((s) => s.stop()));
+}
+
 export async function startChaosStack(opts: { logDir: string; log: (line: string) => void }): Promise<ChaosStack> {
   mkdirSync(opts.logDir, { recursive: true });
   // The processes append to their logs: a run's logs are its own.
@@ -98,7 +104,23 @@ export async function startChaosStack(opts: { logDir: string; log: (line: string
     const connection = await Connection.connect({ address: temporal.address });
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: temporal.namespace, dataConverter: createDataConverter(keyring) });
-    return { postgres, temporal, sink, deployment, url: deployment.url, admin, client, keyring, db, stop: stopAll };
+    const stack: ChaosStack = {
+      postgres,
+      temporal,
+      sink,
+      deployment,
+      url: deployment.url,
+      admin,
+      client,
+      keyring,
+      db,
+      async stop() {
+        running.delete(stack);
+        await stopAll();
+      },
+    };
+    running.add(stack);
+    return stack;
   } catch (err) {
     await stopAll();
     throw err;

@@ -22,8 +22,8 @@ export interface SmtpSink {
 export async function startSmtpSink(): Promise<SmtpSink> {
   const messages: ParsedMail[] = [];
   let reject: boolean | ((address: string) => boolean) = false;
-  const create = () =>
-    new SMTPServer({
+  const create = () => {
+    const s = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
@@ -43,6 +43,10 @@ export async function startSmtpSink(): Promise<SmtpSink> {
           .catch(callback);
       },
     });
+    // A client that dies mid-session (a killed worker) resets its connection: its loss, not the server's.
+    s.on('error', () => {});
+    return s;
+  };
   const listen = (s: SMTPServer, port: number) => new Promise<void>((resolve, reject) => {
     s.server.once('error', reject);
     s.listen(port, '127.0.0.1', () => {

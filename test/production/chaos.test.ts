@@ -4,12 +4,13 @@
 // temporal-server and service processes of the run's own (test/chaos/run.ts says how). Each check
 // of the run is its own test, so a failure says which one broke, with the cases behind it.
 // CHAOS_CASES, CHAOS_MINUTES and CHAOS_SEED change the run; `npm run chaos` runs any size.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckName } from '../chaos/checks.ts';
 import { PATHS } from '../chaos/plan.ts';
 import { findPostgresBinaries } from '../chaos/postgres-cluster.ts';
 import { formatReport } from '../chaos/report.ts';
 import { runChaos, type ChaosReport } from '../chaos/run.ts';
+import { stopRunningStacks } from '../chaos/stack.ts';
 
 const CASES = Number(process.env.CHAOS_CASES) || 6;
 const MINUTES = Number(process.env.CHAOS_MINUTES) || 3;
@@ -23,6 +24,9 @@ beforeAll(async () => {
   report = await runChaos({ cases: CASES, minutes: MINUTES, seed: SEED, log: (line) => console.log(`[chaos] ${line}`) });
   console.log(formatReport(report));
 }, 20 * 60_000);
+
+// A run cut short (its hook timed out) still stops its PostgreSQL, Temporal and service processes.
+afterAll(() => stopRunningStacks(), 120_000);
 
 /** The violations of one check, one line each, for a failure message. */
 const listed = (check: CheckName) =>

@@ -29,3 +29,19 @@ describe('SMTP sink', () => {
     expect(mail?.html).toContain('<b>inquiry</b>');
   });
 });
+
+describe('SMTP sink away for a while', () => {
+  it('refuses connections while paused, keeps what it had, and takes mail again on the same port once resumed', async () => {
+    const transport = nodemailer.createTransport({ url: sink.url, pool: true, maxConnections: 1 } as never);
+    const send = (subject: string) => transport.sendMail({ from: 'care@example.org', to: 'family@example.org', subject, text: subject });
+    await send('before');
+    const before = sink.messages.length;
+    await sink.pause();
+    await expect(send('while away')).rejects.toThrow();
+    expect(sink.messages.length).toBe(before);
+    await sink.resume();
+    await send('after');
+    transport.close();
+    expect(sink.messages.slice(before - 1).map((m) => m.subject)).toEqual(['before', 'after']);
+  });
+});

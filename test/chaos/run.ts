@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import { createCaseActions } from '../../client/actions.ts';
-import { withTimeout } from '../../activities/timeout.ts';
+import { withTimeout } from '../../common/timeout.ts';
 import { caseStatus } from '../../workflows/messages.ts';
 import { AnswerLog, describeError, type UnexpectedAnswer } from './answers.ts';
 import { checkRun, type Figures, type Violation } from './checks.ts';

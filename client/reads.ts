@@ -12,7 +12,7 @@ import { parseInput, textSchema } from '../domain/validation.ts';
 import { withTimeout } from '../common/timeout.ts';
 import * as msg from '../workflows/messages.ts';
 import { caseCalls, CaseNotFoundError } from './case-calls.ts';
-import { isUnavailable } from './unavailable.ts';
+import { isUnavailable, UnavailableError } from './unavailable.ts';
 
 /** The case's workflow did not answer a read in time. */
 class NoAnswerError extends Error {}
@@ -76,7 +76,15 @@ export function createCaseReads({ client, db }: { client: Client; db: Db }) {
         return await withTimeout(status(caseId), withinMs, () => new NoAnswerError());
       } catch (err) {
         if (!(err instanceof NoAnswerError) && !isUnavailable(err)) throw err;
-        return recordedStatus(caseId);
+        try {
+          return await recordedStatus(caseId);
+        } catch (missing) {
+          // Opened a moment ago, while no worker answers: its workflow exists, its row not yet.
+          if (missing instanceof CaseNotFoundError && (await handle(caseId).describe().then(() => true, () => false))) {
+            throw new UnavailableError(`case ${caseId} is being opened and no worker has answered yet: try again shortly`);
+          }
+          throw missing;
+        }
       }
     },
 

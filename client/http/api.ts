@@ -40,7 +40,7 @@ import { emailSchema, type Accounts, type User } from '../accounts.ts';
 import { readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from './auth.ts';
 import { doc, jsonSchema, openApiDocument, type JsonSchema, type Provides } from './openapi.ts';
 import { withTimeout } from '../../common/timeout.ts';
-import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
+import { isUnavailable, RETRY_AFTER_SECONDS, UnavailableError } from '../unavailable.ts';
 
 /** The actions the API serves: every staff action of domain/actions.ts, each at POST /api/cases/:caseId/actions/:action. */
 export type ApiAction = StaffAction;
@@ -250,7 +250,10 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     if (err.name === 'WorkflowTimeout') {
       return reply.code(503).header('Retry-After', String(RETRY_AFTER_SECONDS)).send({ error: 'the case worker did not answer in time; the action may still be applied: retry with the same Idempotency-Key to apply it once and get its answer' });
     }
-    if (isUnavailable(err)) return reply.code(503).header('Retry-After', String(RETRY_AFTER_SECONDS)).send({ error: 'the database or Temporal cannot be reached just now: try again shortly' });
+    if (isUnavailable(err)) {
+      const error = err instanceof UnavailableError ? err.message : 'the database or Temporal cannot be reached just now: try again shortly';
+      return reply.code(503).header('Retry-After', String(RETRY_AFTER_SECONDS)).send({ error });
+    }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify's own: a body that is not JSON, too large, an unsupported content type.
       return reply.code(err.statusCode).send({ error: err.message, ...(err.statusCode === 400 ? { fields: [{ field: '', message: err.message }] } : {}) });

@@ -110,6 +110,15 @@ describe('with no case worker answering', () => {
     expect(viaApi.status).toBe(200);
     expect(((await viaApi.json()) as { stage: string; recorded?: { asOf: string } }).recorded?.asOf).toBeTruthy();
 
+    // A case opened now has a workflow but no row yet: "try again", not "no such case".
+    const opened = await api('POST', '/cases', { ...caseFile(), requiredDocuments: ['medical_report'] });
+    expect(opened.status).toBe(201);
+    const fresh = await api('GET', `/cases/${((await opened.json()) as { caseId: string }).caseId}`);
+    expect(fresh.status).toBe(503);
+    expect(fresh.headers.get('retry-after')).toBeTruthy();
+    expect(await fresh.json()).toEqual({ error: expect.stringMatching(/is being opened and no worker has answered yet: try again shortly$/) });
+    expect((await api('GET', '/cases/c0000000000ff')).status).toBe(404);
+
     const admissionAt = new Date(Date.now() + 5 * 86400_000).toISOString();
     const first = await cli(['admission', 'plan', caseId, '--hospital', 'RTY', '--date', admissionAt, '--contact', 'Ms Chan']);
     expect(first.code).toBe(5);

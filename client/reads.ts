@@ -12,7 +12,7 @@ import { parseInput, textSchema } from '../domain/validation.ts';
 import { withTimeout } from '../common/timeout.ts';
 import * as msg from '../workflows/messages.ts';
 import { caseCalls, CaseNotFoundError } from './case-calls.ts';
-import { isUnavailable, UnavailableError } from './unavailable.ts';
+import { UnavailableError } from './unavailable.ts';
 
 /** The case's workflow did not answer a read in time. */
 class NoAnswerError extends Error {}
@@ -75,7 +75,9 @@ export function createCaseReads({ client, db }: { client: Client; db: Db }) {
       try {
         return await withTimeout(status(caseId), withinMs, () => new NoAnswerError());
       } catch (err) {
-        if (!(err instanceof NoAnswerError) && !isUnavailable(err)) throw err;
+        // Whatever kept the workflow from answering (no worker, Temporal away, a workflow task that
+        // keeps failing), a person still sees the case as recorded; a case that does not exist does not.
+        if (err instanceof CaseNotFoundError) throw err;
         try {
           return await recordedStatus(caseId);
         } catch (missing) {

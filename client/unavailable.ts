@@ -13,6 +13,9 @@ const PG_UNAVAILABLE = /^(08...|57P0[123]|53300)$/;
 const PG_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly/;
 const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
+// The case's last workflow task failed (a worker killed mid-task, say): Temporal retries it.
+const GRPC_FAILED_PRECONDITION = 9;
+const WORKFLOW_TASK_FAILED = /Workflow Task in failed state/;
 
 /** Something the service itself knows is away for now (a case whose worker has not answered yet). */
 export class UnavailableError extends Error {
@@ -28,6 +31,7 @@ export function isUnavailable(err: unknown, depth = 0): boolean {
   const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
   if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || PG_UNAVAILABLE.test(e.code))) return true;
   if (isGrpcServiceError(err) && (err.code === GRPC_UNAVAILABLE || err.code === GRPC_DEADLINE_EXCEEDED)) return true;
+  if (isGrpcServiceError(err) && err.code === GRPC_FAILED_PRECONDITION && WORKFLOW_TASK_FAILED.test(err.details ?? err.message)) return true;
   if (typeof e.message === 'string' && PG_MESSAGES.test(e.message)) return true;
   if (Array.isArray(e.errors) && e.errors.some((x) => isUnavailable(x, depth + 1))) return true;
   return isUnavailable(e.cause, depth + 1);

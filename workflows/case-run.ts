@@ -52,6 +52,8 @@ export function startCaseRun(input: CaseInput) {
   const facts = { patientRef: input.patientRef, diagnosis: input.diagnosis, therapy: input.therapy, family: input.family };
   let seq = 0;
   let mailSeq = 0;
+  /** Emails and records under way, background ones included: the case does not end before they do. */
+  let effects = 0;
 
   /** What the workflow alone knows: how the case ends, and whether its row is written yet. */
   const run = {
@@ -67,6 +69,8 @@ export function startCaseRun(input: CaseInput) {
     finished: false,
     /** Set once the case's row is written (or refused): what every action waits for before it writes. */
     opened: false,
+    /** No email or record is under way. */
+    idle: () => effects === 0,
     waitingFor: () => waitingFor(c, monitoring.waitingFor()),
     status,
     publish,
@@ -152,6 +156,7 @@ export function startCaseRun(input: CaseInput) {
   /** Writes one event; answers why the database refused it for good, or undefined when written. */
   async function write(kind: string, summary: string, opts: RecordOptions): Promise<string | undefined> {
     const n = ++seq;
+    effects++;
     try {
       await acts.recordEvent.executeWithOptions(titled(`record ${kind}`), [{
         caseId,
@@ -171,6 +176,8 @@ export function startCaseRun(input: CaseInput) {
       const why = refusal(err);
       if (why === undefined) throw err;
       return why;
+    } finally {
+      effects--;
     }
   }
 
@@ -205,6 +212,7 @@ export function startCaseRun(input: CaseInput) {
     const key = `${workflowId}/${runId}/mail-${++mailSeq}`;
     const { hospitalCode } = opts;
     let failure: string | undefined;
+    effects++;
     try {
       const options = (opts.urgent ? urgent : titled)(`email ${kind}`);
       // An escalation carries what the case knows, so that it does not wait for the database (activities/emails.ts).
@@ -213,6 +221,8 @@ export function startCaseRun(input: CaseInput) {
     } catch (err) {
       if (isCancellation(err)) throw err;
       failure = (err as Error).message;
+    } finally {
+      effects--;
     }
     if (failure === undefined) return;
     await raiseAlert('delivery_failed', `Email ${kind}${hospitalCode ? ` to ${hospitalCode}` : ''} could not be delivered`);

@@ -5,11 +5,12 @@
 //                     anything enters history by the case's rules (domain/case-rules.ts)
 //   case-stages.ts    the stages in order, and cancellation
 //   monitoring.ts     the post-infusion monitoring stage
-import { CancellationScope, allHandlersFinished, condition, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, allHandlersFinished, condition, isCancellation, patched } from '@temporalio/workflow';
 import type { CaseInput, CaseStatus } from '../domain/case.ts';
 import { startCaseRun } from './case-run.ts';
 import { registerHandlers } from './case-handlers.ts';
 import { caseStages } from './case-stages.ts';
+import { PATCHES } from './patches.ts';
 
 export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
   const run = startCaseRun(input);
@@ -24,5 +25,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseStatus> {
     await CancellationScope.nonCancellable(cancel);
   }
   await condition(allHandlersFinished);
+  // An email a background step started (a hospital's reminder, an alert) is sent, not abandoned.
+  if (patched(PATCHES.effectsBeforeClose)) await condition(() => run.idle() && allHandlersFinished());
   return run.status();
 }

@@ -154,6 +154,8 @@ export function createMonitoring(host: MonitoringHost) {
         async () => {
           c.escalation = 'reminder';
           await host.email('checkin_reminder', { checkinId: c.id, day: c.day, link: '', expiresAt: host.iso(c.expiresAt), teamPhone: teamPhone() }, { checkinLink: { checkinId: c.id, expiresAt: c.expiresAt } });
+          // After the email, which waits on nothing: Postgres then shows the escalation the check-in reached.
+          if (patched(PATCHES.reminderRecorded)) await host.record('checkin_reminded', `Day ${c.day} check-in #${c.id} not answered yet: reminder sent`, { changes: [checkinChange(c)] });
         },
       ],
       [

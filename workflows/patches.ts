@@ -8,4 +8,8 @@ export const PATCHES = {
   escalateBeforeRecord: 'escalate-before-record',
   /** The admission stage sends the newest plan even when the confirmation arrived with it while an email was going out. */
   admissionPlanAlwaysSent: 'admission-plan-always-sent',
+  /** A case ends only once the emails and records it started have finished: none is abandoned in flight. */
+  effectsBeforeClose: 'effects-before-close',
+  /** A check-in's reminder is recorded, so that Postgres shows the escalation the workflow reached. */
+  reminderRecorded: 'reminder-recorded',
 } as const;

@@ -134,6 +134,8 @@ describe('monitoring', () => {
     await t.env.sleep('61 minutes');
     await t.smtp.waitFor(1, ofCase(caseId, 'checkin_reminder', FAMILY));
     expect(mails(caseId, 'checkin_missed_coordinator')).toEqual([]);
+    // Postgres shows the reminder too, before any later step writes the check-in again.
+    await expect.poll(async () => (await t.database.db.selectFrom('checkins').select('escalation').where('case_id', '=', caseId).where('checkin_id', '=', c.id).executeTakeFirst())?.escalation).toBe('reminder');
     await t.env.sleep('60 minutes');
     await t.smtp.waitFor(1, ofCase(caseId, 'checkin_missed_coordinator', COORDINATOR));
     let s = await t.actions.status(caseId);

@@ -1,0 +1,31 @@
+// A history the chaos suite recorded (200 cases, seed 16, workers killed with SIGKILL): a family's
+// check-in report (an Update) arrived in the same workflow task as a reminder's timer, and a worker
+// that had just started (nothing cached) took that task. It wrote the reminder's email before the
+// Update's acceptance; replaying, the SDK's core delivers Updates first and meets the acceptance
+// where the email is, so the case's workflow task fails on every worker (TMPRL1100) and the case
+// stops. The history is valid and this workflow's code deterministic: it is Temporal's bug in how
+// core splits a cold start's history into activations (temporalio/sdk-python#1591, a fix under way
+// in sdk-core), present in @temporalio/worker 1.24.0, the newest. This test expects exactly that
+// failure, so an SDK upgrade that fixes it makes it fail: then move the history to histories/.
+// What ops do with such a case meanwhile: README, "A case whose workflow task keeps failing".
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { createDataConverter, parseKeysEnv } from '../../codec/keys.ts';
+import { workflowBundle } from '../harness/temporal.ts';
+import { decodeHistory } from './history-file.ts';
+
+// The chaos run's own throwaway key: the history holds only the run's generated cases.
+const keyring = parseKeysEnv('chaos:g//JvMYZIc5xyLOn55K5Uzge6K6PO4k17kBCFGqCphg=');
+
+describe('a history recorded on a cold start with an Update (Temporal core bug)', () => {
+  it('fails to replay with the Update machine nondeterminism at the reminder email, as it did on the workers', async () => {
+    const history = decodeHistory(readFileSync(new URL('./upstream/cold-start-update-order.json', import.meta.url), 'utf8'));
+    const replay = Worker.runReplayHistory(
+      { workflowBundle: await workflowBundle(new URL('../../workflows/index.ts', import.meta.url)), dataConverter: createDataConverter(keyring) },
+      history,
+      'replay-cold-start-update-order',
+    );
+    await expect(replay).rejects.toThrow(/Update machine does not handle this event: HistoryEvent\(id: 417, ActivityTaskScheduled\)/);
+  });
+});

@@ -22,11 +22,35 @@ export function readCookie(header: string | undefined, name: string): string | u
 
 const isLoopbackName = (host: string): boolean => host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
-/** HttpOnly, SameSite=Strict, and Secure unless the request is plain http to localhost. */
-export function sessionCookie(req: FastifyRequest, token: string, maxAgeSeconds: number): string {
-  const secure = !(req.protocol === 'http' && isLoopbackName(req.hostname));
-  return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.max(0, maxAgeSeconds)}${secure ? '; Secure' : ''}`;
+/**
+ * What the staff doors know of the address people reach the service at (APP_BASE_URL): where a
+ * sign-in may come from, and how the session cookie is set.
+ */
+export function createSite(publicUrl: string) {
+  const base = new URL(publicUrl);
+  const https = base.protocol === 'https:';
+  return {
+    https,
+    /**
+     * A browser's sign-in posted from another site, or from an opaque origin (`Origin: null`:
+     * a sandboxed frame, a data: page): login CSRF, refused. No Origin is a client that is not a
+     * browser (curl, casectl), which no other site can drive.
+     */
+    crossSite(req: FastifyRequest): boolean {
+      const origin = req.headers.origin;
+      if (origin === undefined) return false;
+      if (!URL.canParse(origin)) return true;
+      const o = new URL(origin);
+      return o.origin !== base.origin && o.host !== req.headers.host;
+    },
+    /** HttpOnly, SameSite=Strict, and Secure unless the service is plain http on this machine (not the Host header's word alone). */
+    cookie(req: FastifyRequest, token: string, maxAgeSeconds: number): string {
+      const secure = https || !(req.protocol === 'http' && isLoopbackName(req.hostname));
+      return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.max(0, maxAgeSeconds)}${secure ? '; Secure' : ''}`;
+    },
+  };
 }
+export type Site = ReturnType<typeof createSite>;
 
 export function sameToken(given: string, expected: string): boolean {
   const a = Buffer.from(given);

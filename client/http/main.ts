@@ -141,7 +141,7 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
     links,
     client,
     ...(codec ? { codec } : {}),
-    config: { ...(trust ? { trustProxy: trust === '1' || trust === 'true' ? true : trust } : {}), ...(metricsAuthToken ? { metricsAuthToken } : {}) },
+    config: { publicUrl: config.appBaseUrl, ...(trust ? { trustProxy: trust === '1' || trust === 'true' ? true : trust } : {}), ...(metricsAuthToken ? { metricsAuthToken } : {}) },
     ...(deps.log ? { log: deps.log } : {}),
   });
   try {

@@ -207,6 +207,20 @@ describe('sign-in', () => {
     expect(setCookie).toMatch(/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
   });
 
+  it('refuses a sign-in from another site or an opaque origin (403) and one that is not JSON (415), setting no session', async () => {
+    for (const origin of ['https://evil.example', 'null', 'not a url']) {
+      const r = await api('POST', '/session', { body: ADMIN, headers: { origin } });
+      expect([r.status, r.body.error, r.headers.get('set-cookie')], origin).toEqual([403, "sign in from this service's own pages: a sign-in from another site is refused", null]);
+    }
+    const form = await fetch(`${http.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, body: new URLSearchParams(ADMIN).toString() });
+    expect([form.status, form.headers.get('set-cookie')]).toEqual([415, null]);
+    const plain = await fetch(`${http.url}/api/session`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(ADMIN) });
+    expect([plain.status, plain.headers.get('set-cookie')]).toEqual([415, null]);
+    // From the service's own pages it signs in.
+    const own = await api('POST', '/session', { body: ADMIN, headers: { origin: new URL(http.url).origin } });
+    expect(own.status).toBe(200);
+  });
+
   it('refuses a wrong password with 401 and bad sign-in input with 400 naming the fields', async () => {
     const wrong = await api('POST', '/session', { body: { email: ADMIN.email, password: 'not the password' } });
     expect(wrong.status).toBe(401);

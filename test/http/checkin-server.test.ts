@@ -480,6 +480,16 @@ describe('probes, headers, logs', () => {
     }
   });
 
+  it('tells browsers to keep to https (HSTS) when the service is served over https, and only then', async () => {
+    expect((await get(`${s.url}/healthz`)).headers.get('strict-transport-security')).toBeNull();
+    const https = await startOn(s.database, { client: s.client, connection: s.client.connection as Connection }, { config: { publicUrl: 'https://care.example.org' } });
+    try {
+      for (const path of ['/healthz', '/checkin/bad', '/nowhere']) expect((await get(`${https.url}${path}`)).headers.get('strict-transport-security')).toBe('max-age=31536000');
+    } finally {
+      await https.close();
+    }
+  });
+
   it('unknown paths get an HTML 404 page', async () => {
     const r = await get(`${s.url}/cases/whatever`);
     expect(r.status).toBe(404);

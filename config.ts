@@ -1,5 +1,6 @@
 // Process configuration, read once from the environment. Defaults make `npm start` and casectl
 // in another terminal find each other on one machine with nothing configured.
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 export interface AppConfig {
@@ -28,6 +29,11 @@ export interface AppConfig {
   logLevel: LogLevel;
   /** Cases the worker keeps in memory; undefined: the SDK's default (it scales with the machine's memory). BENCHMARKS.md has the cost per case. */
   workerMaxCachedWorkflows?: number;
+  /**
+   * The proxies in front of the HTTP server whose X-Forwarded-For is believed: how many hops, or
+   * their addresses. Undefined: none (the TCP peer is the client).
+   */
+  trustProxy?: number | string[];
 }
 
 export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -58,7 +64,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerHealthPort: intVar(env, 'WORKER_HEALTH_PORT', 9465),
     logLevel: logLevel(env),
     ...maxCached(env),
+    ...trustProxy(env),
   };
+}
+
+/**
+ * TRUST_PROXY: a hop count (1: one proxy in front, whose address for the client is believed and
+ * nothing the client wrote before it) or the proxies' addresses and networks. Never "every hop":
+ * then a client rotating its own X-Forwarded-For escapes every per-address limit.
+ */
+function trustProxy(env: NodeJS.ProcessEnv): { trustProxy?: number | string[] } {
+  const raw = env.TRUST_PROXY?.trim();
+  if (!raw) return {};
+  const usage = `TRUST_PROXY must be how many proxies are in front (1 for one) or their addresses (10.0.0.5, 10.0.0.0/8, comma-separated); got '${raw}'`;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops < 1 || hops > 10) throw new Error(usage);
+    return { trustProxy: hops };
+  }
+  const addresses = raw.split(',').map((a) => a.trim());
+  const valid = (a: string) => {
+    const [ip, bits, extra] = a.split('/');
+    if (extra !== undefined || !ip || !isIP(ip)) return false;
+    return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (isIP(ip) === 4 ? 32 : 128));
+  };
+  if (!addresses.every(valid)) throw new Error(usage);
+  return { trustProxy: addresses };
 }
 
 /** WORKER_MAX_CACHED_WORKFLOWS: unset or empty leaves the SDK's default. */

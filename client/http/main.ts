@@ -3,7 +3,7 @@
 // startHttpServer.
 //
 // Environment (besides config.ts): HTTP_HOST (default 127.0.0.1; 0.0.0.0 in a container behind a
-// proxy), TRUST_PROXY=1 behind a reverse proxy, CHECKIN_LINK_SECRET (else DATA_DIR/checkin-link-secret),
+// proxy), CHECKIN_LINK_SECRET (else DATA_DIR/checkin-link-secret),
 // CODEC_AUTH_TOKEN (bearer token for /codec; without it /codec is mounted only on a loopback
 // address and answers only loopback clients, unless CODEC_ALLOW_UNAUTHENTICATED=1 says that
 // whoever reaches this address may decrypt payloads: for a local Docker setup only),
@@ -23,7 +23,7 @@ import { createHttpLogger, createHttpServer, logEvent } from './server.ts';
 import type { LineWriter } from '../../common/logging.ts';
 
 export interface StartHttpServerDeps {
-  /** Default process.env: CHECKIN_LINK_SECRET, PAYLOAD_KEYS, CODEC_AUTH_TOKEN, METRICS_AUTH_TOKEN, HTTP_HOST, TRUST_PROXY. */
+  /** Default process.env: CHECKIN_LINK_SECRET, PAYLOAD_KEYS, CODEC_AUTH_TOKEN, METRICS_AUTH_TOKEN, HTTP_HOST. */
   env?: NodeJS.ProcessEnv;
   /** Reuse a database pool (not closed by close()); default: a new pool on config.databaseUrl. */
   db?: Db;
@@ -90,7 +90,6 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
     logEvent(logger, 'warn', 'codec_not_mounted', { route: '/codec/*' });
   }
 
-  const trust = env.TRUST_PROXY?.trim();
   const metricsAuthToken = env.METRICS_AUTH_TOKEN?.trim();
   const actions = createCaseActions({ client, db, taskQueue: config.taskQueue });
   const accounts = createAccounts(db);
@@ -141,7 +140,7 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
     links,
     client,
     ...(codec ? { codec } : {}),
-    config: { publicUrl: config.appBaseUrl, ...(trust ? { trustProxy: trust === '1' || trust === 'true' ? true : trust } : {}), ...(metricsAuthToken ? { metricsAuthToken } : {}) },
+    config: { publicUrl: config.appBaseUrl, ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}), ...(metricsAuthToken ? { metricsAuthToken } : {}) },
     ...(deps.log ? { log: deps.log } : {}),
   });
   try {

@@ -138,8 +138,8 @@ export interface RateLimitSetting {
 export interface HttpServerConfig {
   /** Where people reach the service (APP_BASE_URL): https makes cookies Secure and adds HSTS. Default http://localhost. */
   publicUrl?: string;
-  /** Behind a reverse proxy: trust X-Forwarded-For for the client address (Fastify's trustProxy). */
-  trustProxy?: boolean | string | string[];
+  /** Behind reverse proxies: how many, or their addresses (config.ts TRUST_PROXY); never every hop. */
+  trustProxy?: number | string[];
   /** POST /checkin/:token, per token and client address. Default 10 a minute. */
   checkinPostLimit?: RateLimitSetting;
   /** GET /checkin/:token, per token and client address. Default 60 a minute. */
@@ -233,11 +233,13 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     onReadFailed: (err) => logEvent(logger, 'warn', 'metrics_failed', { route: '/metrics', error: err }),
   });
 
+  const trusted = config.trustProxy;
   const app = Fastify({
     // pino, whose every line passes the allowlist (common/logging.ts); the request lines are RequestLog's.
     loggerInstance: logger as FastifyBaseLogger,
     logController: new RequestLog((req) => contexts.get(req)),
-    trustProxy: config.trustProxy ?? false,
+    // A hop count as proxy-addr counts it: the peer is hop 0, so n proxies are hops 0 to n-1.
+    trustProxy: typeof trusted === 'number' ? (_address: string, hop: number) => hop < trusted : (trusted ?? false),
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',

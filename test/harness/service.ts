@@ -126,7 +126,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       const target = new URL(database.url);
       httpDatabaseProxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     }
-    const http = await startHttpServer(loadConfig({ ...base, DATABASE_URL: httpDatabaseProxy ? httpDatabaseProxy.via(database.url) : database.url, PORT: '0' }), {
+    const http = await startHttpServer(loadConfig({ ...opts.env, ...base, DATABASE_URL: httpDatabaseProxy ? httpDatabaseProxy.via(database.url) : database.url, PORT: '0' }), {
       env: opts.env,
       host: '127.0.0.1',
       log: opts.log ?? (() => {}),

@@ -2,8 +2,12 @@
 // one throttle of failed sign-ins (an attacker gets one budget, not one per door). Who may do what is
 // domain/actions.ts.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
+import type { CodecAuthorizer } from '../../codec/codec-server.ts';
 import type { Db } from '../../db/connect.ts';
+import { mayAccess } from '../../domain/actions.ts';
+import type { Accounts } from '../accounts.ts';
 
 export const SESSION_COOKIE = 'sid';
 
@@ -113,3 +117,26 @@ export function createLoginThrottle(db: Db, opts: Partial<LoginLimits> = {}, now
   };
 }
 export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
+
+/**
+ * Who may have the codec decrypt a payload for the Temporal Web UI or the CLI: a signed-in staff
+ * account whose role reads patient data (its session cookie, or its API token as a bearer token),
+ * or the service's own codec token (CODEC_AUTH_TOKEN) when one is set. Never the peer address: a
+ * reverse proxy on the same host makes every request come from loopback.
+ */
+export function staffCodecAuthorizer(accounts: Pick<Accounts, 'getSession' | 'resolveApiToken'>, serviceToken?: string): CodecAuthorizer {
+  const service = serviceToken ? createHash('sha256').update(serviceToken).digest() : undefined;
+  return async (req: IncomingMessage) => {
+    const authorization = req.headers.authorization;
+    if (authorization !== undefined) {
+      const token = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)?.[1];
+      if (!token) return undefined;
+      if (service && timingSafeEqual(createHash('sha256').update(token).digest(), service)) return { via: 'codec-token' };
+      const user = await accounts.resolveApiToken(token);
+      return user && mayAccess(user.role, 'read') ? { via: 'api-token', userId: user.id } : undefined;
+    }
+    const sid = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const session = sid ? await accounts.getSession(sid) : undefined;
+    return session && mayAccess(session.user.role, 'read') ? { via: 'session', userId: session.user.id } : undefined;
+  };
+}

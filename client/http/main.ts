@@ -4,9 +4,7 @@
 //
 // Environment (besides config.ts): HTTP_HOST (default 127.0.0.1; 0.0.0.0 in a container behind a
 // proxy), CHECKIN_LINK_SECRET (else DATA_DIR/checkin-link-secret),
-// CODEC_AUTH_TOKEN (bearer token for /codec; without it /codec is mounted only on a loopback
-// address and answers only loopback clients, unless CODEC_ALLOW_UNAUTHENTICATED=1 says that
-// whoever reaches this address may decrypt payloads: for a local Docker setup only),
+// CODEC_AUTH_TOKEN (a service token /codec takes besides signed-in staff accounts),
 // METRICS_AUTH_TOKEN (when set, /metrics requires it as a bearer token), ADMIN_EMAIL and
 // ADMIN_PASSWORD (and ADMIN_NAME): the first staff account of the JSON API, created when none exists.
 import { Client, Connection } from '@temporalio/client';
@@ -14,11 +12,12 @@ import { loadConfig, type AppConfig } from '../../config.ts';
 import { connect, type Db } from '../../db/connect.ts';
 import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
 import { EncryptionCodec } from '../../codec/encryption-codec.ts';
-import { bearerTokenAuthorizer, createCodecHandler, type CodecAuthorizer } from '../../codec/codec-server.ts';
+import { createCodecHandler } from '../../codec/codec-server.ts';
 import { createCheckinLinks, loadLinkSecret } from '../../common/checkin-link.ts';
 import { createCaseActions } from '../actions.ts';
 import { createAccounts } from '../accounts.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
+import { staffCodecAuthorizer } from './auth.ts';
 import { createHttpLogger, createHttpServer, logEvent } from './server.ts';
 import type { LineWriter } from '../../common/logging.ts';
 
@@ -44,12 +43,6 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-const isLoopbackHost = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);
-const loopbackOnly: CodecAuthorizer = async (req) => {
-  const a = req.socket.remoteAddress ?? '';
-  return a === '::1' || /^(::ffff:)?127\./.test(a);
-};
-
 export async function startHttpServer(config: AppConfig, deps: StartHttpServerDeps = {}): Promise<RunningHttpServer> {
   const env = deps.env ?? process.env;
   // The server's own lines before and after it serves (the server logs its requests with its own logger, to the same place).
@@ -73,26 +66,19 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
     closers.push(() => pool.destroy());
   }
 
-  let codec: { handler: ReturnType<typeof createCodecHandler> } | undefined;
-  const token = env.CODEC_AUTH_TOKEN?.trim();
-  const unauthenticated = /^(1|true|yes)$/i.test(env.CODEC_ALLOW_UNAUTHENTICATED?.trim() ?? '');
-  if (token || unauthenticated || isLoopbackHost(host)) {
-    if (!token && unauthenticated) logEvent(logger, 'warn', 'codec_unauthenticated', { route: '/codec/*' });
-    codec = {
-      handler: createCodecHandler({
-        codec: new EncryptionCodec(keyring),
-        authorize: token ? bearerTokenAuthorizer(token) : unauthenticated ? async () => true : loopbackOnly,
-        allowedOrigins: [`http://localhost:${config.temporalUiPort}`],
-      }),
-    };
-  } else {
-    // Without a token the codec would decrypt for anyone who reaches this address.
-    logEvent(logger, 'warn', 'codec_not_mounted', { route: '/codec/*' });
-  }
-
   const metricsAuthToken = env.METRICS_AUTH_TOKEN?.trim();
   const actions = createCaseActions({ client, db, taskQueue: config.taskQueue });
   const accounts = createAccounts(db);
+  // The Web UI decodes through /codec as a signed-in staff account (its session, with the UI's
+  // "include cross-origin credentials"), the CLI with an API token or CODEC_AUTH_TOKEN.
+  const codec = {
+    handler: createCodecHandler({
+      codec: new EncryptionCodec(keyring),
+      authorize: staffCodecAuthorizer(accounts, env.CODEC_AUTH_TOKEN?.trim() || undefined),
+      allowedOrigins: [`http://localhost:${config.temporalUiPort}`],
+      onUse: ({ operation, caller, namespace, payloads }) => logEvent(logger, 'info', 'codec_used', { kind: operation, via: caller.via, userId: caller.userId, namespace, size: payloads }),
+    }),
+  };
   const accountsDb = db;
   /**
    * The first staff account (ADMIN_EMAIL, ADMIN_PASSWORD) once the accounts tables exist: the
@@ -139,7 +125,7 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
     db,
     links,
     client,
-    ...(codec ? { codec } : {}),
+    codec,
     config: { publicUrl: config.appBaseUrl, ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}), ...(metricsAuthToken ? { metricsAuthToken } : {}) },
     ...(deps.log ? { log: deps.log } : {}),
   });

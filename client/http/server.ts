@@ -43,8 +43,7 @@ export type HttpLogEvent =
   | 'request_failed'
   | 'checkin_failed'
   | 'codec_failed'
-  | 'codec_not_mounted'
-  | 'codec_unauthenticated'
+  | 'codec_used'
   | 'metrics_failed'
   | 'api_failed'
   | 'admin_created'
@@ -67,6 +66,11 @@ export interface HttpLogFields {
   error?: unknown;
   ms?: number;
   address?: string;
+  /** codec_used: encode or decode, how the caller signed in, the namespace it named, how many payloads. */
+  kind?: 'encode' | 'decode';
+  via?: 'session' | 'api-token' | 'codec-token';
+  namespace?: string;
+  size?: number;
 }
 
 /** One line of the HTTP server's log as JSON.parse reads it. Fastify's own few lines (it is listening) have no event. */

@@ -13,7 +13,10 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { CaseActions } from '../../client/actions.ts';
+import { EncryptionCodec } from '../../codec/encryption-codec.ts';
+import { parseKeysEnv } from '../../codec/keys.ts';
 import { sha256 } from '../../client/accounts.ts';
 import { staffActions } from '../../domain/actions.ts';
 import type { HttpLogLine } from '../../client/http/server.ts';
@@ -516,6 +519,42 @@ describe('sessions', () => {
     expect(out.status).toBe(204);
     expect(out.headers.getSetCookie()[0]).toMatch(/^sid=; Path=\/; HttpOnly; SameSite=Strict; Max-Age=0/);
     expect((await api('GET', '/cases', { as: s })).status).toBe(401);
+  });
+});
+
+describe('the codec the Web UI decodes through', () => {
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+  const asJson = (p: Payload) => ({ metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v!)])), data: b64(p.data ?? new Uint8Array()) });
+  const encrypted = async (keys = env.PAYLOAD_KEYS!) => ({ payloads: (await new EncryptionCodec(parseKeysEnv(keys)).encode([defaultPayloadConverter.toPayload({ patientRef: PATIENT_REF })])).map(asJson) });
+  const decode = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${http.url}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const plaintext = async (r: Response) => Buffer.from(((await r.json()) as { payloads: { data: string }[] }).payloads[0]!.data, 'base64').toString();
+
+  it('decodes for a signed-in staff account only: never for a loopback peer however it says it is forwarded, nor a token or cookie it does not know', async () => {
+    const body = await encrypted();
+    for (const headers of [{}, { 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { authorization: 'Bearer not-a-token' }, { cookie: 'sid=forged' }] as Record<string, string>[]) {
+      const r = await decode(body, headers);
+      expect([r.status, await r.text()], JSON.stringify(headers)).toEqual([401, '{"error":"unauthorized"}']);
+    }
+    const asOps = await decode(body, { cookie: ops.cookie!, 'x-namespace': 'default' });
+    expect(asOps.status).toBe(200);
+    expect(await plaintext(asOps)).toContain(PATIENT_REF);
+    const withToken = await decode(body, { authorization: `Bearer ${apiToken}` });
+    expect(await plaintext(withToken)).toContain(PATIENT_REF);
+  });
+
+  it('names no key id when a payload cannot be decoded', async () => {
+    const r = await decode(await encrypted(`retired-key:${randomBytes(32).toString('base64')}`), { cookie: ops.cookie! });
+    expect(r.status).toBe(422);
+    expect(await r.json()).toEqual({ error: 'decode failed: a payload could not be decoded (an unknown or retired key, or damaged data)' });
+  });
+
+  it('logs each decode with the account and the namespace, never the payload', async () => {
+    const opsId = (await database.db.selectFrom('users').select('id').where('email', '=', OPS.email).executeTakeFirstOrThrow()).id;
+    const used = logLines.filter((l) => l.event === 'codec_used');
+    expect(used).toContainEqual(expect.objectContaining({ kind: 'decode', via: 'session', userId: opsId, namespace: 'default', size: 1 }));
+    expect(used).toContainEqual(expect.objectContaining({ kind: 'decode', via: 'api-token', size: 1 }));
+    expect(logText.join('\n')).not.toContain(PATIENT_REF);
   });
 });
 

@@ -14,6 +14,7 @@ import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
 import { EncryptionCodec } from '../../codec/encryption-codec.ts';
 import { createCodecHandler } from '../../codec/codec-server.ts';
 import { createCheckinLinks, loadLinkSecret } from '../../common/checkin-link.ts';
+import { createIdentifiers, loadIdentifierKey } from '../../common/identifiers.ts';
 import { createCaseActions } from '../actions.ts';
 import { createAccounts } from '../accounts.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
@@ -67,7 +68,7 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
   }
 
   const metricsAuthToken = env.METRICS_AUTH_TOKEN?.trim();
-  const actions = createCaseActions({ client, db, taskQueue: config.taskQueue });
+  const actions = createCaseActions({ client, db, taskQueue: config.taskQueue, identifiers: createIdentifiers(loadIdentifierKey(env, { generateIn: config.dataDir })) });
   const accounts = createAccounts(db);
   // The Web UI decodes through /codec as a signed-in staff account (its session, with the UI's
   // "include cross-origin credentials"), the CLI with an API token or CODEC_AUTH_TOKEN.

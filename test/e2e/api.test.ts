@@ -15,6 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { CaseActions } from '../../client/actions.ts';
+import { caseIdBefore20261207 } from '../../common/identifiers.ts';
+import { openCaseSchema } from '../../domain/case.ts';
+import { caseWorkflowId } from '../../workflows/messages.ts';
 import { EncryptionCodec } from '../../codec/encryption-codec.ts';
 import { parseKeysEnv } from '../../codec/keys.ts';
 import { sha256 } from '../../client/accounts.ts';
@@ -265,7 +268,23 @@ describe('a case through the API', () => {
     const again = await api('POST', '/cases', { as: coordinator, body: file });
     expect(again.status).toBe(200);
     expect(again.body).toEqual({ caseId, created: false });
+    // The id is keyed: not the bare hash of the patient reference that anyone could compute.
+    expect(caseId).not.toBe(caseIdBefore20261207(PATIENT_REF));
     await waitForCase(ops, caseId, (s) => s.stage === 'records', 'records');
+  });
+
+  it('finds a case opened before ids were keyed (its id the bare hash) when it is opened again', async () => {
+    const ref = `PLEGACY-${tag}`;
+    const legacy = caseIdBefore20261207(ref);
+    const file = caseFile({ patientRef: ref });
+    await service.client.workflow.start('caseWorkflow', {
+      taskQueue: service.taskQueue,
+      workflowId: caseWorkflowId(legacy),
+      args: [{ ...openCaseSchema().parse(file), caseId: legacy, openedBy: ADMIN.email }],
+    });
+    caseIds.push(legacy);
+    const again = await api('POST', '/cases', { as: coordinator, body: file });
+    expect([again.status, again.body]).toEqual([200, { caseId: legacy, created: false }]);
   });
 
   it('records documents (one waived); translations are requested for the English-speaking hospital', async () => {

@@ -78,7 +78,7 @@ export type Attempt = { wait: number } | { settle(succeeded: boolean): Promise<v
  * Sign-in attempts per email and per client address, in Postgres so that every HTTP server counts
  * the same ones. An attempt is recorded before the password is checked (the slow hash), so a burst
  * of simultaneous tries counts in full: the n-th to be recorded sees n. A success forgets the
- * email's attempts; a failure keeps its record until the window passes.
+ * email's attempts and its own; a failure keeps its record until the window passes.
  */
 export function createLoginThrottle(db: Db, opts: Partial<LoginLimits> = {}, now: () => number = Date.now) {
   const limits: LoginLimits = { perEmail: 5, perIp: 20, windowMs: 15 * 60_000, ...opts };
@@ -110,7 +110,9 @@ export function createLoginThrottle(db: Db, opts: Partial<LoginLimits> = {}, now
       }
       return {
         async settle(succeeded) {
-          if (succeeded) await db.deleteFrom('sign_in_attempts').where('key', '=', keys[0]![0]).execute();
+          // A success forgets the email's failures, and is not one of the address's: an office
+          // behind one address is not locked out by its staff signing in.
+          if (succeeded) await db.deleteFrom('sign_in_attempts').where((eb) => eb.or([eb('key', '=', keys[0]![0]), eb('id', 'in', ids.map((r) => r.id))])).execute();
         },
       };
     },

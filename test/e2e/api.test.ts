@@ -532,6 +532,18 @@ describe('sessions', () => {
     expect(row.expires_at.getTime()).toBeGreaterThan(Date.now() + 11 * 3_600_000);
   });
 
+  it('ends 24 hours after the sign-in however busy it was, and never slides past that', async () => {
+    const s = await signIn(OPS);
+    const id = sha256(s.cookie!.slice('sid='.length));
+    const began = new Date(Date.now() - 23.5 * 3_600_000);
+    await database.db.updateTable('sessions').set({ created_at: began, expires_at: new Date(Date.now() + 60_000) }).where('id', '=', id).execute();
+    expect((await api('GET', '/cases', { as: s })).status).toBe(200);
+    const row = await database.db.selectFrom('sessions').select('expires_at').where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row.expires_at.getTime()).toBe(began.getTime() + 24 * 3_600_000);
+    await database.db.updateTable('sessions').set({ created_at: new Date(Date.now() - 24 * 3_600_000 - 1000), expires_at: new Date(Date.now() + 3_600_000) }).where('id', '=', id).execute();
+    expect((await api('GET', '/cases', { as: s })).status).toBe(401);
+  });
+
   it('signing out ends the session and clears the cookie', async () => {
     const s = await signIn(CLINICIAN);
     const out = await api('DELETE', '/session', { as: s });

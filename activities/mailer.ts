@@ -44,9 +44,10 @@ export function createMailer(opts: { smtpUrl?: string; from: string; captureDir:
   return {
     async send(mail) {
       const info = await transport.sendMail({ ...base, ...mail });
-      await mkdir(opts.captureDir, { recursive: true });
+      // Families' mail: readable by the service's own user only, whatever the umask.
+      await mkdir(opts.captureDir, { recursive: true, mode: 0o700 });
       const file = mail.messageId.replace(/[^A-Za-z0-9._-]/g, '_');
-      await writeFile(join(opts.captureDir, `${file}.eml`), info.message as Buffer);
+      await writeFile(join(opts.captureDir, `${file}.eml`), info.message as Buffer, { mode: 0o600 });
     },
     close: () => transport.close(),
   };

@@ -31,6 +31,15 @@ describe('ops settings in the configuration', () => {
     expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '-1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS/);
   });
 
+  it('SMTP to another machine requires TLS unless SMTP_ALLOW_PLAINTEXT says it may be plaintext', () => {
+    expect(loadConfig({}).smtpRequireTls).toBe(false);
+    expect(loadConfig({ SMTP_URL: 'smtp://mail.example.org:587' }).smtpRequireTls).toBe(true);
+    expect(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525' }).smtpRequireTls).toBe(false);
+    expect(loadConfig({ SMTP_URL: 'smtp://localhost:2525' }).smtpRequireTls).toBe(false);
+    expect(loadConfig({ SMTP_URL: 'smtp://mailpit:1025', SMTP_ALLOW_PLAINTEXT: '1' }).smtpRequireTls).toBe(false);
+    expect(() => loadConfig({ SMTP_URL: 'not a url' })).toThrow(/^SMTP_URL must be a URL/);
+  });
+
   it('TRUST_PROXY: a hop count or the proxies\' addresses, never "everything"', () => {
     expect(loadConfig({}).trustProxy).toBeUndefined();
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);

@@ -10,6 +10,12 @@ export interface AppConfig {
   databaseUrl: string;
   /** Unset: mail is captured as .eml files in DATA_DIR/mail instead of being sent. */
   smtpUrl?: string;
+  /**
+   * Mail to another machine goes over TLS (STARTTLS required, or smtps://), never falling back to
+   * plaintext; a mail server on this machine, or SMTP_ALLOW_PLAINTEXT=1 (a mail catcher on a
+   * private network), may be plaintext.
+   */
+  smtpRequireTls: boolean;
   mailFrom: string;
   coordinatorEmail: string;
   translatorEmail: string;
@@ -50,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     taskQueue: env.TASK_QUEUE || 'cases',
     databaseUrl: env.DATABASE_URL || `postgres://postgres:postgres@127.0.0.1:${embeddedPostgresPort}/postgres?sslmode=disable`,
     smtpUrl: env.SMTP_URL || undefined,
+    smtpRequireTls: requireTls(env),
     mailFrom: env.MAIL_FROM || 'Care Coordination <care@localhost>',
     coordinatorEmail: env.COORDINATOR_EMAIL || 'coordinator@localhost',
     translatorEmail: env.TRANSLATOR_EMAIL || 'translation@localhost',
@@ -90,6 +97,13 @@ function trustProxy(env: NodeJS.ProcessEnv): { trustProxy?: number | string[] } 
   };
   if (!addresses.every(valid)) throw new Error(usage);
   return { trustProxy: addresses };
+}
+
+function requireTls(env: NodeJS.ProcessEnv): boolean {
+  if (!env.SMTP_URL || /^(1|true|yes)$/i.test(env.SMTP_ALLOW_PLAINTEXT?.trim() ?? '')) return false;
+  if (!URL.canParse(env.SMTP_URL)) throw new Error(`SMTP_URL must be a URL like smtp://user:pass@mail.example.org:587; got something else`);
+  const host = new URL(env.SMTP_URL).hostname;
+  return !(host === 'localhost' || host === '[::1]' || /^127\./.test(host));
 }
 
 /** WORKER_MAX_CACHED_WORKFLOWS: unset or empty leaves the SDK's default. */

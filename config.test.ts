@@ -30,4 +30,22 @@ describe('ops settings in the configuration', () => {
     expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be a whole number/);
     expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '-1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS/);
   });
+
+  it('SMTP to another machine requires TLS unless SMTP_ALLOW_PLAINTEXT says it may be plaintext', () => {
+    expect(loadConfig({}).smtpRequireTls).toBe(false);
+    expect(loadConfig({ SMTP_URL: 'smtp://mail.example.org:587' }).smtpRequireTls).toBe(true);
+    expect(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525' }).smtpRequireTls).toBe(false);
+    expect(loadConfig({ SMTP_URL: 'smtp://localhost:2525' }).smtpRequireTls).toBe(false);
+    expect(loadConfig({ SMTP_URL: 'smtp://mailpit:1025', SMTP_ALLOW_PLAINTEXT: '1' }).smtpRequireTls).toBe(false);
+    expect(() => loadConfig({ SMTP_URL: 'not a url' })).toThrow(/^SMTP_URL must be a URL/);
+  });
+
+  it('TRUST_PROXY: a hop count or the proxies\' addresses, never "everything"', () => {
+    expect(loadConfig({}).trustProxy).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: ' 10.0.0.5, 10.1.0.0/16,::1 ' }).trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16', '::1']);
+    for (const bad of ['true', '*', '0', 'proxy.example', '10.0.0.0/33', '10.0.0.5,']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/^TRUST_PROXY must be how many proxies are in front \(1 for one\) or their addresses/);
+    }
+  });
 });

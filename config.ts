@@ -1,5 +1,6 @@
 // Process configuration, read once from the environment. Defaults make `npm start` and casectl
 // in another terminal find each other on one machine with nothing configured.
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 export interface AppConfig {
@@ -9,6 +10,12 @@ export interface AppConfig {
   databaseUrl: string;
   /** Unset: mail is captured as .eml files in DATA_DIR/mail instead of being sent. */
   smtpUrl?: string;
+  /**
+   * Mail to another machine goes over TLS (STARTTLS required, or smtps://), never falling back to
+   * plaintext; a mail server on this machine, or SMTP_ALLOW_PLAINTEXT=1 (a mail catcher on a
+   * private network), may be plaintext.
+   */
+  smtpRequireTls: boolean;
   mailFrom: string;
   coordinatorEmail: string;
   translatorEmail: string;
@@ -28,6 +35,11 @@ export interface AppConfig {
   logLevel: LogLevel;
   /** Cases the worker keeps in memory; undefined: the SDK's default (it scales with the machine's memory). BENCHMARKS.md has the cost per case. */
   workerMaxCachedWorkflows?: number;
+  /**
+   * The proxies in front of the HTTP server whose X-Forwarded-For is believed: how many hops, or
+   * their addresses. Undefined: none (the TCP peer is the client).
+   */
+  trustProxy?: number | string[];
 }
 
 export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -44,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     taskQueue: env.TASK_QUEUE || 'cases',
     databaseUrl: env.DATABASE_URL || `postgres://postgres:postgres@127.0.0.1:${embeddedPostgresPort}/postgres?sslmode=disable`,
     smtpUrl: env.SMTP_URL || undefined,
+    smtpRequireTls: requireTls(env),
     mailFrom: env.MAIL_FROM || 'Care Coordination <care@localhost>',
     coordinatorEmail: env.COORDINATOR_EMAIL || 'coordinator@localhost',
     translatorEmail: env.TRANSLATOR_EMAIL || 'translation@localhost',
@@ -58,7 +71,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerHealthPort: intVar(env, 'WORKER_HEALTH_PORT', 9465),
     logLevel: logLevel(env),
     ...maxCached(env),
+    ...trustProxy(env),
   };
+}
+
+/**
+ * TRUST_PROXY: a hop count (1: one proxy in front, whose address for the client is believed and
+ * nothing the client wrote before it) or the proxies' addresses and networks. Never "every hop":
+ * then a client rotating its own X-Forwarded-For escapes every per-address limit.
+ */
+function trustProxy(env: NodeJS.ProcessEnv): { trustProxy?: number | string[] } {
+  const raw = env.TRUST_PROXY?.trim();
+  if (!raw) return {};
+  const usage = `TRUST_PROXY must be how many proxies are in front (1 for one) or their addresses (10.0.0.5, 10.0.0.0/8, comma-separated); got '${raw}'`;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops < 1 || hops > 10) throw new Error(usage);
+    return { trustProxy: hops };
+  }
+  const addresses = raw.split(',').map((a) => a.trim());
+  const valid = (a: string) => {
+    const [ip, bits, extra] = a.split('/');
+    if (extra !== undefined || !ip || !isIP(ip)) return false;
+    return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (isIP(ip) === 4 ? 32 : 128));
+  };
+  if (!addresses.every(valid)) throw new Error(usage);
+  return { trustProxy: addresses };
+}
+
+function requireTls(env: NodeJS.ProcessEnv): boolean {
+  if (!env.SMTP_URL || /^(1|true|yes)$/i.test(env.SMTP_ALLOW_PLAINTEXT?.trim() ?? '')) return false;
+  if (!URL.canParse(env.SMTP_URL)) throw new Error(`SMTP_URL must be a URL like smtp://user:pass@mail.example.org:587; got something else`);
+  const host = new URL(env.SMTP_URL).hostname;
+  return !(host === 'localhost' || host === '[::1]' || /^127\./.test(host));
 }
 
 /** WORKER_MAX_CACHED_WORKFLOWS: unset or empty leaves the SDK's default. */

@@ -24,7 +24,7 @@ export function isPermanentFailure(err: unknown): boolean {
   return typeof code === 'number' && code >= 500 && code < 600;
 }
 
-export function createMailer(opts: { smtpUrl?: string; from: string; captureDir: string }): Mailer {
+export function createMailer(opts: { smtpUrl?: string; requireTls?: boolean; from: string; captureDir: string }): Mailer {
   const base = {
     from: opts.from,
     // Never let message content pull in local files or URLs.
@@ -32,7 +32,7 @@ export function createMailer(opts: { smtpUrl?: string; from: string; captureDir:
     disableUrlAccess: true,
   };
   if (opts.smtpUrl) {
-    const transport = nodemailer.createTransport({ url: opts.smtpUrl, pool: true, maxConnections: 5 } as never);
+    const transport = nodemailer.createTransport({ url: opts.smtpUrl, pool: true, maxConnections: 5, requireTLS: opts.requireTls ?? false } as never);
     return {
       async send(mail) {
         await transport.sendMail({ ...base, ...mail });
@@ -44,9 +44,10 @@ export function createMailer(opts: { smtpUrl?: string; from: string; captureDir:
   return {
     async send(mail) {
       const info = await transport.sendMail({ ...base, ...mail });
-      await mkdir(opts.captureDir, { recursive: true });
+      // Families' mail: readable by the service's own user only, whatever the umask.
+      await mkdir(opts.captureDir, { recursive: true, mode: 0o700 });
       const file = mail.messageId.replace(/[^A-Za-z0-9._-]/g, '_');
-      await writeFile(join(opts.captureDir, `${file}.eml`), info.message as Buffer);
+      await writeFile(join(opts.captureDir, `${file}.eml`), info.message as Buffer, { mode: 0o600 });
     },
     close: () => transport.close(),
   };

@@ -97,15 +97,20 @@ export interface AccountsOptions {
   now?: () => number;
   /** A session ends after this long without a request. Default 12 h. */
   sessionIdleMs?: number;
+  /** A session ends this long after it began, however it was used. Default 24 h. */
+  sessionMaxMs?: number;
   /** Password hashing cost for new passwords. Default DEFAULT_SCRYPT. */
   scrypt?: ScryptParams;
 }
 
 export const DEFAULT_SESSION_IDLE_MS = 12 * 60 * 60 * 1000;
+/** However busy, a session ends this long after its sign-in: a stolen cookie does not live for ever. */
+export const DEFAULT_SESSION_MAX_MS = 24 * 60 * 60 * 1000;
 
 export function createAccounts(db: Db, opts: AccountsOptions = {}) {
   const now = opts.now ?? Date.now;
   const idleMs = opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+  const maxMs = opts.sessionMaxMs ?? DEFAULT_SESSION_MAX_MS;
   const params = opts.scrypt ?? DEFAULT_SCRYPT;
 
   const toUser = (r: { id: number; email: string; name: string; role: Role }): User => ({ id: r.id, email: r.email, name: r.name, role: r.role });
@@ -159,19 +164,20 @@ export function createAccounts(db: Db, opts: AccountsOptions = {}) {
     const row = await db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select(['users.id', 'users.email', 'users.name', 'users.role', 'users.disabled', 'sessions.csrf_token', 'sessions.expires_at'])
+      .select(['users.id', 'users.email', 'users.name', 'users.role', 'users.disabled', 'sessions.csrf_token', 'sessions.expires_at', 'sessions.created_at'])
       .where('sessions.id', '=', id)
       .executeTakeFirst();
     if (!row || row.disabled) return undefined;
     const t = now();
-    if (row.expires_at.getTime() <= t) {
+    const ends = row.created_at.getTime() + maxMs;
+    if (row.expires_at.getTime() <= t || ends <= t) {
       await db.deleteFrom('sessions').where('id', '=', id).execute();
       return undefined;
     }
     let expiresAt = row.expires_at;
-    // Idle expiry: slide it on, at most once a minute per session.
-    if (t + idleMs - expiresAt.getTime() > 60_000) {
-      expiresAt = new Date(t + idleMs);
+    // Idle expiry: slide it on, at most once a minute per session, never past its absolute end.
+    if (Math.min(t + idleMs, ends) - expiresAt.getTime() > 60_000) {
+      expiresAt = new Date(Math.min(t + idleMs, ends));
       await db.updateTable('sessions').set({ expires_at: expiresAt }).where('id', '=', id).execute();
     }
     return { user: toUser(row), csrfToken: row.csrf_token, expiresAt };

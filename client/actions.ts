@@ -1,8 +1,7 @@
 // The one action layer: casectl, the HTTP API and the console open cases and act on them through
 // here, so validation, Temporal Updates and error meanings live in one place. The layer carries the
 // reads too (client/reads.ts), so that each door has one object to ask.
-import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { z } from 'zod';
 import type { Db } from '../db/connect.ts';
@@ -12,6 +11,7 @@ import { protocolSchema, type CheckinOutcome, type ClinicalOutcome } from '../do
 import { InputError, parseInput, textSchema } from '../domain/validation.ts';
 import { CaseStageKey } from '../domain/search-attributes.ts';
 import * as msg from '../workflows/messages.ts';
+import { caseIdBefore20261207, type Identifiers } from '../common/identifiers.ts';
 import { caseCalls } from './case-calls.ts';
 import { createCaseReads } from './reads.ts';
 
@@ -35,10 +35,6 @@ const protocolInputSchema = z
   })
   .strict();
 
-/** Same patient reference, same case: opening twice finds the first one. */
-export function caseIdFor(patientRef: string): string {
-  return `c${createHash('sha256').update(`case:${patientRef.trim()}`).digest('hex').slice(0, 12)}`;
-}
 
 /** Actions answered with the case's status; check-in reports and observations answer with their outcome. */
 export type CaseActionName = Exclude<StaffAction, 'recordClinical'>;
@@ -47,6 +43,8 @@ export interface CaseActionsDeps {
   client: Client;
   db: Db;
   taskQueue: string;
+  /** Case ids and check-in Update ids (common/identifiers.ts): the same key in every process that opens cases. */
+  identifiers: Identifiers;
 }
 
 /**
@@ -63,7 +61,7 @@ export interface ActOptions {
 /** The Update id of a request: per action, so that an id reused for another action is not mistaken for it. */
 const updateIdOf = (name: string, opts: ActOptions): { updateId?: string } => (opts.requestId ? { updateId: `${name}:${parseInput(requestIdSchema, opts.requestId)}` } : {});
 
-export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
+export function createCaseActions({ client, db, taskQueue, identifiers }: CaseActionsDeps) {
   const { handle, translateErrors } = caseCalls(client);
   const reads = createCaseReads({ client, db });
   async function act<A extends CaseActionName>(caseId: string, name: A, raw: Omit<ActionArgs<A>, 'actor'> & { actor: string }, opts: ActOptions = {}): Promise<CaseStatus> {
@@ -78,7 +76,10 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
 
     async openCase(raw: unknown, actor: string): Promise<{ caseId: string; created: boolean }> {
       const opened = parseInput(openCaseSchema(), raw);
-      const caseId = caseIdFor(opened.patientRef);
+      // Same patient reference, same case: opening twice finds the first one, opened before ids were keyed too.
+      const earlier = caseIdBefore20261207(opened.patientRef);
+      if (await handle(earlier).describe().then(() => true, (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)))) return { caseId: earlier, created: false };
+      const caseId = identifiers.caseId(opened.patientRef);
       const input: CaseInput = { ...opened, caseId, openedBy: actor };
       try {
         await client.workflow.start('caseWorkflow', {
@@ -113,7 +114,7 @@ export function createCaseActions({ client, db, taskQueue }: CaseActionsDeps) {
      */
     async submitCheckin(caseId: string, checkinId: number, report: unknown): Promise<CheckinOutcome> {
       const args = parseInput(actionSchema('submitCheckin'), { checkinId, report });
-      const updateId = `checkin-${checkinId}-${createHash('sha256').update(JSON.stringify(report)).digest('hex').slice(0, 24)}`;
+      const updateId = identifiers.checkinUpdateId(checkinId, report);
       return translateErrors(caseId, () => handle(caseId).executeUpdate(msg.actionUpdates.submitCheckin, { args: [args], updateId }));
     },
 

@@ -2,6 +2,7 @@
 // urgent), other open alerts, overdue steps, the rest by nearest deadline then last change,
 // finished cases last. The rows
 // are written as the case activities project them; the list reads only Postgres.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { createCaseActions, type CaseActions } from './actions.ts';
@@ -9,6 +10,7 @@ import { InputError } from '../domain/validation.ts';
 import type { Stage } from '../domain/case.ts';
 import type { Tier } from '../domain/crs.ts';
 import { createTestDatabase, type TestDatabase } from '../test/harness/postgres.ts';
+import { createIdentifiers } from '../common/identifiers.ts';
 
 let database: TestDatabase;
 let actions: CaseActions;
@@ -67,7 +69,7 @@ beforeAll(async () => {
         .execute();
     }
   }
-  actions = createCaseActions({ client: {} as Client, db, taskQueue: 'unused' });
+  actions = createCaseActions({ client: {} as Client, db, taskQueue: 'unused' , identifiers: createIdentifiers(randomBytes(32)) });
 });
 
 afterAll(async () => {

@@ -11,12 +11,28 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 
-export type CodecAuthorizer = (req: IncomingMessage) => Promise<boolean>;
+/** Who is calling, for the log: an account, or the service's own codec token. */
+export interface CodecCaller {
+  via: 'session' | 'api-token' | 'codec-token';
+  userId?: number;
+}
+/** The caller a request authenticates as, or undefined: refused (401). */
+export type CodecAuthorizer = (req: IncomingMessage) => Promise<CodecCaller | undefined>;
+
+/** One encode or decode that was answered: who, in which namespace, how many payloads (never their content). */
+export interface CodecUse {
+  operation: 'encode' | 'decode';
+  caller: CodecCaller;
+  namespace?: string;
+  payloads: number;
+}
 
 export type CodecHandlerOptions = {
   codec: PayloadCodec;
-  /** Decides whether the request may encode/decode (bearer token, signed-in ops user, ...). Fails closed if it throws. */
+  /** Decides whether the request may encode/decode (a signed-in account, a token). Fails closed if it throws. */
   authorize: CodecAuthorizer;
+  /** Told of every answered encode and decode, for the audit log. */
+  onUse?: (use: CodecUse) => void;
   /** Exact browser origins (e.g. "https://temporal-ui.example.org") allowed to call with credentials. No wildcards. */
   allowedOrigins: readonly string[];
   /** URL path prefix; the endpoints are `${path}/encode` and `${path}/decode`. Default "/codec". */
@@ -82,21 +98,24 @@ export function createCodecHandler(options: CodecHandlerOptions): CodecHandler {
       // Browsers always send Origin cross-site; refuse other sites outright (the CLI sends none).
       if (origin !== undefined && !originAllowed) throw new HttpError(403, `origin ${origin} is not allowed`);
 
-      let authorised: boolean;
+      let caller: CodecCaller | undefined;
       try {
-        authorised = (await authorize(req)) === true;
+        caller = await authorize(req);
       } catch {
         throw new HttpError(500, 'authorization check failed');
       }
-      if (!authorised) throw new HttpError(401, 'unauthorized');
+      if (!caller) throw new HttpError(401, 'unauthorized');
 
       const payloads = parseBody(await readBody(req, maxBodyBytes));
       let result: Payload[];
       try {
         result = operation === 'encode' ? await codec.encode(payloads) : await codec.decode(payloads);
-      } catch (err) {
-        throw new HttpError(422, `${operation} failed: ${(err as Error).message}`);
+      } catch {
+        // Which keys the service holds is not the caller's business: the message names none.
+        throw new HttpError(422, `${operation} failed: a payload could not be ${operation}d (an unknown or retired key, or damaged data)`);
       }
+      const namespace = req.headers['x-namespace'];
+      options.onUse?.({ operation, caller, ...(typeof namespace === 'string' ? { namespace } : {}), payloads: payloads.length });
       sendJson(res, 200, { payloads: result.map(toJsonPayload) }, cors);
     } catch (err) {
       const status = err instanceof HttpError ? err.status : 500;
@@ -117,10 +136,9 @@ export function bearerTokenAuthorizer(token: string): CodecAuthorizer {
   const expected = sha256(token);
   return async (req) => {
     const header = req.headers.authorization;
-    if (typeof header !== 'string') return false;
+    if (typeof header !== 'string') return undefined;
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-    if (!match) return false;
-    return timingSafeEqual(sha256(match[1] as string), expected);
+    return match && timingSafeEqual(sha256(match[1] as string), expected) ? { via: 'codec-token' } : undefined;
   };
 }
 

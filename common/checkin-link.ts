@@ -12,9 +12,8 @@
 // (loadLinkSecret(env, { generateIn: dataDir })), <dataDir>/checkin-link-secret created with a fresh
 // random secret (mode 0600) on first use and reused afterwards, for local development. Changing the
 // secret invalidates every link already sent.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { loadSecret } from './secrets.ts';
 
 export const LINK_SECRET_ENV = 'CHECKIN_LINK_SECRET';
 export const GENERATED_LINK_SECRET_FILE_NAME = 'checkin-link-secret';
@@ -24,7 +23,6 @@ const VERSION = 'v1';
 const MAC_BYTES = 32;
 const CASE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const BASE64URL_PATTERN = /^[A-Za-z0-9_-]+$/;
-const BASE64_PATTERN = /^[A-Za-z0-9+/_-]+={0,2}$/;
 /** Longest token worth looking at: a little over the longest payload this module signs. */
 const MAX_TOKEN_CHARS = 256;
 
@@ -105,59 +103,7 @@ export type LoadLinkSecretOptions = {
   generateIn?: string;
 };
 
-const HOW_TO_CONFIGURE =
-  `Set ${LINK_SECRET_ENV} to at least ${MIN_LINK_SECRET_BYTES} random bytes, base64. ` +
-  `Generate one with: node -e "console.log(require('node:crypto').randomBytes(32).toString('base64'))"`;
-
 /** Reads the link secret from CHECKIN_LINK_SECRET, else (if opts.generateIn) <generateIn>/checkin-link-secret. */
 export function loadLinkSecret(env: Record<string, string | undefined> = process.env, opts: LoadLinkSecretOptions = {}): Buffer {
-  const value = env[LINK_SECRET_ENV];
-  if (value !== undefined && value.trim() !== '') return decodeSecret(value.trim(), LINK_SECRET_ENV);
-  if (opts.generateIn) return loadOrCreateSecretFile(join(resolve(opts.generateIn), GENERATED_LINK_SECRET_FILE_NAME));
-  throw new Error(`No check-in link secret configured. ${HOW_TO_CONFIGURE}`);
-}
-
-function decodeSecret(encoded: string, source: string): Buffer {
-  // Never echo the secret itself in an error.
-  if (!BASE64_PATTERN.test(encoded)) throw new Error(`${source}: not valid base64. ${HOW_TO_CONFIGURE}`);
-  const secret = Buffer.from(encoded, 'base64');
-  if (secret.length < MIN_LINK_SECRET_BYTES) {
-    throw new Error(`${source}: the secret is ${secret.length} bytes, at least ${MIN_LINK_SECRET_BYTES} are needed. ${HOW_TO_CONFIGURE}`);
-  }
-  return secret;
-}
-
-function readSecretFile(path: string): Buffer {
-  const source = `generated link secret file ${path}`;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`${source}: cannot read: ${(err as Error).message}`);
-  }
-  return decodeSecret(text.trim(), source);
-}
-
-function loadOrCreateSecretFile(path: string): Buffer {
-  if (existsSync(path)) return readSecretFile(path);
-  // Write a complete temp file, then link it into place: link fails if another process won the
-  // race, and nobody ever reads a half-written secret.
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, `${randomBytes(MIN_LINK_SECRET_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-    chmodSync(tmp, 0o600);
-    linkSync(tmp, path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new Error(`generated link secret file ${path}: cannot create: ${(err as Error).message}`);
-    }
-  } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
-  }
-  return readSecretFile(path);
+  return loadSecret(env, { name: LINK_SECRET_ENV, what: 'check-in link secret', file: GENERATED_LINK_SECRET_FILE_NAME, minBytes: MIN_LINK_SECRET_BYTES, ...opts });
 }

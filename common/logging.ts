@@ -55,6 +55,7 @@ const SAFE_KEYS: Record<string, string> = {
   method: 'method',
   route: 'route',
   userId: 'userId',
+  via: 'via',
   ms: 'ms',
 };
 const ERROR_KEYS = new Set(['error', 'err', 'failure']);

@@ -8,6 +8,8 @@ import type { EmailKind } from '../domain/emails.ts';
 import type { CheckinStatus } from '../domain/monitoring.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A timestamp the database fills in (default now()): optional on insert. */
+type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
 
 export interface HospitalsTable {
@@ -17,7 +19,7 @@ export interface HospitalsTable {
   language: string;
   time_zone: string;
   phone: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
 }
 
 export interface CasesTable {
@@ -93,7 +95,7 @@ export interface EmailsTable {
   status: 'pending' | 'sent' | 'failed';
   error: string | null;
   message_id: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
   sent_at: Timestamp | null;
 }
 
@@ -113,7 +115,7 @@ export interface ProtocolsTable {
   hospital_code: string | null;
   therapy: string | null;
   protocol: Json<unknown>;
-  created_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
 }
 
 export interface AlertsTable {
@@ -164,7 +166,7 @@ export interface UsersTable {
   name: string;
   role: Role;
   password_hash: string;
-  created_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
   disabled: Generated<boolean>;
 }
 
@@ -172,7 +174,7 @@ export interface SessionsTable {
   /** sha256 (hex) of the session token. */
   id: string;
   user_id: number;
-  created_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
   expires_at: Timestamp;
   csrf_token: string;
 }
@@ -182,7 +184,7 @@ export interface ApiTokensTable {
   token_hash: string;
   user_id: number;
   name: string;
-  created_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
   last_used_at: Timestamp | null;
 }
 

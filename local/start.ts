@@ -2,7 +2,7 @@
 // configured (embedded Postgres in DATA_DIR, the Temporal dev server with its Web UI), then the
 // worker. casectl in another terminal finds both on their default addresses. Ctrl-C stops all.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../config.ts';
@@ -14,7 +14,9 @@ import { createWorkerLogger, installWorkerRuntime } from '../worker/runtime.ts';
 import { startHttpServer } from '../client/http/main.ts';
 
 const config = loadConfig();
-mkdirSync(config.dataDir, { recursive: true });
+// Health data lives here (the embedded databases, captured mail, secrets): the service's user only.
+mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+chmodSync(config.dataDir, 0o700);
 const stops: (() => Promise<void>)[] = [];
 const say = (line: string) => console.log(`[start] ${line}`);
 

@@ -67,7 +67,7 @@ export async function startWorker(config: AppConfig = loadConfig(), opts: Worker
     const db = connect(config.databaseUrl);
     closers.push(() => db.destroy());
     await migrateToLatest(db);
-    const mailer: Mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
+    const mailer: Mailer = createMailer({ smtpUrl: config.smtpUrl, requireTls: config.smtpRequireTls, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
     closers.push(() => mailer.close());
     const connection = await NativeConnection.connect({ address: config.temporalAddress });
     closers.push(() => connection.close());

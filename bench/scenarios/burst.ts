@@ -9,6 +9,7 @@
 // tokens signed with the worker's secret) at a steady rate; end-to-end latency per request.
 // Baseline: a bare Temporal Update (answered at once) to the bare burst workflows, same rate, during
 // the bare burst.
+import { randomBytes } from 'node:crypto';
 import { createCaseActions } from '../../client/actions.ts';
 import { createHttpServer } from '../../client/http/server.ts';
 import { toDatetimeLocal } from '../../client/http/checkin-form.ts';
@@ -22,6 +23,7 @@ import { inParallel, percentile, sleep } from '../stats.ts';
 import { startWorker } from '../workers.ts';
 import { burstWorkflow, ping } from '../workflows.ts';
 import type { AcceptedMail } from '../smtp-sink.ts';
+import { createIdentifiers } from '../../common/identifiers.ts';
 
 export interface BurstOptions {
   /** Cases (and bare workflows) due together. */
@@ -143,7 +145,7 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
   const hospital = `BU${ctx.runId}`;
   const client = caseClient(ctx);
   const bare = bareClient(ctx);
-  const actions = createCaseActions({ client, db: ctx.db, taskQueue });
+  const actions = createCaseActions({ client, db: ctx.db, taskQueue , identifiers: createIdentifiers(randomBytes(32)) });
   const watcher = new Watcher(ctx.db);
   const d = { actions, watcher, hospital };
   await addBenchHospital(actions, hospital);

@@ -3,6 +3,7 @@
 // recipient lookup, rendering, link signing and timeline entry in Postgres, and the service's
 // pooled mailer) against raw pooled nodemailer sending the same rendered email to the same sink.
 // The two alternate A-B-B-A in halves so that drift on a shared machine hits both alike.
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -10,7 +11,7 @@ import { loadConfig } from '../../config.ts';
 import { createActivities, type SendEmailInput, type SendEmailResult } from '../../activities/index.ts';
 import { createMailer } from '../../activities/mailer.ts';
 import { createCheckinLinks } from '../../common/checkin-link.ts';
-import { caseIdFor } from '../../client/actions.ts';
+import { createIdentifiers } from '../../common/identifiers.ts';
 import { openCaseSchema, type CaseInput } from '../../domain/case.ts';
 import type { BenchContext } from '../context.ts';
 import { BENCH_FROM, rawTransport, sampleCheckinEmail } from '../bare-activities.ts';
@@ -47,9 +48,10 @@ export async function runEmail(ctx: BenchContext, opts: EmailOptions): Promise<S
   try {
     // Cases whose families get the emails.
     const caseIds: string[] = [];
+    const ids = createIdentifiers(randomBytes(32));
     for (let i = 0; i < 20; i++) {
       const opened = openCaseSchema().parse(benchCase(ctx.runId, 'mail', i, ['medical_report']));
-      const caseId = caseIdFor(opened.patientRef);
+      const caseId = ids.caseId(opened.patientRef);
       const input: CaseInput = { ...opened, caseId, openedBy: ACTOR };
       await acts.recordCaseOpened({ ...input, at: new Date().toISOString(), eventKey: `bench-email-${caseId}/opened` });
       caseIds.push(caseId);

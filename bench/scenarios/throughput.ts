@@ -2,6 +2,7 @@
 // action layer, from inquiry to admission, by `concurrency` coordinators at once for `seconds`
 // (closed loop: each starts the next case as soon as one reaches admission). Baseline, same server,
 // same concurrency: a bare workflow that runs one no-op activity, started and awaited.
+import { randomBytes } from 'node:crypto';
 import { createCaseActions } from '../../client/actions.ts';
 import { DOCUMENT_TYPES } from '../../domain/case.ts';
 import { bareClient, caseClient, type BenchContext } from '../context.ts';
@@ -11,6 +12,7 @@ import { row, type ScenarioReport } from '../report.ts';
 import { inParallel, percentile } from '../stats.ts';
 import { startWorker } from '../workers.ts';
 import { noopWorkflow } from '../workflows.ts';
+import { createIdentifiers } from '../../common/identifiers.ts';
 
 export interface ThroughputOptions {
   /** How long each side keeps starting work. */
@@ -72,7 +74,7 @@ export async function runThroughput(ctx: BenchContext, opts: ThroughputOptions):
   const documents = DOCUMENT_TYPES.slice(0, Math.max(1, Math.min(opts.documents, DOCUMENT_TYPES.length)));
   const taskQueue = `bench-throughput-${ctx.runId}`;
   const hospital = `TP${ctx.runId}`;
-  const actions = createCaseActions({ client: caseClient(ctx), db: ctx.db, taskQueue });
+  const actions = createCaseActions({ client: caseClient(ctx), db: ctx.db, taskQueue , identifiers: createIdentifiers(randomBytes(32)) });
   const watcher = new Watcher(ctx.db);
   await addBenchHospital(actions, hospital);
   const d = { actions, watcher, hospital };

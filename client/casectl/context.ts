@@ -1,6 +1,7 @@
 // What every casectl command shares: how it reaches the service (the action layer and the accounts
 // store, opened only by the commands that need them and closed before the process exits), the time
 // limit, the request id of an action, printing text or --json, and what an error means as an exit code.
+import { createIdentifiers, loadIdentifierKey } from '../../common/identifiers.ts';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
@@ -103,7 +104,7 @@ export async function openDefaultActions(envIn: NodeJS.ProcessEnv, opts: { tempo
   const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter: createDataConverter(keyring) });
   const db = connect(config.databaseUrl, { max: 2 });
   const session: ActionSession = {
-    actions: wrapDatabaseErrors(createCaseActions({ client, db, taskQueue: config.taskQueue }), databaseWhere(config.databaseUrl)),
+    actions: wrapDatabaseErrors(createCaseActions({ client, db, taskQueue: config.taskQueue, identifiers: createIdentifiers(loadIdentifierKey(env, { generateIn: config.dataDir })) }), databaseWhere(config.databaseUrl)),
     async close() {
       await Promise.allSettled([connection.close(), db.destroy()]);
     },

@@ -37,7 +37,7 @@ import { hospitalSchema, requestIdSchema, type ActOptions, type CaseActionName, 
 import { ActionRefusedError, CaseNotFoundError } from '../case-calls.ts';
 import { listFilterSchema, READ_WAIT_MS } from '../reads.ts';
 import { emailSchema, type Accounts, type User } from '../accounts.ts';
-import { readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from './auth.ts';
+import { readCookie, sameToken, SESSION_COOKIE, type LoginThrottle, type Site } from './auth.ts';
 import { doc, jsonSchema, openApiDocument, type JsonSchema, type Provides } from './openapi.ts';
 import { withTimeout } from '../../common/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS, UnavailableError } from '../unavailable.ts';
@@ -63,6 +63,7 @@ export interface ApiOptions {
   accounts: Accounts;
   /** Failed sign-ins, shared with the console. */
   throttle: LoginThrottle;
+  site: Site;
   /** How long an action or status waits for the case workflow. Default 20 s. */
   workflowTimeoutMs?: number;
   now?: () => number;
@@ -178,7 +179,7 @@ const actionAnswer = (name: ApiAction): JsonSchema => (name === 'recordClinical'
 export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise<void> {
   const { actions, accounts } = opts;
   const now = opts.now ?? Date.now;
-  const throttle = opts.throttle;
+  const { throttle, site } = opts;
   const workflowTimeoutMs = opts.workflowTimeoutMs ?? 20_000;
   const note = opts.note ?? (() => {});
   const principals = new WeakMap<FastifyRequest, Principal>();
@@ -189,6 +190,8 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
 
   const routes: RouteOptions[] = [];
   app.addHook('onRoute', (route) => {
+    // Fail closed: a route that does not say who may use it stops the server from starting.
+    if ((route.config as { access?: Access } | undefined)?.access === undefined) throw new Error(`API route ${[route.method].flat().join(',')} ${route.url} has no access rule (config.access)`);
     // The routes of the document (and of Allow): not Fastify's HEAD twins of GET, nor the catch-all below.
     if (route.method !== 'HEAD' && !(Array.isArray(route.method) && route.method.includes('HEAD'))) routes.push(route);
   });
@@ -196,6 +199,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
   // ---- auth ----
 
   app.addHook('onRequest', async (req) => {
+    // Every route has its rule (onRoute above); none is the not-found handler's, which says only 404.
     const access = req.routeOptions.config.access ?? 'public';
     if (access === 'public') return;
     const principal = await authenticate(req);
@@ -283,6 +287,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       }),
     },
     async (req, reply: FastifyReply) => {
+      if (site.crossSite(req)) throw new ApiError(403, 'sign in from this service\'s own pages: a sign-in from another site is refused');
       // What no account can match (an email with U+0000, say) is refused before the throttle stores it.
       const { email, password } = parseInput(loginSchema, req.body ?? {});
       const attempt = await throttle.reserve(email, req.ip);
@@ -292,7 +297,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       if (!user) return reply.code(401).send({ error: 'wrong email or password' });
       note(req, { userId: user.id });
       const session = await accounts.createSession(user.id);
-      reply.header('Set-Cookie', sessionCookie(req, session.token, Math.round((session.expiresAt.getTime() - now()) / 1000)));
+      reply.header('Set-Cookie', site.cookie(req, session.token, Math.round((session.expiresAt.getTime() - now()) / 1000)));
       return reply.send({ user: userOut(user), csrfToken: session.csrfToken, expiresAt: session.expiresAt.toISOString() });
     },
   );
@@ -316,7 +321,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       const p = principal(req);
       if (p.via !== 'session' || !p.sessionToken) throw new StateConflict(new InputError([{ field: 'Authorization', message: 'signed in with an API token: there is no session to end' }]));
       await accounts.deleteSession(p.sessionToken);
-      return reply.code(204).header('Set-Cookie', sessionCookie(req, '', 0)).send();
+      return reply.code(204).header('Set-Cookie', site.cookie(req, '', 0)).send();
     },
   );
 

@@ -2,8 +2,12 @@
 // one throttle of failed sign-ins (an attacker gets one budget, not one per door). Who may do what is
 // domain/actions.ts.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
+import type { CodecAuthorizer } from '../../codec/codec-server.ts';
 import type { Db } from '../../db/connect.ts';
+import { mayAccess } from '../../domain/actions.ts';
+import type { Accounts } from '../accounts.ts';
 
 export const SESSION_COOKIE = 'sid';
 
@@ -22,11 +26,35 @@ export function readCookie(header: string | undefined, name: string): string | u
 
 const isLoopbackName = (host: string): boolean => host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
-/** HttpOnly, SameSite=Strict, and Secure unless the request is plain http to localhost. */
-export function sessionCookie(req: FastifyRequest, token: string, maxAgeSeconds: number): string {
-  const secure = !(req.protocol === 'http' && isLoopbackName(req.hostname));
-  return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.max(0, maxAgeSeconds)}${secure ? '; Secure' : ''}`;
+/**
+ * What the staff doors know of the address people reach the service at (APP_BASE_URL): where a
+ * sign-in may come from, and how the session cookie is set.
+ */
+export function createSite(publicUrl: string) {
+  const base = new URL(publicUrl);
+  const https = base.protocol === 'https:';
+  return {
+    https,
+    /**
+     * A browser's sign-in posted from another site, or from an opaque origin (`Origin: null`:
+     * a sandboxed frame, a data: page): login CSRF, refused. No Origin is a client that is not a
+     * browser (curl, casectl), which no other site can drive.
+     */
+    crossSite(req: FastifyRequest): boolean {
+      const origin = req.headers.origin;
+      if (origin === undefined) return false;
+      if (!URL.canParse(origin)) return true;
+      const o = new URL(origin);
+      return o.origin !== base.origin && o.host !== req.headers.host;
+    },
+    /** HttpOnly, SameSite=Strict, and Secure unless the service is plain http on this machine (not the Host header's word alone). */
+    cookie(req: FastifyRequest, token: string, maxAgeSeconds: number): string {
+      const secure = https || !(req.protocol === 'http' && isLoopbackName(req.hostname));
+      return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.max(0, maxAgeSeconds)}${secure ? '; Secure' : ''}`;
+    },
+  };
 }
+export type Site = ReturnType<typeof createSite>;
 
 export function sameToken(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -50,7 +78,7 @@ export type Attempt = { wait: number } | { settle(succeeded: boolean): Promise<v
  * Sign-in attempts per email and per client address, in Postgres so that every HTTP server counts
  * the same ones. An attempt is recorded before the password is checked (the slow hash), so a burst
  * of simultaneous tries counts in full: the n-th to be recorded sees n. A success forgets the
- * email's attempts; a failure keeps its record until the window passes.
+ * email's attempts and its own; a failure keeps its record until the window passes.
  */
 export function createLoginThrottle(db: Db, opts: Partial<LoginLimits> = {}, now: () => number = Date.now) {
   const limits: LoginLimits = { perEmail: 5, perIp: 20, windowMs: 15 * 60_000, ...opts };
@@ -82,10 +110,35 @@ export function createLoginThrottle(db: Db, opts: Partial<LoginLimits> = {}, now
       }
       return {
         async settle(succeeded) {
-          if (succeeded) await db.deleteFrom('sign_in_attempts').where('key', '=', keys[0]![0]).execute();
+          // A success forgets the email's failures, and is not one of the address's: an office
+          // behind one address is not locked out by its staff signing in.
+          if (succeeded) await db.deleteFrom('sign_in_attempts').where((eb) => eb.or([eb('key', '=', keys[0]![0]), eb('id', 'in', ids.map((r) => r.id))])).execute();
         },
       };
     },
   };
 }
 export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
+
+/**
+ * Who may have the codec decrypt a payload for the Temporal Web UI or the CLI: a signed-in staff
+ * account whose role reads patient data (its session cookie, or its API token as a bearer token),
+ * or the service's own codec token (CODEC_AUTH_TOKEN) when one is set. Never the peer address: a
+ * reverse proxy on the same host makes every request come from loopback.
+ */
+export function staffCodecAuthorizer(accounts: Pick<Accounts, 'getSession' | 'resolveApiToken'>, serviceToken?: string): CodecAuthorizer {
+  const service = serviceToken ? createHash('sha256').update(serviceToken).digest() : undefined;
+  return async (req: IncomingMessage) => {
+    const authorization = req.headers.authorization;
+    if (authorization !== undefined) {
+      const token = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)?.[1];
+      if (!token) return undefined;
+      if (service && timingSafeEqual(createHash('sha256').update(token).digest(), service)) return { via: 'codec-token' };
+      const user = await accounts.resolveApiToken(token);
+      return user && mayAccess(user.role, 'read') ? { via: 'api-token', userId: user.id } : undefined;
+    }
+    const sid = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const session = sid ? await accounts.getSession(sid) : undefined;
+    return session && mayAccess(session.user.role, 'read') ? { via: 'session', userId: session.user.id } : undefined;
+  };
+}

@@ -3,10 +3,8 @@
 // startHttpServer.
 //
 // Environment (besides config.ts): HTTP_HOST (default 127.0.0.1; 0.0.0.0 in a container behind a
-// proxy), TRUST_PROXY=1 behind a reverse proxy, CHECKIN_LINK_SECRET (else DATA_DIR/checkin-link-secret),
-// CODEC_AUTH_TOKEN (bearer token for /codec; without it /codec is mounted only on a loopback
-// address and answers only loopback clients, unless CODEC_ALLOW_UNAUTHENTICATED=1 says that
-// whoever reaches this address may decrypt payloads: for a local Docker setup only),
+// proxy), CHECKIN_LINK_SECRET (else DATA_DIR/checkin-link-secret),
+// CODEC_AUTH_TOKEN (a service token /codec takes besides signed-in staff accounts),
 // METRICS_AUTH_TOKEN (when set, /metrics requires it as a bearer token), ADMIN_EMAIL and
 // ADMIN_PASSWORD (and ADMIN_NAME): the first staff account of the JSON API, created when none exists.
 import { Client, Connection } from '@temporalio/client';
@@ -14,16 +12,18 @@ import { loadConfig, type AppConfig } from '../../config.ts';
 import { connect, type Db } from '../../db/connect.ts';
 import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
 import { EncryptionCodec } from '../../codec/encryption-codec.ts';
-import { bearerTokenAuthorizer, createCodecHandler, type CodecAuthorizer } from '../../codec/codec-server.ts';
+import { createCodecHandler } from '../../codec/codec-server.ts';
 import { createCheckinLinks, loadLinkSecret } from '../../common/checkin-link.ts';
+import { createIdentifiers, loadIdentifierKey } from '../../common/identifiers.ts';
 import { createCaseActions } from '../actions.ts';
 import { createAccounts } from '../accounts.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
+import { staffCodecAuthorizer } from './auth.ts';
 import { createHttpLogger, createHttpServer, logEvent } from './server.ts';
 import type { LineWriter } from '../../common/logging.ts';
 
 export interface StartHttpServerDeps {
-  /** Default process.env: CHECKIN_LINK_SECRET, PAYLOAD_KEYS, CODEC_AUTH_TOKEN, METRICS_AUTH_TOKEN, HTTP_HOST, TRUST_PROXY. */
+  /** Default process.env: CHECKIN_LINK_SECRET, PAYLOAD_KEYS, CODEC_AUTH_TOKEN, METRICS_AUTH_TOKEN, HTTP_HOST. */
   env?: NodeJS.ProcessEnv;
   /** Reuse a database pool (not closed by close()); default: a new pool on config.databaseUrl. */
   db?: Db;
@@ -43,12 +43,6 @@ export interface RunningHttpServer {
   /** Stops taking requests, lets the ones in flight finish, closes what startHttpServer opened. */
   close(): Promise<void>;
 }
-
-const isLoopbackHost = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);
-const loopbackOnly: CodecAuthorizer = async (req) => {
-  const a = req.socket.remoteAddress ?? '';
-  return a === '::1' || /^(::ffff:)?127\./.test(a);
-};
 
 export async function startHttpServer(config: AppConfig, deps: StartHttpServerDeps = {}): Promise<RunningHttpServer> {
   const env = deps.env ?? process.env;
@@ -73,27 +67,19 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
     closers.push(() => pool.destroy());
   }
 
-  let codec: { handler: ReturnType<typeof createCodecHandler> } | undefined;
-  const token = env.CODEC_AUTH_TOKEN?.trim();
-  const unauthenticated = /^(1|true|yes)$/i.test(env.CODEC_ALLOW_UNAUTHENTICATED?.trim() ?? '');
-  if (token || unauthenticated || isLoopbackHost(host)) {
-    if (!token && unauthenticated) logEvent(logger, 'warn', 'codec_unauthenticated', { route: '/codec/*' });
-    codec = {
-      handler: createCodecHandler({
-        codec: new EncryptionCodec(keyring),
-        authorize: token ? bearerTokenAuthorizer(token) : unauthenticated ? async () => true : loopbackOnly,
-        allowedOrigins: [`http://localhost:${config.temporalUiPort}`],
-      }),
-    };
-  } else {
-    // Without a token the codec would decrypt for anyone who reaches this address.
-    logEvent(logger, 'warn', 'codec_not_mounted', { route: '/codec/*' });
-  }
-
-  const trust = env.TRUST_PROXY?.trim();
   const metricsAuthToken = env.METRICS_AUTH_TOKEN?.trim();
-  const actions = createCaseActions({ client, db, taskQueue: config.taskQueue });
+  const actions = createCaseActions({ client, db, taskQueue: config.taskQueue, identifiers: createIdentifiers(loadIdentifierKey(env, { generateIn: config.dataDir })) });
   const accounts = createAccounts(db);
+  // The Web UI decodes through /codec as a signed-in staff account (its session, with the UI's
+  // "include cross-origin credentials"), the CLI with an API token or CODEC_AUTH_TOKEN.
+  const codec = {
+    handler: createCodecHandler({
+      codec: new EncryptionCodec(keyring),
+      authorize: staffCodecAuthorizer(accounts, env.CODEC_AUTH_TOKEN?.trim() || undefined),
+      allowedOrigins: [`http://localhost:${config.temporalUiPort}`],
+      onUse: ({ operation, caller, namespace, payloads }) => logEvent(logger, 'info', 'codec_used', { kind: operation, via: caller.via, userId: caller.userId, namespace, size: payloads }),
+    }),
+  };
   const accountsDb = db;
   /**
    * The first staff account (ADMIN_EMAIL, ADMIN_PASSWORD) once the accounts tables exist: the
@@ -140,8 +126,8 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
     db,
     links,
     client,
-    ...(codec ? { codec } : {}),
-    config: { ...(trust ? { trustProxy: trust === '1' || trust === 'true' ? true : trust } : {}), ...(metricsAuthToken ? { metricsAuthToken } : {}) },
+    codec,
+    config: { publicUrl: config.appBaseUrl, ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}), ...(metricsAuthToken ? { metricsAuthToken } : {}) },
     ...(deps.log ? { log: deps.log } : {}),
   });
   try {

@@ -93,7 +93,7 @@ describe('time zones in the document', () => {
 async function apiAlone() {
   const app = Fastify();
   const nothing = {} as never;
-  const options: ApiOptions = { actions: nothing, accounts: { resolveApiToken: async () => undefined } as never, throttle: nothing };
+  const options: ApiOptions = { actions: nothing, accounts: { resolveApiToken: async () => undefined } as never, throttle: nothing, site: nothing };
   await app.register(apiPlugin, { prefix: '/api', ...options });
   return app;
 }
@@ -147,5 +147,17 @@ describe('a method a path does not have', () => {
     expect((await app.inject({ method: 'POST', url: '/api/cases', headers: { 'content-type': 'text/plain' }, payload: 'x' })).statusCode).toBe(401);
     const form = await app.inject({ method: 'POST', url: '/api/session', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=a%40b.example&password=x' });
     expect([form.statusCode, form.json()]).toEqual([415, { error: expect.stringContaining('application/json') }]);
+  });
+});
+
+describe('a route without an access rule', () => {
+  it('stops the API from starting (fail closed), naming the route', async () => {
+    const app = Fastify();
+    const nothing = {} as never;
+    void app.register(async (api) => {
+      await apiPlugin(api, { actions: nothing, accounts: nothing, throttle: nothing, site: nothing });
+      api.get('/forgotten', async () => ({ patientData: 'would be public' }));
+    });
+    await expect(app.ready()).rejects.toThrow('API route GET /forgotten has no access rule (config.access)');
   });
 });

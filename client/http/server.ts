@@ -33,7 +33,7 @@ import { createHttpMetrics, readCaseMetrics } from './metrics.ts';
 import { createLogger, type LineWriter, type Logger } from '../../common/logging.ts';
 import { apiPlugin } from './api.ts';
 import { consolePlugin } from './console/routes.ts';
-import { createLoginThrottle, type LoginLimits } from './auth.ts';
+import { createLoginThrottle, createSite, type LoginLimits } from './auth.ts';
 import type { Accounts } from '../accounts.ts';
 import { TimeoutError, withTimeout } from '../../common/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
@@ -43,8 +43,7 @@ export type HttpLogEvent =
   | 'request_failed'
   | 'checkin_failed'
   | 'codec_failed'
-  | 'codec_not_mounted'
-  | 'codec_unauthenticated'
+  | 'codec_used'
   | 'metrics_failed'
   | 'api_failed'
   | 'admin_created'
@@ -67,6 +66,11 @@ export interface HttpLogFields {
   error?: unknown;
   ms?: number;
   address?: string;
+  /** codec_used: encode or decode, how the caller signed in, the namespace it named, how many payloads. */
+  kind?: 'encode' | 'decode';
+  via?: 'session' | 'api-token' | 'codec-token';
+  namespace?: string;
+  size?: number;
 }
 
 /** One line of the HTTP server's log as JSON.parse reads it. Fastify's own few lines (it is listening) have no event. */
@@ -136,8 +140,10 @@ export interface RateLimitSetting {
 }
 
 export interface HttpServerConfig {
-  /** Behind a reverse proxy: trust X-Forwarded-For for the client address (Fastify's trustProxy). */
-  trustProxy?: boolean | string | string[];
+  /** Where people reach the service (APP_BASE_URL): https makes cookies Secure and adds HSTS. Default http://localhost. */
+  publicUrl?: string;
+  /** Behind reverse proxies: how many, or their addresses (config.ts TRUST_PROXY); never every hop. */
+  trustProxy?: number | string[];
   /** POST /checkin/:token, per token and client address. Default 10 a minute. */
   checkinPostLimit?: RateLimitSetting;
   /** GET /checkin/:token, per token and client address. Default 60 a minute. */
@@ -231,11 +237,13 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     onReadFailed: (err) => logEvent(logger, 'warn', 'metrics_failed', { route: '/metrics', error: err }),
   });
 
+  const trusted = config.trustProxy;
   const app = Fastify({
     // pino, whose every line passes the allowlist (common/logging.ts); the request lines are RequestLog's.
     loggerInstance: logger as FastifyBaseLogger,
     logController: new RequestLog((req) => contexts.get(req)),
-    trustProxy: config.trustProxy ?? false,
+    // A hop count as proxy-addr counts it: the peer is hop 0, so n proxies are hops 0 to n-1.
+    trustProxy: typeof trusted === 'number' ? (_address: string, hop: number) => hop < trusted : (trusted ?? false),
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -276,9 +284,11 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     errorResponseBuilder: (_req, ctx) => Object.assign(new Error('rate limited'), { statusCode: ctx.statusCode, rateLimited: true }),
   });
 
+  // Served over https: browsers are told never to try plain http here again (a year).
+  const headers = new URL(config.publicUrl ?? 'http://localhost').protocol === 'https:' ? { ...SECURITY_HEADERS, 'Strict-Transport-Security': 'max-age=31536000' } : SECURITY_HEADERS;
   app.addHook('onSend', async (_req, reply, payload) => {
     // A page may bring its own policy (the console's stylesheet differs from the family pages').
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
+    for (const [name, value] of Object.entries(headers)) if (!reply.hasHeader(name)) reply.header(name, value);
     return payload;
   });
   // Counted once answered (logged then too, by RequestLog).
@@ -363,6 +373,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   if (deps.staff) {
     const { actions, accounts, temporalUi } = deps.staff;
     const throttle = createLoginThrottle(db, deps.staff.loginLimits, now);
+    const site = createSite(config.publicUrl ?? 'http://localhost');
     const note = (req: FastifyRequest, fields: { caseId?: string; userId?: number }) => {
       const c = context(req);
       if (fields.caseId) c.caseId = fields.caseId;
@@ -372,8 +383,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       const c = context(req);
       logEvent(req.log, 'error', 'api_failed', { route: routeOf(req), caseId: c.caseId, error: err });
     };
-    await app.register(apiPlugin, { prefix: '/api', actions, accounts, throttle, workflowTimeoutMs, now, note, onError });
-    await app.register(consolePlugin, { prefix: '/console', actions, accounts, throttle, workflowTimeoutMs, now, note, onError, ...(temporalUi ? { temporalUi } : {}) });
+    await app.register(apiPlugin, { prefix: '/api', actions, accounts, throttle, site, workflowTimeoutMs, now, note, onError });
+    await app.register(consolePlugin, { prefix: '/console', actions, accounts, throttle, site, workflowTimeoutMs, now, note, onError, ...(temporalUi ? { temporalUi } : {}) });
     app.get('/', async (_req, reply) => reply.redirect('/console/', 303));
   }
 

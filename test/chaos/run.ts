@@ -8,6 +8,7 @@
 //    happen (faults.ts);
 // 4. wait until every driver is done and no case workflow runs any more (bounded);
 // 5. check everything (checks.ts) and hand back the report (report.ts prints it).
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
@@ -24,6 +25,7 @@ import { Mailbox } from './mailbox.ts';
 import { HOSPITALS, planCases, planFaults, protocolFor, runShape, type RunShape } from './plan.ts';
 import { startChaosStack, TASK_QUEUE } from './stack.ts';
 import { StaffApi, type ApiStats } from './staff-api.ts';
+import { createIdentifiers } from '../../common/identifiers.ts';
 
 export interface ChaosOptions {
   cases: number;
@@ -77,7 +79,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await api.signIn();
     for (const h of HOSPITALS) await api.addHospital(h);
     // The protocol goes through the action layer, as `casectl protocol set` stores it.
-    const actions = createCaseActions({ client: stack.client, db: stack.db, taskQueue: TASK_QUEUE });
+    const actions = createCaseActions({ client: stack.client, db: stack.db, taskQueue: TASK_QUEUE , identifiers: createIdentifiers(randomBytes(32)) });
     await actions.setProtocol({ name: 'default', protocol: protocolFor(shape, Date.now()) });
     const mailbox = new Mailbox(stack.sink);
     const families = startFamilies({ mailbox, baseUrl: stack.url, journalOf: (caseId) => journals.find((j) => j.caseId === caseId), unexpected });

@@ -374,10 +374,25 @@ describe('the console without a browser', () => {
     expect(search.status).toBe(415);
   });
 
-  it('refuses a sign-in whose Origin is not a URL (403), not a 500', async () => {
-    const r = await fetch(`${http.url}/console/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'not a url' }, body: form(ADMIN) });
-    expect(r.status).toBe(403);
-    expect(await r.text()).toContain('Sign in from the console itself.');
+  it('refuses a sign-in from another site, an opaque origin (Origin: null) or an Origin that is not a URL (403), not a 500', async () => {
+    for (const origin of ['https://evil.example', 'null', 'not a url']) {
+      const r = await fetch(`${http.url}/console/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin }, body: form(ADMIN) });
+      expect([r.status, r.headers.get('set-cookie')], origin).toEqual([403, null]);
+      expect(await r.text()).toContain('Sign in from the console itself.');
+    }
+  });
+
+  it("shows no banner for a ?done= that names no action, a prototype's name included", async () => {
+    const admin = await session(ADMIN);
+    for (const done of ['constructor', '__proto__', 'toString', 'nothing']) {
+      const r = await fetch(`${http.url}/console/cases/${caseId}?done=${done}`, { headers: { cookie: admin.cookie } });
+      const text = await r.text();
+      expect(r.status).toBe(200);
+      expect(text).not.toContain('class="banner ok"');
+      expect(text).not.toMatch(/function \w*\(|\[native code\]/);
+    }
+    const r = await fetch(`${http.url}/console/cases/${caseId}?done=confirmAdmission`, { headers: { cookie: admin.cookie } });
+    expect(await r.text()).toContain('class="banner ok"');
   });
 
   it('sends an expired session back to sign in, and a signed-out one too', async () => {
@@ -398,6 +413,7 @@ describe('the console without a browser', () => {
     const css = /<style>([\s\S]*?)<\/style>/.exec(await r.text())![1]!;
     expect(`'sha256-${createHash('sha256').update(css).digest('base64')}'`).toBe(CONSOLE_STYLE_HASH);
     expect(r.headers.get('x-frame-options')).toBe('DENY');
+    expect(r.headers.get('referrer-policy')).toBe('same-origin');
   });
 
   it('throttles failed sign-ins', async () => {

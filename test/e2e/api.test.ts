@@ -13,7 +13,13 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { CaseActions } from '../../client/actions.ts';
+import { caseIdBefore20261207 } from '../../common/identifiers.ts';
+import { openCaseSchema } from '../../domain/case.ts';
+import { caseWorkflowId } from '../../workflows/messages.ts';
+import { EncryptionCodec } from '../../codec/encryption-codec.ts';
+import { parseKeysEnv } from '../../codec/keys.ts';
 import { sha256 } from '../../client/accounts.ts';
 import { staffActions } from '../../domain/actions.ts';
 import type { HttpLogLine } from '../../client/http/server.ts';
@@ -207,6 +213,20 @@ describe('sign-in', () => {
     expect(setCookie).toMatch(/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
   });
 
+  it('refuses a sign-in from another site or an opaque origin (403) and one that is not JSON (415), setting no session', async () => {
+    for (const origin of ['https://evil.example', 'null', 'not a url']) {
+      const r = await api('POST', '/session', { body: ADMIN, headers: { origin } });
+      expect([r.status, r.body.error, r.headers.get('set-cookie')], origin).toEqual([403, "sign in from this service's own pages: a sign-in from another site is refused", null]);
+    }
+    const form = await fetch(`${http.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, body: new URLSearchParams(ADMIN).toString() });
+    expect([form.status, form.headers.get('set-cookie')]).toEqual([415, null]);
+    const plain = await fetch(`${http.url}/api/session`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(ADMIN) });
+    expect([plain.status, plain.headers.get('set-cookie')]).toEqual([415, null]);
+    // From the service's own pages it signs in.
+    const own = await api('POST', '/session', { body: ADMIN, headers: { origin: new URL(http.url).origin } });
+    expect(own.status).toBe(200);
+  });
+
   it('refuses a wrong password with 401 and bad sign-in input with 400 naming the fields', async () => {
     const wrong = await api('POST', '/session', { body: { email: ADMIN.email, password: 'not the password' } });
     expect(wrong.status).toBe(401);
@@ -248,7 +268,23 @@ describe('a case through the API', () => {
     const again = await api('POST', '/cases', { as: coordinator, body: file });
     expect(again.status).toBe(200);
     expect(again.body).toEqual({ caseId, created: false });
+    // The id is keyed: not the bare hash of the patient reference that anyone could compute.
+    expect(caseId).not.toBe(caseIdBefore20261207(PATIENT_REF));
     await waitForCase(ops, caseId, (s) => s.stage === 'records', 'records');
+  });
+
+  it('finds a case opened before ids were keyed (its id the bare hash) when it is opened again', async () => {
+    const ref = `PLEGACY-${tag}`;
+    const legacy = caseIdBefore20261207(ref);
+    const file = caseFile({ patientRef: ref });
+    await service.client.workflow.start('caseWorkflow', {
+      taskQueue: service.taskQueue,
+      workflowId: caseWorkflowId(legacy),
+      args: [{ ...openCaseSchema().parse(file), caseId: legacy, openedBy: ADMIN.email }],
+    });
+    caseIds.push(legacy);
+    const again = await api('POST', '/cases', { as: coordinator, body: file });
+    expect([again.status, again.body]).toEqual([200, { caseId: legacy, created: false }]);
   });
 
   it('records documents (one waived); translations are requested for the English-speaking hospital', async () => {
@@ -496,12 +532,60 @@ describe('sessions', () => {
     expect(row.expires_at.getTime()).toBeGreaterThan(Date.now() + 11 * 3_600_000);
   });
 
+  it('ends 24 hours after the sign-in however busy it was, and never slides past that', async () => {
+    const s = await signIn(OPS);
+    const id = sha256(s.cookie!.slice('sid='.length));
+    const began = new Date(Date.now() - 23.5 * 3_600_000);
+    await database.db.updateTable('sessions').set({ created_at: began, expires_at: new Date(Date.now() + 60_000) }).where('id', '=', id).execute();
+    expect((await api('GET', '/cases', { as: s })).status).toBe(200);
+    const row = await database.db.selectFrom('sessions').select('expires_at').where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row.expires_at.getTime()).toBe(began.getTime() + 24 * 3_600_000);
+    await database.db.updateTable('sessions').set({ created_at: new Date(Date.now() - 24 * 3_600_000 - 1000), expires_at: new Date(Date.now() + 3_600_000) }).where('id', '=', id).execute();
+    expect((await api('GET', '/cases', { as: s })).status).toBe(401);
+  });
+
   it('signing out ends the session and clears the cookie', async () => {
     const s = await signIn(CLINICIAN);
     const out = await api('DELETE', '/session', { as: s });
     expect(out.status).toBe(204);
     expect(out.headers.getSetCookie()[0]).toMatch(/^sid=; Path=\/; HttpOnly; SameSite=Strict; Max-Age=0/);
     expect((await api('GET', '/cases', { as: s })).status).toBe(401);
+  });
+});
+
+describe('the codec the Web UI decodes through', () => {
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+  const asJson = (p: Payload) => ({ metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v!)])), data: b64(p.data ?? new Uint8Array()) });
+  const encrypted = async (keys = env.PAYLOAD_KEYS!) => ({ payloads: (await new EncryptionCodec(parseKeysEnv(keys)).encode([defaultPayloadConverter.toPayload({ patientRef: PATIENT_REF })])).map(asJson) });
+  const decode = (body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${http.url}/codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const plaintext = async (r: Response) => Buffer.from(((await r.json()) as { payloads: { data: string }[] }).payloads[0]!.data, 'base64').toString();
+
+  it('decodes for a signed-in staff account only: never for a loopback peer however it says it is forwarded, nor a token or cookie it does not know', async () => {
+    const body = await encrypted();
+    for (const headers of [{}, { 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { authorization: 'Bearer not-a-token' }, { cookie: 'sid=forged' }] as Record<string, string>[]) {
+      const r = await decode(body, headers);
+      expect([r.status, await r.text()], JSON.stringify(headers)).toEqual([401, '{"error":"unauthorized"}']);
+    }
+    const asOps = await decode(body, { cookie: ops.cookie!, 'x-namespace': 'default' });
+    expect(asOps.status).toBe(200);
+    expect(await plaintext(asOps)).toContain(PATIENT_REF);
+    const withToken = await decode(body, { authorization: `Bearer ${apiToken}` });
+    expect(await plaintext(withToken)).toContain(PATIENT_REF);
+  });
+
+  it('names no key id when a payload cannot be decoded', async () => {
+    const r = await decode(await encrypted(`retired-key:${randomBytes(32).toString('base64')}`), { cookie: ops.cookie! });
+    expect(r.status).toBe(422);
+    expect(await r.json()).toEqual({ error: 'decode failed: a payload could not be decoded (an unknown or retired key, or damaged data)' });
+  });
+
+  it('logs each decode with the account and the namespace, never the payload', async () => {
+    const opsId = (await database.db.selectFrom('users').select('id').where('email', '=', OPS.email).executeTakeFirstOrThrow()).id;
+    const used = logLines.filter((l) => l.event === 'codec_used');
+    expect(used).toContainEqual(expect.objectContaining({ kind: 'decode', via: 'session', userId: opsId, namespace: 'default', size: 1 }));
+    expect(used).toContainEqual(expect.objectContaining({ kind: 'decode', via: 'api-token', size: 1 }));
+    expect(logText.join('\n')).not.toContain(PATIENT_REF);
   });
 });
 

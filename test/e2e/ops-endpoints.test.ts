@@ -29,6 +29,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
 import { startSmtpSink, type SmtpSink } from '../harness/smtp.ts';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.ts';
 import { ACTOR, caseFile, openCase, toMonitoring, waitForStatus } from '../harness/drive.ts';
+import { createIdentifiers } from '../../common/identifiers.ts';
 
 // Distinctive patient data: none of it may appear in a log line or a metric.
 const tag = randomBytes(3).toString('hex');
@@ -160,7 +161,7 @@ beforeAll(async () => {
 
   connection = await Connection.connect({ address: temporalAddress });
   client = new Client({ connection, namespace: 'default', dataConverter: createDataConverter(loadKeyring(env)) });
-  actions = createCaseActions({ client, db: database.db, taskQueue });
+  actions = createCaseActions({ client, db: database.db, taskQueue , identifiers: createIdentifiers(randomBytes(32)) });
 
   await actions.addHospital({ code: 'HKU', name: 'HKU Haematology', email: 'intl@hku.example', language: 'en', timezone: 'Asia/Hong_Kong', phone: '+852 5555 0100' });
   // HKU's check-ins at one local time: two minutes ago (UTC families), so the first one is open now.

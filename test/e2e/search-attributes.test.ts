@@ -23,6 +23,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
 import { startSmtpSink, type SmtpSink } from '../harness/smtp.ts';
 import { workflowBundle } from '../harness/temporal.ts';
 import { ACTOR, caseFile, openCase, toHospitalReview, toMonitoring, waitForStatus } from '../harness/drive.ts';
+import { createIdentifiers } from '../../common/identifiers.ts';
 
 const payloadKeys = `test:${randomBytes(32).toString('base64')}`;
 const dataConverter = createDataConverter(loadKeyring({ PAYLOAD_KEYS: payloadKeys }));
@@ -61,7 +62,7 @@ async function startWorker(taskQueue: string) {
   return entry;
 }
 
-const actionsOn = (taskQueue: string): CaseActions => createCaseActions({ client, db: database.db, taskQueue });
+const actionsOn = (taskQueue: string): CaseActions => createCaseActions({ client, db: database.db, taskQueue , identifiers: createIdentifiers(randomBytes(32)) });
 
 /** Workflow ids a visibility query returns, sorted. */
 async function list(query: string): Promise<string[]> {

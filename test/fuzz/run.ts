@@ -13,7 +13,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { caseIdFor } from '../../client/actions.ts';
 import { checkAfterRun, type AfterRun, type Sent } from './after.ts';
 import { requestArbitrary } from './doors/index.ts';
 import { judge, type Problem } from './judge.ts';
@@ -178,7 +177,7 @@ export async function runFuzz(target: Target, opts: RunOptions): Promise<FuzzRep
     log(`${sent.length} requests in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     // ---- the cases the run opened, worked through every stage: those with their own settings first ----
-    const opened = [...new Set(sent.filter((x) => x.accepted && x.request.creates?.table === 'cases').sort((a, b) => Number(toJson(b.request).includes('"settings"')) - Number(toJson(a.request).includes('"settings"'))).map((x) => caseIdFor(x.request.creates!.key)))];
+    const opened = [...new Set(sent.filter((x) => x.accepted && x.request.creates?.table === 'cases').sort((a, b) => Number(toJson(b.request).includes('"settings"')) - Number(toJson(a.request).includes('"settings"'))).map((x) => target.identifiers.caseId(x.request.creates!.key)))];
     const worked = opened.slice(0, opts.workThrough ?? 8);
     const stops = await world.workThrough(worked, opts.workThroughMs ?? 20_000);
     log(`worked ${worked.length} opened cases through their stages; ${stops.length} stopped`);

@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../config.ts';
 import { connect, type Db } from '../../db/connect.ts';
 import { createDataConverter, loadKeyring, type Keyring } from '../../codec/keys.ts';
+import { createIdentifiers, loadIdentifierKey, type Identifiers } from '../../common/identifiers.ts';
 import { createCheckinLinks, loadLinkSecret, type CheckinLinks } from '../../common/checkin-link.ts';
 import { createAccounts, type Accounts } from '../../client/accounts.ts';
 import { startService } from '../harness/service.ts';
@@ -27,6 +28,8 @@ export interface Target {
   accounts: Accounts;
   client: Client;
   keyring: Keyring;
+  /** The service's case ids: keyed as its HTTP server and casectl key them. */
+  identifiers: Identifiers;
   taskQueue: string;
   links: CheckinLinks;
   /** The environment casectl runs with (in this process, through its commander program). */
@@ -142,6 +145,7 @@ export async function startLocalTarget(opts: { temporalAddress?: string; postgre
     accounts: createAccounts(service.database.db),
     client: service.client,
     keyring: loadKeyring(env),
+    identifiers: createIdentifiers(loadIdentifierKey(env, { generateIn: service.dataDir })),
     taskQueue: service.taskQueue,
     links: createCheckinLinks(loadLinkSecret(env)),
     casectlEnv,
@@ -176,6 +180,7 @@ export async function connectToRunning(opts: { baseUrl: string; email: string; p
     accounts: createAccounts(db),
     client,
     keyring,
+    identifiers: createIdentifiers(loadIdentifierKey(process.env, { generateIn: config.dataDir })),
     taskQueue: config.taskQueue,
     links: createCheckinLinks(loadLinkSecret(process.env, { generateIn: config.dataDir })),
     casectlEnv: { ...process.env, CASECTL_ACTOR: 'casectl:fuzz', CASECTL_TIMEOUT_SECONDS: '20' },

@@ -140,7 +140,7 @@ export async function seedWorld(target: Target, opts: { log?: (line: string) => 
   const seedingStarted = Date.now();
   const tag = randomBytes(3).toString('hex').toUpperCase();
   const notes: string[] = [];
-  const actions: CaseActions = createCaseActions({ client: target.client, db: target.db, taskQueue: target.taskQueue });
+  const actions: CaseActions = createCaseActions({ client: target.client, db: target.db, taskQueue: target.taskQueue, identifiers: target.identifiers });
   const tmp = mkdtempSync(join(tmpdir(), 'fuzz-world-'));
 
   // ---- staff: every role, signed in, and API tokens ----

@@ -18,6 +18,7 @@ import type { Db } from '../../db/connect.ts';
 import { createTimeSkippingEnv, workflowBundle } from './temporal.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import { startSmtpSink, type SmtpSink } from './smtp.ts';
+import { createIdentifiers } from '../../common/identifiers.ts';
 
 export interface CaseTestEnv {
   env: TestWorkflowEnvironment;
@@ -92,7 +93,7 @@ export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<Case
       ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
     });
     const client = new Client({ connection: env.connection, namespace: 'default', dataConverter });
-    return { worker, client, running: worker.run(), actions: createCaseActions({ client, db: database.db, taskQueue }) };
+    return { worker, client, running: worker.run(), actions: createCaseActions({ client, db: database.db, taskQueue , identifiers: createIdentifiers(randomBytes(32)) }) };
   }
   let current = await start(opts.keyring ?? testKeys());
 

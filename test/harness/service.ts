@@ -18,6 +18,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type LogLevel } from '../../config.ts';
 import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
 import { createCaseActions, type CaseActions } from '../../client/actions.ts';
+import { createIdentifiers, loadIdentifierKey } from '../../common/identifiers.ts';
 import { startHttpServer } from '../../client/http/main.ts';
 import { startWorker, type RunningWorker } from '../../worker/main.ts';
 import type { LineWriter } from '../../common/logging.ts';
@@ -126,7 +127,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
       const target = new URL(database.url);
       httpDatabaseProxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     }
-    const http = await startHttpServer(loadConfig({ ...base, DATABASE_URL: httpDatabaseProxy ? httpDatabaseProxy.via(database.url) : database.url, PORT: '0' }), {
+    const http = await startHttpServer(loadConfig({ ...opts.env, ...base, DATABASE_URL: httpDatabaseProxy ? httpDatabaseProxy.via(database.url) : database.url, PORT: '0' }), {
       env: opts.env,
       host: '127.0.0.1',
       log: opts.log ?? (() => {}),
@@ -144,7 +145,8 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   }
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace: 'default', dataConverter: createDataConverter(loadKeyring(opts.env)) });
-  const actions = createCaseActions({ client, db: database.db, taskQueue });
+  // The key the service's processes and casectl read from its DATA_DIR: the same case ids.
+  const actions = createCaseActions({ client, db: database.db, taskQueue, identifiers: createIdentifiers(loadIdentifierKey(opts.env, { generateIn: dataDir })) });
   const { close, ...reachable } = processes;
   return {
     shape,

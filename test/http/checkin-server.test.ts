@@ -425,6 +425,22 @@ describe('POST /checkin/:token', () => {
     // Another link from the same address is not held up.
     expect((await post(page(tok(ES, openCheckin(ES))), { temperature: '60' })).status).toBe(400);
   });
+
+  it('behind one proxy (trustProxy 1), a client rotating its own X-Forwarded-For is still held at 10 posts; another client is not', async () => {
+    const proxied = await startOn(s.database, { client: s.client, connection: s.client.connection as Connection }, { config: { trustProxy: 1 } });
+    try {
+      proxied.statuses.set(ES, s.statuses.get(ES)!);
+      const t = proxied.token(ES, openCheckin(ES));
+      const at = `${proxied.url}/checkin/${t}`;
+      const statuses: number[] = [];
+      // As the proxy forwards it: what the client wrote, then the address the proxy saw.
+      for (let i = 0; i < 15; i++) statuses.push((await post(at, { lang: 'es', temperature: '60' }, { 'x-forwarded-for': `198.51.100.${i}, 203.0.113.7` })).status);
+      expect(statuses).toEqual([...Array(10).fill(400), ...Array(5).fill(429)]);
+      expect((await post(at, { lang: 'es', temperature: '60' }, { 'x-forwarded-for': '203.0.113.8' })).status).toBe(400);
+    } finally {
+      await proxied.close();
+    }
+  });
 });
 
 describe('probes, headers, logs', () => {
@@ -477,6 +493,16 @@ describe('probes, headers, logs', () => {
       expect(r.html).not.toMatch(/<script|<link|<img|<iframe|\son\w+=|style="/i);
       expect(r.html).not.toMatch(/(src|href|action)="(https?:)?\/\//i);
       expect(r.html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    }
+  });
+
+  it('tells browsers to keep to https (HSTS) when the service is served over https, and only then', async () => {
+    expect((await get(`${s.url}/healthz`)).headers.get('strict-transport-security')).toBeNull();
+    const https = await startOn(s.database, { client: s.client, connection: s.client.connection as Connection }, { config: { publicUrl: 'https://care.example.org' } });
+    try {
+      for (const path of ['/healthz', '/checkin/bad', '/nowhere']) expect((await get(`${https.url}${path}`)).headers.get('strict-transport-security')).toBe('max-age=31536000');
+    } finally {
+      await https.close();
     }
   });
 

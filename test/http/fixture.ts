@@ -15,6 +15,7 @@ import type { Tier } from '../../domain/crs.ts';
 import { protocolSchema, type CheckinOutcome, type CheckinState, type CheckinStatus } from '../../domain/monitoring.ts';
 import { connectToDevServer } from '../harness/temporal.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
+import { createIdentifiers } from '../../common/identifiers.ts';
 
 export const TEAM_PHONE = '+34 91 555 01 23';
 export const TEAM_TEL = 'tel:+34915550123';
@@ -119,7 +120,7 @@ export async function startOn(
   const tiers = new Map<string, Tier>();
   const submitImpl: CheckinServer['submitImpl'] = {};
   const app = await createHttpServer({
-    actions: createCaseActions({ client: temporal.client, db: database.db, taskQueue: 'unused' }),
+    actions: createCaseActions({ client: temporal.client, db: database.db, taskQueue: 'unused' , identifiers: createIdentifiers(randomBytes(32)) }),
     db: database.db,
     links,
     client: temporal.client,

@@ -118,7 +118,7 @@ export function page(title: string, body: Html, viewer?: Viewer): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <meta name="robots" content="noindex, nofollow">
 <title>${title} – Case coordination</title>
 <style>${trusted(CSS)}</style>

@@ -15,7 +15,7 @@ import { ActionRefusedError, CaseNotFoundError } from '../../case-calls.ts';
 import { READ_WAIT_MS } from '../../reads.ts';
 import type { Accounts, User } from '../../accounts.ts';
 import { actionAccess, mayAccess } from '../../../domain/actions.ts';
-import { readCookie, sameToken, sessionCookie, SESSION_COOKIE, type LoginThrottle } from '../auth.ts';
+import { readCookie, sameToken, SESSION_COOKIE, type LoginThrottle, type Site } from '../auth.ts';
 import { argsFromForm, formErrors, isFormAction, type FormValues } from './forms.ts';
 import { CONSOLE_STYLE_HASH, type Viewer } from './html.ts';
 import { withTimeout } from '../../../common/timeout.ts';
@@ -26,6 +26,7 @@ export interface ConsoleOptions {
   actions: CaseActions;
   accounts: Accounts;
   throttle: LoginThrottle;
+  site: Site;
   workflowTimeoutMs?: number;
   now?: () => number;
   temporalUi?: { url: string; namespace: string };
@@ -56,7 +57,10 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   // Plain forms only: a JSON body could hold what no form can (objects, numbers) where strings are expected.
   app.removeContentTypeParser(['application/json', 'text/plain']);
 
-  const send = (reply: FastifyReply, status: number, body: string) => reply.code(status).header('Content-Security-Policy', CONSOLE_CSP).type('text/html; charset=utf-8').send(body);
+  // same-origin, not no-referrer: under no-referrer a browser posts the console's own forms with
+  // `Origin: null`, which the sign-in refuses as it would a sandboxed page's.
+  const send = (reply: FastifyReply, status: number, body: string) =>
+    reply.code(status).header('Content-Security-Policy', CONSOLE_CSP).header('Referrer-Policy', 'same-origin').type('text/html; charset=utf-8').send(body);
   const timed = <T>(promise: Promise<T>): Promise<T> =>
     withTimeout(promise, workflowTimeoutMs, () => new PageError(503, 'The case did not answer', 'The case worker did not answer in time. The action may still be applied: reload the case in a moment.'));
 
@@ -118,8 +122,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
 
   app.post('/sign-in', async (req, reply) => {
     // Login CSRF: a sign-in form posted from another site is refused (browsers send Origin on POST).
-    const origin = req.headers.origin;
-    if (origin && origin !== 'null' && hostOf(origin) !== req.headers.host) throw new PageError(403, 'Not signed in', 'Sign in from the console itself.');
+    if (opts.site.crossSite(req)) throw new PageError(403, 'Not signed in', 'Sign in from the console itself.');
     const body = (req.body ?? {}) as Record<string, unknown>;
     const email = typeof body.email === 'string' ? body.email.trim() : '';
     const password = typeof body.password === 'string' ? body.password : '';
@@ -133,14 +136,14 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
     if (!user) return send(reply, 401, signInPage({ email, error: 'Wrong email or password.' }));
     note(req, { userId: user.id });
     const session = await accounts.createSession(user.id);
-    reply.header('Set-Cookie', sessionCookie(req, session.token, Math.round((session.expiresAt.getTime() - now()) / 1000)));
+    reply.header('Set-Cookie', opts.site.cookie(req, session.token, Math.round((session.expiresAt.getTime() - now()) / 1000)));
     return reply.redirect('/console/', 303);
   });
 
   app.post('/sign-out', async (req, reply) => {
     const token = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (token) await accounts.deleteSession(token);
-    reply.header('Set-Cookie', sessionCookie(req, '', 0));
+    reply.header('Set-Cookie', opts.site.cookie(req, '', 0));
     return send(reply, 200, signInPage({ status: 'Signed out.' }));
   });
 
@@ -281,7 +284,3 @@ function requestOf(values: FormValues): ActOptions {
   return typeof id === 'string' && requestIdSchema.safeParse(id).success ? { requestId: id } : {};
 }
 
-/** The host an Origin header names; undefined when it is not a URL (then it matches no host). */
-function hostOf(origin: string): string | undefined {
-  return URL.canParse(origin) ? new URL(origin).host : undefined;
-}

@@ -206,7 +206,7 @@ ${monitoringChart({ infusionAt: m.infusionAt, windowEndsAt: m.windowEndsAt, now:
 
   const body = html`<p><a href="/console/">← All cases</a></p>
 <h1>${d.family?.name ?? d.patientRef} <span class="muted">· ${s.caseId}</span></h1>
-${d.done && DONE[d.done] ? html`<p class="banner ok" role="status">${DONE[d.done]}</p>` : ''}
+${d.done && Object.hasOwn(DONE, d.done) ? html`<p class="banner ok" role="status">${DONE[d.done]}</p>` : ''}
 ${d.form && (d.form.errors.length || d.form.refused) ? html`<p class="banner err" role="alert">${d.form.refused ? `Refused: ${d.form.refused}` : 'Not done: please correct the form below.'}</p>` : ''}
 ${s.recorded ? html`<p class="banner err" role="status">The case's worker did not answer in time: this is what was recorded at ${when(s.recorded.asOf)}. Follow-up contacts and monitoring are not shown; reload in a moment.</p>` : ''}
 <div class="card">

@@ -83,6 +83,8 @@ class CaseDriver {
     if (plan.base === 'navigation') {
       s = await this.until((x) => x.stage === 'navigation', 'navigation');
       this.journal.navigation = true;
+      // As a coordinator closes a case: its alerts (a hospital that was silent) seen and acknowledged first.
+      await this.until((x) => this.escalationsDone(x), 'every alert delivered and acknowledged before closing', 10 * MINUTE);
       await this.act('closeCase', { reason: 'The family chose a clinical trial at home' }, 'close');
       await this.until((x) => x.stage === 'closed', 'closed after navigation');
       return;

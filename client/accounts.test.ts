@@ -1,7 +1,7 @@
 // Password hashing and the accounts store: scrypt hashes carry their salt and parameters and
 // verify in constant time; sessions expire after idling; API tokens resolve to their account.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccounts, DEFAULT_SCRYPT, hashPassword, sha256, verifyPassword } from './accounts.ts';
+import { createAccounts, DEFAULT_SCRYPT, hashPassword, sha256, signInKeyOf, verifyPassword } from './accounts.ts';
 import { InputError } from '../domain/validation.ts';
 import { createTestDatabase, type TestDatabase } from '../test/harness/postgres.ts';
 
@@ -119,6 +119,66 @@ describe('accounts store', () => {
     expect(await accounts().resolveApiToken(`${made.token}x`)).toBeUndefined();
     expect(await accounts().resolveApiToken('cct_')).toBeUndefined();
     await expect(accounts().createApiToken('nobody@care.example', 'x')).rejects.toThrow(/no enabled account/);
+  });
+
+  it('refuses the most common passwords, whatever their case, naming the field', async () => {
+    for (const password of ['qwerty123456', 'QWERTYUIOP12', 'LeaveMeAlone']) {
+      const err = await accounts()
+        .createUser({ email: 'common@care.example', name: 'C', role: 'ops', password })
+        .catch((e: unknown) => e);
+      expect((err as InputError).fields, password).toEqual([{ field: 'password', message: 'is one of the most common passwords: choose another' }]);
+    }
+    await expect(accounts().setPassword('ana@care.example', '1qaz2wsx3edc')).rejects.toThrow(/most common passwords/);
+    await accounts().setPassword('ana@care.example', 'a long enough password');
+  });
+
+  it('API tokens live their days and no longer; one revoked ends at once; a live name is not reused', async () => {
+    const made = await accounts().createApiToken('ana@care.example', 'nightly export', 30);
+    expect(made.expiresAt.toISOString()).toBe(new Date(clock + 30 * 86_400_000).toISOString());
+    await expect(accounts().createApiToken('ana@care.example', 'nightly export')).rejects.toThrow(/already has a token named "nightly export"/);
+    await expect(accounts().createApiToken('ana@care.example', 'forever', 10_000)).rejects.toThrow(/at most 366 days/);
+    const before = clock;
+    clock += 30 * 86_400_000 - 1000;
+    expect(await accounts().resolveApiToken(made.token)).toMatchObject({ email: 'ana@care.example' });
+    clock += 2000;
+    expect(await accounts().resolveApiToken(made.token)).toBeUndefined();
+    clock = before;
+    const other = await accounts().createApiToken('ana@care.example', 'lab import', 90);
+    expect(await accounts().resolveApiToken(other.token)).toBeDefined();
+    await accounts().revokeApiToken('ana@care.example', 'lab import');
+    expect(await accounts().resolveApiToken(other.token)).toBeUndefined();
+    await expect(accounts().revokeApiToken('ana@care.example', 'lab import')).rejects.toThrow(/no live token named "lab import"/);
+    // Revoked, the name is free again.
+    await accounts().createApiToken('ana@care.example', 'lab import', 90);
+    expect((await accounts().listUsers()).find((u) => u.email === 'ana@care.example')!.tokens.map((x) => x.name)).toEqual(expect.arrayContaining(['lab import', 'nightly export']));
+  });
+
+  it('a disabled account cannot sign in, its sessions and tokens stop at once; enabled again it signs in', async () => {
+    const u = await accounts().createUser({ email: 'leaver@care.example', name: 'Leaver', role: 'clinician', password: 'a long enough password' });
+    const s = await accounts().createSession(u.id);
+    const tok = await accounts().createApiToken('leaver@care.example', 'script');
+    await accounts().setDisabled('leaver@care.example', true);
+    expect(await accounts().getSession(s.token)).toBeUndefined();
+    expect(await accounts().resolveApiToken(tok.token)).toBeUndefined();
+    expect(await accounts().verifyLogin('leaver@care.example', 'a long enough password')).toBeUndefined();
+    await accounts().setDisabled('leaver@care.example', false);
+    expect(await accounts().verifyLogin('leaver@care.example', 'a long enough password')).toMatchObject({ role: 'clinician' });
+    expect(await accounts().getSession(s.token)).toBeUndefined();
+    await expect(accounts().setDisabled('nobody@care.example', true)).rejects.toThrow('no account for nobody@care.example');
+  });
+
+  it("setting a password ends the account's sessions and its sign-in lock; unlock ends the lock alone", async () => {
+    const u = (await accounts().findUser('ana@care.example'))!;
+    const s = await accounts().createSession(u.id);
+    await t.db.insertInto('sign_in_attempts').values([{ key: signInKeyOf('Ana@care.example'), at: new Date() }, { key: signInKeyOf('ana@care.example'), at: new Date() }]).execute();
+    await accounts().setPassword('ana@care.example', 'another long password');
+    expect(await accounts().getSession(s.token)).toBeUndefined();
+    expect(await t.db.selectFrom('sign_in_attempts').select('id').where('key', '=', signInKeyOf('ana@care.example')).execute()).toEqual([]);
+    expect(await accounts().verifyLogin('ana@care.example', 'another long password')).toBeDefined();
+    await t.db.insertInto('sign_in_attempts').values({ key: signInKeyOf('ana@care.example'), at: new Date() }).execute();
+    await accounts().unlock('ANA@care.example');
+    expect(await t.db.selectFrom('sign_in_attempts').select('id').where('key', '=', signInKeyOf('ana@care.example')).execute()).toEqual([]);
+    await accounts().setPassword('ana@care.example', 'a long enough password');
   });
 
   it('creates the first account from ADMIN_EMAIL and ADMIN_PASSWORD only when none exists', async () => {

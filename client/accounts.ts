@@ -6,6 +6,7 @@
 //   without invalidating existing hashes; verification compares in constant time;
 // - session and API tokens: 32 random bytes; the database holds their sha256 only.
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { dictionary } from '@zxcvbn-ts/language-common';
 import { z } from 'zod';
 import type { Db } from '../db/connect.ts';
 import { InputError, parseInput, secretTextSchema, textSchema } from '../domain/validation.ts';
@@ -81,14 +82,27 @@ export const emailSchema = z
   .toLowerCase()
   .pipe(z.email('must be an email address').max(254));
 
+// The 49,000 most common passwords (zxcvbn-ts's list), any case: the first ones an attacker tries.
+const COMMON_PASSWORDS = new Set(dictionary['passwords-common'] as string[]);
+// (A password too short already says so: the list is not named on top.)
+export const passwordSchema = secretTextSchema(12, 1024).refine((p) => p.length < 12 || !COMMON_PASSWORDS.has(p.toLowerCase()), 'is one of the most common passwords: choose another');
+
 export const newUserSchema = z
   .object({
     email: emailSchema,
     name: textSchema(200),
     role: z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` }),
-    password: secretTextSchema(12, 1024),
+    password: passwordSchema,
   })
   .strict();
+
+/** How long an API token lives unless told otherwise, and at most. */
+export const DEFAULT_TOKEN_DAYS = 90;
+export const MAX_TOKEN_DAYS = 366;
+const tokenDaysSchema = z.number().int('must be a whole number of days').min(1, 'must be at least 1 day').max(MAX_TOKEN_DAYS, `must be at most ${MAX_TOKEN_DAYS} days`);
+
+/** The key the sign-in throttle counts an email's failures under (hashed: the table keeps no address). */
+export const signInKeyOf = (email: unknown): string => `email:${sha256(typeof email === 'string' ? email.trim().toLowerCase() : '')}`;
 
 export const tokenNameSchema = textSchema(100);
 
@@ -187,14 +201,69 @@ export function createAccounts(db: Db, opts: AccountsOptions = {}) {
     await db.deleteFrom('sessions').where('id', '=', sha256(token)).execute();
   }
 
-  /** A new API token for the account with `email`; the token is returned once and only its hash kept. */
-  async function createApiToken(email: string, name: string): Promise<{ token: string; user: User; name: string }> {
-    const tokenName = parseInput(z.object({ name: tokenNameSchema }), { name }).name;
+  /** A new API token for the account with `email`, living `days`; the token is returned once and only its hash kept. */
+  async function createApiToken(email: string, name: string, days: number = DEFAULT_TOKEN_DAYS): Promise<{ token: string; user: User; name: string; expiresAt: Date }> {
+    const input = parseInput(z.object({ name: tokenNameSchema, days: tokenDaysSchema }), { name, days });
     const user = await findUser(email);
     if (!user) throw new InputError([{ field: 'email', message: `no enabled account for ${email}` }]);
+    const taken = await db.selectFrom('api_tokens').select('name').where('user_id', '=', user.id).where('name', '=', input.name).where('revoked_at', 'is', null).executeTakeFirst();
+    if (taken) throw new InputError([{ field: 'name', message: `${user.email} already has a token named "${input.name}": revoke it first, or choose another name` }]);
     const token = newToken(API_TOKEN_PREFIX);
-    await db.insertInto('api_tokens').values({ token_hash: sha256(token), user_id: user.id, name: tokenName }).execute();
-    return { token, user, name: tokenName };
+    const expiresAt = new Date(now() + input.days * 86_400_000);
+    await db.insertInto('api_tokens').values({ token_hash: sha256(token), user_id: user.id, name: input.name, expires_at: expiresAt }).execute();
+    return { token, user, name: input.name, expiresAt };
+  }
+
+  /** Ends an account's token by its name, at once. */
+  async function revokeApiToken(email: string, name: string): Promise<void> {
+    const user = await accountOf(email);
+    const revoked = await db.updateTable('api_tokens').set({ revoked_at: new Date(now()) }).where('user_id', '=', user.id).where('name', '=', name).where('revoked_at', 'is', null).executeTakeFirst();
+    if (!Number(revoked.numUpdatedRows)) throw new InputError([{ field: 'name', message: `${user.email} has no live token named "${name}"` }]);
+  }
+
+  /** An account by email, enabled or not; a clear error naming the email when there is none. */
+  async function accountOf(email: string): Promise<User & { disabled: boolean }> {
+    const parsed = parseInput(z.object({ email: emailSchema }), { email }).email;
+    const row = await db.selectFrom('users').select(['id', 'email', 'name', 'role', 'disabled']).where('email', '=', parsed).executeTakeFirst();
+    if (!row) throw new InputError([{ field: 'email', message: `no account for ${parsed}` }]);
+    return { ...toUser(row), disabled: row.disabled };
+  }
+
+  /** Disables (or enables again) an account: a disabled one cannot sign in, and its sessions end at once. */
+  async function setDisabled(email: string, disabled: boolean): Promise<User> {
+    const user = await accountOf(email);
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('users').set({ disabled }).where('id', '=', user.id).execute();
+      if (disabled) await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+    });
+    return toUser(user);
+  }
+
+  /** Sets an account's password (a coordinator resetting it, or its owner changing it): every session of it ends; its sign-in lock too. */
+  async function setPassword(email: string, password: string): Promise<void> {
+    const user = await accountOf(email);
+    const hash = await hashPassword(parseInput(z.object({ password: passwordSchema }), { password }).password, params);
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('users').set({ password_hash: hash }).where('id', '=', user.id).execute();
+      await trx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
+      await trx.deleteFrom('sign_in_attempts').where('key', '=', signInKeyOf(user.email)).execute();
+    });
+  }
+
+  /** Lets an account whose failed sign-ins locked it sign in again now (a coordinator who knows it is its owner). */
+  async function unlock(email: string): Promise<void> {
+    const user = await accountOf(email);
+    await db.deleteFrom('sign_in_attempts').where('key', '=', signInKeyOf(user.email)).execute();
+  }
+
+  async function listUsers(): Promise<(User & { disabled: boolean; tokens: { name: string; expiresAt: string; lastUsedAt?: string }[] })[]> {
+    const users = await db.selectFrom('users').select(['id', 'email', 'name', 'role', 'disabled']).orderBy('email').execute();
+    const tokens = await db.selectFrom('api_tokens').select(['user_id', 'name', 'expires_at', 'last_used_at']).where('revoked_at', 'is', null).where('expires_at', '>', new Date(now())).orderBy('name').execute();
+    return users.map((u) => ({
+      ...toUser(u),
+      disabled: u.disabled,
+      tokens: tokens.filter((t) => t.user_id === u.id).map((t) => ({ name: t.name, expiresAt: t.expires_at.toISOString(), ...(t.last_used_at ? { lastUsedAt: t.last_used_at.toISOString() } : {}) })),
+    }));
   }
 
   async function resolveApiToken(token: string): Promise<User | undefined> {
@@ -203,11 +272,11 @@ export function createAccounts(db: Db, opts: AccountsOptions = {}) {
     const row = await db
       .selectFrom('api_tokens')
       .innerJoin('users', 'users.id', 'api_tokens.user_id')
-      .select(['users.id', 'users.email', 'users.name', 'users.role', 'users.disabled', 'api_tokens.last_used_at'])
+      .select(['users.id', 'users.email', 'users.name', 'users.role', 'users.disabled', 'api_tokens.last_used_at', 'api_tokens.expires_at', 'api_tokens.revoked_at'])
       .where('api_tokens.token_hash', '=', hash)
       .executeTakeFirst();
-    if (!row || row.disabled) return undefined;
     const t = now();
+    if (!row || row.disabled || row.revoked_at || row.expires_at.getTime() <= t) return undefined;
     if (!row.last_used_at || t - row.last_used_at.getTime() > 60_000) {
       await db.updateTable('api_tokens').set({ last_used_at: new Date(t) }).where('token_hash', '=', hash).execute();
     }
@@ -234,7 +303,7 @@ export function createAccounts(db: Db, opts: AccountsOptions = {}) {
     }
   }
 
-  return { createUser, findUser, verifyLogin, createSession, getSession, deleteSession, createApiToken, resolveApiToken, ensureAdmin };
+  return { createUser, findUser, verifyLogin, createSession, getSession, deleteSession, createApiToken, revokeApiToken, resolveApiToken, setDisabled, setPassword, unlock, listUsers, ensureAdmin };
 }
 
 export type Accounts = ReturnType<typeof createAccounts>;

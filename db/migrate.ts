@@ -8,6 +8,7 @@ import * as accounts from './migrations/2026-11-24-003-accounts.ts';
 import * as checkinSeq from './migrations/2026-11-25-004-checkin-seq.ts';
 import * as rowSeq from './migrations/2026-12-07-005-row-seq.ts';
 import * as signInAttempts from './migrations/2026-12-07-006-sign-in-attempts.ts';
+import * as tokenLifetime from './migrations/2026-12-07-007-token-lifetime.ts';
 
 // A static list rather than a folder scan: works the same under Node, vitest and bundlers.
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-25-004-checkin-seq': checkinSeq,
   '2026-12-07-005-row-seq': rowSeq,
   '2026-12-07-006-sign-in-attempts': signInAttempts,
+  '2026-12-07-007-token-lifetime': tokenLifetime,
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {

@@ -186,6 +186,8 @@ export interface ApiTokensTable {
   name: string;
   created_at: GeneratedTimestamp;
   last_used_at: Timestamp | null;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
 }
 
 export interface SignInAttemptsTable {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { InputError, parseInput } from '../../domain/validation.ts';
 import { gradeObservation, parseObservation } from '../../domain/crs.ts';
-import { newUserSchema } from '../accounts.ts';
+import { DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, newUserSchema } from '../accounts.ts';
 import { mapFlags, readJsonInput, type CommandContext } from './context.ts';
 
 export function setupCommands(program: Command, ctx: CommandContext): void {
@@ -59,11 +59,62 @@ export function setupCommands(program: Command, ctx: CommandContext): void {
     .description('create an API token for an account (Authorization: Bearer <token>); printed once, only its hash is kept')
     .argument('<email>', 'the account')
     .requiredOption('--name <name>', 'what the token is for, e.g. "lab import script"')
-    .action(async (email: string, opts: { name: string }, cmd: Command) => {
-      const made = await mapFlags({ name: '--name', email: '<email>' }, () => usingAccounts((a) => a.createApiToken(email, opts.name)));
-      print(cmd, { token: made.token, name: made.name, email: made.user.email, role: made.user.role }, () =>
-        [`API token "${made.name}" for ${made.user.email} (${made.user.role}); it is shown only this once:`, made.token].join('\n'),
+    .option('--days <days>', `how long it lives (at most ${MAX_TOKEN_DAYS})`, String(DEFAULT_TOKEN_DAYS))
+    .action(async (email: string, opts: { name: string; days: string }, cmd: Command) => {
+      const made = await mapFlags({ name: '--name', email: '<email>', days: '--days' }, () => usingAccounts((a) => a.createApiToken(email, opts.name, Number(opts.days))));
+      print(cmd, { token: made.token, name: made.name, email: made.user.email, role: made.user.role, expiresAt: made.expiresAt.toISOString() }, () =>
+        [`API token "${made.name}" for ${made.user.email} (${made.user.role}), until ${made.expiresAt.toISOString()}; it is shown only this once:`, made.token].join('\n'),
       );
+    });
+
+  user
+    .command('revoke-token')
+    .description('end an API token at once, by the name it was made with')
+    .argument('<email>', 'the account')
+    .argument('<name>', 'the token\'s name')
+    .action(async (email: string, name: string, _opts: unknown, cmd: Command) => {
+      await mapFlags({ email: '<email>', name: '<name>' }, () => usingAccounts((a) => a.revokeApiToken(email, name)));
+      print(cmd, { email, name, revoked: true }, () => `Token "${name}" of ${email} revoked.`);
+    });
+
+  user
+    .command('list')
+    .description('every account: role, whether it is disabled, its live API tokens')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const users = await usingAccounts((a) => a.listUsers());
+      print(cmd, users.map(({ id: _id, ...u }) => u), () =>
+        users.map((u) => `${u.email}\t${u.role}${u.disabled ? '\tdisabled' : ''}\t${u.name}${u.tokens.map((t) => `\n  token "${t.name}" until ${t.expiresAt}${t.lastUsedAt ? `, last used ${t.lastUsedAt}` : ''}`).join('')}`).join('\n') || 'No accounts yet.',
+      );
+    });
+
+  for (const [name, disabled, done] of [['disable', true, 'disabled: it cannot sign in, and its sessions have ended'], ['enable', false, 'enabled again']] as const) {
+    user
+      .command(name)
+      .description(disabled ? 'stop an account signing in (someone who left); its sessions end at once' : 'let a disabled account sign in again')
+      .argument('<email>', 'the account')
+      .action(async (email: string, _opts: unknown, cmd: Command) => {
+        const u = await mapFlags({ email: '<email>' }, () => usingAccounts((a) => a.setDisabled(email, disabled)));
+        print(cmd, { email: u.email, disabled }, () => `Account ${u.email} ${done}.`);
+      });
+  }
+
+  user
+    .command('password')
+    .description('set an account\'s password, read from standard input; its sessions and sign-in lock end')
+    .argument('<email>', 'the account')
+    .action(async (email: string, _opts: unknown, cmd: Command) => {
+      const password = (await io.readStdin()).split(/\r?\n/)[0] ?? '';
+      await mapFlags({ email: '<email>', password: 'standard input' }, () => usingAccounts((a) => a.setPassword(email, password)));
+      print(cmd, { email, passwordSet: true }, () => `Password of ${email} set; its sessions have ended.`);
+    });
+
+  user
+    .command('unlock')
+    .description('let an account that failed sign-ins too often sign in again now (after making sure it is its owner asking)')
+    .argument('<email>', 'the account')
+    .action(async (email: string, _opts: unknown, cmd: Command) => {
+      await mapFlags({ email: '<email>' }, () => usingAccounts((a) => a.unlock(email)));
+      print(cmd, { email, unlocked: true }, () => `${email} may sign in again.`);
     });
 
   // ---- crs -------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import type { CodecAuthorizer } from '../../codec/codec-server.ts';
 import type { Db } from '../../db/connect.ts';
 import { mayAccess } from '../../domain/actions.ts';
-import type { Accounts } from '../accounts.ts';
+import { signInKeyOf, type Accounts } from '../accounts.ts';
 
 export const SESSION_COOKIE = 'sid';
 
@@ -82,13 +82,11 @@ export type Attempt = { wait: number } | { settle(succeeded: boolean): Promise<v
  */
 export function createLoginThrottle(db: Db, opts: Partial<LoginLimits> = {}, now: () => number = Date.now) {
   const limits: LoginLimits = { perEmail: 5, perIp: 20, windowMs: 15 * 60_000, ...opts };
-  // Hashed: the table keeps no address anyone tried, and whatever was typed (U+0000 included) is a key Postgres takes.
-  const emailKey = (email: unknown) => `email:${createHash('sha256').update(typeof email === 'string' ? email.trim().toLowerCase() : '').digest('hex')}`;
   let writes = 0;
   return {
     async reserve(email: unknown, ip: string): Promise<Attempt> {
       const keys: [string, number][] = [
-        [emailKey(email), limits.perEmail],
+        [signInKeyOf(email), limits.perEmail],
         [`ip:${ip}`, limits.perIp],
       ];
       const since = new Date(now() - limits.windowMs);

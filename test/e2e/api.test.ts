@@ -181,6 +181,38 @@ describe('accounts', () => {
     const none = await casectl(['user', 'token', `nobody.${tag}@care.test`, '--name', 'x']);
     expect(none.code).toBe(2);
   });
+
+  it('casectl ends an account: disables and enables it, sets its password, revokes a token; lists them all', async () => {
+    const temp = { email: `temp.${tag}@care.test`, password: `temp-password-${tag}` };
+    expect((await casectl(['user', 'add', '--email', temp.email, '--name', 'Temp', '--role', 'ops'], temp.password)).code).toBe(0);
+    const session = await signIn(temp);
+    const made = await casectl(['user', 'token', temp.email, '--name', 'dashboard', '--days', '7', '--json']);
+    const { token: tempToken, expiresAt } = JSON.parse(made.stdout) as { token: string; expiresAt: string };
+    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
+    expect((await api('GET', '/hospitals', { as: { token: tempToken } })).status).toBe(200);
+
+    const revoked = await casectl(['user', 'revoke-token', temp.email, 'dashboard']);
+    expect([revoked.code, revoked.stdout.trim()]).toEqual([0, `Token "dashboard" of ${temp.email} revoked.`]);
+    expect((await api('GET', '/hospitals', { as: { token: tempToken } })).status).toBe(401);
+
+    expect((await casectl(['user', 'disable', temp.email])).code).toBe(0);
+    expect((await api('GET', '/hospitals', { as: session })).status).toBe(401);
+    expect((await api('POST', '/session', { body: temp })).status).toBe(401);
+    expect((await casectl(['user', 'enable', temp.email])).code).toBe(0);
+    await signIn(temp);
+
+    const set = await casectl(['user', 'password', temp.email], 'qwerty123456\n');
+    expect([set.code, set.stderr.trim()]).toEqual([2, 'error: password (standard input): is one of the most common passwords: choose another']);
+    expect((await casectl(['user', 'password', temp.email], 'a brand new long password\n')).code).toBe(0);
+    expect((await api('POST', '/session', { body: temp })).status).toBe(401);
+    await signIn({ email: temp.email, password: 'a brand new long password' });
+
+    const listed = JSON.parse((await casectl(['user', 'list', '--json'])).stdout) as { email: string; disabled: boolean; tokens: { name: string }[] }[];
+    expect(listed.find((u) => u.email === temp.email)).toEqual({ email: temp.email, name: 'Temp', role: 'ops', disabled: false, tokens: [] });
+    expect(listed.find((u) => u.email === ADMIN.email)?.tokens.map((t) => t.name)).toEqual(['import script']);
+    const nobody = await casectl(['user', 'disable', `nobody.${tag}@care.test`]);
+    expect([nobody.code, nobody.stderr.trim()]).toEqual([2, `error: email (<email>): no account for nobody.${tag}@care.test`]);
+  });
 });
 
 describe('sign-in', () => {

@@ -7,6 +7,11 @@ const shared = {
   globalSetup: ['test/global-setup.ts'],
   testTimeout: 60_000,
   hookTimeout: 120_000,
+  // Two files at once even on 2 cores (vitest's default there is one): the files mostly wait on
+  // servers, timers and browsers, so two halve the wall time (7 December: 1,161 tests in 11.7 min
+  // instead of over 20); more would crowd PostgreSQL's connections and the timing-bound tests.
+  // Per project, and at the root (test.maxWorkers below): a project does not take the root's.
+  maxWorkers: 2,
 };
 
 // The production project needs temporal-server (scripts/setup-temporal-server.sh) and a
@@ -58,10 +63,8 @@ export default defineConfig({
             },
           ]),
     ],
-    // Two files at once even on 2 cores (vitest's default there is one): the files mostly wait on
-    // servers, timers and browsers, so two halve the wall time (7 December: 1,161 tests in 11.7 min
-    // instead of over 20); more would crowd PostgreSQL's connections and the timing-bound tests.
-    maxWorkers: 2,
+    // As in each project (shared, above): the pool reads the root's, the projects their own.
+    maxWorkers: shared.maxWorkers,
     // The JSON report is what .ci/run counts its closing 'N passed, N failed' line from.
     reporters: ['default', 'json'],
     outputFile: { json: 'test-artifacts/vitest-report.json' },

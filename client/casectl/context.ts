@@ -64,8 +64,9 @@ export const DEFAULT_TIMEOUT_SECONDS = 30;
  * DATA_DIR defaults to the project's data/ directory rather than the current directory's, so
  * `bin/casectl` run from anywhere finds the same generated payload key as `npm start`.
  */
-function effectiveEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return env.DATA_DIR ? env : { ...env, DATA_DIR: fileURLToPath(new URL('../data/', import.meta.url)) };
+/** The environment with DATA_DIR defaulting to the project's data/, where `npm start` keeps its secrets and keys. */
+export function effectiveEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return env.DATA_DIR ? env : { ...env, DATA_DIR: fileURLToPath(new URL('../../data/', import.meta.url)) };
 }
 
 /** Where the database is, for messages: host and port only, never the credentials. */

@@ -31,10 +31,11 @@ export function registerHandlers(run: CaseRun, mainScope: CancellationScope): vo
 
   /**
    * Between the infusion and the window's start the protocol is still being read: an observation or
-   * an early end waits for it rather than being refused to a clinician at the bedside.
+   * an early end waits for it rather than being refused to a clinician at the bedside. Called only
+   * when monitoring has not started, so a running case's handlers run as their history recorded
+   * them, without an extra await.
    */
   async function monitoringStarted(): Promise<void> {
-    if (monitoring.started) return;
     await condition(() => monitoring.started || c.cancelRequested);
     if (!monitoring.started) refuse(caseOver(c)!);
   }
@@ -105,15 +106,13 @@ export function registerHandlers(run: CaseRun, mainScope: CancellationScope): vo
       await record('infusion_recorded', `Infusion (day 0) at ${c.infusionAt}`, { actor, changes: [rows.admission()] });
     },
     async endMonitoring({ actor }) {
-      await monitoringStarted();
+      if (!monitoring.started) await monitoringStarted();
       monitoring.end(`ended early by ${actor}`);
       await record('monitoring_ended', 'Post-infusion monitoring ended early', { actor });
     },
     submitCheckin: ({ checkinId, report }) => monitoring.submitCheckin(checkinId, report),
-    async recordClinical({ observation, actor }) {
-      await monitoringStarted();
-      return monitoring.recordClinical(observation, actor);
-    },
+    recordClinical: ({ observation, actor }) =>
+      monitoring.started ? monitoring.recordClinical(observation, actor) : monitoringStarted().then(() => monitoring.recordClinical(observation, actor)),
     async recordFollowUp({ outcome, actor }) {
       const open = c.followUps.find((f) => f.sentAt && !f.outcome)!;
       open.outcome = outcome;

@@ -1,10 +1,10 @@
 // What the JSON API and the console share about signing in: the session cookie, the CSRF check, and
 // one throttle of failed sign-ins (an attacker gets one budget, not one per door). Who may do what is
 // domain/actions.ts.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
-import type { CodecAuthorizer } from '../../codec/codec-server.ts';
+import { bearerTokenAuthorizer, type CodecAuthorizer } from '../../codec/codec-server.ts';
 import type { Db } from '../../db/connect.ts';
 import { mayAccess } from '../../domain/actions.ts';
 import { signInKeyOf, type Accounts } from '../accounts.ts';
@@ -125,13 +125,14 @@ export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
  * reverse proxy on the same host makes every request come from loopback.
  */
 export function staffCodecAuthorizer(accounts: Pick<Accounts, 'getSession' | 'resolveApiToken'>, serviceToken?: string): CodecAuthorizer {
-  const service = serviceToken ? createHash('sha256').update(serviceToken).digest() : undefined;
+  const service = serviceToken ? bearerTokenAuthorizer(serviceToken) : undefined;
   return async (req: IncomingMessage) => {
     const authorization = req.headers.authorization;
     if (authorization !== undefined) {
       const token = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)?.[1];
       if (!token) return undefined;
-      if (service && timingSafeEqual(createHash('sha256').update(token).digest(), service)) return { via: 'codec-token' };
+      const asService = await service?.(req);
+      if (asService) return asService;
       const user = await accounts.resolveApiToken(token);
       return user && mayAccess(user.role, 'read') ? { via: 'api-token', userId: user.id } : undefined;
     }

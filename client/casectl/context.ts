@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { Client, Connection, isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { openTemporalClient } from '../temporal.ts';
 import { loadConfig } from '../../config.ts';
 import { connect } from '../../db/connect.ts';
 import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
@@ -101,13 +102,12 @@ export async function openDefaultActions(envIn: NodeJS.ProcessEnv, opts: { tempo
   const env = effectiveEnv(envIn);
   const config = loadConfig(env);
   const keyring = loadKeyring(env, { generateIn: config.dataDir });
-  const connection = Connection.lazy({ address: config.temporalAddress, connectTimeout: '5 seconds' });
-  const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter: createDataConverter(keyring) });
+  const { client, connection, close: closeTemporal } = openTemporalClient(config, createDataConverter(keyring));
   const db = connect(config.databaseUrl, { max: 2 });
   const session: ActionSession = {
     actions: wrapDatabaseErrors(createCaseActions({ client, db, taskQueue: config.taskQueue, identifiers: createIdentifiers(loadIdentifierKey(env, { generateIn: config.dataDir })) }), databaseWhere(config.databaseUrl)),
     async close() {
-      await Promise.allSettled([connection.close(), db.destroy()]);
+      await Promise.allSettled([closeTemporal(), db.destroy()]);
     },
   };
   if (opts.temporal) {

@@ -7,7 +7,8 @@
 // CODEC_AUTH_TOKEN (a service token /codec takes besides signed-in staff accounts),
 // METRICS_AUTH_TOKEN (when set, /metrics requires it as a bearer token), ADMIN_EMAIL and
 // ADMIN_PASSWORD (and ADMIN_NAME): the first staff account of the JSON API, created when none exists.
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { openTemporalClient } from '../temporal.ts';
 import { loadConfig, type AppConfig } from '../../config.ts';
 import { connect, type Db } from '../../db/connect.ts';
 import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
@@ -56,9 +57,9 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
   let client = deps.client;
   if (!client) {
     // Lazy: the server starts (and /readyz says so) while Temporal is still coming up.
-    const connection = Connection.lazy({ address: config.temporalAddress, connectTimeout: '5 seconds' });
-    client = new Client({ connection, namespace: config.temporalNamespace, dataConverter: createDataConverter(keyring) });
-    closers.push(() => connection.close());
+    const temporal = openTemporalClient(config, createDataConverter(keyring));
+    client = temporal.client;
+    closers.push(() => temporal.close());
   }
   let db = deps.db;
   if (!db) {

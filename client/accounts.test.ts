@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccounts, DEFAULT_SCRYPT, hashPassword, sha256, signInKeyOf, verifyPassword } from './accounts.ts';
 import { InputError } from '../domain/validation.ts';
+import { totpNow } from './second-factor.ts';
 import { createTestDatabase, type TestDatabase } from '../test/harness/postgres.ts';
 
 const FAST = { N: 2 ** 10, r: 8, p: 1 };
@@ -188,9 +189,67 @@ describe('accounts store', () => {
       const a = createAccounts(fresh.db, { scrypt: FAST });
       expect(await a.ensureAdmin({})).toEqual({ outcome: 'missing' });
       expect(await a.ensureAdmin({ ADMIN_EMAIL: 'Boss@care.example', ADMIN_PASSWORD: 'a long enough password' })).toEqual({ outcome: 'created', email: 'boss@care.example' });
-      expect(await a.verifyLogin('boss@care.example', 'a long enough password')).toMatchObject({ role: 'coordinator' });
+      expect(await a.verifyLogin('boss@care.example', 'a long enough password')).toMatchObject({ role: 'coordinator', admin: true, secondFactor: false });
     } finally {
       await fresh.close();
     }
+  });
+
+  it('a second factor: a password-only session opens nothing until a code from the app confirms the set-up', async () => {
+    const u = await accounts().createUser({ email: 'nia@care.example', name: 'Nia', role: 'clinician', password: 'a long enough password' });
+    const pending = await accounts().createSession(u.id, { pendingEnrolment: true });
+    expect(await accounts().getSession(pending.token)).toBeUndefined();
+    expect(await accounts().getSession(pending.token, { allowPending: true })).toMatchObject({ pendingEnrolment: true, user: { secondFactor: false } });
+    const secret = await accounts().startEnrolment(u.id);
+    expect(await accounts().startEnrolment(u.id)).toBe(secret); // a reload shows the same QR code
+    expect(await accounts().confirmEnrolment(u.id, '000000' === totpNow(secret, clock) ? '111111' : '000000', pending.token)).toBeUndefined();
+    const codes = (await accounts().confirmEnrolment(u.id, totpNow(secret, clock), pending.token))!;
+    expect(codes).toHaveLength(10);
+    expect(await accounts().getSession(pending.token)).toMatchObject({ pendingEnrolment: false, user: { secondFactor: true } });
+    // Only hashes of recovery codes are kept.
+    const stored = await t.db.selectFrom('recovery_codes').select('code_hash').where('user_id', '=', u.id).execute();
+    expect(stored.map((r) => r.code_hash)).not.toContain(codes[0]);
+  });
+
+  it('a TOTP code works once; a recovery code works once, typed any way; a wrong one never', async () => {
+    const u = (await accounts().findUser('nia@care.example'))!;
+    const secret = (await t.db.selectFrom('users').select('totp_secret').where('id', '=', u.id).executeTakeFirstOrThrow()).totp_secret!;
+    clock += 30_000;
+    const code = totpNow(secret, clock);
+    expect(await accounts().checkSecondFactor(u.id, code)).toBe('totp');
+    expect(await accounts().checkSecondFactor(u.id, code)).toBeUndefined(); // replayed
+    clock += 30_000;
+    // The previous step's code, though within the window, is older than the one accepted.
+    expect(await accounts().checkSecondFactor(u.id, totpNow(secret, clock - 60_000))).toBeUndefined();
+    expect(await accounts().checkSecondFactor(u.id, totpNow(secret, clock))).toBe('totp');
+    const [first, second] = await accounts().renewRecoveryCodes(u.id);
+    expect(await accounts().checkSecondFactor(u.id, ` ${first!.toUpperCase().replace('-', ' ')} `)).toBe('recovery');
+    expect(await accounts().checkSecondFactor(u.id, first!)).toBeUndefined();
+    expect(await accounts().unusedRecoveryCodes(u.id)).toBe(9);
+    expect(await accounts().checkSecondFactor(u.id, 'aaaaa-bbbbb')).toBeUndefined();
+    // A reset by an admin ends it: the owner sets it up again.
+    await accounts().resetSecondFactor('nia@care.example');
+    expect(await accounts().checkSecondFactor(u.id, second!)).toBeUndefined();
+    expect(await accounts().findUser('nia@care.example')).toMatchObject({ secondFactor: false });
+  });
+
+  it('a password link: single use, expires, a weak password does not use it up, and it ends the sessions', async () => {
+    const link = (await accounts().createPasswordLink('NIA@care.example', 3_600_000))!;
+    expect(link.user.email).toBe('nia@care.example');
+    // A second request within a minute sends nothing; an unknown address neither (and says nothing).
+    expect(await accounts().createPasswordLink('nia@care.example', 3_600_000)).toBeUndefined();
+    expect(await accounts().createPasswordLink('nobody@care.example', 3_600_000)).toBeUndefined();
+    const session = await accounts().createSession(link.user.id);
+    await expect(accounts().usePasswordLink(link.token, 'password123')).rejects.toThrow(InputError);
+    expect(await accounts().passwordLinkUser(link.token)).toMatchObject({ email: 'nia@care.example' });
+    expect(await accounts().usePasswordLink(link.token, 'a new long password')).toMatchObject({ email: 'nia@care.example' });
+    expect(await accounts().verifyLogin('nia@care.example', 'a new long password')).toBeDefined();
+    expect(await accounts().getSession(session.token)).toBeUndefined();
+    expect(await accounts().usePasswordLink(link.token, 'yet another password')).toBeUndefined();
+    clock += 61_000;
+    const late = (await accounts().createPasswordLink('nia@care.example', 3_600_000))!;
+    clock += 3_600_001;
+    expect(await accounts().passwordLinkUser(late.token)).toBeUndefined();
+    expect(await accounts().usePasswordLink(late.token, 'yet another password')).toBeUndefined();
   });
 });

@@ -168,6 +168,30 @@ export interface UsersTable {
   password_hash: string;
   created_at: GeneratedTimestamp;
   disabled: Generated<boolean>;
+  /** May manage accounts (the console's Accounts page). */
+  admin: Generated<boolean>;
+  /** TOTP secret (base32) once enrolment is confirmed. */
+  totp_secret: string | null;
+  /** A TOTP secret being enrolled, not yet confirmed with a code. */
+  totp_pending: string | null;
+  /** The last TOTP time step a code was accepted for (bigint comes back as a string). */
+  totp_last_step: ColumnType<string | null, number | null, number | null>;
+}
+
+export interface RecoveryCodesTable {
+  /** sha256 (hex) of the code as shown, without its dashes. */
+  code_hash: string;
+  user_id: number;
+  used_at: Timestamp | null;
+}
+
+export interface PasswordLinksTable {
+  /** sha256 (hex) of the token in the emailed link. */
+  token_hash: string;
+  user_id: number;
+  created_at: GeneratedTimestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
 }
 
 export interface SessionsTable {
@@ -177,6 +201,8 @@ export interface SessionsTable {
   created_at: GeneratedTimestamp;
   expires_at: Timestamp;
   csrf_token: string;
+  /** Signed in with a password only, to set up the second factor the account must have. */
+  pending_enrolment: Generated<boolean>;
 }
 
 export interface ApiTokensTable {
@@ -214,4 +240,6 @@ export interface Database {
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
   sign_in_attempts: SignInAttemptsTable;
+  recovery_codes: RecoveryCodesTable;
+  password_links: PasswordLinksTable;
 }

@@ -41,7 +41,7 @@ export interface Session {
 export const mustUseSecondFactor = (role: Role): boolean => mayAccess(role, 'read');
 
 /** What a password sign-in leads to: a full session, a second factor to ask for, or its set-up. */
-export const signInNeeds = (user: User): 'session' | 'code' | 'enrolment' => (user.secondFactor ? 'code' : mustUseSecondFactor(user.role) ? 'enrolment' : 'session');
+export const signInNeeds = (user: User): 'session' | 'code' | 'set up' => (user.secondFactor ? 'code' : mustUseSecondFactor(user.role) ? 'set up' : 'session');
 
 // ---- password hashing --------------------------------------------------------------------------
 
@@ -431,13 +431,19 @@ export function createAccounts(db: Db, opts: AccountsOptions = {}) {
 
   /**
    * A single-use link token to set the password of the enabled account with `email` (a reset, or a
-   * new account's first password); undefined when there is no such account, or a link was made for
-   * it within the last minute (a form posted twice sends one email).
+   * new account's first password); undefined when there is no such account, or an unused link was
+   * made for it within the last minute (a form posted twice sends one email).
    */
   async function createPasswordLink(email: string, ttlMs: number): Promise<{ token: string; user: User } | undefined> {
     const user = await findUser(email);
     if (!user) return undefined;
-    const recent = await db.selectFrom('password_links').select('token_hash').where('user_id', '=', user.id).where('created_at', '>', new Date(now() - 60_000)).executeTakeFirst();
+    const recent = await db
+      .selectFrom('password_links')
+      .select('token_hash')
+      .where('user_id', '=', user.id)
+      .where('used_at', 'is', null)
+      .where('created_at', '>', new Date(now() - 60_000))
+      .executeTakeFirst();
     if (recent) return undefined;
     const token = newToken();
     await db.insertInto('password_links').values({ token_hash: sha256(token), user_id: user.id, created_at: new Date(now()), expires_at: new Date(now() + ttlMs) }).execute();

@@ -37,7 +37,7 @@ import { hospitalSchema, requestIdSchema, type ActOptions, type CaseActionName, 
 import { ActionRefusedError, CaseNotFoundError } from '../case-calls.ts';
 import { listFilterSchema, READ_WAIT_MS } from '../reads.ts';
 import { emailSchema, type Accounts, type User } from '../accounts.ts';
-import { readCookie, sameToken, SESSION_COOKIE, type LoginThrottle, type Site } from './auth.ts';
+import { readCookie, sameToken, SESSION_COOKIE, signIn, type LoginThrottle, type Site } from './auth.ts';
 import { doc, jsonSchema, openApiDocument, type JsonSchema, type Provides } from './openapi.ts';
 import { withTimeout } from '../../common/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS, UnavailableError } from '../unavailable.ts';
@@ -126,7 +126,13 @@ const loginEmailDoc: JsonSchema = (() => {
     allOf: [{ pattern: `^${space}*${notSpace}{1,254}${space}*$` }],
   };
 })();
-const loginSchema = z.object({ email: emailSchema.meta(loginEmailDoc), password: secretTextSchema(1, 1024) }).strict();
+const loginSchema = z
+  .object({
+    email: emailSchema.meta(loginEmailDoc),
+    password: secretTextSchema(1, 1024),
+    code: secretTextSchema(1, 64).optional().meta({ description: 'the code from the account\'s authenticator app, or one of its recovery codes' }),
+  })
+  .strict();
 // Names never go in a URL: searching is POST /cases/search.
 const listQuerySchema = listFilterSchema.omit({ search: true });
 const submitBodySchema = z
@@ -283,18 +289,28 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
         tags: ['session'],
         ...bodyDoc(loginSchema),
         success: { 200: sessionSchema },
-        refusals: [401, 429, 503],
+        refusals: [401, 403, 429, 503],
       }),
     },
     async (req, reply: FastifyReply) => {
       if (site.crossSite(req)) throw new ApiError(403, 'sign in from this service\'s own pages: a sign-in from another site is refused');
       // What no account can match (an email with U+0000, say) is refused before the throttle stores it.
-      const { email, password } = parseInput(loginSchema, req.body ?? {});
-      const attempt = await throttle.reserve(email, req.ip);
-      if ('wait' in attempt) return reply.code(429).header('Retry-After', String(attempt.wait)).send({ error: 'too many failed sign-ins: try again later' });
-      const user = await accounts.verifyLogin(email, password);
-      await attempt.settle(user !== undefined);
-      if (!user) return reply.code(401).send({ error: 'wrong email or password' });
+      const given = parseInput(loginSchema, req.body ?? {});
+      const result = await signIn(accounts, throttle, given, req.ip);
+      switch (result.outcome) {
+        case 'wait':
+          return reply.code(429).header('Retry-After', String(result.wait)).send({ error: 'too many failed sign-ins: try again later' });
+        case 'wrong password':
+          return reply.code(401).send({ error: 'wrong email or password' });
+        case 'code needed':
+          return reply.code(401).send({ error: 'this account signs in with a second factor: send the code from its authenticator app (or a recovery code) as "code"' });
+        case 'wrong code':
+          return reply.code(401).send({ error: 'wrong or already used code' });
+        case 'set up':
+          // The set-up shows a QR code: a page, not an API call.
+          throw new ApiError(403, `this account must set up its second factor before it can sign in here: sign in to the console (/console/sign-in) first`);
+      }
+      const user = result.user;
       note(req, { userId: user.id });
       const session = await accounts.createSession(user.id);
       reply.header('Set-Cookie', site.cookie(req, session.token, Math.round((session.expiresAt.getTime() - now()) / 1000)));

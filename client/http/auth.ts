@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { bearerTokenAuthorizer, type CodecAuthorizer } from '../../codec/codec-server.ts';
 import type { Db } from '../../db/connect.ts';
 import { mayAccess } from '../../domain/actions.ts';
-import { signInKeyOf, type Accounts } from '../accounts.ts';
+import { signInKeyOf, signInNeeds, type Accounts, type User } from '../accounts.ts';
 
 export const SESSION_COOKIE = 'sid';
 
@@ -33,8 +33,11 @@ const isLoopbackName = (host: string): boolean => host === 'localhost' || host =
 export function createSite(publicUrl: string) {
   const base = new URL(publicUrl);
   const https = base.protocol === 'https:';
+  const root = publicUrl.replace(/\/+$/, '');
   return {
     https,
+    /** An absolute link to one of the service's pages, for an email. */
+    link: (path: string): string => `${root}${path}`,
     /**
      * A browser's sign-in posted from another site, or from an opaque origin (`Origin: null`:
      * a sandboxed frame, a data: page): login CSRF, refused. No Origin is a client that is not a
@@ -117,6 +120,43 @@ export function createLoginThrottle(db: Db, opts: Partial<LoginLimits> = {}, now
   };
 }
 export type LoginThrottle = ReturnType<typeof createLoginThrottle>;
+
+/** How a sign-in ended, for each door to say in its own way. */
+export type SignInOutcome =
+  | { outcome: 'wait'; wait: number }
+  | { outcome: 'wrong password' }
+  | { outcome: 'code needed' }
+  | { outcome: 'wrong code' }
+  /** The password was right and the account has no second factor yet, though its role needs one. */
+  | { outcome: 'set up'; user: User }
+  | { outcome: 'signed in'; user: User; recoveryCodeUsed: boolean };
+
+/**
+ * One sign-in, the same at every door: the attempt is counted before the password is hashed, then
+ * the second factor. Only a complete sign-in clears the email's count: someone who has the password
+ * still has five tries at the code per window, not five per password.
+ */
+export async function signIn(accounts: Accounts, throttle: LoginThrottle, given: { email: string; password: string; code?: string | undefined }, ip: string): Promise<SignInOutcome> {
+  const attempt = await throttle.reserve(given.email, ip);
+  if ('wait' in attempt) return { outcome: 'wait', wait: attempt.wait };
+  const user = given.email && given.password ? await accounts.verifyLogin(given.email, given.password) : undefined;
+  if (!user) return { outcome: 'wrong password' };
+  const needs = signInNeeds(user);
+  if (needs === 'set up') {
+    await attempt.settle(true);
+    return { outcome: 'set up', user };
+  }
+  if (needs === 'session') {
+    await attempt.settle(true);
+    return { outcome: 'signed in', user, recoveryCodeUsed: false };
+  }
+  const code = given.code?.trim();
+  if (!code) return { outcome: 'code needed' };
+  const factor = await accounts.checkSecondFactor(user.id, code);
+  if (!factor) return { outcome: 'wrong code' };
+  await attempt.settle(true);
+  return { outcome: 'signed in', user, recoveryCodeUsed: factor === 'recovery' };
+}
 
 /**
  * Who may have the codec decrypt a payload for the Temporal Web UI or the CLI: a signed-in staff

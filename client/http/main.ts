@@ -22,6 +22,8 @@ import { migrateToLatest } from '../../db/migrate.ts';
 import { staffCodecAuthorizer } from './auth.ts';
 import { createHttpLogger, createHttpServer, logEvent } from './server.ts';
 import type { LineWriter } from '../../common/logging.ts';
+import { createMailer } from '../../activities/mailer.ts';
+import { join } from 'node:path';
 
 export interface StartHttpServerDeps {
   /** Default process.env: CHECKIN_LINK_SECRET, PAYLOAD_KEYS, CODEC_AUTH_TOKEN, METRICS_AUTH_TOKEN, HTTP_HOST. */
@@ -121,9 +123,12 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
     stopped = true;
     clearTimeout(retry);
   });
+  // Staff's password links go out through the same mail server as families' mail (or into DATA_DIR/mail).
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, requireTls: config.smtpRequireTls, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
+  closers.push(async () => mailer.close());
   const app = await createHttpServer({
     actions,
-    staff: { actions, accounts, temporalUi: { url: config.temporalUiUrl, namespace: config.temporalNamespace } },
+    staff: { actions, accounts, mailer, temporalUi: { url: config.temporalUiUrl, namespace: config.temporalNamespace } },
     db,
     links,
     client,

@@ -53,7 +53,7 @@ export const errorSchema: JsonSchema = {
 };
 
 /** The refusals a route names itself; the others follow from the route (above). */
-export type OwnRefusal = 401 | 404 | 409 | 429 | 503;
+export type OwnRefusal = 401 | 403 | 404 | 409 | 429 | 503;
 
 /** Runtime expressions (OpenAPI links) for the ids a route's answer always names. */
 export interface Provides {
@@ -94,7 +94,7 @@ const idempotencyKey: JsonSchema = {
 const ERRORS: Record<number, string> = {
   400: 'the request breaks this document: {error, fields: [{field, message}]} names each field (a URL that cannot be decoded, a parameter, the body)',
   401: 'not signed in, or the session or token is not (or no longer) valid',
-  403: "the account's role may not do this, or a session's request lacks its X-CSRF-Token",
+  403: "the account's role may not do this, or a session's request lacks its X-CSRF-Token; at sign-in, a sign-in from another site, or an account that must first set up its second factor in the console",
   404: 'no such case',
   409: 'the document allows the request but the state refuses it: {error, reason} (the case is not at that step, a hospital that is not registered or a code that is taken)',
   413: 'the body is larger than 64 KiB',

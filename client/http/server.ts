@@ -35,6 +35,7 @@ import { apiPlugin } from './api.ts';
 import { consolePlugin } from './console/routes.ts';
 import { createLoginThrottle, createSite, type LoginLimits } from './auth.ts';
 import type { Accounts } from '../accounts.ts';
+import type { Mailer } from '../../activities/mailer.ts';
 import { TimeoutError, withTimeout } from '../../common/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
 
@@ -186,6 +187,8 @@ export interface HttpServerDeps {
     loginLimits?: Partial<LoginLimits>;
     /** Where the console links each case's workflow, e.g. http://localhost:8233 and namespace default. */
     temporalUi?: { url: string; namespace: string };
+    /** Sends staff their password links (the worker's mail server). */
+    mailer?: Mailer;
   };
 }
 
@@ -371,7 +374,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   // ---- JSON API ---------------------------------------------------------------------------
 
   if (deps.staff) {
-    const { actions, accounts, temporalUi } = deps.staff;
+    const { actions, accounts, temporalUi, mailer } = deps.staff;
     const throttle = createLoginThrottle(db, deps.staff.loginLimits, now);
     const site = createSite(config.publicUrl ?? 'http://localhost');
     const note = (req: FastifyRequest, fields: { caseId?: string; userId?: number }) => {
@@ -384,7 +387,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       logEvent(req.log, 'error', 'api_failed', { route: routeOf(req), caseId: c.caseId, error: err });
     };
     await app.register(apiPlugin, { prefix: '/api', actions, accounts, throttle, site, workflowTimeoutMs, now, note, onError });
-    await app.register(consolePlugin, { prefix: '/console', actions, accounts, throttle, site, workflowTimeoutMs, now, note, onError, ...(temporalUi ? { temporalUi } : {}) });
+    await app.register(consolePlugin, { prefix: '/console', actions, accounts, throttle, site, workflowTimeoutMs, now, note, onError, ...(temporalUi ? { temporalUi } : {}), ...(mailer ? { mailer } : {}) });
     app.get('/', async (_req, reply) => reply.redirect('/console/', 303));
   }
 

@@ -17,6 +17,8 @@ import { CONSOLE_STYLE_HASH } from '../../client/http/console/html.ts';
 import type { TestDatabase } from '../harness/postgres.ts';
 import type { SmtpSink } from '../harness/smtp.ts';
 import { startService, type Service } from '../harness/service.ts';
+import { signInCode, totpSecretFor } from '../harness/staff.ts';
+import { totpNow } from '../../client/second-factor.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = fileURLToPath(new URL('../../test-artifacts/screenshots/', import.meta.url));
@@ -99,10 +101,14 @@ async function shoot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${SHOTS}console-${name}-top.png` });
 }
 
+/** The code the account's authenticator app shows now (each account signs in once per test step). */
+const appCode = async (email: string) => totpNow((await totpSecretFor(database.db, email)).secret);
+
 async function signIn(page: Page, who: { email: string; password: string }): Promise<void> {
   await page.goto(`${http.url}/console/`);
   await page.getByLabel('Email', { exact: true }).fill(who.email);
   await page.getByLabel('Password', { exact: true }).fill(who.password);
+  await page.getByLabel('Code from your authenticator app').fill(await appCode(who.email));
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Cases');
 }
@@ -134,11 +140,13 @@ describe('the console', () => {
     await page.getByLabel('Password', { exact: true }).fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toBe('Wrong email or password.');
-    // By keyboard alone: the email is kept, Tab reaches the password, Enter signs in.
+    // By keyboard alone: the email is kept, Tab reaches the password and then the code, Enter signs in.
     expect(await page.getByLabel('Email', { exact: true }).inputValue()).toBe(ADMIN.email);
     await page.getByLabel('Email', { exact: true }).focus();
     await page.keyboard.press('Tab');
     await page.keyboard.type(ADMIN.password);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(await appCode(ADMIN.email));
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Cases');
     const cookie = (await page.context().cookies()).find((c) => c.name === 'sid');
@@ -341,7 +349,7 @@ describe('the console', () => {
 describe('the console without a browser', () => {
   const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
   async function session(who: { email: string; password: string }): Promise<{ cookie: string; csrf: string }> {
-    const r = await fetch(`${http.url}/console/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form(who) });
+    const r = await fetch(`${http.url}/console/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form({ ...who, code: await signInCode(database.db, who.email) }) });
     expect(r.status).toBe(303);
     const cookie = r.headers.getSetCookie()[0]!.split(';')[0]!;
     const html = await (await fetch(`${http.url}/console/`, { headers: { cookie } })).text();

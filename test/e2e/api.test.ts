@@ -27,6 +27,7 @@ import type { CaseStatus } from '../../domain/case.ts';
 import type { TestDatabase } from '../harness/postgres.ts';
 import { startService, type Service } from '../harness/service.ts';
 import { caseFile, waitForStatus } from '../harness/drive.ts';
+import { signInCode } from '../harness/staff.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tag = randomBytes(3).toString('hex');
@@ -83,7 +84,7 @@ async function api<T = any>(method: string, path: string, opts: { as?: Agent; bo
 }
 
 async function signIn(who: { email: string; password: string }): Promise<Agent & { setCookie: string }> {
-  const r = await api('POST', '/session', { body: who });
+  const r = await api('POST', '/session', { body: { ...who, code: await signInCode(database.db, who.email) } });
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   const setCookie = r.headers.getSetCookie()[0] ?? '';
   return { cookie: setCookie.split(';')[0]!, csrf: r.body.csrfToken, setCookie };
@@ -208,7 +209,7 @@ describe('accounts', () => {
     await signIn({ email: temp.email, password: 'a brand new long password' });
 
     const listed = JSON.parse((await casectl(['user', 'list', '--json'])).stdout) as { email: string; disabled: boolean; tokens: { name: string }[] }[];
-    expect(listed.find((u) => u.email === temp.email)).toEqual({ email: temp.email, name: 'Temp', role: 'ops', disabled: false, tokens: [] });
+    expect(listed.find((u) => u.email === temp.email)).toEqual({ email: temp.email, name: 'Temp', role: 'ops', admin: false, secondFactor: true, disabled: false, tokens: [] });
     expect(listed.find((u) => u.email === ADMIN.email)?.tokens.map((t) => t.name)).toEqual(['import script']);
     const nobody = await casectl(['user', 'disable', `nobody.${tag}@care.test`]);
     expect([nobody.code, nobody.stderr.trim()]).toEqual([2, `error: email (<email>): no account for nobody.${tag}@care.test`]);
@@ -240,7 +241,7 @@ describe('sign-in', () => {
         resolve(String(res.headers['set-cookie']?.[0] ?? ''));
       });
       req.on('error', reject);
-      req.end(JSON.stringify(CLINICIAN));
+      signInCode(database.db, CLINICIAN.email).then((code) => req.end(JSON.stringify({ ...CLINICIAN, code })), reject);
     });
     expect(setCookie).toMatch(/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
   });
@@ -255,7 +256,7 @@ describe('sign-in', () => {
     const plain = await fetch(`${http.url}/api/session`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(ADMIN) });
     expect([plain.status, plain.headers.get('set-cookie')]).toEqual([415, null]);
     // From the service's own pages it signs in.
-    const own = await api('POST', '/session', { body: ADMIN, headers: { origin: new URL(http.url).origin } });
+    const own = await api('POST', '/session', { body: { ...ADMIN, code: await signInCode(database.db, ADMIN.email) }, headers: { origin: new URL(http.url).origin } });
     expect(own.status).toBe(200);
   });
 

@@ -17,6 +17,7 @@ import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
 import { startSmtpSink, type SmtpSink } from '../harness/smtp.ts';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.ts';
 import { caseFile } from '../harness/drive.ts';
+import { signInCode } from '../harness/staff.ts';
 
 const tag = randomBytes(3).toString('hex');
 const ADMIN = { email: `outage.${tag}@care.test`, password: `outage-password-${tag}` };
@@ -51,7 +52,7 @@ beforeAll(async () => {
   worker = await startWorker(loadConfig({ ...base, TEMPORAL_ADDRESS: temporalAddress, DATABASE_URL: database.url, WORKER_METRICS_ADDRESS: '', WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'WARN' }), { env, writeLog: () => {} });
   http = await startHttpServer(loadConfig({ ...base, TEMPORAL_ADDRESS: `127.0.0.1:${temporalProxy.port}`, DATABASE_URL: pgProxy.via(database.url), PORT: '0' }), { env, host: '127.0.0.1', log: () => {} });
 
-  const signIn = await fetch(`${http.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+  const signIn = await fetch(`${http.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...ADMIN, code: await signInCode(database.db, ADMIN.email) }) });
   expect(signIn.status).toBe(200);
   cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
   csrf = ((await signIn.json()) as { csrfToken: string }).csrfToken;

@@ -16,6 +16,7 @@ import { startWorker, type RunningWorker } from '../../worker/main.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
 import { startSmtpSink, type SmtpSink } from '../harness/smtp.ts';
 import { caseFile } from '../harness/drive.ts';
+import { signInCode } from '../harness/staff.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tag = randomBytes(3).toString('hex');
@@ -44,7 +45,7 @@ beforeAll(async () => {
   worker = await startWorker(workerConfig, { env, writeLog: () => {} });
   http = await startHttpServer(loadConfig({ ...base, PORT: '0' }), { env, host: '127.0.0.1', log: () => {} });
   cliEnv = { ...process.env, ...base, ...env, CASECTL_ACTOR: 'coordinator.retries@care.test', CASECTL_TIMEOUT_SECONDS: '6' };
-  const r = await fetch(`${http.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+  const r = await fetch(`${http.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...ADMIN, code: await signInCode(database.db, ADMIN.email) }) });
   session = { cookie: r.headers.get('set-cookie')!.split(';')[0]!, csrf: ((await r.json()) as { csrfToken: string }).csrfToken };
   await cli(['hospital', 'add', '--code', 'RTY', '--name', 'Retry Hospital', '--email', 'intl@rty.test', '--language', 'en', '--timezone', 'UTC']);
 });

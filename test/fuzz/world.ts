@@ -20,6 +20,7 @@ import { formsOf, type FormField } from './html.ts';
 import type { Identity, LinkSpec } from './request.ts';
 import type { KnownKeys } from './after.ts';
 import type { Target } from './target.ts';
+import { signInCode } from '../harness/staff.ts';
 
 /** Where a case in a slot is meant to wait. */
 type SlotKind = 'records' | 'cancelled' | 'translation' | 'review' | 'review2' | 'navigation' | 'admission' | 'infusion' | 'monitoring' | 'followUp';
@@ -145,7 +146,7 @@ export async function seedWorld(target: Target, opts: { log?: (line: string) => 
 
   // ---- staff: every role, signed in, and API tokens ----
   const users: Record<'coordinator' | 'clinician' | 'ops', { id: number; email: string }> = {} as never;
-  const signIn = await fetch(`${target.baseUrl}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(target.admin) });
+  const signIn = await fetch(`${target.baseUrl}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...target.admin, code: await signInCode(target.db, target.admin.email) }) });
   if (signIn.status !== 200) throw new Error(`signing in as ${target.admin.email} answered ${signIn.status}: ${await signIn.text()}`);
   const me = (await signIn.json()) as { csrfToken: string; user: { role: string } };
   if (me.user.role !== 'coordinator') throw new Error(`${target.admin.email} is a ${me.user.role}, not a coordinator`);

@@ -101,6 +101,9 @@ summary{cursor:pointer;font-weight:600;min-height:32px}
 .chart svg{display:block;width:100%;height:auto}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .signin{max-width:26rem;margin:48px auto}
+.qr svg{display:block;width:220px;height:220px}
+.codes{font-family:ui-monospace,monospace;font-size:1.1rem;columns:2;list-style:none;padding:0}
+.inline{display:inline;margin:0 4px 4px 0}
 `;
 
 export const CONSOLE_STYLE_HASH = `'sha256-${createHash('sha256').update(CSS, 'utf8').digest('base64')}'`;
@@ -110,6 +113,8 @@ export interface Viewer {
   email: string;
   role: string;
   csrfToken: string;
+  /** May manage accounts. */
+  admin?: boolean;
 }
 
 export function page(title: string, body: Html, viewer?: Viewer): string {
@@ -130,7 +135,8 @@ export function page(title: string, body: Html, viewer?: Viewer): string {
 ${
   viewer
     ? html`<a href="/console/">Cases</a>${viewer.role === 'coordinator' ? html`<a href="/console/cases/new">Open a case</a>` : ''}
-<span>${viewer.name} (${viewer.role})</span>
+${viewer.admin ? html`<a href="/console/accounts">Accounts</a>` : ''}
+<a href="/console/account">${viewer.name} (${viewer.role})</a>
 <form method="post" action="/console/sign-out"><input type="hidden" name="_csrf" value="${viewer.csrfToken}"><button type="submit">Sign out</button></form>`
     : ''
 }

@@ -3,6 +3,7 @@
 // session's CSRF token; names are only ever posted, never put in a URL.
 //
 //   GET  /console/sign-in, POST /console/sign-in, POST /console/sign-out
+//   the account pages (second factor, own account, password links, everyone's accounts): account-routes.ts
 //   GET  /console/                        the case list (filters in the query, no search)
 //   POST /console/cases                   the case list with a search and filters (posted)
 //   GET  /console/cases/new, POST         open a case
@@ -20,7 +21,9 @@ import { argsFromForm, formErrors, isFormAction, type FormValues } from './forms
 import { CONSOLE_STYLE_HASH, type Viewer } from './html.ts';
 import { withTimeout } from '../../../common/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../../unavailable.ts';
-import { caseListPage, casePage, messagePage, openCasePage, signInPage, type ListFilters } from './views.ts';
+import { caseListPage, casePage, messagePage, openCasePage, type ListFilters } from './views.ts';
+import { accountRoutes, PageError, PUBLIC_PAGES, SET_UP_PAGES } from './account-routes.ts';
+import type { Mailer } from '../../../activities/mailer.ts';
 
 export interface ConsoleOptions {
   actions: CaseActions;
@@ -32,19 +35,11 @@ export interface ConsoleOptions {
   temporalUi?: { url: string; namespace: string };
   note?: (req: FastifyRequest, fields: { caseId?: string; userId?: number }) => void;
   onError?: (req: FastifyRequest, err: Error) => void;
+  /** Sends staff their password links; without it the console offers none. */
+  mailer?: Mailer;
 }
 
 const CONSOLE_CSP = `default-src 'none'; style-src ${CONSOLE_STYLE_HASH}; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
-
-class PageError extends Error {
-  readonly statusCode: number;
-  readonly title: string;
-  constructor(statusCode: number, title: string, message: string) {
-    super(message);
-    this.statusCode = statusCode;
-    this.title = title;
-  }
-}
 
 type CaseRequest = FastifyRequest<{ Params: { caseId: string } }>;
 
@@ -53,7 +48,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   const now = opts.now ?? Date.now;
   const note = opts.note ?? (() => {});
   const workflowTimeoutMs = opts.workflowTimeoutMs ?? 20_000;
-  const viewers = new WeakMap<FastifyRequest, { user: User; viewer: Viewer }>();
+  const viewers = new WeakMap<FastifyRequest, { user: User; viewer: Viewer; sessionToken: string }>();
   // Plain forms only: a JSON body could hold what no form can (objects, numbers) where strings are expected.
   app.removeContentTypeParser(['application/json', 'text/plain']);
 
@@ -66,20 +61,23 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
 
   // ---- who is signed in ----
 
-  const PUBLIC = new Set(['/console/sign-in']);
   app.addHook('onRequest', async (req, reply) => {
-    if (PUBLIC.has(req.routeOptions.url ?? '')) return;
+    const route = req.routeOptions.url ?? '';
+    if (PUBLIC_PAGES.has(route)) return;
     const token = readCookie(req.headers.cookie, SESSION_COOKIE);
-    const session = token ? await accounts.getSession(token) : undefined;
-    if (!session) {
+    const session = token ? await accounts.getSession(token, { allowPending: true }) : undefined;
+    if (!session || !token) {
       // Expired or never signed in: to the sign-in page (a form posted after expiry is not applied).
       return reply.redirect(token ? '/console/sign-in?expired=1' : '/console/sign-in', 303);
     }
+    // Signed in with the password only: the second factor's set-up, and nothing else.
+    if (session.pendingEnrolment && !SET_UP_PAGES.has(route)) return reply.redirect('/console/account/second-factor', 303);
     note(req, { userId: session.user.id });
-    viewers.set(req, { user: session.user, viewer: { name: session.user.name, email: session.user.email, role: session.user.role, csrfToken: session.csrfToken } });
+    const { user } = session;
+    viewers.set(req, { user, sessionToken: token, viewer: { name: user.name, email: user.email, role: user.role, admin: user.admin, csrfToken: session.csrfToken } });
   });
   app.addHook('preHandler', async (req) => {
-    if (req.method !== 'POST' || PUBLIC.has(req.routeOptions.url ?? '')) return;
+    if (req.method !== 'POST' || PUBLIC_PAGES.has(req.routeOptions.url ?? '')) return;
     const given = (req.body as Record<string, unknown> | undefined)?._csrf;
     if (!sameToken(typeof given === 'string' ? given : '', viewerOf(req).csrfToken)) {
       throw new PageError(403, 'Not done', 'This form was stale or did not come from the console (its security token did not match). Go back, reload the page and try again.');
@@ -113,39 +111,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
     return send(reply, 500, messagePage(viewer, 'Something went wrong', 'The console could not do this. Nothing was changed by this page; try again, and tell the team if it persists.'));
   });
 
-  // ---- sign-in ----
-
-  app.get('/sign-in', async (req, reply) => {
-    const expired = (req.query as Record<string, string> | undefined)?.expired === '1';
-    return send(reply, 200, signInPage(expired ? { status: 'Your session ended: please sign in again.' } : {}));
-  });
-
-  app.post('/sign-in', async (req, reply) => {
-    // Login CSRF: a sign-in form posted from another site is refused (browsers send Origin on POST).
-    if (opts.site.crossSite(req)) throw new PageError(403, 'Not signed in', 'Sign in from the console itself.');
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const email = typeof body.email === 'string' ? body.email.trim() : '';
-    const password = typeof body.password === 'string' ? body.password : '';
-    const attempt = await throttle.reserve(email, req.ip);
-    if ('wait' in attempt) {
-      const { wait } = attempt;
-      return send(reply.header('Retry-After', String(wait)), 429, signInPage({ email, error: `Too many failed sign-ins: try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.` }));
-    }
-    const user = email && password ? await accounts.verifyLogin(email, password) : undefined;
-    await attempt.settle(user !== undefined);
-    if (!user) return send(reply, 401, signInPage({ email, error: 'Wrong email or password.' }));
-    note(req, { userId: user.id });
-    const session = await accounts.createSession(user.id);
-    reply.header('Set-Cookie', opts.site.cookie(req, session.token, Math.round((session.expiresAt.getTime() - now()) / 1000)));
-    return reply.redirect('/console/', 303);
-  });
-
-  app.post('/sign-out', async (req, reply) => {
-    const token = readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (token) await accounts.deleteSession(token);
-    reply.header('Set-Cookie', opts.site.cookie(req, '', 0));
-    return send(reply, 200, signInPage({ status: 'Signed out.' }));
-  });
+  await accountRoutes(app, { accounts, throttle, site: opts.site, send, signedIn, note, now, ...(opts.mailer ? { mailer: opts.mailer } : {}) });
 
   // ---- the case list ----
 

@@ -31,22 +31,6 @@ function waitingLine(w: WaitingFor | null | undefined, now: number): Html {
   return html`${w.what}${w.from !== 'nobody' ? html` <span class="muted">from ${WHO[w.from]}</span>` : ''}${w.until ? html` <span class="${overdue ? 'error' : 'muted'}">${overdue ? 'overdue since' : 'until'} ${when(w.until)}</span>` : ''}`;
 }
 
-// ---- sign-in ----------------------------------------------------------------------------------
-
-export function signInPage(opts: { email?: string; error?: string; status?: string }): string {
-  return page(
-    'Sign in',
-    html`<div class="signin card"><h1>Sign in</h1>
-${opts.status ? html`<p class="banner ok" role="status">${opts.status}</p>` : ''}
-${opts.error ? html`<p class="banner err" role="alert">${opts.error}</p>` : ''}
-<form method="post" action="/console/sign-in">
-<div class="field"><label for="email">Email</label><input type="email" id="email" name="email" autocomplete="username" value="${opts.email ?? ''}" required></div>
-<div class="field"><label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required></div>
-<button type="submit">Sign in</button>
-</form></div>`,
-  );
-}
-
 // ---- the case list --------------------------------------------------------------------------
 
 export interface ListFilters {

@@ -59,9 +59,9 @@ export async function accountRoutes(app: FastifyInstance, o: AccountRoutesOption
     const session = await accounts.createSession(user.id, { pendingEnrolment });
     reply.header('Set-Cookie', o.site.cookie(req, session.token, Math.round((session.expiresAt.getTime() - o.now()) / 1000)));
   };
-  const sameSiteOnly = (req: FastifyRequest) => {
+  const sameSiteOnly = (req: FastifyRequest, message = 'Use the console itself.') => {
     // Login CSRF and its cousins: a form posted from another site is refused (browsers send Origin on POST).
-    if (o.site.crossSite(req)) throw new PageError(403, 'Not done', 'Use the console itself.');
+    if (o.site.crossSite(req)) throw new PageError(403, 'Not done', message);
   };
 
   // ---- signing in ----
@@ -72,7 +72,7 @@ export async function accountRoutes(app: FastifyInstance, o: AccountRoutesOption
   });
 
   app.post('/sign-in', async (req, reply) => {
-    sameSiteOnly(req);
+    sameSiteOnly(req, 'Sign in from the console itself.');
     const email = field(req.body, 'email').trim();
     const result = await signIn(accounts, o.throttle, { email, password: field(req.body, 'password'), code: field(req.body, 'code') }, req.ip);
     switch (result.outcome) {

@@ -19,7 +19,7 @@ export function setupCommands(program: Command, ctx: CommandContext): void {
     .option('--file <path>', 'protocol settings as JSON, e.g. {"feverThresholdC": 37.5, "windowDays": 28} (default: standard input)')
     .action(async (opts: { name: string; hospital?: string; therapy?: string; file?: string }, cmd: Command) => {
       const settings = await readJsonInput(opts.file, io, 'protocol');
-      const saved = await using(false, (a) =>
+      const saved = await using({ access: 'coordinate', what: 'set a check-in protocol' }, false, (a) =>
         a.setProtocol({ name: opts.name, protocol: settings, ...(opts.hospital ? { hospitalCode: opts.hospital } : {}), ...(opts.therapy ? { therapy: opts.therapy } : {}) }),
       );
       print(cmd, saved, () => `Protocol ${saved.name} saved${saved.hospitalCode ? ` for ${saved.hospitalCode}` : ''}${saved.therapy ? ` (${saved.therapy})` : ''}: fever threshold ${saved.protocol.feverThresholdC} °C, ${saved.protocol.windowDays}-day window.`);
@@ -28,7 +28,7 @@ export function setupCommands(program: Command, ctx: CommandContext): void {
     .command('list')
     .description('stored protocols')
     .action(async (_opts: unknown, cmd: Command) => {
-      const rows = await using(false, (a) => a.listProtocols());
+      const rows = await using({ access: 'read', what: 'list the check-in protocols' }, false, (a) => a.listProtocols());
       print(cmd, rows, () => (rows.length ? rows.map((r) => `${r.name}\t${r.hospitalCode ?? '*'}\t${r.therapy ?? '*'}\tfever ≥ ${r.protocol.feverThresholdC} °C, ${r.protocol.windowDays} days`).join('\n') : 'No stored protocols: cases use the built-in default.'));
     });
 

@@ -59,6 +59,7 @@ export function buildProgram(deps: CasectlDeps = {}): Command {
     .option('--request-id <id>', 'your id for an action: running it again with the same id applies it once and prints its first outcome (default: a new id each time)')
     .exitOverride()
     .configureHelp({ showGlobalOptions: true })
+    .commandsGroup('Commands, as the account of CASECTL_TOKEN:')
     .configureOutput({
       writeOut: (s) => io.out(s.replace(/\n$/, '')),
       writeErr: (s) => io.err(s.replace(/\n$/, '')),

@@ -422,6 +422,17 @@ describe('casectl --help', () => {
     expect(r.stdout).toContain('--json');
   });
 
+  it('names the bootstrap commands, which work before any account exists, apart from those run as an account', async () => {
+    const r = await cli(['--help'], { env: unsignedEnv });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Commands, as the account of CASECTL_TOKEN:\n(\s+\S.*\n)*\s+case\s/m);
+    expect(r.stdout).toMatch(/^Bootstrap \(operator\) commands: on the database directly, before any account exists:\n\s+user\s/m);
+    expect(r.stdout).toContain('CASECTL_TOKEN is an API token of your staff account');
+    expect(r.stdout).not.toContain('CASECTL_ACTOR');
+    const user = await cli(['user', 'token', '--help'], { env: unsignedEnv });
+    expect(user.stdout).toMatch(/Bootstrap \(operator\) commands work on the database directly, before any account exists: they need DATABASE_URL, not CASECTL_TOKEN/);
+  });
+
   it('names an unknown command in one line (exit 2)', async () => {
     expectFailure(await cli(['case', 'shwo', 'x']), 2, /^error: unknown command 'shwo'/);
   });

@@ -3,14 +3,20 @@
 //
 //   npm run cli -- case show c1a2b3c4d5e6      bin/casectl case show c1a2b3c4d5e6 --json
 //
+// Every command that reads or acts on cases runs as the staff account of the API token in
+// CASECTL_TOKEN: its role is checked against the action registry (domain/actions.ts), as the JSON
+// API checks it, and its email is the actor recorded. The `user` commands are the exception: the
+// operator's bootstrap, on the database directly, so that the first account and token can be made.
+//
 // Output: text for people, `--json` (anywhere on the line) for scripts. Errors: one line on
-// stderr, nothing on stdout, exit 2 bad input, 3 unknown case, 4 refused action, 5 an action not
-// answered in time (run it again with the --request-id it prints: applied once), 1 otherwise.
+// stderr, nothing on stdout, exit 2 bad input, 3 unknown case, 4 refused action (by the case or
+// by the account's role), 5 an action not answered in time (run it again with the --request-id it
+// prints: applied once), 6 not signed in, 1 otherwise.
 // A read the case's worker does not answer within a few seconds shows what Postgres recorded.
 // Connections are opened only by the commands that need them (`crs grade` needs none) and
 // closed before the process exits.
 //
-//   casectl/context.ts    what every command shares (connections, time limit, request ids, output, exit codes)
+//   casectl/context.ts    what every command shares (connections, the signed-in account, time limit, request ids, output, exit codes)
 //   casectl/cases.ts      case open, list, show, cancel, close, timeline; emails
 //   casectl/hospitals.ts  hospital add, list, submit, decision, choose
 //   casectl/care.ts       records, translation, admission, infusion, monitoring, follow-up, alert, checkin
@@ -53,6 +59,7 @@ export function buildProgram(deps: CasectlDeps = {}): Command {
     .option('--request-id <id>', 'your id for an action: running it again with the same id applies it once and prints its first outcome (default: a new id each time)')
     .exitOverride()
     .configureHelp({ showGlobalOptions: true })
+    .commandsGroup('Commands, as the account of CASECTL_TOKEN:')
     .configureOutput({
       writeOut: (s) => io.out(s.replace(/\n$/, '')),
       writeErr: (s) => io.err(s.replace(/\n$/, '')),
@@ -61,10 +68,12 @@ export function buildProgram(deps: CasectlDeps = {}): Command {
     .addHelpText(
       'after',
       `
-Exit codes: 0 done, 1 failure (e.g. a service unreachable), 2 bad input, 3 unknown case, 4 action refused.
-Environment: TEMPORAL_ADDRESS, DATABASE_URL, TASK_QUEUE, PAYLOAD_KEYS or PAYLOAD_KEY_FILE (else DATA_DIR/payload-keys.json;
-DATA_DIR defaults to the project's data/, as for npm start),
-CASECTL_ACTOR (who is recorded; default casectl:<os user>), CASECTL_TIMEOUT_SECONDS (default ${DEFAULT_TIMEOUT_SECONDS}).`,
+Signing in: CASECTL_TOKEN is an API token of your staff account (casectl user token <email> --name <machine>); its role
+decides what you may do, and its email is recorded as the actor of every action.
+Exit codes: 0 done, 1 failure (e.g. a service unreachable), 2 bad input, 3 unknown case, 4 action refused (by the case or
+your role), 5 not answered in time, 6 not signed in.
+Environment: CASECTL_TOKEN, TEMPORAL_ADDRESS, DATABASE_URL, TASK_QUEUE, PAYLOAD_KEYS or PAYLOAD_KEY_FILE (else
+DATA_DIR/payload-keys.json; DATA_DIR defaults to the project's data/, as for npm start), CASECTL_TIMEOUT_SECONDS (default ${DEFAULT_TIMEOUT_SECONDS}).`,
     );
 
   hospitalCommands(program, ctx);

@@ -5,7 +5,7 @@ import { parseObservation } from '../../domain/crs.ts';
 import { actionHelp, readJsonInput, type CommandContext } from './context.ts';
 
 export function careCommands(program: Command, ctx: CommandContext): void {
-  const { io, actor, print, applying, caseAction } = ctx;
+  const { io, print, applying, caseAction } = ctx;
 
   // ---- records ---------------------------------------------------------------------------------
   const records = program.command('records').description("the family's medical records");
@@ -129,7 +129,7 @@ export function careCommands(program: Command, ctx: CommandContext): void {
       const observation = await readJsonInput(opts.file, io, 'observation');
       // Bad input is named before anything is contacted (the workflow checks again).
       parseObservation(observation);
-      const outcome = await applying(cmd, (a, request) => a.recordClinical(caseId, observation, actor(), request));
+      const outcome = await applying(cmd, 'recordClinical', (actor) => (a, request) => a.recordClinical(caseId, observation, actor, request));
       print(cmd, outcome, () =>
         [
           `CRS grade ${outcome.crs.grade} (${outcome.crs.reason})${outcome.crs.clinicianReview ? ', needs clinician review' : ''}`,

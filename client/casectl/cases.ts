@@ -7,7 +7,7 @@ import { caseDetails, caseTable, emailTable, timelineText } from '../cli-output.
 import { actionHelp, list, mapFlags, readJsonInput, type CommandContext } from './context.ts';
 
 export function caseCommands(program: Command, ctx: CommandContext): void {
-  const { io, actor, print, using, caseAction } = ctx;
+  const { io, print, using, caseAction } = ctx;
 
   // ---- case ------------------------------------------------------------------------------------
   const kase = program.command('case').description('open, list, show, cancel and close cases');
@@ -55,7 +55,7 @@ export function caseCommands(program: Command, ctx: CommandContext): void {
       }
       const opened = await mapFlags(flags, async () => {
         parseInput(openCaseSchema(), raw);
-        return using(true, (a) => a.openCase(raw, actor()));
+        return using({ access: 'coordinate', what: 'open a case' }, true, (a, actor) => a.openCase(raw, actor));
       });
       print(cmd, opened, () => (opened.created ? `Case ${opened.caseId} opened.` : `Case ${opened.caseId} already existed for this patient; nothing new was opened.`));
     });
@@ -70,7 +70,7 @@ export function caseCommands(program: Command, ctx: CommandContext): void {
     .option('--page <n>', 'page of 200 cases (default 1)')
     .action(async (opts: { stage?: string; hospital?: string; alert?: string; search?: string; page?: string }, cmd: Command) => {
       const list = await mapFlags({ stage: '--stage', hospital: '--hospital', alert: '--alert', search: '--search', page: '--page' }, () =>
-        using(false, (a) => a.listCases({ ...opts, pageSize: 200 })),
+        using({ access: 'read', what: 'list cases' }, false, (a) => a.listCases({ ...opts, pageSize: 200 })),
       );
       print(cmd, list.cases, () => caseTable(list.cases) + (list.total > list.cases.length ? `\n${list.cases.length} of ${list.total} cases shown (--page ${list.page + 1} for more).` : ''));
     });
@@ -80,7 +80,7 @@ export function caseCommands(program: Command, ctx: CommandContext): void {
     .description('show a case: stage, what it waits for, documents, submissions, admission, alerts')
     .argument('<caseId>', 'the case')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
-      const status = await using(true, (a) => a.statusForReading(caseId, READ_WAIT_MS));
+      const status = await using({ access: 'read', what: 'read a case' }, true, (a) => a.statusForReading(caseId, READ_WAIT_MS));
       print(cmd, status, () => caseDetails(status));
     });
 
@@ -107,7 +107,7 @@ export function caseCommands(program: Command, ctx: CommandContext): void {
     .description('everything that happened on a case, oldest first')
     .argument('<caseId>', 'the case')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
-      const rows = await using(false, (a) => a.timeline(caseId));
+      const rows = await using({ access: 'read', what: "read a case's timeline" }, false, (a) => a.timeline(caseId));
       print(cmd, rows, () => timelineText(rows));
     });
 
@@ -117,7 +117,7 @@ export function caseCommands(program: Command, ctx: CommandContext): void {
     .description('what was sent to whom, when, with what status')
     .argument('<caseId>', 'the case')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
-      const rows = await using(false, (a) => a.emails(caseId));
+      const rows = await using({ access: 'read', what: "read a case's emails" }, false, (a) => a.emails(caseId));
       print(cmd, rows, () => emailTable(rows));
     });
 

@@ -1,10 +1,10 @@
 // What every casectl command shares: how it reaches the service (the action layer and the accounts
-// store, opened only by the commands that need them and closed before the process exits), the time
-// limit, the request id of an action, printing text or --json, and what an error means as an exit code.
+// store, opened only by the commands that need them and closed before the process exits), the
+// signed-in account (CASECTL_TOKEN) and what its role allows, the time limit, the request id of an
+// action, printing text or --json, and what an error means as an exit code.
 import { createIdentifiers, loadIdentifierKey } from '../../common/identifiers.ts';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
@@ -14,17 +14,17 @@ import { connect } from '../../db/connect.ts';
 import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
 import { InputError, parseInput } from '../../domain/validation.ts';
 import { type CaseStatus } from '../../domain/case.ts';
-import { actionSchema, actionSummary, type ActionArgs, type StaffAction } from '../../domain/actions.ts';
+import { actionAccess, actionSchema, actionSummary, mayAccess, rolesFor, type Access, type ActionArgs, type StaffAction } from '../../domain/actions.ts';
 import { createCaseActions, requestIdSchema, type ActOptions, type CaseActions, type CaseActionName } from '../actions.ts';
 import { ActionRefusedError, CaseNotFoundError } from '../case-calls.ts';
-import { createAccounts, type Accounts } from '../accounts.ts';
+import { createAccounts, type Accounts, type User } from '../accounts.ts';
 import { statusSummary } from '../cli-output.ts';
 import { withTimeout } from '../../common/timeout.ts';
 
 /** An action command's help: the action's summary (domain/actions.ts), and what else to know. */
 export const actionHelp = (name: StaffAction, more?: string): string => `${actionSummary(name)}${more ? `; ${more}` : ''}`;
 
-export const EXIT = { ok: 0, failure: 1, badInput: 2, unknownCase: 3, refused: 4, notAnswered: 5 } as const;
+export const EXIT = { ok: 0, failure: 1, badInput: 2, unknownCase: 3, refused: 4, notAnswered: 5, notSignedIn: 6 } as const;
 
 /** The action layer and how to let go of it. */
 export interface ActionSession {
@@ -159,18 +159,25 @@ export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
-/** The person (or script) behind every action: CASECTL_ACTOR, else casectl:<os user>. */
-export function actorFrom(env: NodeJS.ProcessEnv): string {
-  const explicit = env.CASECTL_ACTOR?.trim();
-  if (explicit) return explicit;
-  let name: string | undefined;
-  try {
-    name = userInfo().username;
-  } catch {
-    name = env.USER || env.LOGNAME;
+/** No live API token in CASECTL_TOKEN: said with how to get one, since the fix is always the same. */
+class NotSignedInError extends Error {
+  constructor(why: string) {
+    super(`not signed in: ${why}; make a token with \`casectl user token <your email> --name <this machine>\` and export CASECTL_TOKEN=<token>`);
+    this.name = 'NotSignedInError';
   }
-  return `casectl:${name || 'unknown'}`;
 }
+
+/** The account's role does not allow the command (the registry's answer, domain/actions.ts). */
+class RoleRefusedError extends Error {
+  constructor(user: User, access: Exclude<Access, 'public'>, what: string) {
+    const who = rolesFor(access).map((r) => (r === 'ops' ? r : `${r}s`));
+    super(`${user.email} has role ${user.role}; only ${who.join(' and ')} may ${what}`);
+    this.name = 'RoleRefusedError';
+  }
+}
+
+/** What a command asks of the account: a staff action (the registry says who may take it), or a kind of access and what the command does. */
+type Needs = StaffAction | { access: Exclude<Access, 'public'>; what: string };
 
 /** Adds the flag that set each field to InputError messages, and says "is required" plainly. */
 function withFlags(err: unknown, flags: Record<string, string>): unknown {
@@ -235,7 +242,8 @@ function withinSeconds<T>(seconds: number, promise: Promise<T>): Promise<T> {
 export function describeError(err: unknown): { code: number; message: string } {
   if (err instanceof InputError) return { code: EXIT.badInput, message: oneLine(err.message) };
   if (err instanceof CaseNotFoundError) return { code: EXIT.unknownCase, message: err.message };
-  if (err instanceof ActionRefusedError) return { code: EXIT.refused, message: `refused: ${oneLine(err.message)}` };
+  if (err instanceof ActionRefusedError || err instanceof RoleRefusedError) return { code: EXIT.refused, message: `refused: ${oneLine(err.message)}` };
+  if (err instanceof NotSignedInError) return { code: EXIT.notSignedIn, message: err.message };
   if (err instanceof UnreachableError) return { code: EXIT.failure, message: err.message };
   if (err instanceof NotAnsweredError) return { code: EXIT.notAnswered, message: err.message };
   if (isGrpcServiceError(err)) return { code: EXIT.failure, message: `Temporal: ${oneLine(err.details || err.message)}` };
@@ -256,7 +264,6 @@ export function createContext(deps: CasectlDeps = {}) {
   };
   const open = deps.openActions ?? ((opts) => openDefaultActions(env, opts));
   const timeoutSeconds = Number(env.CASECTL_TIMEOUT_SECONDS) > 0 ? Number(env.CASECTL_TIMEOUT_SECONDS) : DEFAULT_TIMEOUT_SECONDS;
-  const actor = () => actorFrom(env);
   const openAccounts = deps.openAccounts ?? (() => openDefaultAccounts(env));
 
   /** Runs `run` on the accounts store within the time limit, then closes it. */
@@ -269,27 +276,45 @@ export function createContext(deps: CasectlDeps = {}) {
     }
   }
 
+  /**
+   * The account of CASECTL_TOKEN when its role allows what the command needs; asked before Temporal
+   * or the case tables are touched, so a refused command changes nothing.
+   */
+  async function signedIn(needs: Needs): Promise<User> {
+    const token = env.CASECTL_TOKEN?.trim();
+    if (!token) throw new NotSignedInError('CASECTL_TOKEN is not set');
+    const user = await usingAccounts((a) => a.resolveApiToken(token));
+    if (!user) throw new NotSignedInError('CASECTL_TOKEN is not a live API token (unknown, expired or revoked, or its account is disabled)');
+    const { access, what } = typeof needs === 'string' ? { access: actionAccess(needs), what: `${actionSummary(needs)} (${needs})` } : needs;
+    if (!mayAccess(user.role, access)) throw new RoleRefusedError(user, access, what);
+    return user;
+  }
+
   const isJson = (cmd: Command): boolean => Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
   const print = (cmd: Command, value: unknown, human: () => string) => io.out(isJson(cmd) ? JSON.stringify(value, null, 2) : human());
 
-  /** Opens what the command needs, runs it within the time limit, closes everything. */
-  async function using<T>(temporal: boolean, run: (a: CaseActions) => Promise<T>): Promise<T> {
+  /** As the signed-in account: opens what the command needs, runs it within the time limit, closes everything. */
+  async function using<T>(needs: Needs, temporal: boolean, run: (a: CaseActions, actor: string) => Promise<T>): Promise<T> {
+    const { email } = await signedIn(needs);
     const session = await withinSeconds(timeoutSeconds, open({ temporal }));
     try {
-      return await withinSeconds(timeoutSeconds, run(session.actions));
+      return await withinSeconds(timeoutSeconds, run(session.actions, email));
     } finally {
       await session.close();
     }
   }
 
   /**
-   * Runs an action with this command's request id (--request-id, else a new one): the workflow applies
-   * a request id once, so a command run again with the id it printed gets the first outcome back.
+   * Takes a staff action as the signed-in account, with this command's request id (--request-id,
+   * else a new one): the workflow applies a request id once, so a command run again with the id it
+   * printed gets the first outcome back. `prepare` gets the actor and checks the input before
+   * anything is contacted; what it returns takes the action.
    */
-  async function applying<T>(cmd: Command, run: (a: CaseActions, request: ActOptions) => Promise<T>): Promise<T> {
+  async function applying<T>(cmd: Command, name: StaffAction, prepare: (actor: string) => (a: CaseActions, request: ActOptions) => Promise<T>): Promise<T> {
     const requestId = cmd.optsWithGlobals<{ requestId?: string }>().requestId ?? randomUUID();
     const valid = requestIdSchema.safeParse(requestId);
     if (!valid.success) throw new InputError([{ field: '--request-id', message: valid.error.issues[0]!.message }]);
+    const run = prepare((await signedIn(name)).email);
     const session = await withinSeconds(timeoutSeconds, open({ temporal: true }));
     try {
       return await withTimeout(run(session.actions, { requestId }), timeoutSeconds * 1000, () => new NotAnsweredError(timeoutSeconds, requestId));
@@ -298,7 +323,7 @@ export function createContext(deps: CasectlDeps = {}) {
     }
   }
 
-  /** A coordinator action on a case: the Update, then the resulting status. */
+  /** A staff action on a case: the Update, then the resulting status. */
   async function caseAction<A extends CaseActionName>(
     cmd: Command,
     caseId: string,
@@ -307,12 +332,14 @@ export function createContext(deps: CasectlDeps = {}) {
     done: string,
     flags: Record<string, string> = {},
   ): Promise<void> {
-    const raw = { ...args, actor: actor() } as Omit<ActionArgs<A>, 'actor'> & { actor: string };
-    // Bad input is named before anything is contacted (the action layer checks again).
-    const status = await mapFlags(flags, async () => {
-      parseInput(actionSchema(name), raw);
-      return applying(cmd, (a, request) => a.act(caseId, name, raw, request));
-    });
+    const status = await mapFlags(flags, () =>
+      applying(cmd, name, (actor) => {
+        const raw = { ...args, actor } as Omit<ActionArgs<A>, 'actor'> & { actor: string };
+        // The action layer checks again; this names bad input before Temporal is contacted.
+        parseInput(actionSchema(name), raw);
+        return (a, request) => a.act(caseId, name, raw, request);
+      }),
+    );
     printStatus(cmd, status, done);
   }
 
@@ -320,7 +347,7 @@ export function createContext(deps: CasectlDeps = {}) {
     print(cmd, status, () => `${done}\n${statusSummary(status)}`);
   }
 
-  return { env, io, actor, print, printStatus, using, usingAccounts, applying, caseAction };
+  return { env, io, print, printStatus, using, usingAccounts, applying, caseAction };
 }
 
 export type CommandContext = ReturnType<typeof createContext>;

@@ -6,7 +6,7 @@ import { hospitalTable } from '../cli-output.ts';
 import { actionHelp, list, mapFlags, type CommandContext } from './context.ts';
 
 export function hospitalCommands(program: Command, ctx: CommandContext): void {
-  const { actor, print, printStatus, using, applying, caseAction } = ctx;
+  const { print, printStatus, using, applying, caseAction } = ctx;
 
   // ---- hospital ------------------------------------------------------------------------------
   const hospital = program.command('hospital').description('the hospitals cases are submitted to, and their answers');
@@ -25,7 +25,7 @@ export function hospitalCommands(program: Command, ctx: CommandContext): void {
       const flags = { code: '--code', name: '--name', email: '--email', language: '--language', timezone: '--timezone', phone: '--phone' };
       const added = await mapFlags(flags, async () => {
         parseInput(hospitalSchema, raw);
-        return using(false, (a) => a.addHospital(raw));
+        return using({ access: 'coordinate', what: 'add a hospital' }, false, (a) => a.addHospital(raw));
       });
       print(cmd, added, () => `Hospital ${added.code} added: ${added.name} <${added.email}>, ${added.language}, ${added.timezone}`);
     });
@@ -34,7 +34,7 @@ export function hospitalCommands(program: Command, ctx: CommandContext): void {
     .command('list')
     .description('list the hospitals')
     .action(async (_opts: unknown, cmd: Command) => {
-      const rows = await using(false, (a) => a.listHospitals());
+      const rows = await using({ access: 'read', what: 'list the hospitals' }, false, (a) => a.listHospitals());
       print(cmd, rows, () => hospitalTable(rows));
     });
 
@@ -44,7 +44,7 @@ export function hospitalCommands(program: Command, ctx: CommandContext): void {
     .argument('<caseId>', 'the case')
     .argument('<hospitalCodes...>', 'hospital codes (casectl hospital list)')
     .action(async (caseId: string, codes: string[], _opts: unknown, cmd: Command) => {
-      const status = await applying(cmd, (a, request) => a.submit(caseId, codes, actor(), request));
+      const status = await applying(cmd, 'submitToHospitals', (actor) => (a, request) => a.submit(caseId, codes, actor, request));
       printStatus(cmd, status, `Case ${caseId} will be submitted to ${codes.join(', ')}.`);
     });
 

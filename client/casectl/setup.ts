@@ -1,9 +1,17 @@
 // casectl's setup commands: check-in protocols, staff accounts, and CRS grading without a server.
+// The account commands are the operator's bootstrap: every other command needs an account's token,
+// so these work on the database directly, with no token, or the first account could never be made.
 import type { Command } from 'commander';
 import { InputError, parseInput } from '../../domain/validation.ts';
 import { gradeObservation, parseObservation } from '../../domain/crs.ts';
 import { DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, newUserSchema } from '../accounts.ts';
 import { mapFlags, readJsonInput, type CommandContext } from './context.ts';
+
+const BOOTSTRAP = 'Bootstrap (operator) commands: on the database directly, before any account exists';
+const BOOTSTRAP_NOTE = "Bootstrap (operator) commands work on the database directly, before any account exists: they need DATABASE_URL, not CASECTL_TOKEN, and act with the database's credentials, not as an account.";
+const FIRST_ACCOUNT = `  printf %s "$PASSWORD" | casectl user add --email ana@care.example --name "Ana" --role coordinator
+  casectl user token ana@care.example --name laptop       # prints the token once
+  export CASECTL_TOKEN=<the token>                         # every other command now acts as ana@care.example`;
 
 export function setupCommands(program: Command, ctx: CommandContext): void {
   const { io, print, using, usingAccounts } = ctx;
@@ -19,7 +27,7 @@ export function setupCommands(program: Command, ctx: CommandContext): void {
     .option('--file <path>', 'protocol settings as JSON, e.g. {"feverThresholdC": 37.5, "windowDays": 28} (default: standard input)')
     .action(async (opts: { name: string; hospital?: string; therapy?: string; file?: string }, cmd: Command) => {
       const settings = await readJsonInput(opts.file, io, 'protocol');
-      const saved = await using(false, (a) =>
+      const saved = await using({ access: 'coordinate', what: 'set a check-in protocol' }, false, (a) =>
         a.setProtocol({ name: opts.name, protocol: settings, ...(opts.hospital ? { hospitalCode: opts.hospital } : {}), ...(opts.therapy ? { therapy: opts.therapy } : {}) }),
       );
       print(cmd, saved, () => `Protocol ${saved.name} saved${saved.hospitalCode ? ` for ${saved.hospitalCode}` : ''}${saved.therapy ? ` (${saved.therapy})` : ''}: fever threshold ${saved.protocol.feverThresholdC} °C, ${saved.protocol.windowDays}-day window.`);
@@ -28,12 +36,16 @@ export function setupCommands(program: Command, ctx: CommandContext): void {
     .command('list')
     .description('stored protocols')
     .action(async (_opts: unknown, cmd: Command) => {
-      const rows = await using(false, (a) => a.listProtocols());
+      const rows = await using({ access: 'read', what: 'list the check-in protocols' }, false, (a) => a.listProtocols());
       print(cmd, rows, () => (rows.length ? rows.map((r) => `${r.name}\t${r.hospitalCode ?? '*'}\t${r.therapy ?? '*'}\tfever ≥ ${r.protocol.feverThresholdC} °C, ${r.protocol.windowDays} days`).join('\n') : 'No stored protocols: cases use the built-in default.'));
     });
 
-  // ---- staff accounts (JSON API) ----------------------------------------------------------------
-  const user = program.command('user').description('staff accounts of the JSON API (/api): coordinators, clinicians, ops');
+  // ---- staff accounts (bootstrap) ---------------------------------------------------------------
+  const user = program
+    .command('user')
+    .description('staff accounts (coordinators, clinicians, ops) and their API tokens, for casectl and the JSON API')
+    .helpGroup(`${BOOTSTRAP}:`)
+    .addHelpText('after', `\n${BOOTSTRAP_NOTE}\n\nThe first account and its token:\n${FIRST_ACCOUNT}`);
 
   user
     .command('add')
@@ -117,9 +129,12 @@ export function setupCommands(program: Command, ctx: CommandContext): void {
       print(cmd, { email, unlocked: true }, () => `${email} may sign in again.`);
     });
 
+  for (const command of user.commands) command.addHelpText('after', `\n${BOOTSTRAP_NOTE}`);
+
   // ---- crs -------------------------------------------------------------------------------------
   program
     .command('crs')
+    .helpGroup('Offline (no service, no account):')
     .description('cytokine release syndrome and neurotoxicity (no server or database needed)')
     .command('grade')
     .description('grade one observation (ASTCT CRS and ICANS) and say how urgently to escalate; prints JSON')

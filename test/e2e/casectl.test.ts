@@ -1,7 +1,9 @@
 // casectl end to end: the real CLI as a subprocess against the shared Temporal server, a test
 // database and an SMTP sink, with the service's case worker running (startService: in this
 // process, or two worker processes in the production project). Asserts on what a coordinator
-// sees (stdout, stderr, exit codes) and on the emails that actually went out.
+// sees (stdout, stderr, exit codes) and on the emails that actually went out. casectl acts as the
+// staff account of CASECTL_TOKEN: the coordinator's is made with casectl's own bootstrap commands,
+// the clinician's and ops' through the accounts store.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -9,11 +11,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CaseStatus } from '../../domain/case.ts';
+import { createAccounts, type Accounts } from '../../client/accounts.ts';
 import type { SmtpSink } from '../harness/smtp.ts';
 import { startService, type Service } from '../harness/service.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const ACTOR = 'coordinator.ana@care.test';
+const CLINICIAN = 'clinician.bo@care.test';
+const OPS = 'ops.cy@care.test';
+const PASSWORD = `casectl-e2e-${randomBytes(6).toString('hex')}`;
 const FAMILY_EMAIL = 'lucia.family@example.org';
 const HOSPITAL_EMAIL = 'intake@hcb.example.org';
 
@@ -21,6 +27,11 @@ let service: Service;
 let sink: SmtpSink;
 let tmp: string;
 let cliEnv: NodeJS.ProcessEnv;
+/** casectl's environment without a token. */
+let unsignedEnv: NodeJS.ProcessEnv;
+let accounts: Accounts;
+/** The environment of each account's token. */
+const tokenEnv: Record<'clinician' | 'ops', NodeJS.ProcessEnv> = { clinician: {}, ops: {} };
 
 interface CliResult {
   code: number;
@@ -72,15 +83,27 @@ beforeAll(async () => {
   const payloadKeys = `test:${randomBytes(32).toString('base64')}`;
   service = await startService({ name: 'casectl', env: { PAYLOAD_KEYS: payloadKeys, CHECKIN_LINK_SECRET: randomBytes(32).toString('base64') } });
   ({ sink, dataDir: tmp } = service);
-  cliEnv = {
-    ...process.env,
+  const { CASECTL_TOKEN: _theDevelopersOwn, ...inherited } = process.env;
+  unsignedEnv = {
+    ...inherited,
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     DATABASE_URL: service.database.url,
     TASK_QUEUE: service.taskQueue,
     PAYLOAD_KEYS: payloadKeys,
     DATA_DIR: tmp,
-    CASECTL_ACTOR: ACTOR,
   };
+  // The first account and its token, as an operator makes them: before any account exists, no token needed.
+  const added = await cli(['user', 'add', '--email', ACTOR, '--name', 'Ana', '--role', 'coordinator'], { input: `${PASSWORD}\n`, env: unsignedEnv });
+  expect(added.stderr).toBe('');
+  const made = await cli(['user', 'token', ACTOR, '--name', 'e2e laptop', '--json'], { env: unsignedEnv });
+  expect(made.stderr).toBe('');
+  cliEnv = { ...unsignedEnv, CASECTL_TOKEN: (JSON.parse(made.stdout) as { token: string }).token };
+
+  accounts = createAccounts(service.database.db);
+  for (const [role, email] of [['clinician', CLINICIAN], ['ops', OPS]] as const) {
+    await accounts.createUser({ email, name: role, role, password: PASSWORD });
+    tokenEnv[role] = { ...unsignedEnv, CASECTL_TOKEN: (await accounts.createApiToken(email, 'e2e', 1)).token };
+  }
 });
 
 afterAll(async () => {
@@ -176,6 +199,30 @@ describe('casectl against a running case worker', () => {
     expect(s.waitingFor.from).toBe('coordinator');
   });
 
+  it('refuses an action without a live token (none, revoked, expired, a disabled account), saying how to get one; the case is untouched', async () => {
+    const revoked = await accounts.createApiToken(ACTOR, 'revoked', 1);
+    await accounts.revokeApiToken(ACTOR, 'revoked');
+    const expired = await createAccounts(service.database.db, { now: () => Date.now() - 2 * 86_400_000 }).createApiToken(ACTOR, 'expired', 1);
+    await accounts.createUser({ email: 'left@care.test', name: 'Left', role: 'coordinator', password: PASSWORD });
+    const disabled = await accounts.createApiToken('left@care.test', 'e2e', 1);
+    await accounts.setDisabled('left@care.test', true);
+
+    const how = /; make a token with `casectl user token <your email> --name <this machine>` and export CASECTL_TOKEN=<token>$/;
+    const none = await cli(['case', 'cancel', caseId, '--reason', 'not mine to cancel'], { env: unsignedEnv });
+    expectFailure(none, 6, /^error: not signed in: CASECTL_TOKEN is not set; /);
+    expect(none.stderr.trimEnd()).toMatch(how);
+    for (const { token } of [revoked, expired, disabled]) {
+      const r = await cli(['case', 'cancel', caseId, '--reason', 'not mine to cancel'], { env: { ...unsignedEnv, CASECTL_TOKEN: token } });
+      expectFailure(r, 6, /^error: not signed in: CASECTL_TOKEN is not a live API token \(unknown, expired or revoked, or its account is disabled\); /);
+      expect(r.stderr.trimEnd()).toMatch(how);
+    }
+    expectFailure(await cli(['case', 'show', caseId], { env: unsignedEnv }), 6, /^error: not signed in/);
+
+    const after = await cliJson<CaseStatus>(['case', 'show', caseId]);
+    expect(after.stage).toBe('translation');
+    expect(after.cancelled).toBeUndefined();
+  });
+
   it('refuses what does not fit the case: one line on stderr, nothing on stdout', async () => {
     expectFailure(await cli(['records', 'receive', caseId, 'xray']), 4, /^error: refused: xray is not on this case's document list/);
     expectFailure(await cli(['records', 'receive', caseId, 'scans']), 4, /scans is already received/);
@@ -255,7 +302,7 @@ describe('casectl against a running case worker', () => {
     expect(human.stdout).toContain(FAMILY_EMAIL);
   });
 
-  it('plans and confirms admission, records the infusion, ends monitoring, then cancels the case', async () => {
+  it('plans and confirms admission, records the infusion', async () => {
     const admitAt = new Date(Date.now() + 30 * 86_400_000).toISOString();
     expectFailure(await cli(['admission', 'plan', caseId, '--hospital', 'HCB', '--date', 'tomorrow']), 2, /^error: admissionAt \(--date\): must be an ISO date-time/);
     expectFailure(await cli(['admission', 'plan', caseId, '--hospital', 'OTHER', '--date', admitAt]), 4, /the chosen hospital is HCB, not OTHER/);
@@ -272,7 +319,35 @@ describe('casectl against a running case worker', () => {
     const infused = await cliJson<CaseStatus>(['infusion', 'record', caseId]);
     expect(Date.now() - Date.parse(infused.infusionAt!)).toBeLessThan(120_000);
     expectFailure(await cli(['alert', 'ack', caseId, 'a9']), 4, /there is no alert a9 on this case/);
+  });
 
+  it("lets a clinician record an observation and acknowledge its alert but not take a coordinator's action; ops only read", async () => {
+    const observed = await cli(['checkin', 'clinical', caseId, '--json'], { env: tokenEnv.clinician, input: JSON.stringify({ temperatureC: 39.1, vasopressors: ['norepinephrine'] }) });
+    expect(observed.stderr).toBe('');
+    expect(observed.code).toBe(0);
+    const { alertId } = JSON.parse(observed.stdout) as { alertId: string };
+    expect(alertId).toMatch(/^a\d+$/);
+
+    const ops = tokenEnv.ops;
+    expectFailure(await cli(['alert', 'ack', caseId, alertId], { env: ops }), 4, /^error: refused: ops\.cy@care\.test has role ops; only coordinators and clinicians may acknowledge an alert \(acknowledgeAlert\)$/);
+    expectFailure(await cli(['checkin', 'clinical', caseId], { env: ops, input: '{"temperatureC": 38.2}' }), 4, /has role ops; only coordinators and clinicians may record a clinical observation/);
+    const read = await cli(['case', 'show', caseId, '--json'], { env: ops });
+    expect(read.code).toBe(0);
+    expect((JSON.parse(read.stdout) as CaseStatus).alerts.find((a) => a.id === alertId)).toMatchObject({ kind: 'clinical', tier: 'critical' });
+    expect((JSON.parse(read.stdout) as CaseStatus).alerts.find((a) => a.id === alertId)!.acknowledgedAt).toBeUndefined();
+
+    const acked = await cli(['alert', 'ack', caseId, alertId, '--json'], { env: tokenEnv.clinician });
+    expect(acked.stderr).toBe('');
+    expect((JSON.parse(acked.stdout) as CaseStatus).alerts.find((a) => a.id === alertId)).toMatchObject({ acknowledgedBy: CLINICIAN });
+
+    const notClinical = /^error: refused: clinician\.bo@care\.test has role clinician; only coordinators may end post-infusion monitoring \(endMonitoring\)$/;
+    expectFailure(await cli(['monitoring', 'end', caseId], { env: tokenEnv.clinician }), 4, notClinical);
+    // Refused by the role before Temporal is contacted: the same answer with Temporal out of reach.
+    expectFailure(await cli(['monitoring', 'end', caseId], { env: { ...tokenEnv.clinician, TEMPORAL_ADDRESS: '127.0.0.1:9' } }), 4, notClinical);
+    expect((await cliJson<CaseStatus>(['case', 'show', caseId])).stage).toBe('monitoring');
+  });
+
+  it('ends monitoring, then cancels the case', async () => {
     await cliJson<CaseStatus>(['monitoring', 'end', caseId]);
     const followUp = await waitForCase(caseId, (s) => s.stage === 'follow_up', 'follow-up');
     expect(followUp.waitingFor).toMatchObject({ what: 'day 28 follow-up contact', from: 'nobody' });
@@ -294,6 +369,15 @@ describe('casectl against a running case worker', () => {
     expect(timeline.filter((t) => t.kind === 'document_received').map((t) => t.actor)).toEqual(Array(5).fill(ACTOR));
     expect(timeline.find((t) => t.kind === 'hospital_decision')).toMatchObject({ actor: ACTOR });
     expect(timeline.find((t) => t.kind === 'case_opened')).toMatchObject({ actor: ACTOR });
+    expect(timeline.find((t) => t.kind === 'clinical_observation')).toMatchObject({ actor: CLINICIAN });
+    expect(timeline.find((t) => t.kind === 'alert_acknowledged')).toMatchObject({ actor: CLINICIAN });
+    const rows = await service.database.db.selectFrom('timeline').select(['kind', 'actor']).where('case_id', '=', caseId).where('kind', 'in', ['case_cancelled', 'alert_acknowledged']).orderBy('at').execute();
+    expect(rows).toEqual([
+      { kind: 'alert_acknowledged', actor: CLINICIAN },
+      { kind: 'case_cancelled', actor: ACTOR },
+    ]);
+    // Read by every role: ops too.
+    expect((await cli(['case', 'timeline', caseId], { env: tokenEnv.ops })).stdout).toContain(CLINICIAN);
   });
 });
 
@@ -336,6 +420,17 @@ describe('casectl --help', () => {
     expect(r.stdout).toMatch(/^Usage: casectl records receive \[options\] <caseId> <documentType>/);
     expect(r.stdout).toContain('--language');
     expect(r.stdout).toContain('--json');
+  });
+
+  it('names the bootstrap commands, which work before any account exists, apart from those run as an account', async () => {
+    const r = await cli(['--help'], { env: unsignedEnv });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Commands, as the account of CASECTL_TOKEN:\n(\s+\S.*\n)*\s+case\s/m);
+    expect(r.stdout).toMatch(/^Bootstrap \(operator\) commands: on the database directly, before any account exists:\n\s+user\s/m);
+    expect(r.stdout).toContain('CASECTL_TOKEN is an API token of your staff account');
+    expect(r.stdout).not.toContain('CASECTL_ACTOR');
+    const user = await cli(['user', 'token', '--help'], { env: unsignedEnv });
+    expect(user.stdout).toMatch(/Bootstrap \(operator\) commands work on the database directly, before any account exists: they need DATABASE_URL, not CASECTL_TOKEN/);
   });
 
   it('names an unknown command in one line (exit 2)', async () => {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig, type AppConfig } from '../../config.ts';
 import { startHttpServer, type RunningHttpServer } from '../../client/http/main.ts';
 import { startWorker, type RunningWorker } from '../../worker/main.ts';
+import { createAccounts } from '../../client/accounts.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
 import { startSmtpSink, type SmtpSink } from '../harness/smtp.ts';
 import { caseFile } from '../harness/drive.ts';
@@ -44,7 +45,9 @@ beforeAll(async () => {
   workerConfig = loadConfig({ ...base, WORKER_METRICS_ADDRESS: '', WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'WARN' });
   worker = await startWorker(workerConfig, { env, writeLog: () => {} });
   http = await startHttpServer(loadConfig({ ...base, PORT: '0' }), { env, host: '127.0.0.1', log: () => {} });
-  cliEnv = { ...process.env, ...base, ...env, CASECTL_ACTOR: 'coordinator.retries@care.test', CASECTL_TIMEOUT_SECONDS: '6' };
+  // The HTTP server made the ADMIN account at start; casectl acts as it.
+  const { token } = await createAccounts(database.db).createApiToken(ADMIN.email, 'retries casectl', 1);
+  cliEnv = { ...process.env, ...base, ...env, CASECTL_TOKEN: token, CASECTL_TIMEOUT_SECONDS: '6' };
   const r = await fetch(`${http.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...ADMIN, code: await signInCode(database.db, ADMIN.email) }) });
   session = { cookie: r.headers.get('set-cookie')!.split(';')[0]!, csrf: ((await r.json()) as { csrfToken: string }).csrfToken };
   await cli(['hospital', 'add', '--code', 'RTY', '--name', 'Retry Hospital', '--email', 'intl@rty.test', '--language', 'en', '--timezone', 'UTC']);

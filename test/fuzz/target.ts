@@ -99,6 +99,9 @@ export function captureLogs(): LogCapture {
   return { lines, worker: (line) => void lines.push({ source: 'worker', line }) };
 }
 
+/** A day's API token of the run's coordinator account: casectl acts as it. */
+const casectlToken = (accounts: Accounts, email: string) => accounts.createApiToken(email, `fuzz casectl ${randomBytes(3).toString('hex')}`, 1);
+
 const PG_LOG_UNSET = "FUZZ_PG_LOG is not set: PostgreSQL's server log is not searched for patient data (CI sets it to the server's log file)";
 
 /**
@@ -130,19 +133,20 @@ export async function startLocalTarget(opts: { temporalAddress?: string; postgre
     ...(opts.postgres ? { postgres: opts.postgres } : {}),
   });
   const pgLog = logFile(process.env.FUZZ_PG_LOG, 'postgresql', notes, PG_LOG_UNSET, new URL(service.database.url).pathname.slice(1));
+  const accounts = createAccounts(service.database.db);
   const casectlEnv: NodeJS.ProcessEnv = {
     TEMPORAL_ADDRESS: service.temporalAddress,
     TASK_QUEUE: service.taskQueue,
     DATABASE_URL: service.database.url,
     PAYLOAD_KEYS: env.PAYLOAD_KEYS,
     DATA_DIR: service.dataDir,
-    CASECTL_ACTOR: 'casectl:fuzz',
+    CASECTL_TOKEN: (await casectlToken(accounts, admin.email)).token,
     CASECTL_TIMEOUT_SECONDS: '20',
   };
   return {
     baseUrl: service.http.url,
     db: service.database.db,
-    accounts: createAccounts(service.database.db),
+    accounts,
     client: service.client,
     keyring: loadKeyring(env),
     identifiers: createIdentifiers(loadIdentifierKey(env, { generateIn: service.dataDir })),
@@ -174,16 +178,18 @@ export async function connectToRunning(opts: { baseUrl: string; email: string; p
   const serverLog = logFile(opts.logFile, 'server', notes, "no --log-file: the service's own output is not searched for patient data (save npm start's output to a file and pass it)");
   const pgLog = logFile(process.env.FUZZ_PG_LOG, 'postgresql', notes, PG_LOG_UNSET);
   notes.push('Postgres is not taken away from a running service: the Postgres-away requests are left out');
+  const accounts = createAccounts(db);
+  const token = await casectlToken(accounts, opts.email);
   return {
     baseUrl: opts.baseUrl.replace(/\/+$/, ''),
     db,
-    accounts: createAccounts(db),
+    accounts,
     client,
     keyring,
     identifiers: createIdentifiers(loadIdentifierKey(process.env, { generateIn: config.dataDir })),
     taskQueue: config.taskQueue,
     links: createCheckinLinks(loadLinkSecret(process.env, { generateIn: config.dataDir })),
-    casectlEnv: { ...process.env, CASECTL_ACTOR: 'casectl:fuzz', CASECTL_TIMEOUT_SECONDS: '20' },
+    casectlEnv: { ...process.env, CASECTL_TOKEN: token.token, CASECTL_TIMEOUT_SECONDS: '20' },
     admin: { email: opts.email, password },
     inProcess: false,
     logLines: () => [...serverLog(), ...pgLog()],
@@ -191,6 +197,8 @@ export async function connectToRunning(opts: { baseUrl: string; email: string; p
     async close(caseIds) {
       // The run's cases would go on mailing check-ins every minute into the running service.
       await Promise.all(caseIds.map((id) => client.workflow.getHandle(`case-${id}`).terminate('fuzz run over').catch(() => undefined)));
+      // The run's token would otherwise stay live in the running service for a day.
+      await accounts.revokeApiToken(opts.email, token.name).catch(() => undefined);
       await connection.close();
       await db.destroy();
     },

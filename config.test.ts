@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config.ts';
+import { createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, temporalConnectionOptions } from './config.ts';
+import { createTestPki, type TestPki } from './test/harness/tls-proxy.ts';
 
 describe('ops settings in the configuration', () => {
   it('defaults: worker metrics on 127.0.0.1:9464, health on 127.0.0.1:9465, INFO logs', () => {
@@ -46,6 +52,68 @@ describe('ops settings in the configuration', () => {
     expect(loadConfig({ TRUST_PROXY: ' 10.0.0.5, 10.1.0.0/16,::1 ' }).trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16', '::1']);
     for (const bad of ['true', '*', '0', 'proxy.example', '10.0.0.0/33', '10.0.0.5,']) {
       expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/^TRUST_PROXY must be how many proxies are in front \(1 for one\) or their addresses/);
+    }
+  });
+});
+
+describe('TLS to Temporal', () => {
+  let dir: string;
+  let pki: TestPki;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'config-tls-'));
+    pki = createTestPki(dir);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const mtls = () => ({ TEMPORAL_TLS_CA_FILE: pki.caFile, TEMPORAL_TLS_CERT_FILE: pki.clientCertFile, TEMPORAL_TLS_KEY_FILE: pki.clientKeyFile });
+
+  it('is off unless asked for, and TEMPORAL_TLS alone trusts the system roots', () => {
+    expect(loadConfig({}).temporalTls).toBeUndefined();
+    expect(loadConfig({ TEMPORAL_TLS: 'off' }).temporalTls).toBeUndefined();
+    expect(temporalConnectionOptions(loadConfig({}))).toEqual({ address: '127.0.0.1:7233' });
+    expect(loadConfig({ TEMPORAL_TLS: 'on' }).temporalTls).toEqual({});
+    expect(loadConfig({ TEMPORAL_TLS: ' TRUE ' }).temporalTls).toEqual({});
+    expect(() => loadConfig({ TEMPORAL_TLS: 'required' })).toThrow(/^TEMPORAL_TLS must be on or off/);
+  });
+
+  it('any TEMPORAL_TLS_* setting turns it on, and contradicting TEMPORAL_TLS=off is an error, not plaintext', () => {
+    const c = loadConfig({ TEMPORAL_ADDRESS: 'temporal.internal:7233', ...mtls(), TEMPORAL_TLS_SERVER_NAME: 'temporal.test' });
+    expect(c.temporalTls?.serverRootCACertificate).toEqual(readFileSync(pki.caFile));
+    expect(c.temporalTls?.clientCertPair?.crt).toEqual(readFileSync(pki.clientCertFile));
+    expect(c.temporalTls?.clientCertPair?.key).toEqual(readFileSync(pki.clientKeyFile));
+    expect(c.temporalTls?.serverNameOverride).toBe('temporal.test');
+    expect(temporalConnectionOptions(c)).toEqual({ address: 'temporal.internal:7233', tls: c.temporalTls });
+    expect(loadConfig({ TEMPORAL_TLS_SERVER_NAME: 'temporal.test' }).temporalTls).toEqual({ serverNameOverride: 'temporal.test' });
+    expect(() => loadConfig({ TEMPORAL_TLS: '0', TEMPORAL_TLS_CA_FILE: pki.caFile })).toThrow(/^TEMPORAL_TLS is off but TEMPORAL_TLS_CA_FILE is set/);
+  });
+
+  it('the client certificate and its key go together', () => {
+    expect(() => loadConfig({ TEMPORAL_TLS_CERT_FILE: pki.clientCertFile })).toThrow(/^TEMPORAL_TLS_KEY_FILE must be set with TEMPORAL_TLS_CERT_FILE/);
+    expect(() => loadConfig({ TEMPORAL_TLS_KEY_FILE: pki.clientKeyFile })).toThrow(/^TEMPORAL_TLS_CERT_FILE must be set with TEMPORAL_TLS_KEY_FILE/);
+    expect(() => loadConfig({ ...mtls(), TEMPORAL_TLS_KEY_FILE: pki.serverKeyFile })).toThrow(/^TEMPORAL_TLS_KEY_FILE \('.*server\.key'\) is not the private key of the certificate in TEMPORAL_TLS_CERT_FILE/);
+  });
+
+  it('files are read at start-up, each error naming its variable and never showing what the file holds', () => {
+    const key = readFileSync(pki.clientKeyFile, 'utf8');
+    const keyBody = key.split('\n')[1]!;
+    expect(() => loadConfig({ TEMPORAL_TLS_CA_FILE: join(dir, 'missing.pem') })).toThrow(/^TEMPORAL_TLS_CA_FILE: cannot read '.*missing\.pem' \(ENOENT\)/);
+    expect(() => loadConfig({ TEMPORAL_TLS_CA_FILE: dir })).toThrow(/^TEMPORAL_TLS_CA_FILE: cannot read .* \(EISDIR\)/);
+    expect(() => loadConfig({ TEMPORAL_TLS_CA_FILE: pki.clientKeyFile })).toThrow(/^TEMPORAL_TLS_CA_FILE \('.*client\.key'\) holds no PEM certificate$/);
+    expect(() => loadConfig({ ...mtls(), TEMPORAL_TLS_CERT_FILE: pki.clientKeyFile })).toThrow(/^TEMPORAL_TLS_CERT_FILE \(.*\) holds no PEM certificate$/);
+    expect(() => loadConfig({ ...mtls(), TEMPORAL_TLS_KEY_FILE: pki.clientCertFile })).toThrow(/^TEMPORAL_TLS_KEY_FILE \(.*\) holds no unencrypted PEM private key$/);
+    const encrypted = join(dir, 'encrypted.key');
+    writeFileSync(encrypted, createPrivateKey(key).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }));
+    expect(() => loadConfig({ ...mtls(), TEMPORAL_TLS_KEY_FILE: encrypted })).toThrow(/^TEMPORAL_TLS_KEY_FILE \(.*\) holds no unencrypted PEM private key$/);
+
+    const printed = (c: unknown) => `${inspect(c, { depth: 10 })}${JSON.stringify(c)}`;
+    const c = loadConfig(mtls());
+    expect(printed(c)).not.toContain(keyBody);
+    expect(printed(c)).toContain('<private key>');
+  });
+
+  it('TEMPORAL_TLS_SERVER_NAME is a name as certificates carry it', () => {
+    for (const bad of ['https://temporal.test', 'temporal.test:7233', 'temporal test', '.temporal.test']) {
+      expect(() => loadConfig({ TEMPORAL_TLS_SERVER_NAME: bad }), bad).toThrow(/^TEMPORAL_TLS_SERVER_NAME must be the host name in Temporal's certificate/);
     }
   });
 });

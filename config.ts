@@ -1,10 +1,15 @@
 // Process configuration, read once from the environment. Defaults make `npm start` and casectl
 // in another terminal find each other on one machine with nothing configured.
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { inspect } from 'node:util';
 
 export interface AppConfig {
   temporalAddress: string;
+  /** Undefined: plaintext. Read from TEMPORAL_TLS and TEMPORAL_TLS_* at start-up (temporalTls below). */
+  temporalTls?: TemporalTls;
   temporalNamespace: string;
   taskQueue: string;
   databaseUrl: string;
@@ -42,6 +47,23 @@ export interface AppConfig {
   trustProxy?: number | string[];
 }
 
+/**
+ * The Temporal SDK's TLS options, the same for the clients' Connection and the worker's
+ * NativeConnection. Without a CA the system's trusted roots verify the server; without a server
+ * name, the host of TEMPORAL_ADDRESS.
+ */
+export interface TemporalTls {
+  serverRootCACertificate?: Buffer;
+  /** For a server that requires client certificates (mTLS). */
+  clientCertPair?: { crt: Buffer; key: Buffer };
+  serverNameOverride?: string;
+}
+
+/** What both kinds of Temporal connection take from the configuration: one place, so they cannot differ. */
+export function temporalConnectionOptions(config: Pick<AppConfig, 'temporalAddress' | 'temporalTls'>): { address: string; tls?: TemporalTls } {
+  return { address: config.temporalAddress, ...(config.temporalTls ? { tls: config.temporalTls } : {}) };
+}
+
 export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 const LOG_LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
@@ -52,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const embeddedPostgresPort = intVar(env, 'EMBEDDED_PG_PORT', DEFAULT_EMBEDDED_PG_PORT);
   return {
     temporalAddress: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
+    ...temporalTls(env),
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
     taskQueue: env.TASK_QUEUE || 'cases',
     databaseUrl: env.DATABASE_URL || `postgres://postgres:postgres@127.0.0.1:${embeddedPostgresPort}/postgres?sslmode=disable`,
@@ -97,6 +120,82 @@ function trustProxy(env: NodeJS.ProcessEnv): { trustProxy?: number | string[] } 
   };
   if (!addresses.every(valid)) throw new Error(usage);
   return { trustProxy: addresses };
+}
+
+const TLS_FILES = ['TEMPORAL_TLS_CA_FILE', 'TEMPORAL_TLS_CERT_FILE', 'TEMPORAL_TLS_KEY_FILE'] as const;
+
+/**
+ * TEMPORAL_TLS turns TLS on; any TEMPORAL_TLS_* setting implies it, and contradicting it is an
+ * error rather than a silent plaintext connection. The files are read and parsed here, once, so a
+ * wrong path or a swapped certificate and key stop the process at start-up, naming the variable,
+ * instead of surfacing later as a handshake failure from the SDK's native layer.
+ */
+function temporalTls(env: NodeJS.ProcessEnv): { temporalTls?: TemporalTls } {
+  const value = (name: string) => env[name]?.trim() || undefined;
+  const flag = value('TEMPORAL_TLS');
+  const on = flag === undefined ? undefined : /^(1|true|yes|on)$/i.test(flag) ? true : /^(0|false|no|off)$/i.test(flag) ? false : null;
+  if (on === null) throw new Error(`TEMPORAL_TLS must be on or off (1/0, true/false, yes/no); got '${flag}'`);
+  const settings = [...TLS_FILES, 'TEMPORAL_TLS_SERVER_NAME'].filter((name) => value(name) !== undefined);
+  if (on === false && settings.length > 0) throw new Error(`TEMPORAL_TLS is off but ${settings.join(', ')} ${settings.length > 1 ? 'are' : 'is'} set: unset TEMPORAL_TLS to connect to Temporal over TLS, or unset ${settings.length > 1 ? 'them' : 'it'}`);
+  if (!on && settings.length === 0) return {};
+
+  const [caFile, certFile, keyFile] = TLS_FILES.map(value);
+  if (!certFile !== !keyFile) {
+    const [has, missing] = certFile ? ['TEMPORAL_TLS_CERT_FILE', 'TEMPORAL_TLS_KEY_FILE'] : ['TEMPORAL_TLS_KEY_FILE', 'TEMPORAL_TLS_CERT_FILE'];
+    throw new Error(`${missing} must be set with ${has}: the client certificate for mTLS needs both its certificate and its private key`);
+  }
+  const serverName = value('TEMPORAL_TLS_SERVER_NAME');
+  // A name as it appears in a certificate: no scheme, port or path.
+  if (serverName !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(serverName)) {
+    throw new Error(`TEMPORAL_TLS_SERVER_NAME must be the host name in Temporal's certificate (e.g. temporal.example.org); got '${serverName}'`);
+  }
+
+  const tls: TemporalTls = {};
+  if (caFile) tls.serverRootCACertificate = certificateFile('TEMPORAL_TLS_CA_FILE', caFile).pem;
+  if (certFile && keyFile) {
+    const crt = certificateFile('TEMPORAL_TLS_CERT_FILE', certFile);
+    const key = privateKeyFile('TEMPORAL_TLS_KEY_FILE', keyFile);
+    if (!crt.x509.checkPrivateKey(key.parsed)) throw new Error(`TEMPORAL_TLS_KEY_FILE ('${keyFile}') is not the private key of the certificate in TEMPORAL_TLS_CERT_FILE ('${certFile}')`);
+    tls.clientCertPair = hideKey({ crt: crt.pem, key: key.pem });
+  }
+  if (serverName) tls.serverNameOverride = serverName;
+  return { temporalTls: tls };
+}
+
+function pemFile(name: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`${name}: cannot read '${path}' (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+}
+
+function certificateFile(name: string, path: string): { pem: Buffer; x509: X509Certificate } {
+  const pem = pemFile(name, path);
+  try {
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('not PEM');
+    return { pem, x509: new X509Certificate(pem) };
+  } catch {
+    throw new Error(`${name} ('${path}') holds no PEM certificate`);
+  }
+}
+
+// The SDK takes no passphrase: an encrypted key is refused here.
+function privateKeyFile(name: string, path: string): { pem: Buffer; parsed: KeyObject } {
+  const pem = pemFile(name, path);
+  try {
+    return { pem, parsed: createPrivateKey(pem) };
+  } catch {
+    throw new Error(`${name} ('${path}') holds no unencrypted PEM private key`);
+  }
+}
+
+/** The private key stays readable to the SDK but out of anything that prints the configuration. */
+function hideKey(pair: { crt: Buffer; key: Buffer }): { crt: Buffer; key: Buffer } {
+  const shown = () => ({ crt: `<${pair.crt.length} bytes>`, key: '<private key>' });
+  Object.defineProperty(pair, 'toJSON', { value: shown });
+  Object.defineProperty(pair, inspect.custom, { value: shown });
+  return pair;
 }
 
 function requireTls(env: NodeJS.ProcessEnv): boolean {

@@ -8,7 +8,7 @@
 // last scheduled one start before the channel goes.
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import type { AppConfig } from '../config.ts';
+import { temporalConnectionOptions, type AppConfig } from '../config.ts';
 
 export interface TemporalClient {
   client: Client;
@@ -16,7 +16,7 @@ export interface TemporalClient {
   close(): Promise<void>;
 }
 
-export function openTemporalClient(config: Pick<AppConfig, 'temporalAddress' | 'temporalNamespace'>, dataConverter: DataConverter): TemporalClient {
+export function openTemporalClient(config: Pick<AppConfig, 'temporalAddress' | 'temporalTls' | 'temporalNamespace'>, dataConverter: DataConverter): TemporalClient {
   const defaults = defaultGrpcRetryOptions();
   let closing = false;
   let lastRetryAt = 0;
@@ -28,7 +28,7 @@ export function openTemporalClient(config: Pick<AppConfig, 'temporalAddress' | '
       return ms;
     },
   });
-  const connection = Connection.lazy({ address: config.temporalAddress, connectTimeout: '5 seconds', interceptors: [retry] });
+  const connection = Connection.lazy({ ...temporalConnectionOptions(config), connectTimeout: '5 seconds', interceptors: [retry] });
   const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter });
   return {
     client,

@@ -20,6 +20,13 @@ chmodSync(config.dataDir, 0o700);
 const stops: (() => Promise<void>)[] = [];
 const say = (line: string) => console.log(`[start] ${line}`);
 
+// The dev server npm start runs speaks plaintext: TLS settings without an address would only fail
+// at the worker's handshake, with a message about certificates instead of this one.
+if (!process.env.TEMPORAL_ADDRESS && config.temporalTls) {
+  say('TEMPORAL_TLS and TEMPORAL_TLS_* are for a Temporal server run elsewhere: set TEMPORAL_ADDRESS to it, or unset them to use the dev server npm start runs');
+  process.exit(1);
+}
+
 // The worker's Temporal Runtime (metrics, JSON logs) before the dev server would create a default one.
 installWorkerRuntime({ metricsAddress: config.workerMetricsAddress, logger: createWorkerLogger({ level: config.logLevel }) });
 

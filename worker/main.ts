@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from '@temporalio/common';
-import { loadConfig, type AppConfig } from '../config.ts';
+import { loadConfig, temporalConnectionOptions, type AppConfig } from '../config.ts';
 import { connect } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { createMailer, type Mailer } from '../activities/mailer.ts';
@@ -69,7 +69,7 @@ export async function startWorker(config: AppConfig = loadConfig(), opts: Worker
     await migrateToLatest(db);
     const mailer: Mailer = createMailer({ smtpUrl: config.smtpUrl, requireTls: config.smtpRequireTls, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
     closers.push(() => mailer.close());
-    const connection = await NativeConnection.connect({ address: config.temporalAddress });
+    const connection = await NativeConnection.connect(temporalConnectionOptions(config));
     closers.push(() => connection.close());
     worker = await createCaseWorker({
       connection,

@@ -54,16 +54,19 @@ export function setupCommands(program: Command, ctx: CommandContext): void {
     .requiredOption('--name <name>', 'full name')
     .requiredOption('--role <role>', 'coordinator (every action), clinician (reads, clinical observations, alert acknowledgements) or ops (reads)')
     .option('--password-stdin', 'read the password from standard input (the default; the first line is the password)')
+    .option('--admin', 'may manage the other accounts on the console\'s Accounts page')
     .addHelpText('after', '\nExample: printf %s "$PASSWORD" | casectl user add --email ana@care.example --name "Ana" --role coordinator --password-stdin')
-    .action(async (opts: { email: string; name: string; role: string }, cmd: Command) => {
+    .action(async (opts: { email: string; name: string; role: string; admin?: boolean }, cmd: Command) => {
       const password = (await io.readStdin()).split(/\r?\n/)[0] ?? '';
-      const raw = { email: opts.email, name: opts.name, role: opts.role, password };
+      const raw = { email: opts.email, name: opts.name, role: opts.role, password, admin: opts.admin === true };
       const flags = { email: '--email', name: '--name', role: '--role', password: 'standard input' };
       const created = await mapFlags(flags, async () => {
         parseInput(newUserSchema, raw);
         return usingAccounts((a) => a.createUser(raw));
       });
-      print(cmd, { email: created.email, name: created.name, role: created.role }, () => `Account ${created.email} added (${created.role}).`);
+      print(cmd, { email: created.email, name: created.name, role: created.role, admin: created.admin }, () =>
+        `Account ${created.email} added (${created.role}${created.admin ? ', admin' : ''}). Its first console sign-in sets up its second factor.`,
+      );
     });
 
   user
@@ -91,11 +94,11 @@ export function setupCommands(program: Command, ctx: CommandContext): void {
 
   user
     .command('list')
-    .description('every account: role, whether it is disabled, its live API tokens')
+    .description('every account: role, admin right, second factor, whether it is disabled, its live API tokens')
     .action(async (_opts: unknown, cmd: Command) => {
       const users = await usingAccounts((a) => a.listUsers());
       print(cmd, users.map(({ id: _id, ...u }) => u), () =>
-        users.map((u) => `${u.email}\t${u.role}${u.disabled ? '\tdisabled' : ''}\t${u.name}${u.tokens.map((t) => `\n  token "${t.name}" until ${t.expiresAt}${t.lastUsedAt ? `, last used ${t.lastUsedAt}` : ''}`).join('')}`).join('\n') || 'No accounts yet.',
+        users.map((u) => `${u.email}\t${u.role}${u.admin ? '\tadmin' : ''}${u.secondFactor ? '' : '\tno second factor yet'}${u.disabled ? '\tdisabled' : ''}\t${u.name}${u.tokens.map((t) => `\n  token "${t.name}" until ${t.expiresAt}${t.lastUsedAt ? `, last used ${t.lastUsedAt}` : ''}`).join('')}`).join('\n') || 'No accounts yet.',
       );
     });
 
@@ -127,6 +130,25 @@ export function setupCommands(program: Command, ctx: CommandContext): void {
     .action(async (email: string, _opts: unknown, cmd: Command) => {
       await mapFlags({ email: '<email>' }, () => usingAccounts((a) => a.unlock(email)));
       print(cmd, { email, unlocked: true }, () => `${email} may sign in again.`);
+    });
+
+  user
+    .command('reset-second-factor')
+    .description('remove an account\'s second factor and recovery codes (a lost phone); its sessions end, and it sets up a new one at its next sign-in')
+    .argument('<email>', 'the account')
+    .action(async (email: string, _opts: unknown, cmd: Command) => {
+      await mapFlags({ email: '<email>' }, () => usingAccounts((a) => a.resetSecondFactor(email)));
+      print(cmd, { email, secondFactor: false }, () => `Second factor of ${email} removed; it sets up a new one at its next sign-in.`);
+    });
+
+  user
+    .command('admin')
+    .description('give an account the admin right (the console\'s Accounts page), or take it away with --remove')
+    .argument('<email>', 'the account')
+    .option('--remove', 'take the admin right away')
+    .action(async (email: string, opts: { remove?: boolean }, cmd: Command) => {
+      const u = await mapFlags({ email: '<email>' }, () => usingAccounts((a) => a.setAdmin(email, opts.remove !== true)));
+      print(cmd, { email: u.email, admin: u.admin }, () => `${u.email} ${u.admin ? 'is now an admin' : 'is no longer an admin'}.`);
     });
 
   for (const command of user.commands) command.addHelpText('after', `\n${BOOTSTRAP_NOTE}`);

@@ -9,9 +9,9 @@ import type { CaseActions } from '../actions.ts';
 
 const CASE = 'c0123456789ab';
 const USERS: Record<string, User> = {
-  cct_coordinator: { id: 1, email: 'coord@care.test', name: 'Coordinator', role: 'coordinator' },
-  cct_clinician: { id: 2, email: 'clin@care.test', name: 'Clinician', role: 'clinician' },
-  cct_ops: { id: 3, email: 'ops@care.test', name: 'Ops', role: 'ops' },
+  cct_coordinator: { id: 1, email: 'coord@care.test', name: 'Coordinator', role: 'coordinator', admin: false, secondFactor: true },
+  cct_clinician: { id: 2, email: 'clin@care.test', name: 'Clinician', role: 'clinician', admin: false, secondFactor: true },
+  cct_ops: { id: 3, email: 'ops@care.test', name: 'Ops', role: 'ops', admin: false, secondFactor: true },
 };
 
 /** What the fake action layer answers, by method; anything else answers {}. */

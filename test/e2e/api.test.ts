@@ -164,7 +164,7 @@ describe('accounts', () => {
     expect(add.stdout).toContain(`Account ${CLINICIAN.email} added (clinician)`);
     const addOps = await casectl(['user', 'add', '--email', OPS.email, '--name', 'Ops Person', '--role', 'ops', '--json'], OPS.password);
     expect(addOps.code).toBe(0);
-    expect(JSON.parse(addOps.stdout)).toEqual({ email: OPS.email, name: 'Ops Person', role: 'ops' });
+    expect(JSON.parse(addOps.stdout)).toEqual({ email: OPS.email, name: 'Ops Person', role: 'ops', admin: false });
 
     const dup = await casectl(['user', 'add', '--email', OPS.email, '--name', 'Again', '--role', 'ops'], OPS.password);
     expect(dup.code).toBe(2);
@@ -183,7 +183,7 @@ describe('accounts', () => {
     expect(none.code).toBe(2);
   });
 
-  it('casectl ends an account: disables and enables it, sets its password, revokes a token; lists them all', async () => {
+  it('casectl ends an account: disables and enables it, sets its password, revokes a token, resets its second factor, gives and takes the admin right; lists them all', async () => {
     const temp = { email: `temp.${tag}@care.test`, password: `temp-password-${tag}` };
     expect((await casectl(['user', 'add', '--email', temp.email, '--name', 'Temp', '--role', 'ops'], temp.password)).code).toBe(0);
     const session = await signIn(temp);
@@ -211,6 +211,20 @@ describe('accounts', () => {
     const listed = JSON.parse((await casectl(['user', 'list', '--json'])).stdout) as { email: string; disabled: boolean; tokens: { name: string }[] }[];
     expect(listed.find((u) => u.email === temp.email)).toEqual({ email: temp.email, name: 'Temp', role: 'ops', admin: false, secondFactor: true, disabled: false, tokens: [] });
     expect(listed.find((u) => u.email === ADMIN.email)?.tokens.map((t) => t.name)).toEqual(['import script']);
+
+    // A lost phone: the operator removes the second factor; its sessions end and the API refuses the
+    // account until it is set up again on the console.
+    const after = await signIn({ email: temp.email, password: 'a brand new long password' });
+    const reset = await casectl(['user', 'reset-second-factor', temp.email]);
+    expect([reset.code, reset.stdout.trim()]).toEqual([0, `Second factor of ${temp.email} removed; it sets up a new one at its next sign-in.`]);
+    expect((await api('GET', '/hospitals', { as: after })).status).toBe(401);
+    const refused = await api('POST', '/session', { body: { email: temp.email, password: 'a brand new long password' } });
+    expect(refused.status).toBe(403);
+    expect((await casectl(['user', 'admin', temp.email])).stdout.trim()).toBe(`${temp.email} is now an admin.`);
+    const relisted = JSON.parse((await casectl(['user', 'list', '--json'])).stdout) as { email: string; admin: boolean; secondFactor: boolean }[];
+    expect(relisted.find((u) => u.email === temp.email)).toMatchObject({ admin: true, secondFactor: false });
+    expect((await casectl(['user', 'list'])).stdout).toContain(`${temp.email}\tops\tadmin\tno second factor yet\tTemp`);
+    expect((await casectl(['user', 'admin', temp.email, '--remove'])).stdout.trim()).toBe(`${temp.email} is no longer an admin.`);
     const nobody = await casectl(['user', 'disable', `nobody.${tag}@care.test`]);
     expect([nobody.code, nobody.stderr.trim()]).toEqual([2, `error: email (<email>): no account for nobody.${tag}@care.test`]);
   });

@@ -12,6 +12,23 @@ export interface TcpProxy {
   stop(): Promise<void>;
 }
 
+/**
+ * Passes the bytes between `client` and a new connection to `target` both ways, tracking both
+ * sockets in `sockets` (so that the caller can cut them) until either closes or fails.
+ */
+export function splice(client: Socket, target: { host: string; port: number }, sockets: Set<Socket>): void {
+  const upstream = connect(target.port, target.host);
+  for (const sock of [client, upstream]) {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => {
+      client.destroy();
+      upstream.destroy();
+    });
+  }
+  client.pipe(upstream).pipe(client);
+}
+
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
@@ -19,18 +36,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
-      const s = createServer((client) => {
-        const upstream = connect(target.port, target.host);
-        for (const sock of [client, upstream]) {
-          sockets.add(sock);
-          sock.on('close', () => sockets.delete(sock));
-          sock.on('error', () => {
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream).pipe(client);
-      });
+      const s = createServer((client) => splice(client, target, sockets));
       s.once('error', reject);
       s.listen(port, '127.0.0.1', () => {
         port = (s.address() as { port: number }).port;

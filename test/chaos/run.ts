@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import { createCaseActions } from '../../client/actions.ts';
+import type { Db } from '../../db/connect.ts';
+import { signInCode } from '../harness/staff.ts';
 import { withTimeout } from '../../common/timeout.ts';
 import { caseStatus } from '../../workflows/messages.ts';
 import { AnswerLog, describeError, type UnexpectedAnswer } from './answers.ts';
@@ -57,6 +59,18 @@ export interface ChaosReport {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MINUTE = 60_000;
 
+/** A recovery code for the run's coordinator, made in PostgreSQL, which may be restarting. */
+async function oneTimeCode(db: Db, email: string): Promise<string> {
+  for (const giveUpAt = Date.now() + 5 * MINUTE; ; ) {
+    try {
+      return await signInCode(db, email);
+    } catch (err) {
+      if (Date.now() > giveUpAt) throw err;
+      await sleep(2_000);
+    }
+  }
+}
+
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const began = Date.now();
   const log = opts.log ?? (() => {});
@@ -75,7 +89,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         (err: unknown) => `the run's own query: ${describeError(err)}`,
       ),
     );
-    const api = new StaffApi(stack.url, stack.admin, unexpected);
+    const api = new StaffApi(stack.url, { ...stack.admin, code: () => oneTimeCode(stack.db, stack.admin.email) }, unexpected);
     await api.signIn();
     for (const h of HOSPITALS) await api.addHospital(h);
     // The protocol goes through the action layer, as `casectl protocol set` stores it.

@@ -30,6 +30,13 @@ export class RefusedError extends Error {
   }
 }
 
+/** The account the run's coordinators sign in as; `code` makes a one-time code (PostgreSQL may be restarting: it retries). */
+export interface StaffCredentials {
+  email: string;
+  password: string;
+  code: () => Promise<string>;
+}
+
 interface Answer {
   status: number;
   body: unknown;
@@ -45,13 +52,13 @@ export class StaffApi {
   private session: { cookie: string; csrf: string } | undefined;
   private signingIn: Promise<void> | undefined;
   private readonly baseUrl: string;
-  private readonly credentials: { email: string; password: string };
+  private readonly credentials: StaffCredentials;
   private readonly unexpected: AnswerLog;
   /** Cases this client opened: a 404 for one of them is not "no such case". */
   private readonly opened = new Set<string>();
   readonly stats: ApiStats;
 
-  constructor(baseUrl: string, credentials: { email: string; password: string }, unexpected: AnswerLog, stats: ApiStats = newApiStats()) {
+  constructor(baseUrl: string, credentials: StaffCredentials, unexpected: AnswerLog, stats: ApiStats = newApiStats()) {
     this.baseUrl = baseUrl;
     this.credentials = credentials;
     this.unexpected = unexpected;
@@ -61,8 +68,13 @@ export class StaffApi {
   /** Signs in once for every driver; a second caller waits for the first. */
   signIn(): Promise<void> {
     this.signingIn ??= (async () => {
-      const r = await this.send('POST', '/session', this.credentials, {}, false);
-      if (r.status !== 200) throw new Error(`sign-in answered ${r.status}: ${JSON.stringify(r.body)}`);
+      const { email, password, code } = this.credentials;
+      let r: Answer | undefined;
+      // A fresh one-time code each time: one sent before a lost answer may have been used up.
+      for (let attempt = 1; r?.status !== 200; attempt++) {
+        if (r && (r.status !== 401 || attempt > 5)) throw new Error(`sign-in answered ${r.status}: ${JSON.stringify(r.body)}`);
+        r = await this.send('POST', '/session', { email, password, code: await code() }, {}, false);
+      }
       const { csrfToken, cookie } = r.body as { csrfToken: string; cookie: string };
       this.session = { cookie, csrf: csrfToken };
     })().finally(() => {

@@ -5,6 +5,7 @@ import type { Role } from '../domain/actions.ts';
 import type { Decision, DocumentStatus, Stage, TranslationStatus } from '../domain/case.ts';
 import type { Tier } from '../domain/crs.ts';
 import type { EmailKind } from '../domain/emails.ts';
+import type { FileSender, FileStatus } from '../domain/files.ts';
 import type { CheckinStatus } from '../domain/monitoring.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -223,6 +224,38 @@ export interface SignInAttemptsTable {
   at: Timestamp;
 }
 
+export interface CaseKeysTable {
+  case_id: string;
+  /** The vault master key that wrapped it. */
+  key_id: string;
+  /** nonce | ciphertext | tag of the case's data key; null once shredded. */
+  wrapped: Buffer | null;
+  created_at: GeneratedTimestamp;
+  shredded_at: Timestamp | null;
+}
+
+export interface FilesTable {
+  id: string;
+  case_id: string;
+  document_type: string;
+  /** As the sender named it: shown to staff, never logged or sent to Temporal. */
+  file_name: string;
+  /** Sniffed from the bytes, not taken from the sender. */
+  content_type: string;
+  size: ColumnType<string, number | string, number | string>;
+  sha256: string;
+  object_key: string;
+  uploaded_by: FileSender;
+  /** The staff account's email, or the party (family, hospital code, translator) for a link. */
+  actor: string;
+  uploaded_at: GeneratedTimestamp;
+  status: Generated<FileStatus>;
+  reason: string | null;
+  reviewed_by: string | null;
+  reviewed_at: Timestamp | null;
+  replaces: string | null;
+}
+
 export interface Database {
   hospitals: HospitalsTable;
   cases: CasesTable;
@@ -240,6 +273,8 @@ export interface Database {
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
   sign_in_attempts: SignInAttemptsTable;
+  case_keys: CaseKeysTable;
+  files: FilesTable;
   recovery_codes: RecoveryCodesTable;
   password_links: PasswordLinksTable;
 }

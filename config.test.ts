@@ -56,6 +56,24 @@ describe('ops settings in the configuration', () => {
   });
 });
 
+describe('the vault', () => {
+  it('keeps files under DATA_DIR, 1 GiB each and 10 GiB a case, for 365 days after a case ends, unless told otherwise', () => {
+    expect(loadConfig({}).vault).toEqual({ maxFileBytes: 1024 ** 3, maxCaseBytes: 10 * 1024 ** 3, retentionDays: 365 });
+    expect(loadConfig({ VAULT_MAX_FILE_MB: '5', VAULT_MAX_CASE_MB: '50', VAULT_RETENTION_DAYS: '30' }).vault).toEqual({ maxFileBytes: 5 * 1024 ** 2, maxCaseBytes: 50 * 1024 ** 2, retentionDays: 30 });
+    expect(() => loadConfig({ VAULT_MAX_FILE_MB: '100', VAULT_MAX_CASE_MB: '10' })).toThrow(/VAULT_MAX_CASE_MB at least as large/);
+    expect(() => loadConfig({ VAULT_MAX_FILE_MB: '1.5' })).toThrow(/VAULT_MAX_FILE_MB must be a size in MiB/);
+  });
+
+  it('uses S3 when VAULT_S3_BUCKET names a bucket, and refuses half an S3 setting', () => {
+    const env = { VAULT_S3_BUCKET: 'vault', VAULT_S3_ENDPOINT: 'http://storage:7070', VAULT_S3_ACCESS_KEY_ID: 'id', VAULT_S3_SECRET_ACCESS_KEY: 'secret' };
+    expect(loadConfig(env).vault.s3).toEqual({ bucket: 'vault', region: 'us-east-1', endpoint: 'http://storage:7070', credentials: { accessKeyId: 'id', secretAccessKey: 'secret' } });
+    expect(loadConfig({ VAULT_S3_BUCKET: 'vault' }).vault.s3).toEqual({ bucket: 'vault', region: 'us-east-1' });
+    expect(() => loadConfig({ VAULT_S3_ENDPOINT: 'http://storage:7070' })).toThrow(/VAULT_S3_ENDPOINT set without VAULT_S3_BUCKET/);
+    expect(() => loadConfig({ VAULT_S3_BUCKET: 'vault', VAULT_S3_ACCESS_KEY_ID: 'id' })).toThrow(/go together/);
+    expect(() => loadConfig({ VAULT_S3_BUCKET: 'vault', VAULT_S3_ENDPOINT: 'storage:7070' })).toThrow(/must be an http\(s\) URL/);
+  });
+});
+
 describe('TLS to Temporal', () => {
   let dir: string;
   let pki: TestPki;

@@ -1,5 +1,6 @@
 // How mail leaves the service: nodemailer's pooled SMTP transport when SMTP_URL is set; otherwise
 // (the embedded default) each message is captured as an .eml file so nothing is lost or sent.
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
@@ -11,6 +12,12 @@ export interface OutgoingMail {
   html: string;
   messageId: string;
   headers?: Record<string, string>;
+}
+
+/** A short note to staff in plain words (no template): its HTML is the same text, escaped, in paragraphs. */
+export function staffNote(to: string, subject: string, text: string, kind: string): OutgoingMail {
+  const html = `<p>${text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('\n\n', '</p><p>').replaceAll('\n', '<br>')}</p>`;
+  return { to, subject, text, html, messageId: `<${kind}-${randomBytes(12).toString('hex')}@case-coordination>` };
 }
 
 export interface Mailer {

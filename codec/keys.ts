@@ -26,39 +26,44 @@ export type KeyFileContents = { current: string; keys: Record<string, string> };
 export type LoadKeyringOptions = {
   /** Data directory: when no env variable is set, use (creating on first use) <generateIn>/payload-keys.json. */
   generateIn?: string;
+  /** Another keyring of the same shape under other names (the vault's master keys). */
+  names?: KeyringNames;
 };
 
-export const PAYLOAD_KEYS_ENV = 'PAYLOAD_KEYS';
-export const PAYLOAD_KEY_FILE_ENV = 'PAYLOAD_KEY_FILE';
-export const GENERATED_KEY_FILE_NAME = 'payload-keys.json';
+/** Where a keyring is configured: its variables, its generated file, and what it is for (in errors). */
+export type KeyringNames = { keysEnv: string; fileEnv: string; generatedFile: string; what: string };
+
+export const PAYLOAD_KEYRING: KeyringNames = { keysEnv: 'PAYLOAD_KEYS', fileEnv: 'PAYLOAD_KEY_FILE', generatedFile: 'payload-keys.json', what: 'payload encryption keys' };
+
 export const KEY_BYTES = 32;
 
 const KEY_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 const BASE64_PATTERN = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
-const HOW_TO_CONFIGURE =
-  `Set ${PAYLOAD_KEYS_ENV}="<id>:<base64 ${KEY_BYTES}-byte key>[,<old id>:<old key>...]" (the first entry is the current key) ` +
-  `or ${PAYLOAD_KEY_FILE_ENV}=/path/to/keys.json containing {"current":"<id>","keys":{"<id>":"<base64 key>"}}. ` +
+const howToConfigure = ({ keysEnv, fileEnv }: KeyringNames) =>
+  `Set ${keysEnv}="<id>:<base64 ${KEY_BYTES}-byte key>[,<old id>:<old key>...]" (the first entry is the current key) ` +
+  `or ${fileEnv}=/path/to/keys.json containing {"current":"<id>","keys":{"<id>":"<base64 key>"}}. ` +
   `Generate a key with: node -e "console.log(require('node:crypto').randomBytes(${KEY_BYTES}).toString('base64'))"`;
 
-/** Reads the keyring from PAYLOAD_KEYS, else PAYLOAD_KEY_FILE, else (if opts.generateIn) <generateIn>/payload-keys.json. */
+/** Reads the keyring from PAYLOAD_KEYS, else PAYLOAD_KEY_FILE, else (if opts.generateIn) <generateIn>/payload-keys.json (or opts.names' equivalents). */
 export function loadKeyring(env: Record<string, string | undefined> = process.env, opts: LoadKeyringOptions = {}): Keyring {
-  const keysVar = env[PAYLOAD_KEYS_ENV];
-  if (keysVar !== undefined && keysVar.trim() !== '') return parseKeysEnv(keysVar);
+  const names = opts.names ?? PAYLOAD_KEYRING;
+  const keysVar = env[names.keysEnv];
+  if (keysVar !== undefined && keysVar.trim() !== '') return parseKeysEnv(keysVar, names.keysEnv);
 
-  const fileVar = env[PAYLOAD_KEY_FILE_ENV];
+  const fileVar = env[names.fileEnv];
   if (fileVar !== undefined && fileVar.trim() !== '') {
     const path = resolve(fileVar.trim());
-    return readKeyFile(path, `${PAYLOAD_KEY_FILE_ENV} (${path})`);
+    return readKeyFile(path, `${names.fileEnv} (${path})`);
   }
 
-  if (opts.generateIn) return loadOrCreateGeneratedKeyFile(join(resolve(opts.generateIn), GENERATED_KEY_FILE_NAME));
+  if (opts.generateIn) return loadOrCreateGeneratedKeyFile(join(resolve(opts.generateIn), names.generatedFile));
 
-  throw new Error(`No payload encryption keys configured. ${HOW_TO_CONFIGURE}`);
+  throw new Error(`No ${names.what} configured. ${howToConfigure(names)}`);
 }
 
 /** Parses the PAYLOAD_KEYS format "id1:base64key,id2:base64key"; the first entry is current. */
-export function parseKeysEnv(value: string, source: string = PAYLOAD_KEYS_ENV): Keyring {
+export function parseKeysEnv(value: string, source: string = PAYLOAD_KEYRING.keysEnv): Keyring {
   const keys = new Map<string, Buffer>();
   let currentKeyId: string | undefined;
   const entries = value.split(',').map((e) => e.trim());

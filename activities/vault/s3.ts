@@ -14,8 +14,8 @@ export type S3StoreOptions = {
   endpoint?: string;
   region: string;
   bucket: string;
-  accessKeyId: string;
-  secretAccessKey: string;
+  /** Absent: the AWS SDK's own chain (environment, instance role). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Bucket in the path (http://host/bucket/key) rather than the host name: most self-hosted servers want it. */
   forcePathStyle?: boolean;
   /** Put before every key, e.g. `vault/`, when the bucket is shared. */
@@ -52,7 +52,7 @@ export function s3Store(options: S3StoreOptions): ObjectStore {
     endpoint: options.endpoint,
     region: options.region,
     forcePathStyle: options.forcePathStyle,
-    credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     maxAttempts: options.maxAttempts,
     requestHandler: { connectionTimeout: options.connectionTimeoutMs ?? 5_000, socketTimeout: options.socketTimeoutMs ?? 60_000 },
   });

@@ -40,7 +40,7 @@ afterAll(async () => (await server?.catch(() => undefined))?.stop());
 async function s3Options(): Promise<S3StoreOptions> {
   const s = await s3Server();
   const { endpoint, region, bucket, accessKeyId, secretAccessKey } = s;
-  return { endpoint, region, bucket, accessKeyId, secretAccessKey, forcePathStyle: true, prefix: 'vault/', maxAttempts: 2, connectionTimeoutMs: 1_000, socketTimeoutMs: 5_000 };
+  return { endpoint, region, bucket, credentials: { accessKeyId, secretAccessKey }, forcePathStyle: true, prefix: 'vault/', maxAttempts: 2, connectionTimeoutMs: 1_000, socketTimeoutMs: 5_000 };
 }
 
 async function rawClient(): Promise<S3Client> {

@@ -13,7 +13,7 @@ export type ObjectStore = {
   put(key: string, body: Readable): Promise<void>;
   /** The object's bytes; `ObjectNotFound` when there is none. */
   get(key: string): Promise<Readable>;
-  /** Removes every object whose key starts with `prefix` (a case's, when it is shredded). */
+  /** Removes every object in the folder `prefix` (`cases/<id>`: a case's, when it is shredded); `cases/c1` leaves `cases/c10` alone. */
   deletePrefix(prefix: string): Promise<void>;
   delete(key: string): Promise<void>;
 };

@@ -8,7 +8,7 @@
 //   GET/POST /console/accounts, POST /console/accounts/change   everyone's accounts (admins)
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Mailer } from '../../../activities/mailer.ts';
+import { staffNote, type Mailer } from '../../../activities/mailer.ts';
 import { InputError } from '../../../domain/validation.ts';
 import type { Accounts, User } from '../../accounts.ts';
 import { enrolmentOf } from '../../second-factor.ts';
@@ -158,13 +158,7 @@ export async function accountRoutes(app: FastifyInstance, o: AccountRoutesOption
     const text = welcome
       ? `Hello ${user.name},\n\nAn account for the case coordination console was made for you (${user.email}, ${user.role}). Set your password here; the link works once, within 7 days:\n\n${link}\n\nAfter that you will set up a code app on your phone.\n`
       : `Hello ${user.name},\n\nSomeone (we hope you) asked to set a new password for ${user.email}. The link works once, within an hour:\n\n${link}\n\nIf it was not you, ignore this email: your password is unchanged.\n`;
-    await o.mailer.send({
-      to: user.email,
-      subject: welcome ? 'Your case coordination account' : 'Set a new password',
-      text,
-      html: `<p>${text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('\n\n', '</p><p>').replaceAll('\n', '<br>')}</p>`,
-      messageId: `<password-${randomBytes(12).toString('hex')}@case-coordination>`,
-    });
+    await o.mailer.send(staffNote(user.email, welcome ? 'Your case coordination account' : 'Set a new password', text, 'password'));
   };
 
   app.get('/forgot', async (_req, reply) => send(reply, 200, forgotPage({})));

@@ -16,7 +16,7 @@
 import type { AlertEmailData, EmailData, EmailKind, MonitoringHandoffData, Recipient } from '../domain/emails.ts';
 import { EMAIL_RECIPIENT } from '../domain/emails.ts';
 import { keptIntl } from '../domain/time.ts';
-import { messages, resolveLanguage, type Catalogue, type MessageKey, type MessagePath, type Messages, type Values } from '../i18n/index.ts';
+import { documentName, messages, resolveLanguage, type Catalogue, type MessageKey, type MessagePath, type Messages, type Values } from '../i18n/index.ts';
 
 export interface EmailContext {
   caseId: string;
@@ -43,13 +43,6 @@ export function documentLabel(documentType: string, language: string): string {
   return documentName(messages(resolveLanguage(language)), documentType);
 }
 
-const documentName = (words: Messages, documentType: string): string => words.optional(`emailCommon.documents.${documentType}`) ?? humanise(documentType);
-
-/** 'genetic_panel' → 'Genetic panel'. */
-function humanise(code: string): string {
-  const words = code.replace(/[_-]+/g, ' ').trim().replace(/\s+/g, ' ');
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -325,17 +318,20 @@ const openAlertList = (x: Shared, d: MonitoringHandoffData): Block =>
 
 const ackCommands = (x: Shared, d: MonitoringHandoffData): Block => pre(...d.openAlerts.map((a) => casectl.ack(x.id, a.id)));
 
+/** The family's records page, when the email carries its link (the activity adds it: activities/emails.ts). */
+const uploadBlocks = (x: Shared, link: string | undefined): Block[] => (link ? [p(x.common('emailCommon.uploadIntro')), button(x.common('emailCommon.uploadButton'), link)] : []);
+
 // ---------------------------------------------------------------------------------------------
 // The emails
 
 const TEMPLATES: Templates = {
   case_opened: (d, x) => ({
     subject: x.say('subject'),
-    body: [p(x.say('welcome')), p(x.say('documentsNeeded')), list(x.docs(d.documents)), p(x.say('sendWhatYouHave'))],
+    body: [p(x.say('welcome')), p(x.say('documentsNeeded')), list(x.docs(d.documents)), ...uploadBlocks(x, d.link), p(x.say('sendWhatYouHave'))],
   }),
   records_reminder: (d, x) => ({
     subject: x.say('subject'),
-    body: [p(x.say(d.reminderNumber <= 1 ? 'firstReminder' : 'laterReminder')), list(x.docs(d.missing)), p(x.say('onlyThese')), p(x.say('hardToGet'))],
+    body: [p(x.say(d.reminderNumber <= 1 ? 'firstReminder' : 'laterReminder')), list(x.docs(d.missing)), p(x.say('onlyThese')), ...uploadBlocks(x, d.link), p(x.say('hardToGet'))],
   }),
   records_stalled: (d, x) => ({
     subject: x.say('subject', { days: d.daysWaiting }),

@@ -8,9 +8,10 @@ import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { Db } from '../db/connect.ts';
 import type { AppConfig } from '../config.ts';
 import { isPermanentFailure, type Mailer } from './mailer.ts';
-import { checkinUrl, type CheckinLinks } from '../common/checkin-link.ts';
+import { checkinUrl, uploadUrl, type CheckinLinks } from '../common/checkin-link.ts';
 import { renderEmail, type EmailContext, type RenderedEmail } from './email-templates.ts';
-import { EMAIL_RECIPIENT, type EmailData, type EmailKind } from '../domain/emails.ts';
+import { EMAIL_RECIPIENT, RECORDS_LINK_KINDS, type EmailData, type EmailKind } from '../domain/emails.ts';
+import { RECORDS_LINK_MS } from '../domain/files.ts';
 import { EMAIL_UNRENDERABLE } from '../domain/failures.ts';
 import { permanentIfRefused, refusedForGood } from './refusals.ts';
 import { withTimeout } from '../common/timeout.ts';
@@ -134,7 +135,9 @@ export function caseEmails(deps: { db: Db; mailer: Mailer; config: AppConfig; li
       const to = recipient(input, factsOf(input, found), found?.hospitals);
       const data = input.checkinLink
         ? { ...(input.data as object), link: checkinUrl(config.appBaseUrl, links.sign({ caseId: input.caseId, ...input.checkinLink })) }
-        : input.data;
+        : RECORDS_LINK_KINDS.includes(input.kind)
+          ? { ...(input.data as object), link: uploadUrl(config.appBaseUrl, links.signFiles({ caseId: input.caseId, expiresAt: Context.current().info.scheduledTimestampMs + RECORDS_LINK_MS })) }
+          : input.data;
       let email: RenderedEmail;
       try {
         email = renderEmail(input.kind, to.language, to.ctx as EmailContext, data as never);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkinUrl, createCheckinLinks, GENERATED_LINK_SECRET_FILE_NAME, loadLinkSecret } from './checkin-link.ts';
+import { checkinUrl, createCheckinLinks, uploadUrl, GENERATED_LINK_SECRET_FILE_NAME, loadLinkSecret } from './checkin-link.ts';
 
 const secret = Buffer.alloc(32, 0x5a);
 const otherSecret = Buffer.alloc(32, 0x3c);
@@ -13,6 +13,24 @@ const claims = { caseId: 'c0123456789ab', checkinId: 3, expiresAt: NOW + 12 * 36
 
 /** Flips one character of a base64url string into another valid base64url character. */
 const flip = (s: string, at: number): string => s.slice(0, at) + (s[at] === 'A' ? 'B' : 'A') + s.slice(at + 1);
+
+describe('records page link tokens', () => {
+  const files = { caseId: claims.caseId, expiresAt: claims.expiresAt };
+
+  it('verify as the case\'s records link, and until they expire', () => {
+    const token = links.signFiles(files);
+    expect(links.verifyFiles(token, NOW)).toEqual({ ok: true, ...files });
+    expect(links.verifyFiles(token, files.expiresAt)).toEqual({ ok: false, reason: 'expired', claims: files });
+    expect(links.verifyFiles(flip(token, 3), NOW)).toMatchObject({ ok: false });
+    expect(createCheckinLinks(otherSecret).verifyFiles(token, NOW)).toEqual({ ok: false, reason: 'forged' });
+    expect(uploadUrl('https://care.example/', token)).toBe(`https://care.example/upload/${token}`);
+  });
+
+  it('and a check-in link never opens the records page, nor the other way round', () => {
+    expect(links.verifyFiles(links.sign(claims), NOW)).toEqual({ ok: false, reason: 'malformed' });
+    expect(links.verify(links.signFiles(files), NOW)).toEqual({ ok: false, reason: 'malformed' });
+  });
+});
 
 describe('check-in link tokens', () => {
   it('a signed token verifies and gives back exactly its claims', () => {

@@ -1,9 +1,12 @@
-// Signed check-in links. The activity that emails a check-in and the HTTP server that serves its
-// form share this: the email carries `${appBaseUrl}/checkin/<token>`, the server verifies the token.
+// Signed links for families. The activity that emails a link and the HTTP server that serves its
+// page share this: a check-in email carries `${appBaseUrl}/checkin/<token>` (one check-in), the
+// records emails `${appBaseUrl}/upload/<token>` (the case's documents and consent).
 //
 //   token = base64url(payload) "." base64url(HMAC-SHA256(secret, payload))
-//   payload = "v1:<caseId>:<checkinId>:<expiresAt epoch ms>"
+//   payload = "v1:<caseId>:<checkinId>:<expiresAt epoch ms>"   a check-in
+//           | "f1:<caseId>:<expiresAt epoch ms>"               the case's records page
 //
+// The prefixes keep the two apart: a token of one kind never verifies as the other.
 // The payload holds only the opaque case id, the check-in number and the expiry: no patient data.
 // It is signed, not encrypted (nothing in it is secret); whoever holds a valid token may answer that
 // one check-in until it expires, so the token is never logged.
@@ -42,9 +45,19 @@ export type LinkVerification =
   | { ok: false; reason: 'malformed' | 'forged' }
   | { ok: false; reason: 'expired'; claims: CheckinLinkClaims };
 
+export interface FilesLinkClaims {
+  caseId: string;
+  expiresAt: number;
+}
+
+export type FilesLinkVerification = ({ ok: true } & FilesLinkClaims) | { ok: false; reason: 'malformed' | 'forged' } | { ok: false; reason: 'expired'; claims: FilesLinkClaims };
+
 export interface CheckinLinks {
   sign(claims: CheckinLinkClaims): string;
   verify(token: string, nowMs: number): LinkVerification;
+  /** The family's link to their records page. */
+  signFiles(claims: FilesLinkClaims): string;
+  verifyFiles(token: string, nowMs: number): FilesLinkVerification;
 }
 
 export function createCheckinLinks(secret: Buffer): CheckinLinks {
@@ -54,29 +67,57 @@ export function createCheckinLinks(secret: Buffer): CheckinLinks {
   const key = Buffer.from(secret); // a private copy: a caller zeroing its buffer cannot change ours
   const mac = (payload: Buffer): Buffer => createHmac('sha256', key).update(payload).digest();
 
+  const encode = (text: string): string => {
+    const payload = Buffer.from(text, 'utf8');
+    return `${payload.toString('base64url')}.${mac(payload).toString('base64url')}`;
+  };
+  /** The authenticated payload's text, or why there is none. */
+  const decode = (token: string): { text: string } | { reason: 'malformed' | 'forged' } => {
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return { reason: 'malformed' };
+    const parts = token.split('.');
+    if (parts.length !== 2) return { reason: 'malformed' };
+    const [encodedPayload, encodedMac] = parts as [string, string];
+    if (!BASE64URL_PATTERN.test(encodedPayload) || !BASE64URL_PATTERN.test(encodedMac)) return { reason: 'malformed' };
+    const payload = Buffer.from(encodedPayload, 'base64url');
+    const given = Buffer.from(encodedMac, 'base64url');
+    if (payload.length === 0 || given.length !== MAC_BYTES) return { reason: 'malformed' };
+    // One spelling per token: no second encoding of the same bytes (stray low bits) is accepted.
+    if (payload.toString('base64url') !== encodedPayload || given.toString('base64url') !== encodedMac) return { reason: 'malformed' };
+    // Authenticate before reading anything out of the payload.
+    if (!timingSafeEqual(given, mac(payload))) return { reason: 'forged' };
+    return { text: payload.toString('utf8') };
+  };
+  const checkClaims = (caseId: unknown, expiresAt: number) => {
+    if (typeof caseId !== 'string' || !CASE_ID_PATTERN.test(caseId)) throw new Error('sign: caseId must be 1-64 characters of A-Z a-z 0-9 _ -');
+    if (!Number.isSafeInteger(expiresAt) || expiresAt < 1) throw new Error('sign: expiresAt must be epoch milliseconds');
+  };
+
   return {
     sign({ caseId, checkinId, expiresAt }) {
-      if (typeof caseId !== 'string' || !CASE_ID_PATTERN.test(caseId)) throw new Error('sign: caseId must be 1-64 characters of A-Z a-z 0-9 _ -');
+      checkClaims(caseId, expiresAt);
       if (!Number.isSafeInteger(checkinId) || checkinId < 1) throw new Error('sign: checkinId must be a positive whole number');
-      if (!Number.isSafeInteger(expiresAt) || expiresAt < 1) throw new Error('sign: expiresAt must be epoch milliseconds');
-      const payload = Buffer.from(`${VERSION}:${caseId}:${checkinId}:${expiresAt}`, 'utf8');
-      return `${payload.toString('base64url')}.${mac(payload).toString('base64url')}`;
+      return encode(`${VERSION}:${caseId}:${checkinId}:${expiresAt}`);
     },
 
     verify(token, nowMs) {
-      if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return { ok: false, reason: 'malformed' };
-      const parts = token.split('.');
-      if (parts.length !== 2) return { ok: false, reason: 'malformed' };
-      const [encodedPayload, encodedMac] = parts as [string, string];
-      if (!BASE64URL_PATTERN.test(encodedPayload) || !BASE64URL_PATTERN.test(encodedMac)) return { ok: false, reason: 'malformed' };
-      const payload = Buffer.from(encodedPayload, 'base64url');
-      const given = Buffer.from(encodedMac, 'base64url');
-      if (payload.length === 0 || given.length !== MAC_BYTES) return { ok: false, reason: 'malformed' };
-      // One spelling per token: no second encoding of the same bytes (stray low bits) is accepted.
-      if (payload.toString('base64url') !== encodedPayload || given.toString('base64url') !== encodedMac) return { ok: false, reason: 'malformed' };
-      // Authenticate before reading anything out of the payload.
-      if (!timingSafeEqual(given, mac(payload))) return { ok: false, reason: 'forged' };
-      const claims = parsePayload(payload.toString('utf8'));
+      const decoded = decode(token);
+      if (!('text' in decoded)) return { ok: false, reason: decoded.reason };
+      const claims = parsePayload(decoded.text);
+      if (!claims) return { ok: false, reason: 'malformed' };
+      if (!(nowMs < claims.expiresAt)) return { ok: false, reason: 'expired', claims };
+      return { ok: true, ...claims };
+    },
+
+    signFiles({ caseId, expiresAt }) {
+      checkClaims(caseId, expiresAt);
+      return encode(`f1:${caseId}:${expiresAt}`);
+    },
+
+    verifyFiles(token, nowMs) {
+      const decoded = decode(token);
+      if (!('text' in decoded)) return { ok: false, reason: decoded.reason };
+      const m = /^f1:([A-Za-z0-9_-]{1,64}):([1-9]\d{0,15})$/.exec(decoded.text);
+      const claims = m && Number.isSafeInteger(Number(m[2])) ? { caseId: m[1] as string, expiresAt: Number(m[2]) } : undefined;
       if (!claims) return { ok: false, reason: 'malformed' };
       if (!(nowMs < claims.expiresAt)) return { ok: false, reason: 'expired', claims };
       return { ok: true, ...claims };
@@ -91,6 +132,11 @@ function parsePayload(text: string): CheckinLinkClaims | undefined {
   const expiresAt = Number(m[3]);
   if (!Number.isSafeInteger(checkinId) || !Number.isSafeInteger(expiresAt)) return undefined;
   return { caseId: m[1] as string, checkinId, expiresAt };
+}
+
+/** The family's records page (upload and consent) that the records emails link to. */
+export function uploadUrl(appBaseUrl: string, token: string): string {
+  return `${appBaseUrl.replace(/\/+$/, '')}/upload/${token}`;
 }
 
 /** The page a check-in email links to. */

@@ -36,8 +36,9 @@ export interface MonitoringHandoffData {
 
 /** What each kind of email says beyond the case itself. Dates are ISO 8601 strings. */
 export interface EmailData {
-  case_opened: { documents: string[] };
-  records_reminder: { missing: string[]; reminderNumber: number };
+  /** `link`: the family's records page, added by the email activity (a credential: never in history). */
+  case_opened: { documents: string[]; link?: string };
+  records_reminder: { missing: string[]; reminderNumber: number; link?: string };
   records_stalled: { missing: string[]; daysWaiting: number };
   translation_task: { documentType: string; fromLanguage: string; toLanguages: string[]; dueAt: string };
   translation_chase: { documentType: string; dueAt: string };
@@ -71,6 +72,9 @@ export interface EmailData {
 }
 
 export type EmailKind = keyof EmailData;
+
+/** The emails that carry the family's link to their records page (upload and consent). */
+export const RECORDS_LINK_KINDS: readonly EmailKind[] = ['case_opened', 'records_reminder'];
 
 export const EMAIL_RECIPIENT: Readonly<Record<EmailKind, Recipient>> = {
   case_opened: 'family',

@@ -5,3 +5,18 @@ export type FileSender = (typeof FILE_SENDERS)[number];
 /** pending_review until a coordinator looks; purged once the case's data key is shredded. */
 export const FILE_STATUSES = ['pending_review', 'accepted', 'rejected', 'purged'] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];
+
+/**
+ * How long the records link in an email opens the family's records page; every records email
+ * brings a fresh one, and the page refuses any link once the case is closed or cancelled.
+ */
+export const RECORDS_LINK_MS = 60 * 24 * 3600 * 1000;
+
+/** `processing`: keeping and using the health data to coordinate care; `share`: with one named hospital. */
+export type ConsentKind = 'processing' | 'share';
+
+/**
+ * The version of the consent words on the records page (i18n recordsPages.consentBody): change it
+ * when the words change in substance, so that what each family agreed to stays known.
+ */
+export const CONSENT_VERSION = '2026-12-07';

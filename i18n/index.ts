@@ -133,3 +133,11 @@ export function messages(language: Language): Messages {
   if (!words) byLanguage.set(language, (words = createMessages(language, CATALOGUES[language])));
   return words;
 }
+
+/** A document type's name in the language of `words` ('genetic_panel', which has none, → 'Genetic panel'). */
+export function documentName(words: Messages, documentType: string): string {
+  const named = words.optional(`emailCommon.documents.${documentType}`);
+  if (named) return named;
+  const spaced = documentType.replace(/[_-]+/g, ' ').trim().replace(/\s+/g, ' ');
+  return spaced.charAt(0).toUpperCase() + spaced.slice(1);
+}

@@ -5,7 +5,7 @@ import type { Role } from '../domain/actions.ts';
 import type { Decision, DocumentStatus, Stage, TranslationStatus } from '../domain/case.ts';
 import type { Tier } from '../domain/crs.ts';
 import type { EmailKind } from '../domain/emails.ts';
-import type { FileSender, FileStatus } from '../domain/files.ts';
+import type { ConsentKind, FileSender, FileStatus } from '../domain/files.ts';
 import type { CheckinStatus } from '../domain/monitoring.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -256,6 +256,19 @@ export interface FilesTable {
   replaces: string | null;
 }
 
+export interface ConsentsTable {
+  id: Generated<number>;
+  case_id: string;
+  kind: ConsentKind;
+  hospital_code: string | null;
+  /** The version of the words the family agreed to (domain/files.ts CONSENT_VERSION). */
+  version: string;
+  /** sha256 of the link's token: which email's link it came through. */
+  link_hash: string;
+  agreed_at: GeneratedTimestamp;
+  withdrawn_at: Timestamp | null;
+}
+
 export interface Database {
   hospitals: HospitalsTable;
   cases: CasesTable;
@@ -275,6 +288,7 @@ export interface Database {
   sign_in_attempts: SignInAttemptsTable;
   case_keys: CaseKeysTable;
   files: FilesTable;
+  consents: ConsentsTable;
   recovery_codes: RecoveryCodesTable;
   password_links: PasswordLinksTable;
 }

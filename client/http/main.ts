@@ -22,7 +22,9 @@ import { migrateToLatest } from '../../db/migrate.ts';
 import { staffCodecAuthorizer } from './auth.ts';
 import { createHttpLogger, createHttpServer, logEvent } from './server.ts';
 import type { LineWriter } from '../../common/logging.ts';
-import { createMailer } from '../../activities/mailer.ts';
+import { createMailer, staffNote } from '../../activities/mailer.ts';
+import { openVault } from '../../activities/vault/open.ts';
+import { createDocuments } from '../documents.ts';
 import { join } from 'node:path';
 
 export interface StartHttpServerDeps {
@@ -126,8 +128,23 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
   // Staff's password links go out through the same mail server as families' mail (or into DATA_DIR/mail).
   const mailer = createMailer({ smtpUrl: config.smtpUrl, requireTls: config.smtpRequireTls, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
   closers.push(async () => mailer.close());
+  const documents = createDocuments({ db, vault: openVault(config, db, env), limits: config.vault });
   const app = await createHttpServer({
     actions,
+    records: {
+      documents,
+      maxFileBytes: config.vault.maxFileBytes,
+      // The case id only: the coordinator opens the case to see who.
+      notifyWithdrawn: (caseId) =>
+        mailer.send(
+          staffNote(
+            config.coordinatorEmail,
+            `[${caseId}] A family withdrew their consent`,
+            `The family of case ${caseId} withdrew their consent to the processing of the patient's health data, on their records page. Share nothing more of theirs until you have spoken with them.\n\n${config.appBaseUrl}/console/cases/${caseId}\n`,
+            'consent',
+          ),
+        ),
+    },
     staff: { actions, accounts, mailer, temporalUi: { url: config.temporalUiUrl, namespace: config.temporalNamespace } },
     db,
     links,

@@ -49,6 +49,10 @@ label.block{display:block;font-weight:600;margin:0 0 4px}
 .hint{color:#4b5563;margin:0 0 6px;font-size:16px}
 .error{color:#b3261e;font-weight:700;margin:0 0 6px}
 .has-error{border-inline-start:4px solid #b3261e;padding-inline-start:12px}
+input[type=file]{display:block;width:100%;min-height:48px;padding:10px 0;font:inherit}
+.files{margin:0;padding-inline-start:20px}
+.files li{margin:0 0 6px;overflow-wrap:anywhere}
+.link-button{display:inline-block;min-height:44px;padding:10px 0;font:inherit;color:#0b57d0;background:none;border:0;text-decoration:underline;cursor:pointer}
 input[type=text],input[type=datetime-local],select,textarea{display:block;width:100%;min-height:48px;margin:0;padding:10px 12px;font:inherit;color:#1f2933;background:#fff;border:2px solid #5f6b7a;border-radius:6px}
 input[type=datetime-local]{-webkit-appearance:none;appearance:none}
 textarea{min-height:7.5rem;resize:vertical}
@@ -102,7 +106,7 @@ function advice(t: PageWords, phone: string | undefined): string {
   return `<div class="advice" role="note"><p>${phoned(t, 'advice', phone)}</p></div>`;
 }
 
-function layout(t: PageWords, title: string, body: string): string {
+export function layout(t: PageWords, title: string, body: string): string {
   return [
     '<!DOCTYPE html>',
     `<html lang="${escapeHtml(t.locale)}" dir="${t.dir}">`,

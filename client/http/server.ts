@@ -5,6 +5,7 @@
 //   GET  /readyz                200, or 503 naming what failed: Postgres (select 1), Temporal
 //   GET  /metrics               Prometheus text (prom-client): case counts from Postgres, requests (metrics.ts)
 //   *    /checkin/:token        the families' check-in pages (checkin.ts)
+//   *    /upload/:token         the families' records page (records.ts), only with deps.records
 //   *    /api/...               the JSON API for signed-in staff (api.ts), only with deps.staff
 //   *    /console/...           the staff console (console/routes.ts), only with deps.staff
 //   *    /codec/encode|decode   codec server (codec/codec-server.ts), only when deps.codec is set
@@ -27,6 +28,7 @@ import type { CheckinLinks } from '../../common/checkin-link.ts';
 import type { CodecHandler } from '../../codec/codec-server.ts';
 import type { CaseActions } from '../actions.ts';
 import { checkinPlugin, type CheckinSubmission } from './checkin.ts';
+import { recordsPlugin, type RecordsPluginOptions } from './records.ts';
 import { errorPage, notFoundPage, STYLE_HASH, tooManyPage } from './pages.ts';
 import { PAGE_LANGUAGES, languageFromHeader, type PageLanguage } from './texts.ts';
 import { createHttpMetrics, readCaseMetrics } from './metrics.ts';
@@ -163,8 +165,8 @@ export interface HttpServerDeps {
   /** The shared action layer: the check-in's state comes from `status`. */
   actions: Pick<CaseActions, 'status' | 'submitCheckin' | 'familyContact'>;
   db: Db;
-  /** Verifies check-in tokens (common/checkin-link.ts createCheckinLinks). */
-  links: Pick<CheckinLinks, 'verify'>;
+  /** Verifies the families' link tokens (common/checkin-link.ts createCheckinLinks). */
+  links: Pick<CheckinLinks, 'verify' | 'verifyFiles'>;
   /** Temporal: readiness, and the default submitCheckin. */
   client: Client;
   /** The codec server handler (codec/codec-server.ts createCodecHandler), mounted at /codec. */
@@ -180,6 +182,8 @@ export interface HttpServerDeps {
   checkTemporal?: () => Promise<void>;
   /** Where the JSON log lines go (one string per line). Default: standard output. */
   log?: LineWriter;
+  /** The families' records page (records.ts) at /upload, when given. */
+  records?: Pick<RecordsPluginOptions, 'documents' | 'maxFileBytes' | 'notifyWithdrawn'>;
   /** What staff use, when given: the JSON API (api.ts) at /api and the console (console/routes.ts) at /console. */
   staff?: {
     actions: CaseActions;
@@ -355,21 +359,21 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     return reply.type(metrics.contentType).send(await metrics.scrape());
   });
 
-  // ---- check-in --------------------------------------------------------------------------
+  // ---- the families' pages: check-in and records ----------------------------------------
 
-  await app.register(checkinPlugin, {
-    familyContact: (caseId) => deps.actions.familyContact(caseId),
+  // What both kinds of family page share: the link, the family, the clock, the limits per link and address, the page's shell.
+  const familyPages = {
     links,
+    familyContact: (caseId: string) => deps.actions.familyContact(caseId),
     now,
-    workflowTimeoutMs,
-    getCaseStatus,
-    submitCheckin,
     getLimit: config.checkinGetLimit ?? { max: 60, timeWindowMs: 60_000 },
     postLimit: config.checkinPostLimit ?? { max: 10, timeWindowMs: 60_000 },
     context,
     sendPage,
     fallbackLanguage,
-  });
+  };
+  await app.register(checkinPlugin, { ...familyPages, workflowTimeoutMs, getCaseStatus, submitCheckin });
+  if (deps.records) await app.register(recordsPlugin, { ...familyPages, ...deps.records });
 
   // ---- JSON API ---------------------------------------------------------------------------
 

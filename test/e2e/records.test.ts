@@ -1,0 +1,177 @@
+// The family's records page, end to end: the link in the case's first email, consent, an upload
+// through a plain multipart form into the vault (encrypted under DATA_DIR), what is refused and in
+// whose words, and a link that no longer opens anything.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import type { ParsedMail } from 'mailparser';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../config.ts';
+import { startHttpServer, type RunningHttpServer } from '../../client/http/main.ts';
+import { startWorker, type RunningWorker } from '../../worker/main.ts';
+import { createDocuments } from '../../client/documents.ts';
+import { openVault } from '../../activities/vault/open.ts';
+import { createCheckinLinks } from '../../common/checkin-link.ts';
+import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
+import { startSmtpSink, type SmtpSink } from '../harness/smtp.ts';
+import { caseFile } from '../harness/drive.ts';
+import { signInCode } from '../harness/staff.ts';
+
+const tag = randomBytes(3).toString('hex');
+const ADMIN = { email: `records.${tag}@care.test`, password: `records-password-${tag}` };
+const env: NodeJS.ProcessEnv = {
+  PAYLOAD_KEYS: `records:${randomBytes(32).toString('base64')}`,
+  CHECKIN_LINK_SECRET: randomBytes(32).toString('base64'),
+  VAULT_KEYS: `v1:${randomBytes(32).toString('base64')}`,
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+};
+/** A small real PDF whose text must never be found in what is stored. */
+const SECRET_TEXT = `Lymphoma restaging ${tag}`;
+const PDF = Buffer.from(`%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% ${SECRET_TEXT}\n${'x'.repeat(5000)}\ntrailer<</Root 1 0 R>>\n%%EOF\n`);
+
+let database: TestDatabase;
+let sink: SmtpSink;
+let worker: RunningWorker;
+let http: RunningHttpServer;
+let dataDir: string;
+let session: { cookie: string; csrf: string };
+let config: ReturnType<typeof loadConfig>;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'records-'));
+  [database, sink] = await Promise.all([createTestDatabase(), startSmtpSink()]);
+  const base = { TEMPORAL_ADDRESS: inject('temporalAddress'), TASK_QUEUE: `records-${tag}`, SMTP_URL: sink.url, DATA_DIR: dataDir, DATABASE_URL: database.url, APP_BASE_URL: 'http://care.test', COORDINATOR_EMAIL: 'coordinator@care.test', VAULT_MAX_FILE_MB: '1' };
+  config = loadConfig({ ...base, PORT: '0' });
+  worker = await startWorker(loadConfig({ ...base, WORKER_METRICS_ADDRESS: '', WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'WARN' }), { env, writeLog: () => {} });
+  http = await startHttpServer(config, { env, host: '127.0.0.1', log: () => {} });
+  const r = await fetch(`${http.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...ADMIN, code: await signInCode(database.db, ADMIN.email) }) });
+  session = { cookie: r.headers.get('set-cookie')!.split(';')[0]!, csrf: ((await r.json()) as { csrfToken: string }).csrfToken };
+});
+
+afterAll(async () => {
+  await worker?.shutdown().catch(() => undefined);
+  await http?.close();
+  await sink?.stop();
+  await database?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function openCase(language = 'en'): Promise<{ caseId: string; email: string }> {
+  const file = caseFile({ family: { language } });
+  const r = await fetch(`${http.url}/api/cases`, { method: 'POST', headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'application/json' }, body: JSON.stringify(file) });
+  expect(r.status).toBe(201);
+  return { caseId: ((await r.json()) as { caseId: string }).caseId, email: (file.family as { email: string }).email };
+}
+
+/** The records link in the case's first email, as the family's phone would follow it (on this server). */
+async function linkFromEmail(email: string): Promise<{ url: string; mail: ParsedMail }> {
+  const [mail] = await sink.waitFor(1, (m) => m.to !== undefined && JSON.stringify(m.to).includes(email), 20_000);
+  const href = /http:\/\/care\.test(\/upload\/[A-Za-z0-9_.-]+)/.exec(mail!.text ?? '')?.[1];
+  expect(href, 'the email holds the records link').toBeDefined();
+  return { url: `${http.url}${href}`, mail: mail! };
+}
+
+const agree = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'consent=agree', redirect: 'manual' });
+
+function upload(url: string, files: { name: string; bytes: Buffer; type?: string }[], documentType = 'medical_report'): Promise<Response> {
+  const form = new FormData();
+  form.set('documentType', documentType);
+  for (const f of files) form.append('file', new Blob([f.bytes], { type: f.type ?? 'application/octet-stream' }), f.name);
+  return fetch(url, { method: 'POST', body: form });
+}
+
+/** Every file the vault stored under DATA_DIR. */
+function storedFiles(dir = join(dataDir, 'vault')): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((p) => join(dir, p))
+    .filter((p) => statSync(p).isFile());
+}
+
+describe("the family's records page", () => {
+  it('is linked from the first email, asks for consent first, and takes a PDF into the vault encrypted', async () => {
+    const { caseId, email } = await openCase();
+    const { url, mail } = await linkFromEmail(email);
+    expect(mail.html).toContain('Send documents');
+
+    const first = await fetch(url);
+    expect(first.status).toBe(200);
+    const consent = await first.text();
+    expect(consent).toContain('Before you send documents');
+    // Nothing can be sent before consent.
+    expect((await upload(url, [{ name: 'report.pdf', bytes: PDF }])).status).toBe(409);
+
+    const agreed = await agree(url);
+    expect(agreed.status).toBe(303);
+    const row = await database.db.selectFrom('consents').selectAll().where('case_id', '=', caseId).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ kind: 'processing', version: '2026-12-07', withdrawn_at: null });
+
+    const page = await (await fetch(url)).text();
+    expect(page).toContain('Still needed');
+    expect(page).toContain('Medical reports');
+    expect(page).toContain('enctype="multipart/form-data"');
+
+    const sent = await upload(url, [{ name: '../../etc/Informe\u0007 médico.pdf', bytes: PDF, type: 'application/pdf' }]);
+    expect(sent.status).toBe(200);
+    expect(await sent.text()).toContain('we have received your file');
+
+    const docs = createDocuments({ db: database.db, vault: openVault(config, database.db, env), limits: config.vault });
+    const [file] = await docs.list(caseId);
+    expect(file).toMatchObject({ documentType: 'medical_report', fileName: 'Informe médico.pdf', contentType: 'application/pdf', size: PDF.length, status: 'pending_review', uploadedBy: 'family' });
+    expect((await buffer(await docs.open(caseId, file!.id))).equals(PDF)).toBe(true);
+    // What is under DATA_DIR is ciphertext: the PDF's text is nowhere in it.
+    const stored = storedFiles();
+    expect(stored.length).toBeGreaterThan(0);
+    for (const p of stored) expect(readFileSync(p).includes(SECRET_TEXT)).toBe(false);
+    expect(await (await fetch(url)).text()).toContain('Informe médico.pdf (Medical reports): received, being checked');
+  });
+
+  it('refuses, in the family\'s language, a file that is not what its name says, and one over the size limit; keeps nothing of either', async () => {
+    const { caseId, email } = await openCase('es');
+    const { url } = await linkFromEmail(email);
+    await agree(url);
+    const html = await upload(url, [{ name: 'informe.pdf', bytes: Buffer.from('<!doctype html><script>alert(1)</script>'), type: 'application/pdf' }]);
+    expect(html.status).toBe(415);
+    const refused = await html.text();
+    expect(refused).toContain('No hemos podido aceptar «informe.pdf»');
+    expect(refused).not.toContain('<script>alert');
+    const svg = await upload(url, [{ name: 'scan.pdf', bytes: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>') }]);
+    expect(svg.status).toBe(415);
+    const big = await upload(url, [{ name: 'grande.pdf', bytes: Buffer.concat([PDF, randomBytes(1024 * 1024)]) }]);
+    expect(big.status).toBe(413);
+    const bigPage = await big.text();
+    expect(bigPage, bigPage.slice(bigPage.indexOf('role="alert"'), bigPage.indexOf('role="alert"') + 600)).toContain('ocupa más de');
+    expect(await database.db.selectFrom('files').select('id').where('case_id', '=', caseId).execute()).toEqual([]);
+    expect(readdirSync(join(dataDir, 'vault', 'cases', caseId)).filter((n) => !n.endsWith('.part'))).toEqual([]);
+  });
+
+  it('refuses a forged link, an expired one and one for a cancelled case, each saying so', async () => {
+    const { caseId, email } = await openCase('zh');
+    const { url } = await linkFromEmail(email);
+    const forged = url.slice(0, -3) + (url.endsWith('AAA') ? 'BBB' : 'AAA');
+    expect((await fetch(forged)).status).toBe(400);
+    const expired = createCheckinLinks(Buffer.from(env.CHECKIN_LINK_SECRET!, 'base64')).signFiles({ caseId, expiresAt: Date.now() - 1_000 });
+    const old = await fetch(`${http.url}/upload/${expired}`);
+    expect([old.status, (await old.text()).includes('此链接已过期')]).toEqual([410, true]);
+    const r = await fetch(`${http.url}/api/cases/${caseId}/actions/cancelCase`, { method: 'POST', headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'The family chose another centre' }) });
+    expect(r.status).toBe(200);
+    await expect.poll(async () => (await fetch(url)).status, { timeout: 15_000 }).toBe(410);
+    expect(await (await fetch(url)).text()).toContain('此页面已关闭');
+  });
+
+  it('lets the family withdraw consent, and tells the coordinator', async () => {
+    const { caseId, email } = await openCase();
+    const { url } = await linkFromEmail(email);
+    await agree(url);
+    const withdrawn = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'consent=withdraw' });
+    expect(withdrawn.status).toBe(200);
+    expect(await withdrawn.text()).toContain('You have withdrawn your agreement');
+    const [note] = await sink.waitFor(1, (m) => m.subject === `[${caseId}] A family withdrew their consent`);
+    expect(note!.text).not.toContain(email);
+    // Until they agree again, the page asks for consent and takes no files.
+    expect(await (await fetch(url)).text()).toContain('Before you send documents');
+    expect((await upload(url, [{ name: 'report.pdf', bytes: PDF }])).status).toBe(409);
+  });
+});

@@ -99,9 +99,13 @@ const SAMPLES: { [K in EmailKind]: Sample<K> } = {
     expects: (l) => [...['medical_report', 'scans', 'pathology', 'biomarkers', 'treatment_history'].map((t) => documentLabel(t, l)), ctx.therapy],
   },
   records_reminder: {
-    data: { missing: ['scans', 'pathology'], reminderNumber: 2 },
+    data: { missing: ['scans', 'pathology'], reminderNumber: 2, link: 'https://care.example/upload/abc.def' },
     expects: (l) => [documentLabel('scans', l), documentLabel('pathology', l)],
     absent: (l) => ['medical_report', 'biomarkers', 'treatment_history'].map((t) => documentLabel(t, l)),
+  },
+  document_request: {
+    data: { documentType: 'scans', reason: 'The last pages of the CT report were cut off.', link: 'https://care.example/upload/abc.def' },
+    expects: (l) => [documentLabel('scans', l), 'The last pages of the CT report were cut off.', 'https://care.example/upload/abc.def'],
   },
   records_stalled: {
     data: { missing: ['scans', 'genetic_panel'], daysWaiting: 21 },
@@ -261,6 +265,8 @@ const HREFS: Partial<Record<EmailKind, string[]>> = {
   checkin_request: [CHECKIN_HREF, TEL],
   checkin_reminder: [CHECKIN_HREF, TEL, TEL],
   checkin_missed_coordinator: [TEL, CASE_URL],
+  records_reminder: ['https://care.example/upload/abc.def'],
+  document_request: ['https://care.example/upload/abc.def'],
 };
 const hrefsOf = (html: string) => [...html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]);
 

@@ -333,6 +333,10 @@ const TEMPLATES: Templates = {
     subject: x.say('subject'),
     body: [p(x.say(d.reminderNumber <= 1 ? 'firstReminder' : 'laterReminder')), list(x.docs(d.missing)), p(x.say('onlyThese')), ...uploadBlocks(x, d.link), p(x.say('hardToGet'))],
   }),
+  document_request: (d, x) => ({
+    subject: x.say('subject', { document: x.doc(d.documentType) }),
+    body: [p(x.say('please', { document: x.doc(d.documentType) })), p(x.say('why', { reason: d.reason })), ...uploadBlocks(x, d.link), p(x.say('thanks'))],
+  }),
   records_stalled: (d, x) => ({
     subject: x.say('subject', { days: d.daysWaiting }),
     body: [

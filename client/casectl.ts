@@ -28,6 +28,7 @@ import { hospitalCommands } from './casectl/hospitals.ts';
 import { caseCommands } from './casectl/cases.ts';
 import { careCommands } from './casectl/care.ts';
 import { setupCommands } from './casectl/setup.ts';
+import { docsCommands } from './casectl/docs.ts';
 
 export { EXIT, type CasectlDeps };
 
@@ -35,6 +36,7 @@ export { EXIT, type CasectlDeps };
 export const ACTION_COMMANDS: Record<StaffAction, string> = {
   receiveDocument: 'records receive',
   waiveDocument: 'records waive',
+  requestDocument: 'records request',
   completeTranslation: 'translation done',
   submitToHospitals: 'hospital submit',
   recordDecision: 'hospital decision',
@@ -79,6 +81,7 @@ DATA_DIR/payload-keys.json; DATA_DIR defaults to the project's data/, as for npm
   hospitalCommands(program, ctx);
   caseCommands(program, ctx);
   careCommands(program, ctx);
+  docsCommands(program, ctx);
   setupCommands(program, ctx);
   return program;
 }

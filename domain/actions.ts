@@ -54,6 +54,12 @@ const ACTIONS = {
     parties: [],
     summary: 'go on without a document',
   },
+  requestDocument: {
+    schema: z.object({ actor, documentType: documentTypeSchema(), reason }).strict(),
+    access: 'coordinate',
+    parties: [],
+    summary: 'ask the family to send a document again, saying why (an upload that could not be used)',
+  },
   completeTranslation: {
     schema: z.object({ actor, documentType: documentTypeSchema() }).strict(),
     access: 'coordinate',

@@ -125,6 +125,7 @@ const NO_INFUSION = 'monitoring has not started: record the infusion first';
 const GUARDS: { [A in StaffAction]: Guard<A> } = {
   receiveDocument: (s, { documentType }) => missingDocument(s, documentType),
   waiveDocument: (s, { documentType }) => missingDocument(s, documentType),
+  requestDocument: (s) => notIn(s, ['inquiry', 'records', 'translation', 'hospital_review', 'navigation'], 'Asking the family for a document'),
   completeTranslation: (s, { documentType }) => {
     const doc = s.documents[documentType];
     if (!doc) return `${documentType} is not on this case's document list`;

@@ -39,6 +39,8 @@ export interface EmailData {
   /** `link`: the family's records page, added by the email activity (a credential: never in history). */
   case_opened: { documents: string[]; link?: string };
   records_reminder: { missing: string[]; reminderNumber: number; link?: string };
+  /** `reason`: the coordinator's words (why the last one could not be used). */
+  document_request: { documentType: string; reason: string; link?: string };
   records_stalled: { missing: string[]; daysWaiting: number };
   translation_task: { documentType: string; fromLanguage: string; toLanguages: string[]; dueAt: string };
   translation_chase: { documentType: string; dueAt: string };
@@ -74,11 +76,12 @@ export interface EmailData {
 export type EmailKind = keyof EmailData;
 
 /** The emails that carry the family's link to their records page (upload and consent). */
-export const RECORDS_LINK_KINDS: readonly EmailKind[] = ['case_opened', 'records_reminder'];
+export const RECORDS_LINK_KINDS: readonly EmailKind[] = ['case_opened', 'records_reminder', 'document_request'];
 
 export const EMAIL_RECIPIENT: Readonly<Record<EmailKind, Recipient>> = {
   case_opened: 'family',
   records_reminder: 'family',
+  document_request: 'family',
   records_stalled: 'coordinator',
   translation_task: 'translator',
   translation_chase: 'translator',

@@ -145,6 +145,7 @@ describe('messages', () => {
 const SAMPLE: { [K in keyof EmailData]: EmailData[K] } = {
   case_opened: { documents: ['medical_report', 'scans', 'genetic_panel'] },
   records_reminder: { missing: ['scans'], reminderNumber: 2 },
+  document_request: { documentType: 'scans', reason: 'Cut off', link: 'https://care.example/upload/abc.def' },
   records_stalled: { missing: ['scans'], daysWaiting: 21 },
   translation_task: { documentType: 'pathology', fromLanguage: 'zh', toLanguages: ['en', 'es'], dueAt: '2026-12-01T09:00:00Z' },
   translation_chase: { documentType: 'pathology', dueAt: '2026-12-01T09:00:00Z' },

@@ -54,6 +54,10 @@ export function registerHandlers(run: CaseRun, mainScope: CancellationScope): vo
       doc.waiveReason = reason;
       await record('document_waived', `Document waived: ${documentType}`, { actor, detail: { reason }, changes: [rows.document(documentType)] });
     },
+    async requestDocument({ documentType, reason, actor }) {
+      await record('document_requested', `Document requested again: ${documentType}`, { actor, detail: { reason } });
+      await run.email('document_request', { documentType, reason });
+    },
     async completeTranslation({ documentType, actor }) {
       c.documents[documentType]!.translation = 'done';
       await record('translation_done', `Translation done: ${documentType}`, { actor, changes: [rows.document(documentType)] });

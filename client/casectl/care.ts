@@ -31,6 +31,16 @@ export function careCommands(program: Command, ctx: CommandContext): void {
       await caseAction(cmd, caseId, 'waiveDocument', { documentType, reason: opts.reason }, `Waived ${documentType}.`, { documentType: '<documentType>', reason: '--reason' });
     });
 
+  records
+    .command('request')
+    .description(actionHelp('requestDocument'))
+    .argument('<caseId>', 'the case')
+    .argument('<documentType>', 'the document')
+    .requiredOption('--reason <reason>', 'what was wrong with the last one, in words the family will read')
+    .action(async (caseId: string, documentType: string, opts: { reason: string }, cmd: Command) => {
+      await caseAction(cmd, caseId, 'requestDocument', { documentType, reason: opts.reason }, `Asked the family for ${documentType} again.`, { documentType: '<documentType>', reason: '--reason' });
+    });
+
   // ---- translation -----------------------------------------------------------------------------
   program
     .command('translation')

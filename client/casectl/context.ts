@@ -13,7 +13,10 @@ import { loadConfig } from '../../config.ts';
 import { connect } from '../../db/connect.ts';
 import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
 import { InputError, parseInput } from '../../domain/validation.ts';
-import { type CaseStatus } from '../../domain/case.ts';
+import { isCaseId, type CaseStatus } from '../../domain/case.ts';
+import { openVault } from '../../activities/vault/open.ts';
+import { createDocuments, UploadRefused, type Documents } from '../documents.ts';
+import { StoreUnavailable } from '../../activities/vault/store.ts';
 import { actionAccess, actionSchema, actionSummary, mayAccess, rolesFor, type Access, type ActionArgs, type StaffAction } from '../../domain/actions.ts';
 import { createCaseActions, requestIdSchema, type ActOptions, type CaseActions, type CaseActionName } from '../actions.ts';
 import { ActionRefusedError, CaseNotFoundError } from '../case-calls.ts';
@@ -47,6 +50,14 @@ export interface CasectlDeps {
   openActions?: (opts: { temporal: boolean }) => Promise<ActionSession>;
   /** Opens the staff accounts store (Postgres only). */
   openAccounts?: () => Promise<AccountsSession>;
+  /** Opens the case files (Postgres and the vault). */
+  openDocuments?: () => Promise<DocumentsSession>;
+}
+
+/** The case files and how to let go of them. */
+export interface DocumentsSession {
+  documents: Documents;
+  close(): Promise<void>;
 }
 
 /** The accounts store and how to let go of it. */
@@ -127,6 +138,18 @@ export async function openDefaultAccounts(envIn: NodeJS.ProcessEnv): Promise<Acc
   const db = connect(config.databaseUrl, { max: 2 });
   return {
     accounts: wrapDatabaseErrors(createAccounts(db), databaseWhere(config.databaseUrl)),
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+export async function openDefaultDocuments(envIn: NodeJS.ProcessEnv): Promise<DocumentsSession> {
+  const env = effectiveEnv(envIn);
+  const config = loadConfig(env);
+  const db = connect(config.databaseUrl, { max: 2 });
+  return {
+    documents: wrapDatabaseErrors(createDocuments({ db, vault: openVault(config, db, env), limits: config.vault }), databaseWhere(config.databaseUrl)),
     async close() {
       await db.destroy();
     },
@@ -241,6 +264,8 @@ function withinSeconds<T>(seconds: number, promise: Promise<T>): Promise<T> {
 /** Exit code and one-line message for anything a command throws. */
 export function describeError(err: unknown): { code: number; message: string } {
   if (err instanceof InputError) return { code: EXIT.badInput, message: oneLine(err.message) };
+  if (err instanceof UploadRefused) return { code: EXIT.badInput, message: `the vault refused the file: ${err.message}` };
+  if (err instanceof StoreUnavailable) return { code: EXIT.failure, message: 'the file store cannot be reached: try again later' };
   if (err instanceof CaseNotFoundError) return { code: EXIT.unknownCase, message: err.message };
   if (err instanceof ActionRefusedError || err instanceof RoleRefusedError) return { code: EXIT.refused, message: `refused: ${oneLine(err.message)}` };
   if (err instanceof NotSignedInError) return { code: EXIT.notSignedIn, message: err.message };
@@ -265,6 +290,7 @@ export function createContext(deps: CasectlDeps = {}) {
   const open = deps.openActions ?? ((opts) => openDefaultActions(env, opts));
   const timeoutSeconds = Number(env.CASECTL_TIMEOUT_SECONDS) > 0 ? Number(env.CASECTL_TIMEOUT_SECONDS) : DEFAULT_TIMEOUT_SECONDS;
   const openAccounts = deps.openAccounts ?? (() => openDefaultAccounts(env));
+  const openDocuments = deps.openDocuments ?? (() => openDefaultDocuments(env));
 
   /** Runs `run` on the accounts store within the time limit, then closes it. */
   async function usingAccounts<T>(run: (a: Accounts) => Promise<T>): Promise<T> {
@@ -299,6 +325,21 @@ export function createContext(deps: CasectlDeps = {}) {
     const session = await withinSeconds(timeoutSeconds, open({ temporal }));
     try {
       return await withinSeconds(timeoutSeconds, run(session.actions, email));
+    } finally {
+      await session.close();
+    }
+  }
+
+  /**
+   * As the signed-in account, on the case files of `caseId` (an unknown case: exit 3). No time
+   * limit: a file streams as long as it takes.
+   */
+  async function usingDocuments<T>(needs: Needs, caseId: string, run: (d: Documents, actor: string) => Promise<T>): Promise<T> {
+    const { email } = await signedIn(needs);
+    const session = await withinSeconds(timeoutSeconds, openDocuments());
+    try {
+      if (!isCaseId(caseId) || !(await withinSeconds(timeoutSeconds, session.documents.familyView(caseId)))) throw new CaseNotFoundError(caseId);
+      return await run(session.documents, email);
     } finally {
       await session.close();
     }
@@ -347,7 +388,7 @@ export function createContext(deps: CasectlDeps = {}) {
     print(cmd, status, () => `${done}\n${statusSummary(status)}`);
   }
 
-  return { env, io, print, printStatus, using, usingAccounts, applying, caseAction };
+  return { env, io, print, printStatus, using, usingAccounts, usingDocuments, applying, caseAction };
 }
 
 export type CommandContext = ReturnType<typeof createContext>;

@@ -74,16 +74,21 @@ export interface CheckinPluginOptions {
 }
 
 type TokenRequest = FastifyRequest<{ Params: { token: string } }>;
+
+/** A family page's rate limit, counted per link and client address (a hash of the token: never the token). */
+export function perLinkLimit(s: RateLimitSetting) {
+  const keyGenerator = (req: FastifyRequest): string => {
+    const token = (req.params as { token?: string }).token ?? '';
+    return `${createHash('sha256').update(token).digest('base64url').slice(0, 22)}|${req.ip}`;
+  };
+  return { max: s.max, timeWindow: s.timeWindowMs, keyGenerator };
+}
 const timedOut = (what: string) => () => new TimeoutError(what);
 
 export async function checkinPlugin(app: FastifyInstance, opts: CheckinPluginOptions): Promise<void> {
   const { familyContact, links, now, workflowTimeoutMs, getCaseStatus, submitCheckin, context, sendPage, fallbackLanguage } = opts;
 
-  const tokenKey = (req: FastifyRequest): string => {
-    const token = (req.params as { token?: string }).token ?? '';
-    return `${createHash('sha256').update(token).digest('base64url').slice(0, 22)}|${req.ip}`;
-  };
-  const limit = (s: RateLimitSetting) => ({ max: s.max, timeWindow: s.timeWindowMs, keyGenerator: tokenKey });
+  const limit = perLinkLimit;
 
   interface Link {
     caseId: string;

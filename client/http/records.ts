@@ -15,6 +15,7 @@ import { StoreUnavailable } from '../../activities/vault/store.ts';
 import { RETRY_AFTER_SECONDS } from '../unavailable.ts';
 import { UploadRefused, type Documents, type FileRow } from '../documents.ts';
 import { invalidLinkPage } from './pages.ts';
+import { perLinkLimit } from './checkin.ts';
 import { consentPage, recordsMessagePage, recordsPage, sentPage, withdrawnPage, type FileProblem, type RecordsPageInput } from './records-pages.ts';
 import { pageLanguage, type PageLanguage } from './texts.ts';
 import type { RateLimitSetting, RequestContext } from './server.ts';
@@ -46,7 +47,7 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
   // parser would cut the file short without a word.
   await app.register(multipart, { throwFileSizeLimit: false, limits: { fileSize: opts.maxFileBytes + 1, files: MAX_FILES, fields: 5, fieldSize: 200, parts: MAX_FILES + 5, headerPairs: 50 } });
 
-  const limit = (s: RateLimitSetting) => ({ max: s.max, timeWindow: s.timeWindowMs });
+  const limit = perLinkLimit;
 
   /** The case of a live link on a case still open, in the family's language; or the page that says why not. */
   async function open(req: TokenRequest, reply: FastifyReply) {

@@ -1,10 +1,12 @@
 // The family's records page, end to end: the link in the case's first email, consent, an upload
 // through a plain multipart form into the vault (encrypted under DATA_DIR), what is refused and in
 // whose words, and a link that no longer opens anything.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buffer } from 'node:stream/consumers';
 import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -18,6 +20,9 @@ import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
 import { startSmtpSink, type SmtpSink } from '../harness/smtp.ts';
 import { caseFile } from '../harness/drive.ts';
 import { signInCode } from '../harness/staff.ts';
+import { createAccounts } from '../../client/accounts.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
 
 const tag = randomBytes(3).toString('hex');
 const ADMIN = { email: `records.${tag}@care.test`, password: `records-password-${tag}` };
@@ -39,6 +44,7 @@ let http: RunningHttpServer;
 let dataDir: string;
 let session: { cookie: string; csrf: string };
 let config: ReturnType<typeof loadConfig>;
+let cliEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'records-'));
@@ -49,7 +55,18 @@ beforeAll(async () => {
   http = await startHttpServer(config, { env, host: '127.0.0.1', log: () => {} });
   const r = await fetch(`${http.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...ADMIN, code: await signInCode(database.db, ADMIN.email) }) });
   session = { cookie: r.headers.get('set-cookie')!.split(';')[0]!, csrf: ((await r.json()) as { csrfToken: string }).csrfToken };
+  const { token } = await createAccounts(database.db).createApiToken(ADMIN.email, 'records casectl', 1);
+  cliEnv = { ...process.env, ...base, ...env, CASECTL_TOKEN: token };
 });
+
+function casectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['client/casectl.ts', ...args], { cwd: root, env: cliEnv, timeout: 45_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') return reject(err);
+      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+    });
+  });
+}
 
 afterAll(async () => {
   await worker?.shutdown().catch(() => undefined);
@@ -173,5 +190,55 @@ describe("the family's records page", () => {
     // Until they agree again, the page asks for consent and takes no files.
     expect(await (await fetch(url)).text()).toContain('Before you send documents');
     expect((await upload(url, [{ name: 'report.pdf', bytes: PDF }])).status).toBe(409);
+  });
+});
+
+describe('a coordinator reviewing the files with casectl', () => {
+  it('lists, reads back byte for byte, accepts (the document is received) and rejects (the family is asked again, in their language)', async () => {
+    const { caseId, email } = await openCase('es');
+    const { url } = await linkFromEmail(email);
+    await agree(url);
+    expect((await upload(url, [{ name: 'informe.pdf', bytes: PDF }])).status).toBe(200);
+
+    const listed = await casectl(['docs', 'list', caseId, '--json']);
+    expect(listed.stderr).toBe('');
+    const [file] = JSON.parse(listed.stdout) as { id: string; documentType: string; status: string; size: number; sha256: string; uploadedBy: string }[];
+    expect(file).toMatchObject({ documentType: 'medical_report', status: 'pending_review', size: PDF.length, uploadedBy: 'family' });
+    expect(file!.sha256).toBe(createHash('sha256').update(PDF).digest('hex'));
+
+    const out = join(dataDir, 'read-back.pdf');
+    expect((await casectl(['docs', 'get', caseId, file!.id, '-o', out])).code).toBe(0);
+    expect(readFileSync(out).equals(PDF)).toBe(true);
+
+    const accepted = await casectl(['docs', 'accept', caseId, file!.id]);
+    expect([accepted.code, accepted.stdout.trim()]).toEqual([0, 'Accepted informe.pdf as medical_report; the case has it now.']);
+    const status = await fetch(`${http.url}/api/cases/${caseId}`, { headers: { cookie: session.cookie } });
+    expect(((await status.json()) as { documents: Record<string, { status: string }> }).documents.medical_report!.status).toBe('received');
+    expect(await (await fetch(url)).text()).not.toMatch(/Todavía necesitamos[\s\S]*Informes médicos[\s\S]*Enviar documentos/);
+
+    // A coordinator sends a scan on the family's behalf; it is the wrong one, and the family is asked again.
+    const scan = join(dataDir, 'scan.png');
+    writeFileSync(scan, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64'));
+    const up = await casectl(['docs', 'upload', caseId, scan, '--type', 'scans', '--json']);
+    expect(up.stderr).toBe('');
+    const sent = JSON.parse(up.stdout) as { id: string; contentType: string; uploadedBy: string; fileName: string };
+    expect(sent).toMatchObject({ contentType: 'image/png', uploadedBy: 'coordinator', fileName: 'scan.png' });
+    const rejected = await casectl(['docs', 'reject', caseId, sent.id, '--reason', 'La imagen está cortada: envíe el informe completo del TAC.']);
+    expect(rejected.code).toBe(0);
+    const [again] = await sink.waitFor(1, (m) => JSON.stringify(m.to).includes(email) && /envi/i.test(m.subject ?? '') && (m.text ?? '').includes('La imagen está cortada'), 20_000);
+    expect(again!.text).toMatch(/http:\/\/care\.test\/upload\/[A-Za-z0-9_.-]+/);
+    expect(again!.subject).toContain('Estudios de imagen');
+    const relisted = JSON.parse((await casectl(['docs', 'list', caseId, '--json'])).stdout) as { id: string; status: string; reason?: string }[];
+    expect(relisted.find((f) => f.id === sent.id)).toMatchObject({ status: 'rejected', reason: 'La imagen está cortada: envíe el informe completo del TAC.' });
+
+    // What cannot be done says why, naming the field.
+    const refused = await casectl(['docs', 'upload', caseId, join(dataDir, 'nothing.pdf'), '--type', 'scans']);
+    expect([refused.code, refused.stderr.trim()]).toEqual([2, `error: <file>: cannot read ${join(dataDir, 'nothing.pdf')}: no such file`]);
+    const html = join(dataDir, 'page.pdf');
+    writeFileSync(html, '<html><body>not a pdf</body></html>');
+    const wrongType = await casectl(['docs', 'upload', caseId, html, '--type', 'scans']);
+    expect(wrongType.code).toBe(2);
+    expect(wrongType.stderr).toMatch(/^error: the vault refused the file: not a file of an accepted type/);
+    expect((await casectl(['docs', 'list', 'c0000000000'])).code).toBe(3);
   });
 });

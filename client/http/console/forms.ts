@@ -134,6 +134,12 @@ export const FORMS: Record<FormAction, FormSpec> = {
     offered: (s) => docTypes(s, (d) => d.status === 'missing').length > 0,
     fields: (c) => html`${select(c, 'documentType', 'Document', docTypes(c.status, (d) => d.status === 'missing'))}${textarea(c, 'reason', 'Why')}`,
   },
+  requestDocument: {
+    title: 'Ask the family for a document again',
+    button: 'Email the family',
+    offered: (s) => ['records', 'translation', 'hospital_review', 'navigation'].includes(s.stage),
+    fields: (c) => html`${select(c, 'documentType', 'Document', Object.keys(c.status.documents))}${textarea(c, 'reason', 'Why (the family reads this)')}`,
+  },
   submitToHospitals: {
     title: 'Submit to hospitals',
     button: 'Submit',
@@ -263,6 +269,7 @@ export function argsFromForm(action: FormAction, values: FormValues, status: Cas
     case 'receiveDocument':
       return { ...text('documentType'), ...text('language') };
     case 'waiveDocument':
+    case 'requestDocument':
       return { ...text('documentType'), ...text('reason') };
     case 'completeTranslation':
       return { ...text('documentType') };

@@ -1,0 +1,120 @@
+// casectl's commands for a case's files: list, upload on the family's behalf, read back (decrypted,
+// byte for byte), and review. Accepting a file records its document as received (records receive);
+// rejecting one asks the family for it again by email (records request).
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { documentTypeSchema } from '../../domain/case.ts';
+import { InputError, parseInput, textSchema } from '../../domain/validation.ts';
+import { ActionRefusedError } from '../case-calls.ts';
+import type { FileRow } from '../documents.ts';
+import { mapFlags, type CommandContext } from './context.ts';
+
+const typeOf = (value: string, flag: string) => mapFlags({ documentType: flag }, async () => parseInput(z.object({ documentType: documentTypeSchema() }), { documentType: value }).documentType);
+
+const listed = (f: FileRow) => ({
+  id: f.id,
+  documentType: f.documentType,
+  status: f.status,
+  size: f.size,
+  sha256: f.sha256,
+  uploadedBy: f.uploadedBy,
+  uploadedAt: f.uploadedAt,
+  fileName: f.fileName,
+  contentType: f.contentType,
+  ...(f.reason ? { reason: f.reason } : {}),
+});
+
+export function docsCommands(program: Command, ctx: CommandContext): void {
+  const { print, usingDocuments, applying } = ctx;
+  const docs = program.command('docs').description("a case's files: what the family or staff sent (encrypted in the vault), read back and reviewed");
+
+  docs
+    .command('list')
+    .description('the files of a case: id, document type, review status, size, sha256, who sent it and when')
+    .argument('<caseId>', 'the case')
+    .action(async (caseId: string, _opts: unknown, cmd: Command) => {
+      const rows = await usingDocuments({ access: 'read', what: "list a case's files" }, caseId, (d) => d.list(caseId));
+      print(cmd, rows.map(listed), () =>
+        rows.length ? rows.map((f) => `${f.id}\t${f.documentType}\t${f.status}${f.reason ? ` (${f.reason})` : ''}\t${f.size} bytes\t${f.uploadedBy}\t${f.uploadedAt}\t${f.fileName}`).join('\n') : 'No files yet.',
+      );
+    });
+
+  docs
+    .command('upload')
+    .description("store a file for the case (a coordinator sending it on the family's behalf); it waits for review like the family's")
+    .argument('<caseId>', 'the case')
+    .argument('<file>', 'the file: PDF, JPEG, PNG, HEIC, DICOM, or a ZIP of a DICOM series')
+    .requiredOption('--type <documentType>', 'e.g. medical_report, scans, pathology, biomarkers, treatment_history')
+    .action(async (caseId: string, file: string, opts: { type: string }, cmd: Command) => {
+      const documentType = await typeOf(opts.type, '--type');
+      const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
+        throw new InputError([{ field: '<file>', message: `cannot read ${file}${err.code === 'ENOENT' ? ': no such file' : ` (${err.code})`}` }]);
+      });
+      await handle.close();
+      const row = await usingDocuments({ access: 'coordinate', what: "upload a case's file" }, caseId, (d, actor) =>
+        d.store({ caseId, documentType, fileName: file, body: createReadStream(file), sender: 'coordinator', actor }),
+      );
+      print(cmd, listed(row), () => `Stored ${row.fileName} as ${row.documentType} (${row.size} bytes, ${row.contentType}): ${row.id}, waiting for review.`);
+    });
+
+  docs
+    .command('get')
+    .description('the file as it was sent, decrypted, byte for byte (to standard output unless -o)')
+    .argument('<caseId>', 'the case')
+    .argument('<docId>', 'the file id (docs list)')
+    .option('-o, --output <file>', 'write it to this file instead')
+    .action(async (caseId: string, docId: string, opts: { output?: string }) => {
+      await usingDocuments({ access: 'read', what: "read a case's file" }, caseId, async (d) => {
+        if (!(await d.find(caseId, docId))) throw new InputError([{ field: '<docId>', message: `no file ${docId} in case ${caseId}` }]);
+        const body = await d.open(caseId, docId);
+        // A file cut short or changed fails here, and -o is left incomplete: say so.
+        await pipeline(body, opts.output ? createWriteStream(opts.output, { mode: 0o600 }) : process.stdout).catch((err: Error) => {
+          throw new Error(`could not read the file back (${err.name}: ${err.message})${opts.output ? `; ${opts.output} is incomplete` : ''}`);
+        });
+      });
+    });
+
+  docs
+    .command('accept')
+    .description('accept a file as a document of the case: the same as records receive, with the file linked')
+    .argument('<caseId>', 'the case')
+    .argument('<docId>', 'the file id (docs list)')
+    .option('--type <documentType>', 'what it is, when not what the sender said')
+    .action(async (caseId: string, docId: string, opts: { type?: string }, cmd: Command) => {
+      const given = opts.type === undefined ? undefined : await typeOf(opts.type, '--type');
+      const row = await usingDocuments('receiveDocument', caseId, async (d, actor) => {
+        const file = await d.find(caseId, docId);
+        if (!file) throw new InputError([{ field: '<docId>', message: `no file ${docId} in case ${caseId}` }]);
+        return d.review(caseId, docId, { status: 'accepted', documentType: given ?? file.documentType, by: actor });
+      });
+      if (!row) throw new InputError([{ field: '<docId>', message: `file ${docId} was deleted` }]);
+      try {
+        await applying(cmd, 'receiveDocument', (actor) => (a, request) => a.act(caseId, 'receiveDocument', { documentType: row.documentType, actor }, request));
+        print(cmd, listed(row), () => `Accepted ${row.fileName} as ${row.documentType}; the case has it now.`);
+      } catch (err) {
+        // Already received (an earlier file), or not a document the case waits for: the file is accepted all the same.
+        if (!(err instanceof ActionRefusedError)) throw err;
+        print(cmd, listed(row), () => `Accepted ${row.fileName} as ${row.documentType} (${err.message}).`);
+      }
+    });
+
+  docs
+    .command('reject')
+    .description('reject a file, and email the family (in their language, with their link) what to send again and why')
+    .argument('<caseId>', 'the case')
+    .argument('<docId>', 'the file id (docs list)')
+    .requiredOption('--reason <reason>', 'what is wrong with it, in words the family will read')
+    .action(async (caseId: string, docId: string, opts: { reason: string }, cmd: Command) => {
+      const { reason } = await mapFlags({ reason: '--reason' }, async () => parseInput(z.object({ reason: textSchema(2000, { multiline: true }) }), { reason: opts.reason }));
+      const row = await usingDocuments('requestDocument', caseId, async (d, actor) => {
+        if (!(await d.find(caseId, docId))) throw new InputError([{ field: '<docId>', message: `no file ${docId} in case ${caseId}` }]);
+        return d.review(caseId, docId, { status: 'rejected', reason, by: actor });
+      });
+      if (!row) throw new InputError([{ field: '<docId>', message: `file ${docId} was deleted` }]);
+      await applying(cmd, 'requestDocument', (actor) => (a, request) => a.act(caseId, 'requestDocument', { documentType: row.documentType, reason, actor }, request));
+      print(cmd, listed(row), () => `Rejected ${row.fileName}; the family is asked for ${row.documentType} again.`);
+    });
+}

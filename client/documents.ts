@@ -9,6 +9,7 @@ import type { Db } from '../db/connect.ts';
 import type { Stage } from '../domain/case.ts';
 import { CONSENT_VERSION, type FileSender, type FileStatus } from '../domain/files.ts';
 import { sha256 } from './accounts.ts';
+import { ActionRefusedError } from './case-calls.ts';
 import type { Vault } from '../activities/vault/vault.ts';
 import { TooLarge } from '../activities/vault/vault.ts';
 
@@ -293,4 +294,42 @@ export function createDocuments(deps: { db: Db; vault: Vault; limits: DocumentLi
       return row && toRow(row);
     },
   };
+}
+
+/** A file no longer there to review (never uploaded to this case, or purged). */
+export class FileNotFound extends Error {
+  override name = 'FileNotFound';
+}
+
+/**
+ * Accepts a file as a document of the case: the file first (so a retry finds it accepted), then the
+ * case's receiveDocument through `receive`. A document the case does not wait for (already received,
+ * not on its list) leaves the file accepted and says why in `note`.
+ */
+export async function acceptFile(
+  documents: Documents,
+  caseId: string,
+  fileId: string,
+  opts: { documentType?: string; actor: string },
+  receive: (documentType: string) => Promise<unknown>,
+): Promise<{ file: FileRow; note?: string }> {
+  const found = await documents.find(caseId, fileId);
+  const file = found && (await documents.review(caseId, fileId, { status: 'accepted', documentType: opts.documentType ?? found.documentType, by: opts.actor }));
+  if (!file) throw new FileNotFound(`no file ${fileId} in case ${caseId}`);
+  try {
+    await receive(file.documentType);
+    return { file };
+  } catch (err) {
+    if (err instanceof ActionRefusedError) return { file, note: err.message };
+    throw err;
+  }
+}
+
+/** Rejects a file, and asks the family for its document again through `request` (the case's requestDocument). */
+export async function rejectFile(documents: Documents, caseId: string, fileId: string, opts: { reason: string; actor: string }, request: (documentType: string) => Promise<unknown>): Promise<FileRow> {
+  const found = await documents.find(caseId, fileId);
+  const file = found && (await documents.review(caseId, fileId, { status: 'rejected', reason: opts.reason, by: opts.actor }));
+  if (!file) throw new FileNotFound(`no file ${fileId} in case ${caseId}`);
+  await request(file.documentType);
+  return file;
 }

@@ -15,7 +15,7 @@ import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
 import { InputError, parseInput } from '../../domain/validation.ts';
 import { isCaseId, type CaseStatus } from '../../domain/case.ts';
 import { openVault } from '../../activities/vault/open.ts';
-import { createDocuments, UploadRefused, type Documents } from '../documents.ts';
+import { createDocuments, FileNotFound, UploadRefused, type Documents } from '../documents.ts';
 import { StoreUnavailable } from '../../activities/vault/store.ts';
 import { actionAccess, actionSchema, actionSummary, mayAccess, rolesFor, type Access, type ActionArgs, type StaffAction } from '../../domain/actions.ts';
 import { createCaseActions, requestIdSchema, type ActOptions, type CaseActions, type CaseActionName } from '../actions.ts';
@@ -264,6 +264,7 @@ function withinSeconds<T>(seconds: number, promise: Promise<T>): Promise<T> {
 /** Exit code and one-line message for anything a command throws. */
 export function describeError(err: unknown): { code: number; message: string } {
   if (err instanceof InputError) return { code: EXIT.badInput, message: oneLine(err.message) };
+  if (err instanceof FileNotFound) return { code: EXIT.badInput, message: `<docId>: ${err.message}` };
   if (err instanceof UploadRefused) return { code: EXIT.badInput, message: `the vault refused the file: ${err.message}` };
   if (err instanceof StoreUnavailable) return { code: EXIT.failure, message: 'the file store cannot be reached: try again later' };
   if (err instanceof CaseNotFoundError) return { code: EXIT.unknownCase, message: err.message };

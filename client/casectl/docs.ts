@@ -8,8 +8,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { documentTypeSchema } from '../../domain/case.ts';
 import { InputError, parseInput, textSchema } from '../../domain/validation.ts';
-import { ActionRefusedError } from '../case-calls.ts';
-import type { FileRow } from '../documents.ts';
+import { acceptFile, rejectFile, type FileRow } from '../documents.ts';
 import { mapFlags, type CommandContext } from './context.ts';
 
 const typeOf = (value: string, flag: string) => mapFlags({ documentType: flag }, async () => parseInput(z.object({ documentType: documentTypeSchema() }), { documentType: value }).documentType);
@@ -85,20 +84,12 @@ export function docsCommands(program: Command, ctx: CommandContext): void {
     .option('--type <documentType>', 'what it is, when not what the sender said')
     .action(async (caseId: string, docId: string, opts: { type?: string }, cmd: Command) => {
       const given = opts.type === undefined ? undefined : await typeOf(opts.type, '--type');
-      const row = await usingDocuments('receiveDocument', caseId, async (d, actor) => {
-        const file = await d.find(caseId, docId);
-        if (!file) throw new InputError([{ field: '<docId>', message: `no file ${docId} in case ${caseId}` }]);
-        return d.review(caseId, docId, { status: 'accepted', documentType: given ?? file.documentType, by: actor });
-      });
-      if (!row) throw new InputError([{ field: '<docId>', message: `file ${docId} was deleted` }]);
-      try {
-        await applying(cmd, 'receiveDocument', (actor) => (a, request) => a.act(caseId, 'receiveDocument', { documentType: row.documentType, actor }, request));
-        print(cmd, listed(row), () => `Accepted ${row.fileName} as ${row.documentType}; the case has it now.`);
-      } catch (err) {
-        // Already received (an earlier file), or not a document the case waits for: the file is accepted all the same.
-        if (!(err instanceof ActionRefusedError)) throw err;
-        print(cmd, listed(row), () => `Accepted ${row.fileName} as ${row.documentType} (${err.message}).`);
-      }
+      const { file, note } = await usingDocuments('receiveDocument', caseId, (d, actor) =>
+        acceptFile(d, caseId, docId, { ...(given ? { documentType: given } : {}), actor }, (documentType) =>
+          applying(cmd, 'receiveDocument', (who) => (a, request) => a.act(caseId, 'receiveDocument', { documentType, actor: who }, request)),
+        ),
+      );
+      print(cmd, listed(file), () => `Accepted ${file.fileName} as ${file.documentType}${note ? ` (${note})` : '; the case has it now'}.`);
     });
 
   docs
@@ -109,12 +100,11 @@ export function docsCommands(program: Command, ctx: CommandContext): void {
     .requiredOption('--reason <reason>', 'what is wrong with it, in words the family will read')
     .action(async (caseId: string, docId: string, opts: { reason: string }, cmd: Command) => {
       const { reason } = await mapFlags({ reason: '--reason' }, async () => parseInput(z.object({ reason: textSchema(2000, { multiline: true }) }), { reason: opts.reason }));
-      const row = await usingDocuments('requestDocument', caseId, async (d, actor) => {
-        if (!(await d.find(caseId, docId))) throw new InputError([{ field: '<docId>', message: `no file ${docId} in case ${caseId}` }]);
-        return d.review(caseId, docId, { status: 'rejected', reason, by: actor });
-      });
-      if (!row) throw new InputError([{ field: '<docId>', message: `file ${docId} was deleted` }]);
-      await applying(cmd, 'requestDocument', (actor) => (a, request) => a.act(caseId, 'requestDocument', { documentType: row.documentType, reason, actor }, request));
+      const row = await usingDocuments('requestDocument', caseId, (d, actor) =>
+        rejectFile(d, caseId, docId, { reason, actor }, (documentType) =>
+          applying(cmd, 'requestDocument', (who) => (a, request) => a.act(caseId, 'requestDocument', { documentType, reason, actor: who }, request)),
+        ),
+      );
       print(cmd, listed(row), () => `Rejected ${row.fileName}; the family is asked for ${row.documentType} again.`);
     });
 }

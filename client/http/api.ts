@@ -11,6 +11,7 @@
 //   POST   /api/cases/:caseId/actions/:action   every action of domain/actions.ts but submitCheckin
 //   POST   /api/cases/:caseId/clinical          a clinical observation (the JSON of casectl checkin clinical)
 //   POST   /api/cases/:caseId/alerts/:alertId/ack
+//   GET    /api/cases/:caseId/documents         a case's files; /:fileId the file itself, /:fileId/accept and /reject
 //   GET    /api/hospitals, POST /api/hospitals
 //   GET    /api/openapi.json                    OpenAPI 3.1, built from the routes (openapi.ts)
 //
@@ -29,7 +30,9 @@
 // generated from (openapi.ts), so that what the document allows is what the route accepts.
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteOptions } from 'fastify';
 import { z } from 'zod';
-import { caseIdSchema, hospitalCodeSchema, isCaseId, openCaseSchema, STAGES } from '../../domain/case.ts';
+import { caseIdSchema, documentTypeSchema, hospitalCodeSchema, isCaseId, openCaseSchema, STAGES } from '../../domain/case.ts';
+import { acceptFile, FileNotFound, rejectFile, type Documents } from '../documents.ts';
+import { StoreUnavailable } from '../../activities/vault/store.ts';
 import { actionAccess, actionSchema, actionSummary, mayAccess, ROLES, staffActions, type Access, type StaffAction } from '../../domain/actions.ts';
 import { observationSchema } from '../../domain/crs.ts';
 import { InputError, parseInput, secretTextSchema, trimmedClass } from '../../domain/validation.ts';
@@ -71,6 +74,8 @@ export interface ApiOptions {
   note?: (req: FastifyRequest, fields: { caseId?: string; userId?: number }) => void;
   /** Called for unexpected errors (answered 500); must log the error's class name only. */
   onError?: (req: FastifyRequest, err: Error) => void;
+  /** A case's files (the vault); without it, the /documents routes are not served. */
+  documents?: Documents;
 }
 
 /** A refusal with its status, answered as {error}. */
@@ -250,7 +255,8 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'no such API route' }));
   app.setErrorHandler((err: Error & { statusCode?: number; rateLimited?: boolean }, req, reply) => {
     if (err instanceof InputError) return reply.code(400).send({ error: err.message, fields: err.fields });
-    if (err instanceof CaseNotFoundError) return reply.code(404).send({ error: err.message });
+    if (err instanceof CaseNotFoundError || err instanceof FileNotFound) return reply.code(404).send({ error: err.message });
+    if (err instanceof StoreUnavailable) return reply.code(503).header('Retry-After', String(RETRY_AFTER_SECONDS)).send({ error: 'the file store cannot be reached just now: try again shortly' });
     if (err instanceof ActionRefusedError) return reply.code(409).send({ error: `refused: ${err.message}`, reason: err.message });
     if (err instanceof StateConflict) return reply.code(409).send({ error: `refused: ${err.message}`, reason: err.message, fields: err.fields });
     if (err instanceof ApiError) {
@@ -587,6 +593,79 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       return timed(actions.act(caseId, 'acknowledgeAlert', { alertId, actor: actor(req) }, requestOf(req)));
     },
   );
+
+  // ---- a case's files ----
+
+  if (opts.documents) {
+    const documents = opts.documents;
+    const fileIdParam = { ...caseIdParam, fileId: { type: 'string', format: 'uuid', description: 'a file of the case (GET /api/cases/{caseId}/documents)' } };
+    type FileReq = FastifyRequest<{ Params: { caseId: string; fileId: string } }>;
+    /** The case (404 when it has no row) and the file id (404 when it is not one). */
+    const fileOf = async (req: FileReq) => {
+      const caseId = await knownCase(req);
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(req.params.fileId)) throw new FileNotFound(`no file ${req.params.fileId} in case ${caseId}`);
+      return { caseId, fileId: req.params.fileId };
+    };
+    const knownCase = async (req: FastifyRequest) => {
+      const caseId = caseIdOf(req);
+      if (!(await documents.familyView(caseId))) throw new CaseNotFoundError(caseId);
+      return caseId;
+    };
+    const fileSchema: JsonSchema = { type: 'object', properties: { id: { type: 'string' }, documentType: { type: 'string' }, status: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' } }, required: ['id', 'documentType', 'status', 'size', 'sha256'] };
+    const acceptSchema = z.object({ documentType: documentTypeSchema().optional() }).strict();
+    const rejectSchema = z.object({ reason: actionSchema('requestDocument').shape.reason }).strict();
+
+    app.get(
+      '/cases/:caseId/documents',
+      { config: { access: 'read' }, schema: doc({ operationId: 'listDocuments', summary: "a case's files: what was sent, by whom, and their review", tags: ['documents'], params: caseIdParam, success: { 200: { type: 'array', items: fileSchema } }, refusals: [404, 503] }) },
+      async (req) => documents.list(await knownCase(req)),
+    );
+    app.get(
+      '/cases/:caseId/documents/:fileId',
+      { config: { access: 'read' }, schema: doc({ operationId: 'getDocument', summary: 'a file, decrypted, byte for byte as it was sent', tags: ['documents'], params: fileIdParam, success: { 200: {} }, download: true, refusals: [404, 503] }) },
+      async (req: FileReq, reply) => {
+        const { caseId, fileId } = await fileOf(req);
+        const file = await documents.find(caseId, fileId);
+        if (!file) throw new FileNotFound(`no file ${fileId} in case ${caseId}`);
+        const body = await documents.open(caseId, fileId);
+        // Never shown by the browser from our origin: always a download, whatever the file holds.
+        return reply
+          .type('application/octet-stream')
+          .header('content-disposition', `attachment; filename="file"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`)
+          .header('content-length', String(file.size))
+          .send(body);
+      },
+    );
+    app.post(
+      '/cases/:caseId/documents/:fileId/accept',
+      {
+        config: { access: actionAccess('receiveDocument') },
+        schema: doc({ operationId: 'acceptDocument', summary: 'accept a file as a document of the case (as receiveDocument, with the file linked); documentType when not what the sender said', tags: ['documents'], params: fileIdParam, idempotent: true, ...bodyDoc(acceptSchema), success: { 200: fileSchema }, refusals: [404, 503] }),
+      },
+      async (req: FileReq) => {
+        const { caseId, fileId } = await fileOf(req);
+        const { documentType } = parseInput(acceptSchema, objectBody(req));
+        const who = actor(req);
+        const request = requestOf(req);
+        const { file, note } = await acceptFile(documents, caseId, fileId, { ...(documentType ? { documentType } : {}), actor: who }, (type) => timed(actions.act(caseId, 'receiveDocument', { documentType: type, actor: who }, request)));
+        return { ...file, ...(note ? { note } : {}) };
+      },
+    );
+    app.post(
+      '/cases/:caseId/documents/:fileId/reject',
+      {
+        config: { access: actionAccess('requestDocument') },
+        schema: doc({ operationId: 'rejectDocument', summary: 'reject a file and email the family what to send again and why (as requestDocument)', tags: ['documents'], params: fileIdParam, idempotent: true, ...bodyDoc(rejectSchema), success: { 200: fileSchema }, refusals: [404, 409, 503] }),
+      },
+      async (req: FileReq) => {
+        const { caseId, fileId } = await fileOf(req);
+        const { reason } = parseInput(rejectSchema, objectBody(req));
+        const who = actor(req);
+        const request = requestOf(req);
+        return rejectFile(documents, caseId, fileId, { reason, actor: who }, (type) => timed(actions.act(caseId, 'requestDocument', { documentType: type, reason, actor: who }, request)));
+      },
+    );
+  }
 
   // ---- OpenAPI ----
 

@@ -77,6 +77,8 @@ export interface OperationDoc {
   bodyOptional?: boolean;
   /** What it answers when it succeeds, by status; null: no content. */
   success: Record<number, JsonSchema | null>;
+  /** It answers a file (application/octet-stream, as an attachment), not JSON. */
+  download?: boolean;
   refusals?: OwnRefusal[];
   /** Only a session signs it in (not an API token). */
   sessionOnly?: boolean;
@@ -95,7 +97,7 @@ const ERRORS: Record<number, string> = {
   400: 'the request breaks this document: {error, fields: [{field, message}]} names each field (a URL that cannot be decoded, a parameter, the body)',
   401: 'not signed in, or the session or token is not (or no longer) valid',
   403: "the account's role may not do this, or a session's request lacks its X-CSRF-Token; at sign-in, a sign-in from another site, or an account that must first set up its second factor in the console",
-  404: 'no such case',
+  404: 'no such case (or no such file of the case)',
   409: 'the document allows the request but the state refuses it: {error, reason} (the case is not at that step, a hospital that is not registered or a code that is taken)',
   413: 'the body is larger than 64 KiB',
   415: 'the body is not JSON (send Content-Type: application/json)',
@@ -171,7 +173,12 @@ function operation(d: OperationDoc, access: Access, method: string): Record<stri
 
   const responses: Record<string, unknown> = {};
   for (const [code, schema] of Object.entries(d.success)) {
-    responses[code] = schema === null ? { description: 'done: no content' } : { description: 'done', content: { 'application/json': { schema } } };
+    responses[code] =
+      schema === null
+        ? { description: 'done: no content' }
+        : d.download
+          ? { description: 'the file, byte for byte as it was sent', content: { 'application/octet-stream': {} }, headers: { 'Content-Disposition': { description: 'attachment, with the file name as sent', schema: { type: 'string' } } } }
+          : { description: 'done', content: { 'application/json': { schema } } };
   }
   const signedIn = access !== 'public';
   const codes = new Set<number>([400, ...(d.refusals ?? [])]);

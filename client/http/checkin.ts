@@ -74,16 +74,18 @@ export interface CheckinPluginOptions {
 }
 
 type TokenRequest = FastifyRequest<{ Params: { token: string } }>;
+
+/** What a family page's rate limit counts by: the link (hashed, never the token itself) and the client address. */
+export function linkRateKey(req: FastifyRequest): string {
+  const token = (req.params as { token?: string }).token ?? '';
+  return `${createHash('sha256').update(token).digest('base64url').slice(0, 22)}|${req.ip}`;
+}
 const timedOut = (what: string) => () => new TimeoutError(what);
 
 export async function checkinPlugin(app: FastifyInstance, opts: CheckinPluginOptions): Promise<void> {
   const { familyContact, links, now, workflowTimeoutMs, getCaseStatus, submitCheckin, context, sendPage, fallbackLanguage } = opts;
 
-  const tokenKey = (req: FastifyRequest): string => {
-    const token = (req.params as { token?: string }).token ?? '';
-    return `${createHash('sha256').update(token).digest('base64url').slice(0, 22)}|${req.ip}`;
-  };
-  const limit = (s: RateLimitSetting) => ({ max: s.max, timeWindow: s.timeWindowMs, keyGenerator: tokenKey });
+  const limit = (s: RateLimitSetting) => ({ max: s.max, timeWindow: s.timeWindowMs, keyGenerator: linkRateKey });
 
   interface Link {
     caseId: string;

@@ -14,6 +14,7 @@ import { DOCUMENT_TYPES } from '../../domain/case.ts';
 import { StoreUnavailable } from '../../activities/vault/store.ts';
 import { RETRY_AFTER_SECONDS } from '../unavailable.ts';
 import { UploadRefused, type Documents, type FileRow } from '../documents.ts';
+import { linkRateKey } from './checkin.ts';
 import { invalidLinkPage } from './pages.ts';
 import { consentPage, recordsMessagePage, recordsPage, sentPage, withdrawnPage, type FileProblem, type RecordsPageInput } from './records-pages.ts';
 import { pageLanguage, type PageLanguage } from './texts.ts';
@@ -46,7 +47,9 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
   // parser would cut the file short without a word.
   await app.register(multipart, { throwFileSizeLimit: false, limits: { fileSize: opts.maxFileBytes + 1, files: MAX_FILES, fields: 5, fieldSize: 200, parts: MAX_FILES + 5, headerPairs: 50 } });
 
-  const limit = (s: RateLimitSetting) => ({ max: s.max, timeWindow: s.timeWindowMs });
+  // Per link and address, as the check-in pages: families behind one address (a hospital's Wi-Fi, a
+  // carrier's NAT) do not share one allowance.
+  const limit = (s: RateLimitSetting) => ({ max: s.max, timeWindow: s.timeWindowMs, keyGenerator: linkRateKey });
 
   /** The case of a live link on a case still open, in the family's language; or the page that says why not. */
   async function open(req: TokenRequest, reply: FastifyReply) {

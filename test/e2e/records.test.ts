@@ -174,4 +174,13 @@ describe("the family's records page", () => {
     expect(await (await fetch(url)).text()).toContain('Before you send documents');
     expect((await upload(url, [{ name: 'report.pdf', bytes: PDF }])).status).toBe(409);
   });
+
+  it('counts posts per link and address: a link that used up its minute holds up no other family at the same address', async () => {
+    const [a, b] = await Promise.all([openCase(), openCase('es')]);
+    const [first, second] = await Promise.all([linkFromEmail(a.email), linkFromEmail(b.email)]);
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await agree(first.url)).status);
+    expect(statuses).toEqual([...Array<number>(10).fill(303), 429]);
+    expect((await agree(second.url)).status).toBe(303);
+  });
 });

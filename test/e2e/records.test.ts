@@ -137,6 +137,8 @@ describe("the family's records page", () => {
     const refused = await html.text();
     expect(refused).toContain('No hemos podido aceptar «informe.pdf»');
     expect(refused).not.toContain('<script>alert');
+    // The type they chose is chosen again for the retry (the first in the list is another).
+    expect(refused).toContain('<option value="medical_report" selected>');
     const svg = await upload(url, [{ name: 'scan.pdf', bytes: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>') }]);
     expect(svg.status).toBe(415);
     const big = await upload(url, [{ name: 'grande.pdf', bytes: Buffer.concat([PDF, randomBytes(1024 * 1024)]) }]);

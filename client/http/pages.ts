@@ -37,7 +37,7 @@ a{color:#0b57d0;text-decoration:underline;text-underline-offset:2px}
 .advice p{font-weight:600}
 .summary{background:#fff;border:3px solid #b3261e;border-radius:10px;padding:16px;margin:0 0 16px}
 .summary ul{margin:0;padding-inline-start:20px}
-.summary li{margin:0 0 8px}
+.summary li{margin:0 0 8px;overflow-wrap:anywhere}
 .summary a{color:#b3261e;font-weight:600}
 form{margin:0}
 fieldset{border:0;margin:0;padding:0;min-width:0}

@@ -38,6 +38,8 @@ export interface RecordsPageInput {
   problems?: FileProblem[];
   /** A field the form needs and did not get. */
   missingField?: 'noFile' | 'documentType';
+  /** The type the family chose for what they sent last: chosen again, so a retry is not filed as another. */
+  documentType?: string;
 }
 
 function fileLine(w: ReturnType<typeof words>, f: FileRow): string {
@@ -66,7 +68,8 @@ export function recordsPage(input: RecordsPageInput): string {
     ...(input.missingField ? [w.t(`problems.${input.missingField}`)] : []),
   ];
   const summary = problems.length ? `<div class="summary" role="alert" tabindex="-1" autofocus><ul>${problems.map((p) => `<li>${p}</li>`).join('')}</ul></div>` : '';
-  const options = [...input.documentTypes.map((t) => `<option value="${escapeHtml(t)}">${escapeHtml(w.doc(t))}</option>`), `<option value="other">${w.t('otherDocument')}</option>`].join('');
+  const selected = (t: string) => (t === input.documentType ? ' selected' : '');
+  const options = [...input.documentTypes.map((t) => `<option value="${escapeHtml(t)}"${selected(t)}>${escapeHtml(w.doc(t))}</option>`), `<option value="other"${selected('other')}>${w.t('otherDocument')}</option>`].join('');
   const body = `<div class="card">
 <h1>${w.t('title')}</h1>
 <p>${w.t('intro')}</p>

@@ -142,8 +142,9 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     }
     if (stored.length > 0 && problems.length === 0) return sendPage(reply, 200, sentPage(lang, stored.length));
     const now = (await documents.familyView(caseId)) ?? view;
-    const missingField = stored.length + problems.length === 0 ? (typeOf() ? 'noFile' : 'documentType') : undefined;
+    const chosen = typeOf();
+    const missingField = stored.length + problems.length === 0 ? (chosen ? 'noFile' : 'documentType') : undefined;
     const status = problems.some((p) => p.reason === 'too_large' || p.reason === 'case_full') ? 413 : problems.length ? 415 : 400;
-    return sendPage(reply, status, recordsPage({ ...pageInput(lang, now), problems, ...(missingField ? { missingField } : {}) }));
+    return sendPage(reply, status, recordsPage({ ...pageInput(lang, now), problems, ...(missingField ? { missingField } : {}), ...(chosen ? { documentType: chosen } : {}) }));
   });
 }

@@ -154,6 +154,8 @@ describe("the family's records page", () => {
     const refused = await html.text();
     expect(refused).toContain('No hemos podido aceptar «informe.pdf»');
     expect(refused).not.toContain('<script>alert');
+    // The type they chose is chosen again for the retry (the first in the list is another).
+    expect(refused).toContain('<option value="medical_report" selected>');
     const svg = await upload(url, [{ name: 'scan.pdf', bytes: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>') }]);
     expect(svg.status).toBe(415);
     const big = await upload(url, [{ name: 'grande.pdf', bytes: Buffer.concat([PDF, randomBytes(1024 * 1024)]) }]);
@@ -190,6 +192,15 @@ describe("the family's records page", () => {
     // Until they agree again, the page asks for consent and takes no files.
     expect(await (await fetch(url)).text()).toContain('Before you send documents');
     expect((await upload(url, [{ name: 'report.pdf', bytes: PDF }])).status).toBe(409);
+  });
+
+  it('counts posts per link and address: a link that used up its minute holds up no other family at the same address', async () => {
+    const [a, b] = await Promise.all([openCase(), openCase('es')]);
+    const [first, second] = await Promise.all([linkFromEmail(a.email), linkFromEmail(b.email)]);
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await agree(first.url)).status);
+    expect(statuses).toEqual([...Array<number>(10).fill(303), 429]);
+    expect((await agree(second.url)).status).toBe(303);
   });
 });
 
@@ -240,5 +251,36 @@ describe('a coordinator reviewing the files with casectl', () => {
     expect(wrongType.code).toBe(2);
     expect(wrongType.stderr).toMatch(/^error: the vault refused the file: not a file of an accepted type/);
     expect((await casectl(['docs', 'list', 'c0000000000'])).code).toBe(3);
+  });
+});
+
+describe("a case's files through the JSON API", () => {
+  it('lists them, gives a file back only as a download, accepts and rejects with the fields named', async () => {
+    const { caseId, email } = await openCase();
+    const { url } = await linkFromEmail(email);
+    await agree(url);
+    expect((await upload(url, [{ name: 'report.pdf', bytes: PDF }], 'pathology')).status).toBe(200);
+    const headers = { cookie: session.cookie, 'x-csrf-token': session.csrf };
+    const listed = await fetch(`${http.url}/api/cases/${caseId}/documents`, { headers });
+    const [file] = (await listed.json()) as { id: string; documentType: string; status: string }[];
+    expect(file).toMatchObject({ documentType: 'pathology', status: 'pending_review' });
+
+    const got = await fetch(`${http.url}/api/cases/${caseId}/documents/${file!.id}`, { headers });
+    expect(got.status).toBe(200);
+    expect(got.headers.get('content-type')).toBe('application/octet-stream');
+    expect(got.headers.get('content-disposition')).toBe("attachment; filename=\"file\"; filename*=UTF-8''report.pdf");
+    expect(got.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(Buffer.from(await got.arrayBuffer()).equals(PDF)).toBe(true);
+    expect((await fetch(`${http.url}/api/cases/${caseId}/documents/00000000-0000-4000-8000-000000000000`, { headers })).status).toBe(404);
+
+    const post = (path: string, body: unknown) => fetch(`${http.url}/api/cases/${caseId}/documents/${file!.id}/${path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const noReason = await post('reject', {});
+    expect(noReason.status).toBe(400);
+    expect(((await noReason.json()) as { fields: { field: string }[] }).fields.map((f) => f.field)).toEqual(['reason']);
+    const accepted = await post('accept', { documentType: 'medical_report' });
+    expect(accepted.status).toBe(200);
+    expect(await accepted.json()).toMatchObject({ id: file!.id, status: 'accepted', documentType: 'medical_report' });
+    const status = (await (await fetch(`${http.url}/api/cases/${caseId}`, { headers })).json()) as { documents: Record<string, { status: string }> };
+    expect(status.documents.medical_report!.status).toBe('received');
   });
 });

@@ -109,12 +109,12 @@ ${
 
 export function sentPage(lang: PageLanguage, count: number): string {
   const w = words(lang);
-  return page(lang, w.t('sentTitle', { count }), `<div class="card done"><h1>${w.t('sentTitle', { count })}</h1><p>${w.t('sentBody')}</p><p><a href="">${w.t('backToPage')}</a></p></div>`);
+  return page(lang, w.t('sentTitle', { count }), `<div class="card done"><h1>${w.t('sentTitle', { count })}</h1><p>${w.t('sentBody')}</p><p><a href="?">${w.t('backToPage')}</a></p></div>`);
 }
 
 export function withdrawnPage(lang: PageLanguage): string {
   const w = words(lang);
-  return page(lang, w.t('withdrawnTitle'), `<div class="card"><h1>${w.t('withdrawnTitle')}</h1><p>${w.t('withdrawnBody')}</p><p><a href="">${w.t('backToPage')}</a></p></div>`);
+  return page(lang, w.t('withdrawnTitle'), `<div class="card"><h1>${w.t('withdrawnTitle')}</h1><p>${w.t('withdrawnBody')}</p><p><a href="?">${w.t('backToPage')}</a></p></div>`);
 }
 
 export function recordsMessagePage(lang: PageLanguage, which: 'closed' | 'expired' | 'unavailable'): string {

@@ -84,6 +84,9 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
   app.get<{ Params: { token: string } }>('/upload/:token', { config: { rateLimit: limit(opts.getLimit) } }, async (req, reply) => {
     const link = await open(req, reply);
     if (!link) return reply;
+    // After an upload (redirected here, so that reloading the page does not send the files again).
+    const sent = Number((req.query as { sent?: string }).sent);
+    if (Number.isInteger(sent) && sent >= 1 && sent <= MAX_FILES) return sendPage(reply, 200, sentPage(link.lang, sent));
     return sendPage(reply, 200, link.view.consentedAt ? recordsPage(pageInput(link.lang, link.view)) : consentPage(link.lang));
   });
 
@@ -140,7 +143,7 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
       }
       throw err;
     }
-    if (stored.length > 0 && problems.length === 0) return sendPage(reply, 200, sentPage(lang, stored.length));
+    if (stored.length > 0 && problems.length === 0) return reply.redirect(`${req.url.split('?')[0]}?sent=${stored.length}`, 303);
     const now = (await documents.familyView(caseId)) ?? view;
     const chosen = typeOf();
     const missingField = stored.length + problems.length === 0 ? (chosen ? 'noFile' : 'documentType') : undefined;

@@ -93,11 +93,11 @@ async function linkFromEmail(email: string): Promise<{ url: string; mail: Parsed
 
 const agree = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'consent=agree', redirect: 'manual' });
 
-function upload(url: string, files: { name: string; bytes: Buffer; type?: string }[], documentType = 'medical_report'): Promise<Response> {
+function upload(url: string, files: { name: string; bytes: Buffer; type?: string }[], documentType = 'medical_report', redirect: 'follow' | 'manual' = 'follow'): Promise<Response> {
   const form = new FormData();
   form.set('documentType', documentType);
   for (const f of files) form.append('file', new Blob([f.bytes], { type: f.type ?? 'application/octet-stream' }), f.name);
-  return fetch(url, { method: 'POST', body: form });
+  return fetch(url, { method: 'POST', body: form, redirect });
 }
 
 /** Every file the vault stored under DATA_DIR. */
@@ -130,9 +130,10 @@ describe("the family's records page", () => {
     expect(page).toContain('Medical reports');
     expect(page).toContain('enctype="multipart/form-data"');
 
-    const sent = await upload(url, [{ name: '../../etc/Informe\u0007 médico.pdf', bytes: PDF, type: 'application/pdf' }]);
-    expect(sent.status).toBe(200);
-    expect(await sent.text()).toContain('we have received your file');
+    const sent = await upload(url, [{ name: '../../etc/Informe\u0007 médico.pdf', bytes: PDF, type: 'application/pdf' }], 'medical_report', 'manual');
+    // Answered with a redirect, so that reloading the page does not send the file again.
+    expect([sent.status, sent.headers.get('location')]).toEqual([303, `${new URL(url).pathname}?sent=1`]);
+    expect(await (await fetch(new URL(sent.headers.get('location')!, url))).text()).toContain('we have received your file');
 
     const docs = createDocuments({ db: database.db, vault: openVault(config, database.db, env), limits: config.vault });
     const [file] = await docs.list(caseId);

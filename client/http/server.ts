@@ -391,7 +391,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       logEvent(req.log, 'error', 'api_failed', { route: routeOf(req), caseId: c.caseId, error: err });
     };
     await app.register(apiPlugin, { prefix: '/api', actions, accounts, throttle, site, workflowTimeoutMs, now, note, onError, ...(deps.records ? { documents: deps.records.documents } : {}) });
-    await app.register(consolePlugin, { prefix: '/console', actions, accounts, throttle, site, workflowTimeoutMs, now, note, onError, ...(temporalUi ? { temporalUi } : {}), ...(mailer ? { mailer } : {}) });
+    await app.register(consolePlugin, { prefix: '/console', actions, accounts, throttle, site, workflowTimeoutMs, now, note, onError, ...(temporalUi ? { temporalUi } : {}), ...(mailer ? { mailer } : {}), ...(deps.records ? { documents: deps.records.documents } : {}) });
     app.get('/', async (_req, reply) => reply.redirect('/console/', 303));
   }
 

@@ -285,3 +285,32 @@ describe("a case's files through the JSON API", () => {
     expect(status.documents.medical_report!.status).toBe('received');
   });
 });
+
+describe("a case's files in the console", () => {
+  it('lists them on the case page, gives each as a download, and reviews them with the session\'s forms', async () => {
+    const { caseId, email } = await openCase();
+    const { url } = await linkFromEmail(email);
+    await agree(url);
+    expect((await upload(url, [{ name: 'Informe <médico> & co.pdf', bytes: PDF }, { name: 'second.pdf', bytes: PDF }])).status).toBe(200);
+    const page = await (await fetch(`${http.url}/console/cases/${caseId}`, { headers: { cookie: session.cookie } })).text();
+    expect(page).toContain('Informe &lt;médico&gt; &amp; co.pdf');
+    const ids = [...page.matchAll(new RegExp(`/console/cases/${caseId}/files/([0-9a-f-]{36})/accept`, 'g'))].map((m) => m[1]!);
+    expect(ids).toHaveLength(2);
+
+    const download = await fetch(`${http.url}/console/cases/${caseId}/files/${ids[0]}`, { headers: { cookie: session.cookie } });
+    expect([download.status, download.headers.get('content-type'), download.headers.get('content-disposition')?.startsWith('attachment;')]).toEqual([200, 'application/octet-stream', true]);
+    expect(Buffer.from(await download.arrayBuffer()).equals(PDF)).toBe(true);
+
+    const post = (id: string, review: string, fields: Record<string, string>) =>
+      fetch(`${http.url}/console/cases/${caseId}/files/${id}/${review}`, { method: 'POST', headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded', origin: new URL(http.url).origin }, body: new URLSearchParams({ _csrf: session.csrf, ...fields }).toString(), redirect: 'manual' });
+    const noReason = await post(ids[1]!, 'reject', { reason: '' });
+    expect(noReason.status).toBe(400);
+    expect(await noReason.text()).toContain('reason:');
+    expect((await post(ids[0]!, 'accept', { documentType: 'medical_report' })).status).toBe(303);
+    expect((await post(ids[1]!, 'reject', { reason: 'A duplicate of the first file.' })).status).toBe(303);
+    expect((await post(ids[1]!, 'accept', { _csrf: 'stale' })).status).toBe(403);
+    const rows = await database.db.selectFrom('files').select(['id', 'status', 'reason', 'reviewed_by']).where('case_id', '=', caseId).execute();
+    expect(rows.find((r) => r.id === ids[0])).toMatchObject({ status: 'accepted', reviewed_by: ADMIN.email });
+    expect(rows.find((r) => r.id === ids[1])).toMatchObject({ status: 'rejected', reason: 'A duplicate of the first file.' });
+  });
+});

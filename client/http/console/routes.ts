@@ -8,6 +8,7 @@
 //   POST /console/cases                   the case list with a search and filters (posted)
 //   GET  /console/cases/new, POST         open a case
 //   GET  /console/cases/:caseId           a case; POST …/actions/:action, POST …/alerts/:alertId/ack
+//   GET  /console/cases/:caseId/files/:fileId   a file, as a download; POST …/accept, POST …/reject
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isCaseId } from '../../../domain/case.ts';
 import { InputError, type FieldProblem } from '../../../domain/validation.ts';
@@ -15,7 +16,10 @@ import { requestIdSchema, type ActOptions, type CaseActionName, type CaseActions
 import { ActionRefusedError, CaseNotFoundError } from '../../case-calls.ts';
 import { READ_WAIT_MS } from '../../reads.ts';
 import type { Accounts, User } from '../../accounts.ts';
-import { actionAccess, mayAccess } from '../../../domain/actions.ts';
+import { actionAccess, actionSchema, mayAccess } from '../../../domain/actions.ts';
+import { z } from 'zod';
+import { parseInput } from '../../../domain/validation.ts';
+import { acceptFile, FileNotFound, rejectFile, type Documents } from '../../documents.ts';
 import { readCookie, sameToken, SESSION_COOKIE, type LoginThrottle, type Site } from '../auth.ts';
 import { argsFromForm, formErrors, isFormAction, type FormValues } from './forms.ts';
 import { CONSOLE_STYLE_HASH, type Viewer } from './html.ts';
@@ -37,6 +41,8 @@ export interface ConsoleOptions {
   onError?: (req: FastifyRequest, err: Error) => void;
   /** Sends staff their password links; without it the console offers none. */
   mailer?: Mailer;
+  /** A case's files (the vault); without it, the case page shows none. */
+  documents?: Documents;
 }
 
 const CONSOLE_CSP = `default-src 'none'; style-src ${CONSOLE_STYLE_HASH}; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
@@ -179,12 +185,13 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
 
   async function showCase(req: CaseRequest, reply: FastifyReply, status: number, extra: { done?: string; form?: { action: string; values: FormValues; errors: FieldProblem[]; refused?: string } } = {}) {
     const caseId = caseIdOf(req);
-    const [caseStatus, page, hs, emails, timeline] = await Promise.all([
+    const [caseStatus, page, hs, emails, timeline, files] = await Promise.all([
       actions.statusForReading(caseId, READ_WAIT_MS),
       actions.casePage(caseId),
       hospitals(),
       actions.emails(caseId).catch(() => []),
       actions.timeline(caseId).catch(() => []),
+      opts.documents?.list(caseId).catch(() => []),
     ]);
     const html = casePage(viewerOf(req), {
       status: caseStatus,
@@ -192,6 +199,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
       hospitals: hs,
       emails,
       timeline,
+      ...(files ? { files } : {}),
       now: now(),
       ...(opts.temporalUi ? { temporalUrl: `${opts.temporalUi.url}/namespaces/${encodeURIComponent(opts.temporalUi.namespace)}/workflows/${encodeURIComponent(`case-${caseId}`)}` } : {}),
       ...extra,
@@ -226,6 +234,51 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
     }
     return reply.redirect(`/console/cases/${caseId}?done=${action}#main`, 303);
   });
+
+  // ---- a case's files ----
+
+  if (opts.documents) {
+    const documents = opts.documents;
+    type FileRequest = FastifyRequest<{ Params: { caseId: string; fileId: string } }>;
+    app.get('/cases/:caseId/files/:fileId', async (req: FileRequest, reply) => {
+      must(req, 'read');
+      const caseId = caseIdOf(req);
+      const file = await documents.find(caseId, req.params.fileId);
+      if (!file) throw new PageError(404, 'Not found', 'There is no such file in this case.');
+      // Always a download: a file a family sent is never shown as a page of the console's origin.
+      return reply
+        .type('application/octet-stream')
+        .header('content-disposition', `attachment; filename="file"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`)
+        .header('content-length', String(file.size))
+        .send(await documents.open(caseId, file.id));
+    });
+    app.post('/cases/:caseId/files/:fileId/:review', async (req: FastifyRequest<{ Params: { caseId: string; fileId: string; review: string } }>, reply) => {
+      const { review } = req.params;
+      if (review !== 'accept' && review !== 'reject') throw new PageError(404, 'Not found', 'There is no such page.');
+      const user = must(req, actionAccess(review === 'accept' ? 'receiveDocument' : 'requestDocument'));
+      const caseId = caseIdOf(req);
+      const values = { ...(req.body as FormValues) };
+      const request = requestOf(values);
+      const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+      try {
+        if (review === 'accept') {
+          const documentType = text('documentType');
+          await acceptFile(documents, caseId, req.params.fileId, { ...(documentType ? { documentType } : {}), actor: user.email }, (type) =>
+            timed(actions.act(caseId, 'receiveDocument', { documentType: type, actor: user.email }, request)),
+          );
+        } else {
+          const { reason } = parseInput(z.object({ reason: actionSchema('requestDocument').shape.reason }), { reason: text('reason') });
+          await rejectFile(documents, caseId, req.params.fileId, { reason, actor: user.email }, (type) => timed(actions.act(caseId, 'requestDocument', { documentType: type, reason, actor: user.email }, request)));
+        }
+      } catch (err) {
+        if (err instanceof FileNotFound) throw new PageError(404, 'Not found', 'There is no such file in this case.');
+        if (err instanceof InputError) return showCase(req, reply, 400, { form: { action: 'reviewFile', values, errors: err.fields } });
+        if (err instanceof ActionRefusedError) return showCase(req, reply, 409, { form: { action: 'reviewFile', values, errors: [], refused: err.message } });
+        throw err;
+      }
+      return reply.redirect(`/console/cases/${caseId}?done=${review === 'accept' ? 'fileAccepted' : 'fileRejected'}`, 303);
+    });
+  }
 
   app.post('/cases/:caseId/alerts/:alertId/ack', async (req: FastifyRequest<{ Params: { caseId: string; alertId: string } }>, reply) => {
     const user = must(req, 'clinical');

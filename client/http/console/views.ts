@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { STAGES, type CaseStatus, type WaitingFor } from '../../../domain/case.ts';
 import type { CaseList, CaseListItem } from '../../reads.ts';
+import type { FileRow } from '../../documents.ts';
 import type { FieldProblem } from '../../../domain/validation.ts';
 import { html, page, type Html, type Viewer } from './html.ts';
 import { offeredForms, renderForm, type FormContext, type Hospital } from './forms.ts';
@@ -88,12 +89,17 @@ export interface CasePageData {
   observations: ChartObservation[];
   temporalUrl?: string;
   now: number;
+  /** The case's files (the vault), when the console has them. */
+  files?: FileRow[];
   /** After a post: what was done, or the failed form's values, errors or refusal. */
   done?: string;
   form?: { action: string; values: Record<string, string | string[]>; errors: FieldProblem[]; refused?: string };
 }
 
 const DONE: Record<string, string> = {
+  fileAccepted: 'File accepted: its document is recorded.',
+  fileRejected: 'File rejected: the family is asked to send it again.',
+  requestDocument: 'The family is asked for the document again.',
   receiveDocument: 'Document recorded.',
   waiveDocument: 'Document waived.',
   completeTranslation: 'Translation recorded.',
@@ -142,6 +148,19 @@ ${
   const documents = html`<section class="card" aria-labelledby="docs-h"><h2 id="docs-h">Documents</h2><div class="scroll"><table><thead><tr><th scope="col">Document</th><th scope="col">Status</th><th scope="col">Translation</th></tr></thead><tbody>${Object.entries(s.documents).map(
     ([t, doc]) => html`<tr><td>${stageName(t)}</td><td>${badge(doc.status)}${doc.language ? html` <span class="muted">${doc.language}</span>` : ''}${doc.waiveReason ? html`<br><span class="muted">${doc.waiveReason}</span>` : ''}</td><td>${badge(doc.translation)}</td></tr>`,
   )}</tbody></table></div></section>`;
+
+  const canReview = viewer.role === 'coordinator';
+  const review = (f: FileRow) =>
+    canReview && f.status === 'pending_review'
+      ? html`<form method="post" action="/console/cases/${s.caseId}/files/${f.id}/accept" class="inline"><input type="hidden" name="_csrf" value="${viewer.csrfToken}"><input type="hidden" name="_request" value="${randomUUID()}"><label>as <select name="documentType">${[...new Set([f.documentType, ...Object.keys(s.documents)])].map((t) => html`<option value="${t}"${t === f.documentType ? ' selected' : ''}>${stageName(t)}</option>`)}</select></label> <button type="submit">Accept</button></form>
+<form method="post" action="/console/cases/${s.caseId}/files/${f.id}/reject"><input type="hidden" name="_csrf" value="${viewer.csrfToken}"><input type="hidden" name="_request" value="${randomUUID()}"><label>Why (the family reads this) <input type="text" name="reason" required maxlength="2000"></label> <button type="submit">Reject and ask again</button></form>`
+      : html``;
+  const files = d.files?.length
+    ? html`<section class="card" aria-labelledby="files-h"><h2 id="files-h">Files</h2>${d.form?.action === 'reviewFile' && (d.form.refused || d.form.errors.length) ? html`<p class="error" role="alert">${d.form.refused ?? d.form.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}</p>` : ''}<div class="scroll"><table><thead><tr><th scope="col">File</th><th scope="col">From</th><th scope="col">Review</th></tr></thead><tbody>${d.files.map(
+        (f) =>
+          html`<tr><td><a href="/console/cases/${s.caseId}/files/${f.id}">${f.fileName}</a><br><span class="muted">${stageName(f.documentType)}, ${(f.size / 1024 / 1024).toFixed(1)} MB</span></td><td>${f.uploadedBy}<br><span class="muted">${when(f.uploadedAt)}</span></td><td>${badge(f.status)}${f.reason ? html`<br>${f.reason}` : ''}${review(f)}</td></tr>`,
+      )}</tbody></table></div></section>`
+    : html``;
 
   const submissions = s.submissions.length
     ? html`<section class="card" aria-labelledby="subs-h"><h2 id="subs-h">Submissions and decisions</h2><div class="scroll"><table><thead><tr><th scope="col">Hospital</th><th scope="col">Submitted</th><th scope="col">Decision</th></tr></thead><tbody>${s.submissions.map(
@@ -201,7 +220,7 @@ ${d.temporalUrl ? html`<p><a href="${d.temporalUrl}" rel="noreferrer">This case'
 </div>
 ${openAlerts.length ? alerts : ''}
 ${monitoring}
-<div class="grid"><div>${actionForms}</div><div>${documents}${submissions}${admission}${followUps}${openAlerts.length ? '' : alerts}</div></div>
+<div class="grid"><div>${actionForms}</div><div>${documents}${files}${submissions}${admission}${followUps}${openAlerts.length ? '' : alerts}</div></div>
 ${emails}${timeline}`;
   return page(`${d.family?.name ?? s.caseId}`, body, viewer);
 }

@@ -12,6 +12,7 @@ import { sha256 } from './accounts.ts';
 import { ActionRefusedError } from './case-calls.ts';
 import type { Vault } from '../activities/vault/vault.ts';
 import { TooLarge } from '../activities/vault/vault.ts';
+import { checkDicomZip } from './dicom-zip.ts';
 
 /** What the vault accepts, by what the bytes are (never by a name or a declared type). */
 export const ACCEPTED_TYPES: Readonly<Record<string, string>> = {
@@ -24,10 +25,13 @@ export const ACCEPTED_TYPES: Readonly<Record<string, string>> = {
   'application/zip': 'ZIP (a DICOM series)',
 };
 
+/** DICOM images compress a few times over; a ZIP that inflates more than this is refused as a bomb. */
+const ZIP_MAX_RATIO = 20;
+
 /** Enough of the start of a file to tell its type. */
 const SNIFF_BYTES = 4100;
 
-export type UploadRefusal = 'type' | 'too_large' | 'case_full' | 'empty';
+export type UploadRefusal = 'type' | 'too_large' | 'case_full' | 'empty' | 'zip';
 
 /** An upload the vault refuses, for a reason the sender can act on; nothing of it was kept. */
 export class UploadRefused extends Error {
@@ -201,6 +205,14 @@ export function createDocuments(deps: { db: Db; vault: Vault; limits: DocumentLi
             : new UploadRefused('too_large', `the file is larger than ${limits.maxFileBytes} bytes`);
         }
         throw err;
+      }
+      if (contentType === 'application/zip') {
+        // Read back from the vault (never held whole): a series of DICOM images, and no bomb.
+        const verdict = await checkDicomZip(await vault.read(upload.caseId, id), stored.size, { maxBytes: 4 * limits.maxFileBytes, maxRatio: ZIP_MAX_RATIO, maxEntries: 20_000 }).catch(() => 'unreadable' as const);
+        if (verdict !== 'dicom_series') {
+          await vault.remove(upload.caseId, id).catch(() => {});
+          throw new UploadRefused('zip', `a ZIP is taken only when it holds a series of DICOM images (this one: ${verdict.replace('_', ' ')})`);
+        }
       }
       try {
         const row = await db.transaction().execute(async (trx) => {

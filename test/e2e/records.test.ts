@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buffer } from 'node:stream/consumers';
 import type { ParsedMail } from 'mailparser';
+import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../config.ts';
 import { startHttpServer, type RunningHttpServer } from '../../client/http/main.ts';
@@ -159,12 +160,25 @@ describe("the family's records page", () => {
     expect(refused).toContain('<option value="medical_report" selected>');
     const svg = await upload(url, [{ name: 'scan.pdf', bytes: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>') }]);
     expect(svg.status).toBe(415);
+    const zipOfPdf = await upload(url, [{ name: 'informes.zip', bytes: Buffer.from(zipSync({ 'informe.pdf': PDF })) }]);
+    expect(zipOfPdf.status).toBe(415);
+    expect(await zipOfPdf.text()).toContain('solo aceptamos un archivo ZIP si contiene una serie de imágenes DICOM');
     const big = await upload(url, [{ name: 'grande.pdf', bytes: Buffer.concat([PDF, randomBytes(1024 * 1024)]) }]);
     expect(big.status).toBe(413);
     const bigPage = await big.text();
     expect(bigPage, bigPage.slice(bigPage.indexOf('role="alert"'), bigPage.indexOf('role="alert"') + 600)).toContain('ocupa más de');
     expect(await database.db.selectFrom('files').select('id').where('case_id', '=', caseId).execute()).toEqual([]);
     expect(readdirSync(join(dataDir, 'vault', 'cases', caseId)).filter((n) => !n.endsWith('.part'))).toEqual([]);
+  });
+
+  it('takes a ZIP of a DICOM series as one file', async () => {
+    const { caseId, email } = await openCase();
+    const { url } = await linkFromEmail(email);
+    await agree(url);
+    const dicom = () => Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), randomBytes(3000)]);
+    const series = Buffer.from(zipSync({ 'CT/IM0001': dicom(), 'CT/IM0002': dicom(), DICOMDIR: randomBytes(200) }));
+    expect((await upload(url, [{ name: 'tac.zip', bytes: series }], 'scans')).status).toBe(200);
+    expect(await database.db.selectFrom('files').select(['content_type', 'document_type', 'size']).where('case_id', '=', caseId).execute()).toEqual([{ content_type: 'application/zip', document_type: 'scans', size: String(series.length) }]);
   });
 
   it('refuses a forged link, an expired one and one for a cancelled case, each saying so', async () => {

@@ -57,9 +57,9 @@ describe('ops settings in the configuration', () => {
 });
 
 describe('the vault', () => {
-  it('keeps files under DATA_DIR, 1 GiB each and 10 GiB a case, unless told otherwise', () => {
-    expect(loadConfig({}).vault).toEqual({ maxFileBytes: 1024 ** 3, maxCaseBytes: 10 * 1024 ** 3 });
-    expect(loadConfig({ VAULT_MAX_FILE_MB: '5', VAULT_MAX_CASE_MB: '50' }).vault).toEqual({ maxFileBytes: 5 * 1024 ** 2, maxCaseBytes: 50 * 1024 ** 2 });
+  it('keeps files under DATA_DIR, 1 GiB each and 10 GiB a case, for 365 days after a case ends, unless told otherwise', () => {
+    expect(loadConfig({}).vault).toEqual({ maxFileBytes: 1024 ** 3, maxCaseBytes: 10 * 1024 ** 3, retentionDays: 365 });
+    expect(loadConfig({ VAULT_MAX_FILE_MB: '5', VAULT_MAX_CASE_MB: '50', VAULT_RETENTION_DAYS: '30' }).vault).toEqual({ maxFileBytes: 5 * 1024 ** 2, maxCaseBytes: 50 * 1024 ** 2, retentionDays: 30 });
     expect(() => loadConfig({ VAULT_MAX_FILE_MB: '100', VAULT_MAX_CASE_MB: '10' })).toThrow(/VAULT_MAX_CASE_MB at least as large/);
     expect(() => loadConfig({ VAULT_MAX_FILE_MB: '1.5' })).toThrow(/VAULT_MAX_FILE_MB must be a size in MiB/);
   });

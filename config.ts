@@ -54,6 +54,8 @@ export interface VaultConfig {
   s3?: S3Settings;
   maxFileBytes: number;
   maxCaseBytes: number;
+  /** Days after a case closes or is cancelled before its files are shredded. */
+  retentionDays: number;
 }
 
 export interface S3Settings {
@@ -124,11 +126,12 @@ function vaultConfig(env: NodeJS.ProcessEnv): VaultConfig {
   const maxFileBytes = (wholeNumberVar(env, 'VAULT_MAX_FILE_MB', 100_000, 'a size in MiB up to 100000') ?? 1024) * MIB;
   const maxCaseBytes = (wholeNumberVar(env, 'VAULT_MAX_CASE_MB', 1_000_000, 'a size in MiB up to 1000000') ?? 10 * 1024) * MIB;
   if (maxFileBytes < 1 || maxCaseBytes < maxFileBytes) throw new Error('VAULT_MAX_FILE_MB must be at least 1, and VAULT_MAX_CASE_MB at least as large');
+  const retentionDays = wholeNumberVar(env, 'VAULT_RETENTION_DAYS', 36_500, 'a number of days up to 36500') ?? 365;
   const s3Vars = ['VAULT_S3_ENDPOINT', 'VAULT_S3_REGION', 'VAULT_S3_ACCESS_KEY_ID', 'VAULT_S3_SECRET_ACCESS_KEY'].filter((n) => value(n));
   const bucket = value('VAULT_S3_BUCKET');
   if (!bucket) {
     if (s3Vars.length) throw new Error(`${s3Vars.join(', ')} set without VAULT_S3_BUCKET: name the bucket to keep files in S3, or unset them to keep files under DATA_DIR`);
-    return { maxFileBytes, maxCaseBytes };
+    return { maxFileBytes, maxCaseBytes, retentionDays };
   }
   const [accessKeyId, secretAccessKey] = [value('VAULT_S3_ACCESS_KEY_ID'), value('VAULT_S3_SECRET_ACCESS_KEY')];
   if (!accessKeyId !== !secretAccessKey) throw new Error('VAULT_S3_ACCESS_KEY_ID and VAULT_S3_SECRET_ACCESS_KEY go together: set both, or neither to use the AWS SDK\'s own credentials');
@@ -137,6 +140,7 @@ function vaultConfig(env: NodeJS.ProcessEnv): VaultConfig {
   return {
     maxFileBytes,
     maxCaseBytes,
+    retentionDays,
     s3: { bucket, region: value('VAULT_S3_REGION') ?? 'us-east-1', ...(endpoint ? { endpoint } : {}), ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}) },
   };
 }

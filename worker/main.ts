@@ -16,6 +16,8 @@ import { migrateToLatest } from '../db/migrate.ts';
 import { createMailer, type Mailer } from '../activities/mailer.ts';
 import { createDataConverter, loadKeyring } from '../codec/keys.ts';
 import { createCheckinLinks, loadLinkSecret } from '../common/checkin-link.ts';
+import { openVault } from '../activities/vault/open.ts';
+import { ensureRetentionSchedule } from './retention-schedule.ts';
 import { createCaseWorker } from './create-worker.ts';
 import { logStartupFailure, type LineWriter } from '../common/logging.ts';
 import { createWorkerLogger, installWorkerRuntime } from './runtime.ts';
@@ -71,17 +73,24 @@ export async function startWorker(config: AppConfig = loadConfig(), opts: Worker
     closers.push(() => mailer.close());
     const connection = await NativeConnection.connect(temporalConnectionOptions(config));
     closers.push(() => connection.close());
+    const dataConverter = createDataConverter(loadKeyring(env, { generateIn: config.dataDir }));
     worker = await createCaseWorker({
       connection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
-      dataConverter: createDataConverter(loadKeyring(env, { generateIn: config.dataDir })),
+      dataConverter,
       db,
       mailer,
       config,
       links: createCheckinLinks(loadLinkSecret(env, { generateIn: config.dataDir })),
+      vault: openVault(config, db, env),
       ...(config.workerMaxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.workerMaxCachedWorkflows } : {}),
     });
+    // The retention sweep's schedule; a Temporal that refuses it (too old, no rights) costs the
+    // service nothing but the sweep, so the worker starts anyway and says so.
+    await ensureRetentionSchedule({ connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, dataConverter }).catch((err: unknown) =>
+      logger.warn('Retention schedule not created: files are not shredded until it is', { error: err }),
+    );
     const w = worker;
     health = await startWorkerHealthServer(
       { workerState: () => w.getState(), checkPostgres: () => sql`select 1`.execute(db) },

@@ -1,2 +1,3 @@
 // The workflows the worker runs (this module is the worker's workflowsPath).
 export { caseWorkflow } from './case.ts';
+export { retentionSweep } from './retention.ts';

@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { buffer } from 'node:stream/consumers';
 import type { ParsedMail } from 'mailparser';
 import { zipSync } from 'fflate';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { ensureRetentionSchedule, retentionScheduleId } from '../../worker/retention-schedule.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../config.ts';
 import { startHttpServer, type RunningHttpServer } from '../../client/http/main.ts';
@@ -326,5 +329,26 @@ describe("a case's files in the console", () => {
     const rows = await database.db.selectFrom('files').select(['id', 'status', 'reason', 'reviewed_by']).where('case_id', '=', caseId).execute();
     expect(rows.find((r) => r.id === ids[0])).toMatchObject({ status: 'accepted', reviewed_by: ADMIN.email });
     expect(rows.find((r) => r.id === ids[1])).toMatchObject({ status: 'rejected', reason: 'A duplicate of the first file.' });
+  });
+});
+
+describe('the retention sweep', () => {
+  it('is scheduled once a day by the worker, for its own task queue', async () => {
+    const connection = await Connection.connect({ address: inject('temporalAddress') });
+    try {
+      const client = new Client({ connection });
+      const described = await client.schedule.getHandle(retentionScheduleId(config.taskQueue)).describe();
+      expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'retentionSweep', taskQueue: config.taskQueue });
+      expect(described.spec.intervals?.map((i) => i.every)).toEqual([86_400_000]);
+      // A second worker on the same queue finds it there.
+      const native = await NativeConnection.connect({ address: inject('temporalAddress') });
+      try {
+        expect(await ensureRetentionSchedule({ connection: native, namespace: 'default', taskQueue: config.taskQueue })).toBe('exists');
+      } finally {
+        await native.close();
+      }
+    } finally {
+      await connection.close();
+    }
   });
 });

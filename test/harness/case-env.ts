@@ -19,6 +19,8 @@ import { createTimeSkippingEnv, workflowBundle } from './temporal.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import { startSmtpSink, type SmtpSink } from './smtp.ts';
 import { createIdentifiers } from '../../common/identifiers.ts';
+import { openVault } from '../../activities/vault/open.ts';
+import type { Vault } from '../../activities/vault/vault.ts';
 
 export interface CaseTestEnv {
   env: TestWorkflowEnvironment;
@@ -30,6 +32,8 @@ export interface CaseTestEnv {
   client: Client;
   /** Signs and verifies the families' check-in links, with this environment's secret. */
   links: CheckinLinks;
+  /** The document vault the worker shreds with (files under the environment's DATA_DIR). */
+  vault: Vault;
   worker: Worker;
   /** Stops the worker and starts a new one (and a new client) with another keyring, as a deploy would. */
   restartWorker(keyring: Keyring): Promise<void>;
@@ -75,6 +79,7 @@ export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<Case
   const mailer = opts.mailer ? opts.mailer(realMailer) : realMailer;
   const maxCachedWorkflows = opts.maxCachedWorkflows ?? config.workerMaxCachedWorkflows;
   const workerDb = opts.workerDb ? await opts.workerDb(database) : database.db;
+  const vault = openVault(config, database.db, { VAULT_KEYS: `t:${randomBytes(32).toString('base64')}` });
 
   /** A worker and a client (the action layer's) that encrypt payloads with `keyring`. */
   async function start(keyring: Keyring) {
@@ -89,6 +94,7 @@ export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<Case
       mailer,
       config,
       links,
+      vault,
       ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
       ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
     });
@@ -102,6 +108,7 @@ export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<Case
     database,
     smtp,
     config,
+    vault,
     actions: current.actions,
     client: current.client,
     links,

@@ -378,6 +378,7 @@ export async function runUpload(ctx: BenchContext, opts: UploadOptions): Promise
     const perRound = (side: SideName) => runs[side].map((x) => (mib(bytes) / x.seconds).toFixed(1)).join(', ');
     const childPeak = (side: SideName, k: keyof ServerMemory) => mib(max(runs[side].map((x) => x.childPeak?.[k])));
     const overhead = storedBytes - bytes;
+    const workerRange = (xs: SideRun[]) => `${mib(min(xs.map((x) => x.workerRssBefore))).toFixed(1)} / ${mib(max(xs.map((x) => x.workerRssPeak))).toFixed(1)}`;
 
     return {
       scenario: 'upload',
@@ -401,8 +402,8 @@ export async function runUpload(ctx: BenchContext, opts: UploadOptions): Promise
         'plain server RSS before / peak (MiB; growth)': `${mib(plainBefore).toFixed(1)} / ${mib(plainPeak).toFixed(1)} (+${mib(plainPeak - plainBefore).toFixed(1)})`,
         'plain server peaks during the upload, sampled in it (MiB): heap used, external, array buffers': `${childPeak('plain', 'heapUsed').toFixed(1)}, ${childPeak('plain', 'external').toFixed(1)}, ${childPeak('plain', 'arrayBuffers').toFixed(1)}`,
         'benchmark process (the client streaming the file, and the copy) RSS growth during a side, largest (MiB)': mib(max(Object.values(runs).flat().map((x) => x.benchRssPeak - x.benchRssBefore))).toFixed(1),
-        'case worker RSS before / peak during the service uploads (MiB)': worker
-          ? `${mib(min(runs.service.map((x) => x.workerRssBefore))).toFixed(1)} / ${mib(max(runs.service.map((x) => x.workerRssPeak))).toFixed(1)} (an upload does not reach the worker: no Temporal call)`
+        'case worker RSS before / peak, during the service uploads; during the baselines (MiB)': worker
+          ? `${workerRange(runs.service)}; ${workerRange([...runs.plain, ...runs.copy])} (an upload does not reach the worker: no Temporal call)`
           : 'not started (--upload-no-worker)',
         'CPU s per GiB: service server / client': `${cpuPerGiB('service', 'serverCpu').toFixed(2)} / ${cpuPerGiB('service', 'benchCpu').toFixed(2)}`,
         'CPU s per GiB: plain server / client': `${cpuPerGiB('plain', 'serverCpu').toFixed(2)} / ${cpuPerGiB('plain', 'benchCpu').toFixed(2)}`,

@@ -2,8 +2,8 @@
 // runs the scenarios, prints one table where every figure stands beside its bare-Temporal (or raw
 // nodemailer) baseline measured in the same run, then each scenario's context. See BENCHMARKS.md.
 //
-//   scenarios: throughput, rest, burst, checkin, email (default: all; burst and checkin together
-//   run one burst with check-in reports arriving during it)
+//   scenarios: throughput, rest, burst, checkin, email, upload (default: all; burst and checkin
+//   together run one burst with check-in reports arriving during it)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +14,9 @@ import { runThroughput, throughputDefaults, type ThroughputOptions } from './sce
 import { runRest, restDefaults, restFull, type RestOptions } from './scenarios/rest.ts';
 import { runBurst, burstDefaults, burstFull, type BurstOptions } from './scenarios/burst.ts';
 import { runEmail, emailDefaults, emailFull, type EmailOptions } from './scenarios/email.ts';
+import { runUpload, uploadDefaults, type UploadOptions } from './scenarios/upload.ts';
 
-const SCENARIOS = ['throughput', 'email', 'burst', 'checkin', 'rest'] as const;
+const SCENARIOS = ['throughput', 'email', 'burst', 'checkin', 'rest', 'upload'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const HELP = `usage: npm run bench -- [scenario…] [options]
@@ -26,6 +27,7 @@ scenarios (default: all): ${SCENARIOS.join(', ')}
   burst       check-ins falling due in the same minute: due → email accepted
   checkin     the burst, with check-in reports POSTed to the HTTP server meanwhile, vs bare Updates
   email       sendEmail (Postgres idempotency record) vs raw pooled nodemailer
+  upload      one large file POSTed to the records page into the vault vs a plain copy and a plain server
 
 options:
   --full                 the issue's sizes (rest 1,000/3,000/10,000; burst 1,000 with reports at 50/s for 60 s; …)
@@ -43,6 +45,9 @@ options:
                          then count from each infusion being recorded: for quick trials only)
   --emails N             email: emails each side sends (${emailDefaults.emails})
   --email-concurrency N  email: sends in flight (${emailDefaults.concurrency})
+  --upload-mb N          upload: the file's size in MiB (${uploadDefaults.megabytes}, with or without --full)
+  --upload-rounds N      upload: rounds of copy, plain server and service (${uploadDefaults.rounds})
+  --upload-no-worker     upload: do not start a case worker to watch its RSS during the uploads
   --temporal-db KIND     the dev server's SQLite: disk (default, in the temp dir) or memory
   --json FILE            also write the reports as JSON
   --cpu-prof             workers write V8 CPU profiles (see bench/cpuprofile-top.ts)
@@ -66,6 +71,9 @@ const { values, positionals } = parseArgs({
     due: { type: 'string' },
     emails: { type: 'string' },
     'email-concurrency': { type: 'string' },
+    'upload-mb': { type: 'string' },
+    'upload-rounds': { type: 'string' },
+    'upload-no-worker': { type: 'boolean', default: false },
     json: { type: 'string' },
     'temporal-db': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
@@ -116,6 +124,7 @@ const burstOpts: BurstOptions = {
 };
 const emailBase = full ? emailFull : emailDefaults;
 const emailOpts: EmailOptions = { ...emailBase, emails: num(values.emails, emailBase.emails), concurrency: num(values['email-concurrency'], emailBase.concurrency) };
+const uploadOpts: UploadOptions = { megabytes: num(values['upload-mb'], uploadDefaults.megabytes), rounds: num(values['upload-rounds'], uploadDefaults.rounds), worker: !values['upload-no-worker'] };
 
 const started = Date.now();
 const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
@@ -154,6 +163,7 @@ try {
   if (chosen.has('email')) await attempt('email', () => runEmail(env.ctx, emailOpts));
   if (chosen.has('burst') || chosen.has('checkin')) await attempt('burst', () => runBurst(env.ctx, { ...burstOpts, reports: chosen.has('checkin') }));
   if (chosen.has('rest')) await attempt('rest', () => runRest(env.ctx, restOpts));
+  if (chosen.has('upload')) await attempt('upload', () => runUpload(env.ctx, uploadOpts));
 } finally {
   await env.stop();
 }

@@ -14,6 +14,7 @@ import { runThroughput } from '../../bench/scenarios/throughput.ts';
 import { runEmail } from '../../bench/scenarios/email.ts';
 import { burstDefaults, runBurst } from '../../bench/scenarios/burst.ts';
 import { runRest } from '../../bench/scenarios/rest.ts';
+import { runUpload } from '../../bench/scenarios/upload.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
 
 let database: TestDatabase;
@@ -78,6 +79,11 @@ describe.concurrent('benchmark scenarios, in miniature', () => {
     expectRows(checkin!, ['POST /checkin end to end p50', 'POST /checkin end to end p99']);
     expect(checkin!.context['responses: service']).toMatch(/^200×\d+$/);
     expect(checkin!.context['responses: bare']).toMatch(/^200×\d+$/);
+  }, SCENARIO_TIMEOUT);
+
+  it('upload: a file through the records page into the vault against a plain copy and a plain multipart server', async () => {
+    const report = await runUpload(ctx, { megabytes: 2, rounds: 1, worker: false });
+    expectRows(report, ['upload MiB/s vs plain stream copy', 'upload MiB/s vs plain multipart server (no vault)', 'plain multipart server MiB/s vs plain stream copy', 'HTTP server RSS peak during the upload vs before it']);
   }, SCENARIO_TIMEOUT);
 
   it('rest: worker memory and idle CPU for open cases in monitoring, default and small cache', async () => {

@@ -85,31 +85,42 @@ export class RecordSealer {
 /** A stream that encrypts what is written to it into the vault's format. */
 export function encryptStream(dataKey: Buffer): Transform {
   const sealer = new RecordSealer(dataKey);
-  let pending: Buffer[] = [];
+  // What waits to be sealed: always kept until more than a record's worth has come, because the
+  // last record must be sealed as final and only flush() knows which one that is.
+  const pending: Buffer[] = [];
   let pendingBytes = 0;
-  let started = false;
-  return new Transform({
-    transform(chunk: Buffer, _enc, done: TransformCallback) {
-      if (!started) {
-        this.push(sealer.header());
-        started = true;
+  /** The first `n` pending bytes, copied only when they span chunks. */
+  const take = (n: number): Buffer => {
+    const parts: Buffer[] = [];
+    let need = n;
+    while (need > 0) {
+      const head = pending[0]!;
+      if (head.length <= need) {
+        parts.push(head);
+        pending.shift();
+        need -= head.length;
+      } else {
+        parts.push(head.subarray(0, need));
+        pending[0] = head.subarray(need);
+        need = 0;
       }
+    }
+    pendingBytes -= n;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+  };
+  return new Transform({
+    construct(done) {
+      this.push(sealer.header());
+      done();
+    },
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
       pending.push(chunk);
       pendingBytes += chunk.length;
-      if (pendingBytes >= RECORD_BYTES) {
-        const all = Buffer.concat(pending);
-        const whole = all.length - (all.length % RECORD_BYTES);
-        // Keep the tail: the last record must be sealed as final, and only flush() knows which is last.
-        const keep = whole === all.length ? RECORD_BYTES : all.length - whole;
-        this.push(sealer.record(all.subarray(0, all.length - keep)));
-        pending = [all.subarray(all.length - keep)];
-        pendingBytes = keep;
-      }
+      while (pendingBytes > RECORD_BYTES) this.push(sealer.record(take(RECORD_BYTES)));
       done();
     },
     flush(done: TransformCallback) {
-      if (!started) this.push(sealer.header());
-      this.push(sealer.final(Buffer.concat(pending)));
+      this.push(sealer.final(take(pendingBytes)));
       done();
     },
   });

@@ -83,6 +83,11 @@ export interface DocumentLimits {
   maxCaseBytes: number;
 }
 
+/** The document type a form or an upload's metadata named, if it is one a file may have. */
+export function documentTypeOf(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[a-z][a-z0-9_]{1,40}$/.test(value) ? value : undefined;
+}
+
 /** The sender's name for a file, as something safe to show: no directories, no control characters, bounded. */
 export function cleanFileName(name: string): string {
   const last = name.split(/[/\\]/).pop() ?? '';
@@ -176,7 +181,21 @@ export function createDocuments(deps: { db: Db; vault: Vault; limits: DocumentLi
     return Number(r.total);
   }
 
+  const tooLarge = () => new UploadRefused('too_large', `the file is larger than ${limits.maxFileBytes} bytes`);
+  const caseFull = () => new UploadRefused('case_full', 'the case has no room for a file this large');
+
   return {
+    /**
+     * Refuses (UploadRefused) a file of `bytes` before any of it comes, as store() would once it
+     * had: for a resumable upload, which declares its length first. `reserved`: what uploads still
+     * under way for the case have declared, so that together they cannot outgrow the case's room.
+     */
+    async checkSize(caseId: string, bytes: number, reserved = 0): Promise<void> {
+      if (bytes === 0) throw new UploadRefused('empty', 'the file is empty');
+      if (bytes > limits.maxFileBytes) throw tooLarge();
+      if ((await storedBytes(caseId)) + reserved + bytes > limits.maxCaseBytes) throw caseFull();
+    },
+
     /**
      * Stores an upload: refuses it (UploadRefused) unless its bytes are an accepted type and it fits
      * the file and case limits; the row appears only once the encrypted object is complete.
@@ -200,9 +219,7 @@ export function createDocuments(deps: { db: Db; vault: Vault; limits: DocumentLi
         await vault.remove(upload.caseId, id).catch(() => {});
         if (err instanceof TooLarge) {
           await discard();
-          throw room < limits.maxFileBytes
-            ? new UploadRefused('case_full', 'the case has no room for a file this large')
-            : new UploadRefused('too_large', `the file is larger than ${limits.maxFileBytes} bytes`);
+          throw room < limits.maxFileBytes ? caseFull() : tooLarge();
         }
         throw err;
       }
@@ -224,7 +241,7 @@ export function createDocuments(deps: { db: Db; vault: Vault; limits: DocumentLi
             .where('case_id', '=', upload.caseId)
             .where('status', 'not in', ['rejected', 'purged'])
             .executeTakeFirstOrThrow();
-          if (Number(total.total) + stored.size > limits.maxCaseBytes) throw new UploadRefused('case_full', 'the case has no room for a file this large');
+          if (Number(total.total) + stored.size > limits.maxCaseBytes) throw caseFull();
           return trx
             .insertInto('files')
             .values({

@@ -269,6 +269,25 @@ export interface ConsentsTable {
   withdrawn_at: Timestamp | null;
 }
 
+/** A resumable upload under way (client/uploads.ts); its pieces are encrypted vault objects. */
+export interface UploadsTable {
+  /** tus's upload id: 32 hex digits, random. */
+  id: string;
+  case_id: string;
+  document_type: string;
+  /** As the sender's device named it: never logged, never a path. */
+  file_name: string;
+  /** Upload-Length: the whole file's bytes. */
+  size: ColumnType<string, number | string, number | string>;
+  /** The tus offset: plaintext bytes in `parts`. */
+  received: ColumnType<string, number | string | undefined, number | string>;
+  /** Object ids under the case (staging/<id>/<random>), in order. */
+  parts: ColumnType<string[], string[] | undefined, string[]>;
+  created_at: GeneratedTimestamp;
+  /** The last piece received: an upload left untouched past the expiry is removed. */
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface Database {
   hospitals: HospitalsTable;
   cases: CasesTable;
@@ -289,6 +308,7 @@ export interface Database {
   case_keys: CaseKeysTable;
   files: FilesTable;
   consents: ConsentsTable;
+  uploads: UploadsTable;
   recovery_codes: RecoveryCodesTable;
   password_links: PasswordLinksTable;
 }

@@ -25,6 +25,7 @@ import type { LineWriter } from '../../common/logging.ts';
 import { createMailer, staffNote } from '../../activities/mailer.ts';
 import { openVault } from '../../activities/vault/open.ts';
 import { createDocuments } from '../documents.ts';
+import { createUploads } from '../uploads.ts';
 import { join } from 'node:path';
 
 export interface StartHttpServerDeps {
@@ -128,11 +129,24 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
   // Staff's password links go out through the same mail server as families' mail (or into DATA_DIR/mail).
   const mailer = createMailer({ smtpUrl: config.smtpUrl, requireTls: config.smtpRequireTls, from: config.mailFrom, captureDir: join(config.dataDir, 'mail') });
   closers.push(async () => mailer.close());
-  const documents = createDocuments({ db, vault: openVault(config, db, env), limits: config.vault });
+  const vault = openVault(config, db, env);
+  const documents = createDocuments({ db, vault, limits: config.vault });
+  const uploads = createUploads({ db, vault, documents });
+  // Resumable uploads left untouched past their expiry go, checked hourly by every HTTP server
+  // (removing one twice is harmless); until then their pieces are only ciphertext.
+  const sweep = setInterval(() => {
+    uploads.expire().then(
+      (size) => size > 0 && logEvent(logger, 'info', 'uploads_expired', { size }),
+      (err: unknown) => logEvent(logger, 'warn', 'uploads_expired', { error: err }),
+    );
+  }, 3600_000);
+  sweep.unref();
+  closers.push(async () => clearInterval(sweep));
   const app = await createHttpServer({
     actions,
     records: {
       documents,
+      uploads,
       maxFileBytes: config.vault.maxFileBytes,
       // The case id only: the coordinator opens the case to see who.
       notifyWithdrawn: (caseId) =>

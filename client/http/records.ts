@@ -4,6 +4,7 @@
 //
 //   GET  /upload/:token   the consent page, or the records page
 //   POST /upload/:token   multipart (documentType, file…): the upload; urlencoded consent=agree|withdraw
+//   *    /upload/:token/tus[/:id]   the same upload, resumable, for the page's script (resumable.ts)
 //
 // Tokens are bearer secrets in the URL path, and file names may say who the patient is: nothing
 // here logs a URL, a token, a file name or a file.
@@ -13,7 +14,9 @@ import type { CheckinLinks } from '../../common/checkin-link.ts';
 import { DOCUMENT_TYPES } from '../../domain/case.ts';
 import { StoreUnavailable } from '../../activities/vault/store.ts';
 import { RETRY_AFTER_SECONDS } from '../unavailable.ts';
-import { UploadRefused, type Documents, type FileRow } from '../documents.ts';
+import { documentTypeOf, UploadRefused, type Documents, type FamilyView, type FileRow } from '../documents.ts';
+import type { Uploads } from '../uploads.ts';
+import { resumableRoutes } from './resumable.ts';
 import { invalidLinkPage } from './pages.ts';
 import { perLinkLimit } from './checkin.ts';
 import { consentPage, recordsMessagePage, recordsPage, sentPage, withdrawnPage, type FileProblem, type RecordsPageInput } from './records-pages.ts';
@@ -22,6 +25,8 @@ import type { RateLimitSetting, RequestContext } from './server.ts';
 
 export interface RecordsPluginOptions {
   documents: Documents;
+  /** Resumable uploads under way (the tus door at /upload/:token/tus). */
+  uploads: Uploads;
   links: Pick<CheckinLinks, 'verifyFiles'>;
   familyContact: (caseId: string) => Promise<{ language: string } | undefined>;
   maxFileBytes: number;
@@ -49,13 +54,10 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
 
   const limit = perLinkLimit;
 
-  /** The case of a live link on a case still open, in the family's language; or the page that says why not. */
-  async function open(req: TokenRequest, reply: FastifyReply) {
+  /** The case of a live link on a case still open, in the family's language; or why not (and the page that says so). */
+  async function check(req: TokenRequest): Promise<{ ok: true; caseId: string; lang: PageLanguage; view: FamilyView } | { ok: false; status: 400 | 410; why: 'invalid' | 'expired' | 'closed'; lang: PageLanguage }> {
     const verdict = links.verifyFiles(req.params.token, now());
-    if (!verdict.ok && verdict.reason !== 'expired') {
-      sendPage(reply, 400, invalidLinkPage({ lang: fallbackLanguage(req) }));
-      return undefined;
-    }
+    if (!verdict.ok && verdict.reason !== 'expired') return { ok: false, status: 400, why: 'invalid', lang: fallbackLanguage(req) };
     const caseId = verdict.ok ? verdict.caseId : verdict.claims.caseId;
     const c = context(req);
     c.caseId = caseId;
@@ -63,16 +65,29 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     const lang = contact ? pageLanguage(contact.language) : fallbackLanguage(req);
     c.lang = lang;
     const view = await documents.familyView(caseId);
-    if (!verdict.ok) {
-      sendPage(reply, 410, recordsMessagePage(lang, 'expired'));
-      return undefined;
-    }
-    if (!view || OVER.includes(view.stage)) {
-      sendPage(reply, 410, recordsMessagePage(lang, 'closed'));
-      return undefined;
-    }
-    return { caseId, lang, view };
+    if (!verdict.ok) return { ok: false, status: 410, why: 'expired', lang };
+    if (!view || OVER.includes(view.stage)) return { ok: false, status: 410, why: 'closed', lang };
+    return { ok: true, caseId, lang, view };
   }
+
+  async function open(req: TokenRequest, reply: FastifyReply) {
+    const link = await check(req);
+    if (link.ok) return link;
+    sendPage(reply, link.status, link.why === 'invalid' ? invalidLinkPage({ lang: link.lang }) : recordsMessagePage(link.lang, link.why));
+    return undefined;
+  }
+
+  await app.register(resumableRoutes, {
+    uploads: opts.uploads,
+    maxFileBytes: opts.maxFileBytes,
+    async check(req) {
+      const link = await check(req);
+      if (!link.ok) return { ok: false, status: link.status, reason: link.why };
+      // As the form: nothing is taken before the family has agreed.
+      if (!link.view.consentedAt) return { ok: false, status: 409, reason: 'consent' };
+      return { ok: true, caseId: link.caseId };
+    },
+  });
 
   const pageInput = (lang: PageLanguage, view: RecordsPageInput['view']): RecordsPageInput => ({
     lang,
@@ -110,7 +125,7 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     if (!view.consentedAt) return sendPage(reply, 409, consentPage(lang));
 
     let documentType: string | undefined;
-    const typeOf = () => (documentType && /^[a-z][a-z0-9_]{1,40}$/.test(documentType) ? documentType : undefined);
+    const typeOf = () => documentTypeOf(documentType);
     const stored: FileRow[] = [];
     const problems: FileProblem[] = [];
     try {

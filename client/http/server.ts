@@ -5,7 +5,8 @@
 //   GET  /readyz                200, or 503 naming what failed: Postgres (select 1), Temporal
 //   GET  /metrics               Prometheus text (prom-client): case counts from Postgres, requests (metrics.ts)
 //   *    /checkin/:token        the families' check-in pages (checkin.ts)
-//   *    /upload/:token         the families' records page (records.ts), only with deps.records
+//   *    /upload/:token         the families' records page (records.ts), only with deps.records;
+//                               /upload/:token/tus its resumable uploads (resumable.ts)
 //   *    /api/...               the JSON API for signed-in staff (api.ts), only with deps.staff
 //   *    /console/...           the staff console (console/routes.ts), only with deps.staff
 //   *    /codec/encode|decode   codec server (codec/codec-server.ts), only when deps.codec is set
@@ -47,6 +48,7 @@ export type HttpLogEvent =
   | 'checkin_failed'
   | 'codec_failed'
   | 'codec_used'
+  | 'uploads_expired'
   | 'metrics_failed'
   | 'api_failed'
   | 'admin_created'
@@ -183,7 +185,7 @@ export interface HttpServerDeps {
   /** Where the JSON log lines go (one string per line). Default: standard output. */
   log?: LineWriter;
   /** The families' records page (records.ts) at /upload, when given. */
-  records?: Pick<RecordsPluginOptions, 'documents' | 'maxFileBytes' | 'notifyWithdrawn'>;
+  records?: Pick<RecordsPluginOptions, 'documents' | 'uploads' | 'maxFileBytes' | 'notifyWithdrawn'>;
   /** What staff use, when given: the JSON API (api.ts) at /api and the console (console/routes.ts) at /console. */
   staff?: {
     actions: CaseActions;

@@ -1,0 +1,250 @@
+// Resumable uploads of the records page (tus at /upload/:token/tus), end to end against two real HTTP
+// servers sharing one database and DATA_DIR (as behind a balancer): a multi-MB file sent in pieces,
+// a piece cut off mid-way, resumed on the other server from the offset it reports, stored byte for
+// byte; the staging area never holding plaintext; refusals (type at completion, size at creation,
+// the link, another case's upload) leaving nothing; abandoned uploads expiring.
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../config.ts';
+import { startHttpServer, type RunningHttpServer } from '../../client/http/main.ts';
+import { startWorker, type RunningWorker } from '../../worker/main.ts';
+import { createDocuments } from '../../client/documents.ts';
+import { createUploads, UPLOAD_EXPIRY_MS } from '../../client/uploads.ts';
+import { openVault } from '../../activities/vault/open.ts';
+import { createCheckinLinks } from '../../common/checkin-link.ts';
+import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
+import { startSmtpSink, type SmtpSink } from '../harness/smtp.ts';
+import { caseFile } from '../harness/drive.ts';
+import { signInCode } from '../harness/staff.ts';
+
+const MiB = 1024 * 1024;
+const tag = randomBytes(3).toString('hex');
+const ADMIN = { email: `resumable.${tag}@care.test`, password: `resumable-password-${tag}` };
+const env: NodeJS.ProcessEnv = {
+  PAYLOAD_KEYS: `resumable:${randomBytes(32).toString('base64')}`,
+  CHECKIN_LINK_SECRET: randomBytes(32).toString('base64'),
+  VAULT_KEYS: `v1:${randomBytes(32).toString('base64')}`,
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+};
+/** Text that must never be found at rest: every piece of the file holds it many times. */
+const MARKER = `Restaging PET-CT ${tag}`;
+
+/** A PDF of about `bytes` whose every few hundred bytes say MARKER, with random bytes between. */
+function scan(bytes: number): Buffer {
+  const parts: Buffer[] = [Buffer.from('%PDF-1.7\n')];
+  let length = parts[0]!.length;
+  while (length < bytes - 8) {
+    const line = Buffer.concat([Buffer.from(`% ${MARKER} `), randomBytes(200).map((b) => 0x41 + (b % 26)), Buffer.from('\n')]);
+    parts.push(line);
+    length += line.length;
+  }
+  return Buffer.concat([...parts, Buffer.from('%%EOF\n')]).subarray(0, bytes);
+}
+
+let database: TestDatabase;
+let sink: SmtpSink;
+let worker: RunningWorker;
+let http: RunningHttpServer;
+let other: RunningHttpServer;
+let dataDir: string;
+let session: { cookie: string; csrf: string };
+let config: ReturnType<typeof loadConfig>;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'resumable-'));
+  [database, sink] = await Promise.all([createTestDatabase(), startSmtpSink()]);
+  const base = { TEMPORAL_ADDRESS: inject('temporalAddress'), TASK_QUEUE: `resumable-${tag}`, SMTP_URL: sink.url, DATA_DIR: dataDir, DATABASE_URL: database.url, APP_BASE_URL: 'http://care.test', COORDINATOR_EMAIL: 'coordinator@care.test', VAULT_MAX_FILE_MB: '8' };
+  config = loadConfig({ ...base, PORT: '0' });
+  worker = await startWorker(loadConfig({ ...base, WORKER_METRICS_ADDRESS: '', WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'WARN' }), { env, writeLog: () => {} });
+  [http, other] = await Promise.all([startHttpServer(config, { env, host: '127.0.0.1', log: () => {} }), startHttpServer(config, { env, host: '127.0.0.1', log: () => {} })]);
+  const r = await fetch(`${http.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...ADMIN, code: await signInCode(database.db, ADMIN.email) }) });
+  session = { cookie: r.headers.get('set-cookie')!.split(';')[0]!, csrf: ((await r.json()) as { csrfToken: string }).csrfToken };
+});
+
+afterAll(async () => {
+  await worker?.shutdown().catch(() => undefined);
+  await http?.close();
+  await other?.close();
+  await sink?.stop();
+  await database?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A case whose family has agreed on their records page; its link's path (/upload/<token>). */
+async function consentedCase(): Promise<{ caseId: string; path: string }> {
+  const file = caseFile({ family: { language: 'en' } });
+  const r = await fetch(`${http.url}/api/cases`, { method: 'POST', headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'application/json' }, body: JSON.stringify(file) });
+  expect(r.status).toBe(201);
+  const caseId = ((await r.json()) as { caseId: string }).caseId;
+  const email = (file.family as { email: string }).email;
+  const [mail] = await sink.waitFor(1, (m) => m.to !== undefined && JSON.stringify(m.to).includes(email), 20_000);
+  const path = /http:\/\/care\.test(\/upload\/[A-Za-z0-9_.-]+)/.exec(mail!.text ?? '')![1]!;
+  const agreed = await fetch(`${http.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'consent=agree', redirect: 'manual' });
+  expect(agreed.status).toBe(303);
+  return { caseId, path };
+}
+
+const TUS = { 'tus-resumable': '1.0.0' };
+const metadata = (m: Record<string, string>) =>
+  Object.entries(m)
+    .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
+    .join(',');
+
+function create(server: RunningHttpServer, path: string, size: number, meta: Record<string, string> = { filename: 'PET-CT.pdf', documentType: 'imaging' }): Promise<Response> {
+  return fetch(`${server.url}${path}/tus`, { method: 'POST', headers: { ...TUS, 'upload-length': String(size), 'upload-metadata': metadata(meta) } });
+}
+
+/** Creates an upload; answers its path (/upload/<token>/tus/<id>). */
+async function created(server: RunningHttpServer, path: string, size: number, meta?: Record<string, string>): Promise<string> {
+  const r = await create(server, path, size, meta);
+  expect(r.status, await r.clone().text()).toBe(201);
+  return r.headers.get('location')!;
+}
+
+const patch = (server: RunningHttpServer, upload: string, offset: number, body: Buffer) =>
+  fetch(`${server.url}${upload}`, { method: 'PATCH', headers: { ...TUS, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }, body });
+
+async function offsetOf(server: RunningHttpServer, upload: string): Promise<number> {
+  const r = await fetch(`${server.url}${upload}`, { method: 'HEAD', headers: TUS });
+  expect(r.status).toBe(200);
+  return Number(r.headers.get('upload-offset'));
+}
+
+/** A PATCH whose connection is cut after `sent` of its bytes, as a phone leaving the hotel's Wi-Fi. */
+async function cutOff(server: RunningHttpServer, upload: string, offset: number, body: Buffer, sent: number): Promise<void> {
+  const u = new URL(`${server.url}${upload}`);
+  const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'PATCH', headers: { ...TUS, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream', 'content-length': String(body.length) } });
+  req.on('error', () => {});
+  await new Promise<void>((resolve) => req.write(body.subarray(0, sent), () => resolve()));
+  await sleep(300);
+  req.destroy();
+}
+
+/** Every file under DATA_DIR's vault, and those of one upload's pieces. */
+function vaultFiles(under = join(dataDir, 'vault')): string[] {
+  try {
+    return readdirSync(under, { recursive: true, encoding: 'utf8' })
+      .map((p) => join(under, p))
+      .filter((p) => statSync(p).isFile());
+  } catch {
+    return [];
+  }
+}
+const piecesOf = (caseId: string, upload: string) => vaultFiles(join(dataDir, 'vault', 'cases', caseId, 'staging', upload.split('/').pop()!));
+
+const documents = () => createDocuments({ db: database.db, vault: openVault(config, database.db, env), limits: config.vault });
+
+describe('resumable uploads on the records page', () => {
+  it('takes a file in pieces, one cut off mid-way and resumed on another server, encrypted at rest all along, and stores it byte for byte', async () => {
+    const { caseId, path } = await consentedCase();
+    const file = scan(6 * MiB + 12345);
+    const upload = await created(http, path, file.length);
+    expect(upload).toMatch(new RegExp(`^${path}/tus/[0-9a-f]{32}$`));
+
+    const first = await patch(http, upload, 0, file.subarray(0, 2 * MiB));
+    expect([first.status, first.headers.get('upload-offset')]).toEqual([204, String(2 * MiB)]);
+
+    // The next piece is cut off after 1 MiB of its 2: what came is kept.
+    await cutOff(http, upload, 2 * MiB, file.subarray(2 * MiB, 4 * MiB), MiB);
+    await expect.poll(() => offsetOf(other, upload), { timeout: 10_000 }).toBeGreaterThan(2 * MiB);
+    const resumeAt = await offsetOf(other, upload);
+    expect(resumeAt).toBeLessThanOrEqual(3 * MiB);
+
+    // Half done: the pieces are there, and not one byte of them is the file's text.
+    const pieces = piecesOf(caseId, upload);
+    expect(pieces.length).toBe(2);
+    for (const p of vaultFiles()) expect(readFileSync(p).includes(MARKER), p).toBe(false);
+    // Nothing is a file yet.
+    expect(await documents().list(caseId)).toEqual([]);
+
+    // A piece sent for an offset that is no longer the upload's is refused.
+    expect((await patch(other, upload, 2 * MiB, file.subarray(2 * MiB, 3 * MiB))).status).toBe(409);
+
+    const rest = await patch(other, upload, resumeAt, file.subarray(resumeAt));
+    expect([rest.status, rest.headers.get('upload-offset')]).toEqual([204, String(file.length)]);
+
+    const [stored] = await documents().list(caseId);
+    expect(stored).toMatchObject({ documentType: 'imaging', fileName: 'PET-CT.pdf', contentType: 'application/pdf', size: file.length, status: 'pending_review', uploadedBy: 'family' });
+    expect((await buffer(await documents().open(caseId, stored!.id))).equals(file)).toBe(true);
+    // The pieces are gone, the file is ciphertext, and the upload is over.
+    expect(piecesOf(caseId, upload)).toEqual([]);
+    for (const p of vaultFiles()) expect(readFileSync(p).includes(MARKER), p).toBe(false);
+    expect(await database.db.selectFrom('uploads').select('id').where('case_id', '=', caseId).execute()).toEqual([]);
+    expect((await fetch(`${http.url}${upload}`, { method: 'HEAD', headers: TUS })).status).toBe(404);
+    expect(await (await fetch(`${http.url}${path}`)).text()).toContain('PET-CT.pdf');
+  });
+
+  it('refuses at completion a file that is not what its name says, and keeps nothing of it', async () => {
+    const { caseId, path } = await consentedCase();
+    const html = Buffer.from(`<!doctype html><title>x</title><script>alert(1)</script>${' '.repeat(10_000)}`);
+    const upload = await created(http, path, html.length, { filename: 'report.pdf', documentType: 'medical_report' });
+    expect((await patch(http, upload, 0, html.subarray(0, 4000))).status).toBe(204);
+    const last = await patch(other, upload, 4000, html.subarray(4000));
+    expect([last.status, await last.text()]).toEqual([415, 'type\n']);
+    expect(await documents().list(caseId)).toEqual([]);
+    expect(await database.db.selectFrom('uploads').select('id').where('case_id', '=', caseId).execute()).toEqual([]);
+    expect(vaultFiles(join(dataDir, 'vault', 'cases', caseId))).toEqual([]);
+  });
+
+  it('refuses at creation a file over the size limit, and bytes beyond the length declared', async () => {
+    const { caseId, path } = await consentedCase();
+    const big = await create(http, path, 8 * MiB + 1);
+    expect(big.status).toBe(413);
+    const small = await created(http, path, 1000);
+    expect((await patch(http, small, 0, scan(1001))).status).toBe(413);
+    expect(await offsetOf(http, small)).toBe(0);
+    expect((await create(http, path, 0)).status).toBe(400);
+    expect((await create(http, path, 1000, { filename: 'x.pdf', documentType: '../etc' })).status).toBe(400);
+    expect(await documents().list(caseId)).toEqual([]);
+  });
+
+  it('refuses a forged or expired link, a case without consent, and another case\'s upload', async () => {
+    const a = await consentedCase();
+    const b = await consentedCase();
+    const forged = a.path.slice(0, -3) + (a.path.endsWith('AAA') ? 'BBB' : 'AAA');
+    expect((await create(http, forged, 1000)).status).toBe(400);
+    const expired = createCheckinLinks(Buffer.from(env.CHECKIN_LINK_SECRET!, 'base64')).signFiles({ caseId: a.caseId, expiresAt: Date.now() - 1_000 });
+    expect((await create(http, `/upload/${expired}`, 1000)).status).toBe(410);
+
+    const upload = await created(http, a.path, 1000);
+    const id = upload.split('/').pop()!;
+    // b's link cannot see, write or end a's upload.
+    const underB = `${b.path}/tus/${id}`;
+    expect((await fetch(`${http.url}${underB}`, { method: 'HEAD', headers: TUS })).status).toBe(404);
+    expect((await patch(http, underB, 0, scan(1000))).status).toBe(404);
+    expect((await fetch(`${http.url}${underB}`, { method: 'DELETE', headers: TUS })).status).toBe(404);
+    expect(await offsetOf(http, upload)).toBe(0);
+
+    // The family withdraws their consent: nothing more is taken until they agree again.
+    await fetch(`${http.url}${a.path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'consent=withdraw' });
+    expect((await patch(http, upload, 0, scan(1000))).status).toBe(409);
+    expect((await create(http, a.path, 1000)).status).toBe(409);
+  });
+
+  it('ends an upload on request, and removes uploads left untouched past the expiry', async () => {
+    const { caseId, path } = await consentedCase();
+    const ended = await created(http, path, 100_000);
+    expect((await patch(http, ended, 0, scan(100_000).subarray(0, 50_000))).status).toBe(204);
+    expect(piecesOf(caseId, ended).length).toBe(1);
+    expect((await fetch(`${http.url}${ended}`, { method: 'DELETE', headers: TUS })).status).toBe(204);
+    expect(piecesOf(caseId, ended)).toEqual([]);
+
+    const abandoned = await created(http, path, 100_000);
+    expect((await patch(http, abandoned, 0, scan(100_000).subarray(0, 50_000))).status).toBe(204);
+    const vault = openVault(config, database.db, env);
+    const docs = createDocuments({ db: database.db, vault, limits: config.vault });
+    // Just before the expiry nothing goes; just after, the upload and its pieces do.
+    expect(await createUploads({ db: database.db, vault, documents: docs, now: () => Date.now() + UPLOAD_EXPIRY_MS - 60_000 }).expire()).toBe(0);
+    const later = createUploads({ db: database.db, vault, documents: docs, now: () => Date.now() + UPLOAD_EXPIRY_MS + 60_000 });
+    expect(await later.expire()).toBeGreaterThanOrEqual(1);
+    expect(piecesOf(caseId, abandoned)).toEqual([]);
+    expect((await fetch(`${http.url}${abandoned}`, { method: 'HEAD', headers: TUS })).status).toBe(404);
+  });
+});

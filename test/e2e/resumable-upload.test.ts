@@ -5,36 +5,20 @@
 // the link, another case's upload) leaving nothing; abandoned uploads expiring.
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '../../config.ts';
-import { startHttpServer, type RunningHttpServer } from '../../client/http/main.ts';
-import { startWorker, type RunningWorker } from '../../worker/main.ts';
-import { createDocuments } from '../../client/documents.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningHttpServer } from '../../client/http/main.ts';
 import { createUploads, UPLOAD_EXPIRY_MS } from '../../client/uploads.ts';
 import { openVault } from '../../activities/vault/open.ts';
 import { createCheckinLinks } from '../../common/checkin-link.ts';
-import { createTestDatabase, type TestDatabase } from '../harness/postgres.ts';
-import { startSmtpSink, type SmtpSink } from '../harness/smtp.ts';
-import { caseFile } from '../harness/drive.ts';
-import { signInCode } from '../harness/staff.ts';
+import { startRecordsStack, type RecordsStack } from '../harness/records-stack.ts';
 
 const MiB = 1024 * 1024;
-const tag = randomBytes(3).toString('hex');
-const ADMIN = { email: `resumable.${tag}@care.test`, password: `resumable-password-${tag}` };
-const env: NodeJS.ProcessEnv = {
-  PAYLOAD_KEYS: `resumable:${randomBytes(32).toString('base64')}`,
-  CHECKIN_LINK_SECRET: randomBytes(32).toString('base64'),
-  VAULT_KEYS: `v1:${randomBytes(32).toString('base64')}`,
-  ADMIN_EMAIL: ADMIN.email,
-  ADMIN_PASSWORD: ADMIN.password,
-};
 /** Text that must never be found at rest: every piece of the file holds it many times. */
-const MARKER = `Restaging PET-CT ${tag}`;
+const MARKER = `Restaging PET-CT ${randomBytes(3).toString('hex')}`;
 
 /** A PDF of about `bytes` whose every few hundred bytes say MARKER, with random bytes between. */
 function scan(bytes: number): Buffer {
@@ -48,47 +32,25 @@ function scan(bytes: number): Buffer {
   return Buffer.concat([...parts, Buffer.from('%%EOF\n')]).subarray(0, bytes);
 }
 
-let database: TestDatabase;
-let sink: SmtpSink;
-let worker: RunningWorker;
+let stack: RecordsStack;
 let http: RunningHttpServer;
 let other: RunningHttpServer;
-let dataDir: string;
-let session: { cookie: string; csrf: string };
-let config: ReturnType<typeof loadConfig>;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'resumable-'));
-  [database, sink] = await Promise.all([createTestDatabase(), startSmtpSink()]);
-  const base = { TEMPORAL_ADDRESS: inject('temporalAddress'), TASK_QUEUE: `resumable-${tag}`, SMTP_URL: sink.url, DATA_DIR: dataDir, DATABASE_URL: database.url, APP_BASE_URL: 'http://care.test', COORDINATOR_EMAIL: 'coordinator@care.test', VAULT_MAX_FILE_MB: '8' };
-  config = loadConfig({ ...base, PORT: '0' });
-  worker = await startWorker(loadConfig({ ...base, WORKER_METRICS_ADDRESS: '', WORKER_HEALTH_PORT: '0', LOG_LEVEL: 'WARN' }), { env, writeLog: () => {} });
-  [http, other] = await Promise.all([startHttpServer(config, { env, host: '127.0.0.1', log: () => {} }), startHttpServer(config, { env, host: '127.0.0.1', log: () => {} })]);
-  const r = await fetch(`${http.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...ADMIN, code: await signInCode(database.db, ADMIN.email) }) });
-  session = { cookie: r.headers.get('set-cookie')!.split(';')[0]!, csrf: ((await r.json()) as { csrfToken: string }).csrfToken };
+  stack = await startRecordsStack({ name: 'resumable', servers: 2, config: { VAULT_MAX_FILE_MB: '8' } });
+  [http, other] = stack.servers as [RunningHttpServer, RunningHttpServer];
 });
 
 afterAll(async () => {
-  await worker?.shutdown().catch(() => undefined);
-  await http?.close();
-  await other?.close();
-  await sink?.stop();
-  await database?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 /** A case whose family has agreed on their records page; its link's path (/upload/<token>). */
 async function consentedCase(): Promise<{ caseId: string; path: string }> {
-  const file = caseFile({ family: { language: 'en' } });
-  const r = await fetch(`${http.url}/api/cases`, { method: 'POST', headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'application/json' }, body: JSON.stringify(file) });
-  expect(r.status).toBe(201);
-  const caseId = ((await r.json()) as { caseId: string }).caseId;
-  const email = (file.family as { email: string }).email;
-  const [mail] = await sink.waitFor(1, (m) => m.to !== undefined && JSON.stringify(m.to).includes(email), 20_000);
-  const path = /http:\/\/care\.test(\/upload\/[A-Za-z0-9_.-]+)/.exec(mail!.text ?? '')![1]!;
-  const agreed = await fetch(`${http.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'consent=agree', redirect: 'manual' });
+  const opened = await stack.openCase();
+  const agreed = await fetch(`${http.url}${opened.path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'consent=agree', redirect: 'manual' });
   expect(agreed.status).toBe(303);
-  return { caseId, path };
+  return opened;
 }
 
 const TUS = { 'tus-resumable': '1.0.0' };
@@ -128,7 +90,7 @@ async function cutOff(server: RunningHttpServer, upload: string, offset: number,
 }
 
 /** Every file under DATA_DIR's vault, and those of one upload's pieces. */
-function vaultFiles(under = join(dataDir, 'vault')): string[] {
+function vaultFiles(under = join(stack.dataDir, 'vault')): string[] {
   try {
     return readdirSync(under, { recursive: true, encoding: 'utf8' })
       .map((p) => join(under, p))
@@ -137,9 +99,9 @@ function vaultFiles(under = join(dataDir, 'vault')): string[] {
     return [];
   }
 }
-const piecesOf = (caseId: string, upload: string) => vaultFiles(join(dataDir, 'vault', 'cases', caseId, 'staging', upload.split('/').pop()!));
+const piecesOf = (caseId: string, upload: string) => vaultFiles(join(stack.dataDir, 'vault', 'cases', caseId, 'staging', upload.split('/').pop()!));
 
-const documents = () => createDocuments({ db: database.db, vault: openVault(config, database.db, env), limits: config.vault });
+const documents = () => stack.documents();
 
 describe('resumable uploads on the records page', () => {
   it('takes a file in pieces, one cut off mid-way and resumed on another server, encrypted at rest all along, and stores it byte for byte', async () => {
@@ -176,7 +138,7 @@ describe('resumable uploads on the records page', () => {
     // The pieces are gone, the file is ciphertext, and the upload is over.
     expect(piecesOf(caseId, upload)).toEqual([]);
     for (const p of vaultFiles()) expect(readFileSync(p).includes(MARKER), p).toBe(false);
-    expect(await database.db.selectFrom('uploads').select('id').where('case_id', '=', caseId).execute()).toEqual([]);
+    expect(await stack.database.db.selectFrom('uploads').select('id').where('case_id', '=', caseId).execute()).toEqual([]);
     expect((await fetch(`${http.url}${upload}`, { method: 'HEAD', headers: TUS })).status).toBe(404);
     expect(await (await fetch(`${http.url}${path}`)).text()).toContain('PET-CT.pdf');
   });
@@ -189,8 +151,8 @@ describe('resumable uploads on the records page', () => {
     const last = await patch(other, upload, 4000, html.subarray(4000));
     expect([last.status, await last.text()]).toEqual([415, 'type\n']);
     expect(await documents().list(caseId)).toEqual([]);
-    expect(await database.db.selectFrom('uploads').select('id').where('case_id', '=', caseId).execute()).toEqual([]);
-    expect(vaultFiles(join(dataDir, 'vault', 'cases', caseId))).toEqual([]);
+    expect(await stack.database.db.selectFrom('uploads').select('id').where('case_id', '=', caseId).execute()).toEqual([]);
+    expect(vaultFiles(join(stack.dataDir, 'vault', 'cases', caseId))).toEqual([]);
   });
 
   it('refuses at creation a file over the size limit, and bytes beyond the length declared', async () => {
@@ -210,7 +172,7 @@ describe('resumable uploads on the records page', () => {
     const b = await consentedCase();
     const forged = a.path.slice(0, -3) + (a.path.endsWith('AAA') ? 'BBB' : 'AAA');
     expect((await create(http, forged, 1000)).status).toBe(400);
-    const expired = createCheckinLinks(Buffer.from(env.CHECKIN_LINK_SECRET!, 'base64')).signFiles({ caseId: a.caseId, expiresAt: Date.now() - 1_000 });
+    const expired = createCheckinLinks(Buffer.from(stack.env.CHECKIN_LINK_SECRET!, 'base64')).signFiles({ caseId: a.caseId, expiresAt: Date.now() - 1_000 });
     expect((await create(http, `/upload/${expired}`, 1000)).status).toBe(410);
 
     const upload = await created(http, a.path, 1000);
@@ -238,12 +200,11 @@ describe('resumable uploads on the records page', () => {
 
     const abandoned = await created(http, path, 100_000);
     expect((await patch(http, abandoned, 0, scan(100_000).subarray(0, 50_000))).status).toBe(204);
-    const vault = openVault(config, database.db, env);
-    const docs = createDocuments({ db: database.db, vault, limits: config.vault });
-    // Just before the expiry nothing goes; just after, the upload and its pieces do.
-    expect(await createUploads({ db: database.db, vault, documents: docs, now: () => Date.now() + UPLOAD_EXPIRY_MS - 60_000 }).expire()).toBe(0);
-    const later = createUploads({ db: database.db, vault, documents: docs, now: () => Date.now() + UPLOAD_EXPIRY_MS + 60_000 });
-    expect(await later.expire()).toBeGreaterThanOrEqual(1);
+    // The HTTP servers' hourly sweep, on a clock just before the expiry (nothing goes) and just after.
+    const { db } = stack.database;
+    const sweep = (at: number) => createUploads({ db, vault: openVault(stack.config, db, stack.env), documents: stack.documents(), now: () => at }).expire();
+    expect(await sweep(Date.now() + UPLOAD_EXPIRY_MS - 60_000)).toBe(0);
+    expect(await sweep(Date.now() + UPLOAD_EXPIRY_MS + 60_000)).toBeGreaterThanOrEqual(1);
     expect(piecesOf(caseId, abandoned)).toEqual([]);
     expect((await fetch(`${http.url}${abandoned}`, { method: 'HEAD', headers: TUS })).status).toBe(404);
   });

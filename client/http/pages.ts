@@ -52,6 +52,10 @@ label.block{display:block;font-weight:600;margin:0 0 4px}
 input[type=file]{display:block;width:100%;min-height:48px;padding:10px 0;font:inherit}
 .files{margin:0;padding-inline-start:20px}
 .files li{margin:0 0 6px;overflow-wrap:anywhere}
+.progress:empty{display:none}
+.progress{margin-top:16px}
+.submit:disabled{opacity:.6;cursor:progress}
+progress{display:block;width:100%;height:14px;margin:4px 0 0;accent-color:#0b57d0}
 .link-button{display:inline-block;min-height:44px;padding:10px 0;font:inherit;color:#0b57d0;background:none;border:0;text-decoration:underline;cursor:pointer}
 input[type=text],input[type=datetime-local],select,textarea{display:block;width:100%;min-height:48px;margin:0;padding:10px 12px;font:inherit;color:#1f2933;background:#fff;border:2px solid #5f6b7a;border-radius:6px}
 input[type=datetime-local]{-webkit-appearance:none;appearance:none}

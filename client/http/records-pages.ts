@@ -3,6 +3,7 @@
 // the check-in pages (pages.ts): one column, large targets, everything escaped.
 import { documentName, messages, type MessageKey, type Values } from '../../i18n/index.ts';
 import type { FamilyView, FileRow, UploadRefusal } from '../documents.ts';
+import type { Script } from './assets.ts';
 import { escapeHtml, layout } from './pages.ts';
 import { pageWords, type PageLanguage } from './texts.ts';
 
@@ -40,6 +41,26 @@ export interface RecordsPageInput {
   missingField?: 'noFile' | 'documentType';
   /** The type the family chose for what they sent last: chosen again, so a retry is not filed as another. */
   documentType?: string;
+  /** The scripts that make the form's uploads resumable (assets.ts); without them the form posts as it is. */
+  scripts?: readonly Script[];
+}
+
+/** The words the page's script says, as data-* attributes of the form: `{name}` and `{percent}` it fills in itself. */
+function scriptWords(w: ReturnType<typeof words>, max: string): string {
+  const name = '{name}';
+  const said: Record<string, string> = {
+    sending: w.raw('sending', { name, percent: '{percent}' }),
+    arrived: w.raw('arrived', { name }),
+    interrupted: w.raw('interrupted', { name }),
+    'problem-type': w.raw('problems.type', { name, max }),
+    'problem-too-large': w.raw('problems.too_large', { name, max }),
+    'problem-case-full': w.raw('problems.case_full', { name, max }),
+    'problem-empty': w.raw('problems.empty', { name, max }),
+    'problem-unavailable': w.raw('problems.unavailable'),
+  };
+  return Object.entries(said)
+    .map(([key, text]) => ` data-${key}="${escapeHtml(text)}"`)
+    .join('');
 }
 
 function fileLine(w: ReturnType<typeof words>, f: FileRow): string {
@@ -81,7 +102,7 @@ ${view.missing.length ? `<ul class="files">${view.missing.map((t) => `<li>${esca
 </div>
 <div class="card">
 <h2>${w.t('sendTitle')}</h2>
-<form method="post" enctype="multipart/form-data" accept-charset="utf-8">
+<form method="post" enctype="multipart/form-data" accept-charset="utf-8" id="records-form"${input.scripts?.length ? scriptWords(w, max) : ''}>
 <div class="field">
 <label class="block" for="documentType">${w.t('documentTypeLabel')}</label>
 <select id="documentType" name="documentType">${options}</select>
@@ -93,6 +114,7 @@ ${view.missing.length ? `<ul class="files">${view.missing.map((t) => `<li>${esca
 </div>
 <button type="submit" class="submit">${w.t('submit')}</button>
 </form>
+<ul class="files progress" id="upload-progress"></ul>
 </div>
 <div class="card">
 <h2>${w.t('receivedTitle')}</h2>
@@ -103,7 +125,8 @@ ${
     ? `<div class="card"><p class="meta">${w.t('consentGiven', { date: w.date(view.consentedAt) })}</p>
 <form method="post" accept-charset="utf-8"><input type="hidden" name="consent" value="withdraw"><button type="submit" class="link-button">${w.t('consentWithdraw')}</button></form></div>`
     : ''
-}`;
+}
+${(input.scripts ?? []).map((s) => `<script src="${escapeHtml(s.src)}" integrity="${escapeHtml(s.integrity)}" defer></script>`).join('\n')}`;
   return page(lang, w.t('title'), body);
 }
 

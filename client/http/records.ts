@@ -17,8 +17,9 @@ import { RETRY_AFTER_SECONDS } from '../unavailable.ts';
 import { documentTypeOf, UploadRefused, type Documents, type FamilyView, type FileRow } from '../documents.ts';
 import type { Uploads } from '../uploads.ts';
 import { resumableRoutes } from './resumable.ts';
-import { invalidLinkPage } from './pages.ts';
+import { invalidLinkPage, STYLE_HASH } from './pages.ts';
 import { perLinkLimit } from './checkin.ts';
+import { assetRoutes, RECORDS_SCRIPTS } from './assets.ts';
 import { consentPage, recordsMessagePage, recordsPage, sentPage, withdrawnPage, type FileProblem, type RecordsPageInput } from './records-pages.ts';
 import { pageLanguage, type PageLanguage } from './texts.ts';
 import type { RateLimitSetting, RequestContext } from './server.ts';
@@ -41,6 +42,8 @@ export interface RecordsPluginOptions {
 }
 
 const OVER: readonly string[] = ['closed', 'cancelled'];
+/** The family pages' policy (server.ts), and the records page's scripts (assets.ts) with their uploads. */
+const RECORDS_CSP = `default-src 'none'; style-src ${STYLE_HASH}; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
 /** Files in one request; each is checked and stored on its own. */
 const MAX_FILES = 20;
 
@@ -94,7 +97,13 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     view,
     documentTypes: [...new Set([...view.missing, ...DOCUMENT_TYPES])],
     maxFileBytes: opts.maxFileBytes,
+    scripts: RECORDS_SCRIPTS,
   });
+
+  // The one page of the service with scripts: its own two, from this origin, and their uploads to it.
+  await app.register(assetRoutes);
+  const sendRecordsPage = (reply: FastifyReply, status: number, input: RecordsPageInput) =>
+    sendPage(reply.header('Content-Security-Policy', RECORDS_CSP), status, recordsPage(input));
 
   app.get<{ Params: { token: string } }>('/upload/:token', { config: { rateLimit: limit(opts.getLimit) } }, async (req, reply) => {
     const link = await open(req, reply);
@@ -102,7 +111,7 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     // After an upload (redirected here, so that reloading the page does not send the files again).
     const sent = Number((req.query as { sent?: string }).sent);
     if (Number.isInteger(sent) && sent >= 1 && sent <= MAX_FILES) return sendPage(reply, 200, sentPage(link.lang, sent));
-    return sendPage(reply, 200, link.view.consentedAt ? recordsPage(pageInput(link.lang, link.view)) : consentPage(link.lang));
+    return link.view.consentedAt ? sendRecordsPage(reply, 200, pageInput(link.lang, link.view)) : sendPage(reply, 200, consentPage(link.lang));
   });
 
   app.post<{ Params: { token: string } }>('/upload/:token', { config: { rateLimit: limit(opts.postLimit) } }, async (req, reply) => {
@@ -120,7 +129,7 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
         if (await documents.withdraw(caseId)) await opts.notifyWithdrawn(caseId);
         return sendPage(reply, 200, withdrawnPage(lang));
       }
-      return sendPage(reply, 400, view.consentedAt ? recordsPage({ ...pageInput(lang, view), missingField: 'noFile' }) : consentPage(lang));
+      return view.consentedAt ? sendRecordsPage(reply, 400, { ...pageInput(lang, view), missingField: 'noFile' }) : sendPage(reply, 400, consentPage(lang));
     }
     if (!view.consentedAt) return sendPage(reply, 409, consentPage(lang));
 
@@ -163,6 +172,6 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     const chosen = typeOf();
     const missingField = stored.length + problems.length === 0 ? (chosen ? 'noFile' : 'documentType') : undefined;
     const status = problems.some((p) => p.reason === 'too_large' || p.reason === 'case_full') ? 413 : problems.length ? 415 : 400;
-    return sendPage(reply, status, recordsPage({ ...pageInput(lang, now), problems, ...(missingField ? { missingField } : {}), ...(chosen ? { documentType: chosen } : {}) }));
+    return sendRecordsPage(reply, status, { ...pageInput(lang, now), problems, ...(missingField ? { missingField } : {}), ...(chosen ? { documentType: chosen } : {}) });
   });
 }

@@ -16,7 +16,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { Vault } from '../activities/vault/vault.ts';
 import type { FileSender } from '../domain/files.ts';
-import { UploadRefused, type Documents, type FileRow } from './documents.ts';
+import { cleanFileName, UploadRefused, type Documents, type FileRow } from './documents.ts';
 
 /** An upload nobody has added to for this long is abandoned: its pieces are deleted. */
 export const UPLOAD_EXPIRY_MS = 48 * 3600 * 1000;
@@ -115,7 +115,7 @@ export function createUploads(deps: { db: Db; vault: Vault; documents: Documents
       const at = new Date(now());
       const row = await db
         .insertInto('uploads')
-        .values({ id: upload.id, case_id: upload.caseId, document_type: upload.documentType, file_name: upload.fileName, size: upload.size, created_at: at, updated_at: at })
+        .values({ id: upload.id, case_id: upload.caseId, document_type: upload.documentType, file_name: cleanFileName(upload.fileName), size: upload.size, created_at: at, updated_at: at })
         .returningAll()
         .executeTakeFirstOrThrow();
       return toUpload(row);

@@ -2,17 +2,23 @@
 // servers sharing one database and DATA_DIR (as behind a balancer): a multi-MB file sent in pieces,
 // a piece cut off mid-way, resumed on the other server from the offset it reports, stored byte for
 // byte; the staging area never holding plaintext; refusals (type at completion, size at creation,
-// the link, another case's upload) leaving nothing; abandoned uploads expiring.
+// the link, another case's upload) leaving nothing; the store failing at completion; abandoned
+// uploads expiring.
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningHttpServer } from '../../client/http/main.ts';
 import { createUploads, UPLOAD_EXPIRY_MS } from '../../client/uploads.ts';
-import { openVault } from '../../activities/vault/open.ts';
+import { objectStoreFor, openVault, VAULT_KEYRING } from '../../activities/vault/open.ts';
+import { createVault } from '../../activities/vault/vault.ts';
+import { StoreUnavailable, type ObjectStore } from '../../activities/vault/store.ts';
+import { loadKeyring } from '../../codec/keys.ts';
+import { createDocuments } from '../../client/documents.ts';
 import { createCheckinLinks } from '../../common/checkin-link.ts';
 import { startRecordsStack, type RecordsStack } from '../harness/records-stack.ts';
 
@@ -188,6 +194,31 @@ describe('resumable uploads on the records page', () => {
     await fetch(`${http.url}${a.path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'consent=withdraw' });
     expect((await patch(http, upload, 0, scan(1000))).status).toBe(409);
     expect((await create(http, a.path, 1000)).status).toBe(409);
+  });
+
+  it('takes the last piece back when the store fails as the whole file is stored, so that sending it again completes the file', async () => {
+    const { caseId, path } = await consentedCase();
+    const file = scan(300_000);
+    const upload = await created(http, path, file.length);
+    expect((await patch(http, upload, 0, file.subarray(0, 200_000))).status).toBe(204);
+
+    // The vault's store takes pieces but is away when the whole file is written as one object.
+    const { db } = stack.database;
+    const real = objectStoreFor(stack.config);
+    const away: ObjectStore = { ...real, put: (key, body) => (key.includes('/staging/') ? real.put(key, body) : Promise.reject(new StoreUnavailable('away'))) };
+    const vault = createVault({ db, keyring: loadKeyring(stack.env, { generateIn: stack.dataDir, names: VAULT_KEYRING }), store: away });
+    const uploads = createUploads({ db, vault, documents: createDocuments({ db, vault, limits: stack.config.vault }) });
+    const staged = (await uploads.find(upload.split('/').pop()!))!;
+    const whole = await uploads.append(staged, 200_000, Readable.from([file.subarray(200_000)]));
+    expect(whole.received).toBe(file.length);
+    await expect(uploads.finish(whole, 200_000, { sender: 'family', actor: 'family' })).rejects.toThrow(StoreUnavailable);
+
+    // As the sender's retry finds it: the last piece is to send again, and then the file is whole.
+    expect(await offsetOf(other, upload)).toBe(200_000);
+    expect(piecesOf(caseId, upload).length).toBe(1);
+    expect((await patch(other, upload, 200_000, file.subarray(200_000))).status).toBe(204);
+    const [stored] = await documents().list(caseId);
+    expect((await buffer(await documents().open(caseId, stored!.id))).equals(file)).toBe(true);
   });
 
   it('ends an upload on request, and removes uploads left untouched past the expiry', async () => {

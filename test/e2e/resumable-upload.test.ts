@@ -21,6 +21,7 @@ import { loadKeyring } from '../../codec/keys.ts';
 import { createDocuments } from '../../client/documents.ts';
 import { createCheckinLinks } from '../../common/checkin-link.ts';
 import { startRecordsStack, type RecordsStack } from '../harness/records-stack.ts';
+import { startS3Server, type S3Server } from '../harness/s3.ts';
 
 const MiB = 1024 * 1024;
 /** Text that must never be found at rest: every piece of the file holds it many times. */
@@ -52,9 +53,9 @@ afterAll(async () => {
 });
 
 /** A case whose family has agreed on their records page; its link's path (/upload/<token>). */
-async function consentedCase(): Promise<{ caseId: string; path: string }> {
-  const opened = await stack.openCase();
-  const agreed = await fetch(`${http.url}${opened.path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'consent=agree', redirect: 'manual' });
+async function consentedCase(on = stack): Promise<{ caseId: string; path: string }> {
+  const opened = await on.openCase();
+  const agreed = await fetch(`${on.servers[0]!.url}${opened.path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'consent=agree', redirect: 'manual' });
   expect(agreed.status).toBe(303);
   return opened;
 }
@@ -95,8 +96,8 @@ async function cutOff(server: RunningHttpServer, upload: string, offset: number,
   req.destroy();
 }
 
-/** Every file under DATA_DIR's vault, and those of one upload's pieces. */
-function vaultFiles(under = join(stack.dataDir, 'vault')): string[] {
+/** Every file under a folder (the vault's under DATA_DIR by default, or an S3 server's). */
+function filesUnder(under = join(stack.dataDir, 'vault')): string[] {
   try {
     return readdirSync(under, { recursive: true, encoding: 'utf8' })
       .map((p) => join(under, p))
@@ -105,48 +106,59 @@ function vaultFiles(under = join(stack.dataDir, 'vault')): string[] {
     return [];
   }
 }
-const piecesOf = (caseId: string, upload: string) => vaultFiles(join(stack.dataDir, 'vault', 'cases', caseId, 'staging', upload.split('/').pop()!));
+/** The objects of one upload's pieces, where the vault keeps objects (`root`). */
+const piecesOf = (caseId: string, upload: string, root = join(stack.dataDir, 'vault')) => filesUnder(join(root, 'cases', caseId, 'staging', upload.split('/').pop()!));
 
 const documents = () => stack.documents();
 
+/**
+ * A multi-MB file in pieces: the second cut off mid-way on one server, the rest sent from the offset
+ * the other server reports; nothing under `atRest` (all the storage keeps, its temporary files too)
+ * ever the file's text; then the file stored byte for byte and nothing of the upload left. `root`:
+ * where the vault's objects are files.
+ */
+async function sendWithACutOff(on: RecordsStack, root: string, atRest = root): Promise<void> {
+  const [one, two] = on.servers as [RunningHttpServer, RunningHttpServer];
+  const { caseId, path } = await consentedCase(on);
+  const file = scan(6 * MiB + 12345);
+  const upload = await created(one, path, file.length);
+  expect(upload).toMatch(new RegExp(`^${path}/tus/[0-9a-f]{32}$`));
+
+  const first = await patch(one, upload, 0, file.subarray(0, 2 * MiB));
+  expect([first.status, first.headers.get('upload-offset')]).toEqual([204, String(2 * MiB)]);
+
+  // The next piece is cut off after 1 MiB of its 2: what came is kept.
+  await cutOff(one, upload, 2 * MiB, file.subarray(2 * MiB, 4 * MiB), MiB);
+  await expect.poll(() => offsetOf(two, upload), { timeout: 10_000 }).toBeGreaterThan(2 * MiB);
+  const resumeAt = await offsetOf(two, upload);
+  expect(resumeAt).toBeLessThanOrEqual(3 * MiB);
+
+  // Half done: the pieces are there, and not one byte of them is the file's text.
+  expect(piecesOf(caseId, upload, root).length).toBe(2);
+  for (const p of filesUnder(atRest)) expect(readFileSync(p).includes(MARKER), p).toBe(false);
+  // Nothing is a file yet.
+  expect(await on.documents().list(caseId)).toEqual([]);
+
+  // A piece sent for an offset that is no longer the upload's is refused.
+  expect((await patch(two, upload, 2 * MiB, file.subarray(2 * MiB, 3 * MiB))).status).toBe(409);
+
+  const rest = await patch(two, upload, resumeAt, file.subarray(resumeAt));
+  expect([rest.status, rest.headers.get('upload-offset')]).toEqual([204, String(file.length)]);
+
+  const [stored] = await on.documents().list(caseId);
+  expect(stored).toMatchObject({ documentType: 'imaging', fileName: 'PET-CT.pdf', contentType: 'application/pdf', size: file.length, status: 'pending_review', uploadedBy: 'family' });
+  expect((await buffer(await on.documents().open(caseId, stored!.id))).equals(file)).toBe(true);
+  // The pieces are gone, the file is ciphertext, and the upload is over.
+  expect(piecesOf(caseId, upload, root)).toEqual([]);
+  for (const p of filesUnder(atRest)) expect(readFileSync(p).includes(MARKER), p).toBe(false);
+  expect(await on.database.db.selectFrom('uploads').select('id').where('case_id', '=', caseId).execute()).toEqual([]);
+  expect((await fetch(`${one.url}${upload}`, { method: 'HEAD', headers: TUS })).status).toBe(404);
+  expect(await (await fetch(`${one.url}${path}`)).text()).toContain('PET-CT.pdf');
+}
+
 describe('resumable uploads on the records page', () => {
   it('takes a file in pieces, one cut off mid-way and resumed on another server, encrypted at rest all along, and stores it byte for byte', async () => {
-    const { caseId, path } = await consentedCase();
-    const file = scan(6 * MiB + 12345);
-    const upload = await created(http, path, file.length);
-    expect(upload).toMatch(new RegExp(`^${path}/tus/[0-9a-f]{32}$`));
-
-    const first = await patch(http, upload, 0, file.subarray(0, 2 * MiB));
-    expect([first.status, first.headers.get('upload-offset')]).toEqual([204, String(2 * MiB)]);
-
-    // The next piece is cut off after 1 MiB of its 2: what came is kept.
-    await cutOff(http, upload, 2 * MiB, file.subarray(2 * MiB, 4 * MiB), MiB);
-    await expect.poll(() => offsetOf(other, upload), { timeout: 10_000 }).toBeGreaterThan(2 * MiB);
-    const resumeAt = await offsetOf(other, upload);
-    expect(resumeAt).toBeLessThanOrEqual(3 * MiB);
-
-    // Half done: the pieces are there, and not one byte of them is the file's text.
-    const pieces = piecesOf(caseId, upload);
-    expect(pieces.length).toBe(2);
-    for (const p of vaultFiles()) expect(readFileSync(p).includes(MARKER), p).toBe(false);
-    // Nothing is a file yet.
-    expect(await documents().list(caseId)).toEqual([]);
-
-    // A piece sent for an offset that is no longer the upload's is refused.
-    expect((await patch(other, upload, 2 * MiB, file.subarray(2 * MiB, 3 * MiB))).status).toBe(409);
-
-    const rest = await patch(other, upload, resumeAt, file.subarray(resumeAt));
-    expect([rest.status, rest.headers.get('upload-offset')]).toEqual([204, String(file.length)]);
-
-    const [stored] = await documents().list(caseId);
-    expect(stored).toMatchObject({ documentType: 'imaging', fileName: 'PET-CT.pdf', contentType: 'application/pdf', size: file.length, status: 'pending_review', uploadedBy: 'family' });
-    expect((await buffer(await documents().open(caseId, stored!.id))).equals(file)).toBe(true);
-    // The pieces are gone, the file is ciphertext, and the upload is over.
-    expect(piecesOf(caseId, upload)).toEqual([]);
-    for (const p of vaultFiles()) expect(readFileSync(p).includes(MARKER), p).toBe(false);
-    expect(await stack.database.db.selectFrom('uploads').select('id').where('case_id', '=', caseId).execute()).toEqual([]);
-    expect((await fetch(`${http.url}${upload}`, { method: 'HEAD', headers: TUS })).status).toBe(404);
-    expect(await (await fetch(`${http.url}${path}`)).text()).toContain('PET-CT.pdf');
+    await sendWithACutOff(stack, join(stack.dataDir, 'vault'));
   });
 
   it('refuses at completion a file that is not what its name says, and keeps nothing of it', async () => {
@@ -158,7 +170,7 @@ describe('resumable uploads on the records page', () => {
     expect([last.status, await last.text()]).toEqual([415, 'type\n']);
     expect(await documents().list(caseId)).toEqual([]);
     expect(await stack.database.db.selectFrom('uploads').select('id').where('case_id', '=', caseId).execute()).toEqual([]);
-    expect(vaultFiles(join(stack.dataDir, 'vault', 'cases', caseId))).toEqual([]);
+    expect(filesUnder(join(stack.dataDir, 'vault', 'cases', caseId))).toEqual([]);
   });
 
   it('refuses at creation a file over the size limit, and bytes beyond the length declared', async () => {
@@ -238,5 +250,28 @@ describe('resumable uploads on the records page', () => {
     expect(await sweep(Date.now() + UPLOAD_EXPIRY_MS + 60_000)).toBeGreaterThanOrEqual(1);
     expect(piecesOf(caseId, abandoned)).toEqual([]);
     expect((await fetch(`${http.url}${abandoned}`, { method: 'HEAD', headers: TUS })).status).toBe(404);
+  });
+});
+
+describe('resumable uploads on the records page, the vault in S3', () => {
+  let s3: S3Server;
+  let onS3: RecordsStack;
+
+  beforeAll(async () => {
+    s3 = await startS3Server();
+    onS3 = await startRecordsStack({
+      name: 'resumable-s3',
+      servers: 2,
+      config: { VAULT_MAX_FILE_MB: '8', VAULT_S3_BUCKET: s3.bucket, VAULT_S3_ENDPOINT: s3.endpoint, VAULT_S3_REGION: s3.region, VAULT_S3_ACCESS_KEY_ID: s3.accessKeyId, VAULT_S3_SECRET_ACCESS_KEY: s3.secretAccessKey },
+    });
+  });
+
+  afterAll(async () => {
+    await onS3?.stop();
+    await s3?.stop();
+  });
+
+  it('takes a file in pieces, one cut off mid-way and resumed on another server, never in plaintext in the bucket, and stores it byte for byte', async () => {
+    await sendWithACutOff(onS3, join(s3.root, s3.bucket), s3.root);
   });
 });

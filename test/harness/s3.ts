@@ -19,6 +19,8 @@ export interface S3Server {
   endpoint: string;
   region: string;
   bucket: string;
+  /** The folder its objects are files in: <root>/<bucket>/<key>. */
+  root: string;
   accessKeyId: string;
   secretAccessKey: string;
   /** Goes away: the process is killed (SIGKILL, connections drop mid-request); its folder stays. */
@@ -96,6 +98,7 @@ export async function startS3Server(): Promise<S3Server> {
     endpoint,
     region,
     bucket,
+    root,
     accessKeyId,
     secretAccessKey,
     pause: kill,

@@ -130,7 +130,8 @@ export function createUploads(deps: { db: Db; vault: Vault; documents: Documents
 
     /**
      * Encrypts `body` (bytes from `offset` on) into a new piece and adds it to the upload; answers
-     * the new offset. OffsetConflict when the upload moved meanwhile: the piece is dropped.
+     * the upload as it now stands (`received`: the new offset). OffsetConflict when the upload moved
+     * meanwhile: the piece is dropped.
      */
     async append(upload: StagedUpload, offset: number, body: Readable): Promise<StagedUpload> {
       if (upload.parts.length >= MAX_PARTS) throw new TooManyParts(`an upload has at most ${MAX_PARTS} pieces`);

@@ -50,6 +50,7 @@ class StagedStore extends DataStore {
   }
 
   override async create(upload: Upload): Promise<Upload> {
+    // As onUploadCreate (below) left them: the case from the link, never from the sender.
     const m = upload.metadata ?? {};
     await this.uploads.create({ id: upload.id, caseId: m.caseId!, documentType: m.documentType!, fileName: m.filename!, size: upload.size ?? 0 });
     return upload;

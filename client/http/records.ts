@@ -86,8 +86,9 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     async check(req) {
       const link = await check(req);
       if (!link.ok) return { ok: false, status: link.status, reason: link.why };
-      // As the form: nothing is taken before the family has agreed.
-      if (!link.view.consentedAt) return { ok: false, status: 409, reason: 'consent' };
+      // As the form: nothing is taken before the family has agreed. 403, not the form's 409, which
+      // tus clients retry for minutes as a conflict of offsets.
+      if (!link.view.consentedAt) return { ok: false, status: 403, reason: 'consent' };
       return { ok: true, caseId: link.caseId };
     },
   });

@@ -204,8 +204,8 @@ describe('resumable uploads on the records page', () => {
 
     // The family withdraws their consent: nothing more is taken until they agree again.
     await fetch(`${http.url}${a.path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'consent=withdraw' });
-    expect((await patch(http, upload, 0, scan(1000))).status).toBe(409);
-    expect((await create(http, a.path, 1000)).status).toBe(409);
+    expect((await patch(http, upload, 0, scan(1000))).status).toBe(403);
+    expect((await create(http, a.path, 1000)).status).toBe(403);
   });
 
   it('takes the last piece back when the store fails as the whole file is stored, so that sending it again completes the file', async () => {

@@ -54,6 +54,7 @@ input[type=file]{display:block;width:100%;min-height:48px;padding:10px 0;font:in
 .files li{margin:0 0 6px;overflow-wrap:anywhere}
 .progress:empty{display:none}
 .progress{margin-top:16px}
+.progress li[role=alert]{color:#b3261e;font-weight:600}
 .submit:disabled{opacity:.6;cursor:progress}
 progress{display:block;width:100%;height:14px;margin:4px 0 0;accent-color:#0b57d0}
 .link-button{display:inline-block;min-height:44px;padding:10px 0;font:inherit;color:#0b57d0;background:none;border:0;text-decoration:underline;cursor:pointer}

@@ -114,8 +114,8 @@
       .then(function () {
         button.disabled = false;
         input.value = '';
-        // The page lists what has come: show it, unless a file needs the family's attention.
-        if (allArrived) window.location.reload();
+        // The page the form leads to once files have come (records.ts), unless one needs the family's attention.
+        if (allArrived) window.location.assign(window.location.pathname + '?sent=' + files.length);
       });
   });
 })();

@@ -56,7 +56,7 @@ async function phoneOn(url: string): Promise<Page> {
 
 const documents = () => stack.documents();
 
-/** Collects every value the page's progress bars take, as a person would see them move (kept across the reload that ends the upload). */
+/** Collects every value the page's progress bars take, as a person would see them move (kept across the page the upload leads to). */
 async function watchProgress(page: Page): Promise<number[]> {
   const seen: number[] = [];
   await page.exposeFunction('progressSeen', (value: number) => seen.push(value));
@@ -88,8 +88,10 @@ describe("the records page's resumable uploads, in Chromium", () => {
     await expect.poll(() => page.locator('#upload-progress').textContent(), { timeout: 10_000 }).toMatch(/Sending “PET-CT scan\.pdf”: \d+%/);
     await page.screenshot({ path: `${SHOTS}records-upload-progress.png`, fullPage: true });
 
-    // Once it has arrived the page shows it among what has come.
-    await expect.poll(() => page.locator('main').textContent(), { timeout: 30_000 }).toContain('PET-CT scan.pdf (Scans (CT, MRI, PET)): received, being checked');
+    // Once it has arrived, the page the form leads to says so, and the records page lists it.
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 30_000 }).toBe('Thank you: we have received your file');
+    await page.getByRole('link', { name: 'Back to your documents' }).click();
+    await expect.poll(() => page.locator('main').textContent()).toContain('PET-CT scan.pdf (Scans (CT, MRI, PET)): received, being checked');
     await page.screenshot({ path: `${SHOTS}records-upload-received.png`, fullPage: true });
     expect(tus[0]).toBe('POST');
     expect(tus).toContain('PATCH');
@@ -131,7 +133,7 @@ describe("the records page's resumable uploads, in Chromium", () => {
     expect(await received()).toBeLessThan(file.length);
 
     await send();
-    await expect.poll(() => page.locator('main').textContent(), { timeout: 30_000 }).toContain('CT chest.pdf (Scans (CT, MRI, PET)): received, being checked');
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 30_000 }).toBe('Thank you: we have received your file');
     // One upload, created once; after the reload the browser asked where it stood and sent the rest.
     expect(tus.filter((r) => r.method === 'POST')).toHaveLength(1);
     expect(tus.some((r) => r.method === 'HEAD')).toBe(true);

@@ -83,6 +83,9 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
   await app.register(resumableRoutes, {
     uploads: opts.uploads,
     maxFileBytes: opts.maxFileBytes,
+    // A piece of a large file is a request, or two with the HEAD after a drop: a fast connection
+    // sends a few a second, which the page's own limits would cut off.
+    rateLimit: limit({ max: 600, timeWindowMs: 60_000 }),
     async check(req) {
       const link = await check(req);
       if (!link.ok) return { ok: false, status: link.status, reason: link.why };

@@ -27,10 +27,10 @@ export interface ResumableOptions {
   maxFileBytes: number;
   /** The records page's own check of the link, the case and the consent. */
   check: (req: FastifyRequest<{ Params: { token: string } }>) => Promise<UploadLink>;
+  /** @fastify/rate-limit's route setting (per link and address, as the page's). */
+  rateLimit: object;
 }
 
-/** Per address: a large file is a few requests a minute per 16 MiB piece; a tight limit would fail a fast upload. */
-const TUS_LIMIT = { max: 600, timeWindow: 60_000 };
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 const FAMILY = { sender: 'family', actor: 'family' } as const;
 /** A complete upload being stored as a file: a client that asks meanwhile is told to retry (tus-js-client does). */
@@ -139,6 +139,6 @@ export async function resumableRoutes(app: FastifyInstance, opts: ResumableOptio
   }
 
   const methods = ['POST', 'HEAD', 'PATCH', 'DELETE'] as const;
-  app.route({ method: [...methods], url: '/upload/:token/tus', config: { rateLimit: TUS_LIMIT }, handler: handle });
-  app.route({ method: [...methods], url: '/upload/:token/tus/:id', config: { rateLimit: TUS_LIMIT }, handler: handle });
+  app.route({ method: [...methods], url: '/upload/:token/tus', config: { rateLimit: opts.rateLimit }, handler: handle });
+  app.route({ method: [...methods], url: '/upload/:token/tus/:id', config: { rateLimit: opts.rateLimit }, handler: handle });
 }

@@ -10,6 +10,8 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CheckinLinks } from '../../common/checkin-link.ts';
+import { withTimeout } from '../../common/timeout.ts';
+import type { CaseStatus } from '../../domain/case.ts';
 import { DOCUMENT_TYPES } from '../../domain/case.ts';
 import { StoreUnavailable } from '../../activities/vault/store.ts';
 import { RETRY_AFTER_SECONDS } from '../unavailable.ts';
@@ -27,6 +29,10 @@ export interface RecordsPluginOptions {
   maxFileBytes: number;
   /** Tells the coordinator that a family withdrew their consent. */
   notifyWithdrawn: (caseId: string) => Promise<void>;
+  /** Where the case stands (the workflow): which hospitals wait for the family's approval. */
+  getCaseStatus: (caseId: string) => Promise<CaseStatus>;
+  /** The family's approval of a hospital, to the case (its approveSharing action). */
+  approveSharing: (caseId: string, hospitalCode: string) => Promise<unknown>;
   now: () => number;
   getLimit: RateLimitSetting;
   postLimit: RateLimitSetting;
@@ -36,6 +42,8 @@ export interface RecordsPluginOptions {
 }
 
 const OVER: readonly string[] = ['closed', 'cancelled'];
+/** How long the page waits for the case's own answer about hospitals to approve. */
+const STATUS_WAIT_MS = 5_000;
 /** Files in one request; each is checked and stored on its own. */
 const MAX_FILES = 20;
 
@@ -74,17 +82,25 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     return { caseId, lang, view };
   }
 
-  const pageInput = (lang: PageLanguage, view: RecordsPageInput['view']): RecordsPageInput => ({
+  /** The hospitals waiting for the family's approval, named; none when the case does not answer in time (the page works without). */
+  const toApprove = async (caseId: string) => {
+    const status = await withTimeout(opts.getCaseStatus(caseId), STATUS_WAIT_MS, () => new Error('no answer')).catch(() => undefined);
+    const codes = status?.submissions.filter((s) => s.status === 'to_send' && !s.sharingApproved).map((s) => s.hospitalCode) ?? [];
+    return codes.length ? documents.hospitalNames(codes) : [];
+  };
+
+  const pageInput = async (caseId: string, lang: PageLanguage, view: RecordsPageInput['view']): Promise<RecordsPageInput> => ({
     lang,
     view,
     documentTypes: [...new Set([...view.missing, ...DOCUMENT_TYPES])],
     maxFileBytes: opts.maxFileBytes,
+    toApprove: await toApprove(caseId),
   });
 
   app.get<{ Params: { token: string } }>('/upload/:token', { config: { rateLimit: limit(opts.getLimit) } }, async (req, reply) => {
     const link = await open(req, reply);
     if (!link) return reply;
-    return sendPage(reply, 200, link.view.consentedAt ? recordsPage(pageInput(link.lang, link.view)) : consentPage(link.lang));
+    return sendPage(reply, 200, link.view.consentedAt ? recordsPage(await pageInput(link.caseId, link.lang, link.view)) : consentPage(link.lang));
   });
 
   app.post<{ Params: { token: string } }>('/upload/:token', { config: { rateLimit: limit(opts.postLimit) } }, async (req, reply) => {
@@ -98,11 +114,21 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
         await documents.agree(caseId, req.params.token);
         return reply.redirect(req.url, 303);
       }
+      const hospital = (req.body as { hospital?: unknown } | undefined)?.hospital;
+      if (consent === 'share' && view.consentedAt && typeof hospital === 'string') {
+        const waiting = await toApprove(caseId);
+        const chosen = waiting.find((h) => h.code === hospital);
+        if (chosen) {
+          await documents.recordSharing(caseId, chosen.code, req.params.token);
+          await opts.approveSharing(caseId, chosen.code);
+        }
+        return sendPage(reply, chosen ? 200 : 409, recordsPage({ ...(await pageInput(caseId, lang, view)), ...(chosen ? { approved: chosen.name } : {}) }));
+      }
       if (consent === 'withdraw') {
         if (await documents.withdraw(caseId)) await opts.notifyWithdrawn(caseId);
         return sendPage(reply, 200, withdrawnPage(lang));
       }
-      return sendPage(reply, 400, view.consentedAt ? recordsPage({ ...pageInput(lang, view), missingField: 'noFile' }) : consentPage(lang));
+      return sendPage(reply, 400, view.consentedAt ? recordsPage({ ...(await pageInput(caseId, lang, view)), missingField: 'noFile' }) : consentPage(lang));
     }
     if (!view.consentedAt) return sendPage(reply, 409, consentPage(lang));
 
@@ -145,6 +171,6 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     const chosen = typeOf();
     const missingField = stored.length + problems.length === 0 ? (chosen ? 'noFile' : 'documentType') : undefined;
     const status = problems.some((p) => p.reason === 'too_large' || p.reason === 'case_full') ? 413 : problems.length ? 415 : 400;
-    return sendPage(reply, status, recordsPage({ ...pageInput(lang, now), problems, ...(missingField ? { missingField } : {}), ...(chosen ? { documentType: chosen } : {}) }));
+    return sendPage(reply, status, recordsPage({ ...(await pageInput(caseId, lang, now)), problems, ...(missingField ? { missingField } : {}), ...(chosen ? { documentType: chosen } : {}) }));
   });
 }

@@ -163,6 +163,12 @@ export const FORMS: Record<FormAction, FormSpec> = {
         ['more_info', 'needs more documents'],
       ])}${textarea(c, 'reason', 'Reason (required when declined)')}${checkboxes(c, 'documents', 'Documents the hospital needs (for "needs more documents")', Object.keys(c.status.documents))}`,
   },
+  approveSharing: {
+    title: "Record the family's approval of a hospital",
+    button: 'Record approval',
+    offered: (s) => s.submissions.some((x) => x.status === 'to_send' && !x.sharingApproved),
+    fields: (c) => select(c, 'hospitalCode', 'Hospital the family approved (by phone or in writing)', c.status.submissions.filter((x) => x.status === 'to_send' && !x.sharingApproved).map((x) => [x.hospitalCode, hospitalName(c, x.hospitalCode)] as [string, string])),
+  },
   chooseHospital: {
     title: 'Choose the hospital',
     button: 'Choose',
@@ -280,6 +286,7 @@ export function argsFromForm(action: FormAction, values: FormValues, status: Cas
       return { ...text('hospitalCode'), ...text('decision'), ...text('reason'), ...(documents.length ? { documents } : {}) };
     }
     case 'chooseHospital':
+    case 'approveSharing':
       return { ...text('hospitalCode') };
     case 'planAdmission': {
       const code = one(values.hospitalCode).trim();

@@ -54,8 +54,14 @@ export const pendingHospitals = (s: CaseState): SubmissionState[] => s.submissio
 export const acceptedHospitals = (s: CaseState): SubmissionState[] => s.submissions.filter((x) => x.status === 'accepted');
 /** The languages of the packets waiting to go: what the documents must be translated into. */
 export const targetLanguages = (s: CaseState): string[] => [...new Set(s.submissions.filter((x) => x.status === 'to_send').map((x) => x.language))];
-/** The hospitals chosen whose packet waits for the family's approval to share the case with them. */
-export const unapprovedHospitals = (s: CaseState): string[] => s.submissions.filter((x) => x.status === 'to_send' && !x.sharingApproved).map((x) => x.hospitalCode);
+/**
+ * A hospital chosen whose packet waits for the family's approval to share the case with it. A
+ * hospital sent the case before (asking for more, or declining and chosen again) has it already:
+ * approved then, or sent before approval was asked for (cases chosen before the patch).
+ */
+export const awaitsApproval = (x: SubmissionState): boolean => x.status === 'to_send' && !x.sharingApproved && !x.submittedAt;
+/** The hospitals whose packet waits for the family's approval (codes, in the order chosen). */
+export const unapprovedHospitals = (s: Pick<CaseState, 'submissions'>): string[] => s.submissions.filter(awaitsApproval).map((x) => x.hospitalCode);
 export const translationsPending = (s: CaseState): string[] => Object.entries(s.documents).filter(([, d]) => d.translation === 'pending').map(([t]) => t);
 export const openAlerts = (s: CaseState): CaseAlert[] => s.alerts.filter((a) => !a.acknowledgedAt);
 
@@ -74,7 +80,8 @@ export function waitingFor(s: CaseState, monitoring?: { what: string; until: str
       return { what: `documents: ${missingDocuments(s.documents).join(', ')}`, from: 'family', ...until };
     case 'translation':
       if (targetLanguages(s).length === 0) return { what: 'hospitals to submit to (casectl hospital submit)', from: 'coordinator' };
-      if (s.awaitingApproval) return { what: `the family's approval to share the case with ${unapprovedHospitals(s).join(', ')}`, from: 'family', ...until };
+      // Once the last approval is in, the case moves on by itself.
+      if (s.awaitingApproval && unapprovedHospitals(s).length > 0) return { what: `the family's approval to share the case with ${unapprovedHospitals(s).join(', ')}`, from: 'family', ...until };
       // Between the choice of hospitals and the translation requests, nobody is waited for.
       if (translationsPending(s).length === 0) return { what: 'packets for the hospitals', from: 'nobody' };
       return { what: `translations: ${translationsPending(s).join(', ')}`, from: 'translator', ...until };

@@ -50,6 +50,8 @@ export function caseStages(run: CaseRun) {
     c.awaitingApproval = true;
     const { reminderAt, alertAt } = sharingSchedule(now());
     setDeadline(reminderAt);
+    // Recorded so that the case's row (the console's and the API's lists) says whom the case waits for.
+    await record('sharing_requested', `Family asked to approve sharing with ${waiting.join(', ')}`, { detail: { hospitals: waiting } });
     await email('sharing_request', { hospitals: waiting, reminder: false });
     await waitWithSteps(() => unapprovedHospitals(c).length === 0, [
       { at: reminderAt, run: () => email('sharing_request', { hospitals: unapprovedHospitals(c), reminder: true }) },

@@ -13,6 +13,7 @@ import type { CheckinLinks } from '../../common/checkin-link.ts';
 import { withTimeout } from '../../common/timeout.ts';
 import type { CaseStatus } from '../../domain/case.ts';
 import { DOCUMENT_TYPES } from '../../domain/case.ts';
+import { unapprovedHospitals } from '../../domain/case-rules.ts';
 import { StoreUnavailable } from '../../activities/vault/store.ts';
 import { RETRY_AFTER_SECONDS } from '../unavailable.ts';
 import { UploadRefused, type Documents, type FileRow } from '../documents.ts';
@@ -85,7 +86,7 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
   /** The hospitals waiting for the family's approval, named; none when the case does not answer in time (the page works without). */
   const toApprove = async (caseId: string) => {
     const status = await withTimeout(opts.getCaseStatus(caseId), STATUS_WAIT_MS, () => new Error('no answer')).catch(() => undefined);
-    const codes = status?.submissions.filter((s) => s.status === 'to_send' && !s.sharingApproved).map((s) => s.hospitalCode) ?? [];
+    const codes = status ? unapprovedHospitals(status) : [];
     return codes.length ? documents.hospitalNames(codes) : [];
   };
 

@@ -8,6 +8,7 @@ import { CEREBRAL_EDEMA, CONSCIOUSNESS, HYPOTENSION, OXYGEN_DEVICES, SEIZURES, V
 import { fromLocal, toLocal } from '../../../domain/time.ts';
 import { InputError, type FieldProblem as FieldError } from '../../../domain/validation.ts';
 import { mayTake, type Role, type StaffAction } from '../../../domain/actions.ts';
+import { awaitsApproval } from '../../../domain/case-rules.ts';
 import { html, type Html } from './html.ts';
 
 export type FormValues = Record<string, string | string[]>;
@@ -166,8 +167,8 @@ export const FORMS: Record<FormAction, FormSpec> = {
   approveSharing: {
     title: "Record the family's approval of a hospital",
     button: 'Record approval',
-    offered: (s) => s.submissions.some((x) => x.status === 'to_send' && !x.sharingApproved),
-    fields: (c) => select(c, 'hospitalCode', 'Hospital the family approved (by phone or in writing)', c.status.submissions.filter((x) => x.status === 'to_send' && !x.sharingApproved).map((x) => [x.hospitalCode, hospitalName(c, x.hospitalCode)] as [string, string])),
+    offered: (s) => s.submissions.some(awaitsApproval),
+    fields: (c) => select(c, 'hospitalCode', 'Hospital the family approved (by phone or in writing)', c.status.submissions.filter(awaitsApproval).map((x) => [x.hospitalCode, hospitalName(c, x.hospitalCode)] as [string, string])),
   },
   chooseHospital: {
     title: 'Choose the hospital',

@@ -107,6 +107,14 @@ const SAMPLES: { [K in EmailKind]: Sample<K> } = {
     data: { documentType: 'scans', reason: 'The last pages of the CT report were cut off.', link: 'https://care.example/upload/abc.def' },
     expects: (l) => [documentLabel('scans', l), 'The last pages of the CT report were cut off.', 'https://care.example/upload/abc.def'],
   },
+  sharing_request: {
+    data: { hospitals: ['HKU'], reminder: false, link: 'https://care.example/upload/abc.def' },
+    expects: () => ['https://care.example/upload/abc.def'],
+  },
+  sharing_stalled: {
+    data: { hospitals: ['HKU', 'MAD'] },
+    expects: () => ['HKU'],
+  },
   records_stalled: {
     data: { missing: ['scans', 'genetic_panel'], daysWaiting: 21 },
     expects: (l) => [documentLabel('scans', l), 'Genetic panel', '21', 'casectl records receive c3f9a1b2c4d5 scans', 'casectl records receive c3f9a1b2c4d5 genetic_panel', 'casectl case close c3f9a1b2c4d5 --reason'],
@@ -267,6 +275,7 @@ const HREFS: Partial<Record<EmailKind, string[]>> = {
   checkin_missed_coordinator: [TEL, CASE_URL],
   records_reminder: ['https://care.example/upload/abc.def'],
   document_request: ['https://care.example/upload/abc.def'],
+  sharing_request: ['https://care.example/upload/abc.def'],
 };
 const hrefsOf = (html: string) => [...html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]);
 

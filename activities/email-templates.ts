@@ -337,6 +337,14 @@ const TEMPLATES: Templates = {
     subject: x.say('subject', { document: x.doc(d.documentType) }),
     body: [p(x.say('please', { document: x.doc(d.documentType) })), p(x.say('why', { reason: d.reason })), ...uploadBlocks(x, d.link), p(x.say('thanks'))],
   }),
+  sharing_request: (d, x) => ({
+    subject: x.say('subject'),
+    body: [p(x.say(d.reminder ? 'reminder' : 'ask')), list(d.hospitals.map((h) => x.hospital(h))), p(x.say('why')), ...uploadBlocks(x, d.link), p(x.say('question'))],
+  }),
+  sharing_stalled: (d, x) => ({
+    subject: x.say('subject'),
+    body: [p(x.say('waiting', { hospitals: x.joined(d.hospitals) })), p(x.say('callFamily'))],
+  }),
   records_stalled: (d, x) => ({
     subject: x.say('subject', { days: d.daysWaiting }),
     body: [

@@ -9,7 +9,7 @@ import type { Stage } from '../domain/case.ts';
 export const ACTOR = 'coordinator@bench.test';
 const PATH: readonly Stage[] = ['inquiry', 'records', 'translation', 'hospital_review', 'admission', 'monitoring', 'follow_up'];
 
-type Condition = { kind: 'stage'; stage: Stage } | { kind: 'submitted' } | { kind: 'checkins' };
+type Condition = { kind: 'stage'; stage: Stage } | { kind: 'asked' } | { kind: 'submitted' } | { kind: 'checkins' };
 
 interface Waiter {
   caseId: string;
@@ -37,6 +37,11 @@ export class Watcher {
     return this.wait(caseId, { kind: 'stage', stage }, timeoutMs);
   }
 
+  /** Until the case has asked the family to approve the hospitals chosen (its sharing_requested event). */
+  asked(caseId: string, timeoutMs = 180_000): Promise<void> {
+    return this.wait(caseId, { kind: 'asked' }, timeoutMs);
+  }
+
   /** Until the case's packet went out to a hospital (a decision may be recorded from then on). */
   submitted(caseId: string, timeoutMs = 180_000): Promise<void> {
     return this.wait(caseId, { kind: 'submitted' }, timeoutMs);
@@ -61,10 +66,14 @@ export class Watcher {
       const all = [...this.waiters];
       const ids = (kind: Condition['kind']) => [...new Set(all.filter((w) => w.cond.kind === kind).map((w) => w.caseId))];
       const stages = new Map<string, string>();
+      const asked = new Set<string>();
       const submitted = new Set<string>();
       const monitored = new Set<string>();
       for (const chunk of chunks(ids('stage'))) {
         for (const r of await this.db.selectFrom('cases').select(['case_id', 'stage']).where('case_id', 'in', chunk).execute()) stages.set(r.case_id, r.stage);
+      }
+      for (const chunk of chunks(ids('asked'))) {
+        for (const r of await this.db.selectFrom('timeline').select('case_id').distinct().where('case_id', 'in', chunk).where('kind', '=', 'sharing_requested').execute()) asked.add(r.case_id);
       }
       for (const chunk of chunks(ids('submitted'))) {
         for (const r of await this.db.selectFrom('submissions').select('case_id').distinct().where('case_id', 'in', chunk).execute()) submitted.add(r.case_id);
@@ -78,7 +87,8 @@ export class Watcher {
         if (w.cond.kind === 'stage') {
           const at = stages.get(w.caseId);
           done = at !== undefined && PATH.indexOf(at as Stage) >= PATH.indexOf(w.cond.stage);
-        } else if (w.cond.kind === 'submitted') done = submitted.has(w.caseId);
+        } else if (w.cond.kind === 'asked') done = asked.has(w.caseId);
+        else if (w.cond.kind === 'submitted') done = submitted.has(w.caseId);
         else done = monitored.has(w.caseId);
         if (done) {
           this.waiters.delete(w);
@@ -142,13 +152,16 @@ export interface DriveOptions {
   hospital: string;
 }
 
-/** Opens a case and carries it to the admission stage: inquiry → records → translation → hospital review → admission. */
+/** Opens a case and carries it to the admission stage: inquiry → records → translation (the family's approval) → hospital review → admission. */
 export async function driveToAdmission(d: DriveOptions, file: Record<string, unknown>): Promise<string> {
   const { actions, watcher, hospital } = d;
   const { caseId } = await actions.openCase(file, ACTOR);
   await watcher.stage(caseId, 'records');
   for (const documentType of file.requiredDocuments as string[]) await actions.act(caseId, 'receiveDocument', { actor: ACTOR, documentType, language: 'en' });
   await actions.submit(caseId, [hospital], ACTOR);
+  // The family is asked before anything goes to the hospital; their approval, recorded by the coordinator.
+  await watcher.asked(caseId);
+  await actions.act(caseId, 'approveSharing', { actor: ACTOR, hospitalCode: hospital });
   await watcher.submitted(caseId);
   await actions.act(caseId, 'recordDecision', { actor: ACTOR, hospitalCode: hospital, decision: 'accepted' });
   await watcher.stage(caseId, 'admission');

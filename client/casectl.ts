@@ -41,6 +41,7 @@ export const ACTION_COMMANDS: Record<StaffAction, string> = {
   submitToHospitals: 'hospital submit',
   recordDecision: 'hospital decision',
   chooseHospital: 'hospital choose',
+  approveSharing: 'hospital approve',
   planAdmission: 'admission plan',
   confirmAdmission: 'admission confirm',
   recordInfusion: 'infusion record',

@@ -298,6 +298,17 @@ export function createDocuments(deps: { db: Db; vault: Vault; limits: DocumentLi
       await db.insertInto('consents').values({ case_id: caseId, kind: 'processing', version: CONSENT_VERSION, link_hash: sha256(token) }).execute();
     },
 
+    /** The family approves sharing the case with a hospital, through the link `token`. */
+    async recordSharing(caseId: string, hospitalCode: string, token: string): Promise<void> {
+      await db.insertInto('consents').values({ case_id: caseId, kind: 'share', hospital_code: hospitalCode, version: CONSENT_VERSION, link_hash: sha256(token) }).execute();
+    },
+
+    /** Hospitals' names for the family's page, in the order given (the code when one has none). */
+    async hospitalNames(codes: string[]): Promise<{ code: string; name: string }[]> {
+      const rows = await db.selectFrom('hospitals').select(['code', 'name']).where('code', 'in', codes).execute();
+      return codes.map((code) => ({ code, name: rows.find((r) => r.code === code)?.name ?? code }));
+    },
+
     /** The family withdraws it; true when there was one to withdraw. */
     async withdraw(caseId: string): Promise<boolean> {
       const r = await db.updateTable('consents').set({ withdrawn_at: new Date() }).where('case_id', '=', caseId).where('kind', '=', 'processing').where('withdrawn_at', 'is', null).executeTakeFirst();

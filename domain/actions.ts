@@ -60,6 +60,12 @@ const ACTIONS = {
     parties: [],
     summary: 'ask the family to send a document again, saying why (an upload that could not be used)',
   },
+  approveSharing: {
+    schema: z.object({ actor, hospitalCode: hospitalCodeSchema() }).strict(),
+    access: 'coordinate',
+    parties: ['family'],
+    summary: "record the family's approval to share the case with a hospital (they give it on their records page, or to a coordinator)",
+  },
   completeTranslation: {
     schema: z.object({ actor, documentType: documentTypeSchema() }).strict(),
     access: 'coordinate',

@@ -2,7 +2,7 @@
 // when its timed steps fall due.
 import { describe, expect, it } from 'vitest';
 import { openCaseSchema } from './case.ts';
-import { admissionReminders, followUpDue, hospitalDeadline, newCaseState, recordsSchedule, refusalOf, translationSchedule, waitingFor, type CaseState } from './case-rules.ts';
+import { admissionReminders, followUpDue, hospitalDeadline, newCaseState, recordsSchedule, refusalOf, sharingSchedule, translationSchedule, unapprovedHospitals, waitingFor, type CaseState } from './case-rules.ts';
 import { toLocal } from './time.ts';
 
 const { settings } = openCaseSchema().parse({
@@ -33,6 +33,30 @@ describe('what a case waits for', () => {
     });
     expect(waitingFor(two)).toEqual({ what: 'choice of hospital among HKU, MAD', from: 'coordinator' });
     expect(waitingFor({ ...two, chosenHospital: 'HKU' })).toEqual({ what: 'moving on to the next stage', from: 'nobody' });
+  });
+
+  it("in translation: the family's approval of the hospitals not yet approved, until the reminder; nobody once the last is in", () => {
+    const submissions: CaseState['submissions'] = [
+      { hospitalCode: 'HKU', language: 'en', round: 1, status: 'to_send', sharingApproved: true },
+      { hospitalCode: 'MAD', language: 'es', round: 1, status: 'to_send' },
+    ];
+    const asking = fresh({ stage: 'translation', awaitingApproval: true, deadline: T0 + 2 * DAY, submissions });
+    expect(waitingFor(asking)).toEqual({ what: "the family's approval to share the case with MAD", from: 'family', until: '2026-12-03T09:00:00.000Z' });
+    const approved = fresh({ stage: 'translation', awaitingApproval: true, submissions: submissions.map((x) => ({ ...x, sharingApproved: true })) });
+    expect(waitingFor(approved)).toEqual({ what: 'packets for the hospitals', from: 'nobody' });
+  });
+
+  it('asks no approval for a hospital that has the case already (more information, or chosen again)', () => {
+    const s = fresh({
+      stage: 'translation',
+      submissions: [
+        // Sent before the family was asked (a case chosen before the gate), now asking for more.
+        { hospitalCode: 'HKU', language: 'en', round: 2, status: 'to_send', submittedAt: '2026-11-20T09:00:00Z' },
+        { hospitalCode: 'MAD', language: 'es', round: 2, status: 'to_send', submittedAt: '2026-11-20T09:00:00Z', sharingApproved: true },
+        { hospitalCode: 'BCN', language: 'es', round: 1, status: 'to_send' },
+      ],
+    });
+    expect(unapprovedHospitals(s)).toEqual(['BCN']);
   });
 
   it('in monitoring: the infusion from the coordinator, then what monitoring asks of the family', () => {
@@ -82,6 +106,10 @@ describe('which actions fit', () => {
 });
 
 describe('when steps fall due', () => {
+  it("the family's approval: a reminder after 2 days, the coordinator alerted after 4", () => {
+    expect(sharingSchedule(T0)).toEqual({ reminderAt: T0 + 2 * DAY, alertAt: T0 + 4 * DAY });
+  });
+
   it('records: reminders on days 3, 7 and 14, stalled after 21', () => {
     expect(recordsSchedule(T0, settings)).toEqual({ reminders: [3, 7, 14].map((d, i) => ({ at: T0 + d * DAY, number: i + 1 })), stalledAt: T0 + 21 * DAY });
   });

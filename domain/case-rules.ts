@@ -33,6 +33,8 @@ export interface CaseState {
   deadline?: number;
   /** Cancelling was asked for: from then on every other action is refused. */
   cancelRequested: boolean;
+  /** The family has been asked to approve the hospitals chosen, and the case waits for them. */
+  awaitingApproval?: boolean;
 }
 
 export function newCaseState(input: { requiredDocuments: readonly string[]; settings: CaseSettings }): CaseState {
@@ -52,6 +54,14 @@ export const pendingHospitals = (s: CaseState): SubmissionState[] => s.submissio
 export const acceptedHospitals = (s: CaseState): SubmissionState[] => s.submissions.filter((x) => x.status === 'accepted');
 /** The languages of the packets waiting to go: what the documents must be translated into. */
 export const targetLanguages = (s: CaseState): string[] => [...new Set(s.submissions.filter((x) => x.status === 'to_send').map((x) => x.language))];
+/**
+ * A hospital chosen whose packet waits for the family's approval to share the case with it. A
+ * hospital sent the case before (asking for more, or declining and chosen again) has it already:
+ * approved then, or sent before approval was asked for (cases chosen before the patch).
+ */
+export const awaitsApproval = (x: SubmissionState): boolean => x.status === 'to_send' && !x.sharingApproved && !x.submittedAt;
+/** The hospitals whose packet waits for the family's approval (codes, in the order chosen). */
+export const unapprovedHospitals = (s: Pick<CaseState, 'submissions'>): string[] => s.submissions.filter(awaitsApproval).map((x) => x.hospitalCode);
 export const translationsPending = (s: CaseState): string[] => Object.entries(s.documents).filter(([, d]) => d.translation === 'pending').map(([t]) => t);
 export const openAlerts = (s: CaseState): CaseAlert[] => s.alerts.filter((a) => !a.acknowledgedAt);
 
@@ -70,6 +80,8 @@ export function waitingFor(s: CaseState, monitoring?: { what: string; until: str
       return { what: `documents: ${missingDocuments(s.documents).join(', ')}`, from: 'family', ...until };
     case 'translation':
       if (targetLanguages(s).length === 0) return { what: 'hospitals to submit to (casectl hospital submit)', from: 'coordinator' };
+      // Once the last approval is in, the case moves on by itself.
+      if (s.awaitingApproval && unapprovedHospitals(s).length > 0) return { what: `the family's approval to share the case with ${unapprovedHospitals(s).join(', ')}`, from: 'family', ...until };
       // Between the choice of hospitals and the translation requests, nobody is waited for.
       if (translationsPending(s).length === 0) return { what: 'packets for the hospitals', from: 'nobody' };
       return { what: `translations: ${translationsPending(s).join(', ')}`, from: 'translator', ...until };
@@ -126,6 +138,11 @@ const GUARDS: { [A in StaffAction]: Guard<A> } = {
   receiveDocument: (s, { documentType }) => missingDocument(s, documentType),
   waiveDocument: (s, { documentType }) => missingDocument(s, documentType),
   requestDocument: (s) => notIn(s, ['inquiry', 'records', 'translation', 'hospital_review', 'navigation'], 'Asking the family for a document'),
+  approveSharing: (s, { hospitalCode }) => {
+    const submission = submissionTo(s, hospitalCode);
+    if (!submission) return `${hospitalCode} is not among the hospitals chosen for this case`;
+    return submission.sharingApproved ? `sharing with ${hospitalCode} is already approved` : undefined;
+  },
   completeTranslation: (s, { documentType }) => {
     const doc = s.documents[documentType];
     if (!doc) return `${documentType} is not on this case's document list`;
@@ -206,6 +223,11 @@ export function refusalOf<A extends StaffAction | 'submitCheckin'>(action: A, s:
 /** The records stage from `start`: a reminder to the family on each reminder day, then the coordinator alerted. */
 export function recordsSchedule(start: number, settings: CaseSettings): { reminders: { at: number; number: number }[]; stalledAt: number } {
   return { reminders: settings.recordsReminderDays.map((d, i) => ({ at: start + days(d), number: i + 1 })), stalledAt: start + days(settings.recordsStalledAfterDays) };
+}
+
+/** The family asked at `start` to approve hospitals: reminded after 2 days, the coordinator alerted after 4. */
+export function sharingSchedule(start: number): { reminderAt: number; alertAt: number } {
+  return { reminderAt: start + days(2), alertAt: start + days(4) };
 }
 
 /** A translation requested at `start`: chased when due, escalated later. */

@@ -137,6 +137,8 @@ export interface SubmissionState {
   reason?: string;
   requestedDocuments?: string[];
   submittedAt?: string;
+  /** The family approved sharing the case with this hospital (asked before anything goes to it). */
+  sharingApproved?: boolean;
 }
 
 export interface AdmissionPlan {

@@ -41,6 +41,9 @@ export interface EmailData {
   records_reminder: { missing: string[]; reminderNumber: number; link?: string };
   /** `reason`: the coordinator's words (why the last one could not be used). */
   document_request: { documentType: string; reason: string; link?: string };
+  /** The family is asked to approve sharing the case with these hospitals (codes), on their records page. */
+  sharing_request: { hospitals: string[]; reminder: boolean; link?: string };
+  sharing_stalled: { hospitals: string[] };
   records_stalled: { missing: string[]; daysWaiting: number };
   translation_task: { documentType: string; fromLanguage: string; toLanguages: string[]; dueAt: string };
   translation_chase: { documentType: string; dueAt: string };
@@ -76,12 +79,14 @@ export interface EmailData {
 export type EmailKind = keyof EmailData;
 
 /** The emails that carry the family's link to their records page (upload and consent). */
-export const RECORDS_LINK_KINDS: readonly EmailKind[] = ['case_opened', 'records_reminder', 'document_request'];
+export const RECORDS_LINK_KINDS: readonly EmailKind[] = ['case_opened', 'records_reminder', 'document_request', 'sharing_request'];
 
 export const EMAIL_RECIPIENT: Readonly<Record<EmailKind, Recipient>> = {
   case_opened: 'family',
   records_reminder: 'family',
   document_request: 'family',
+  sharing_request: 'family',
+  sharing_stalled: 'coordinator',
   records_stalled: 'coordinator',
   translation_task: 'translator',
   translation_chase: 'translator',

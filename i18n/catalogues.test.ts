@@ -146,6 +146,8 @@ const SAMPLE: { [K in keyof EmailData]: EmailData[K] } = {
   case_opened: { documents: ['medical_report', 'scans', 'genetic_panel'] },
   records_reminder: { missing: ['scans'], reminderNumber: 2 },
   document_request: { documentType: 'scans', reason: 'Cut off', link: 'https://care.example/upload/abc.def' },
+  sharing_request: { hospitals: ['HKU'], reminder: true, link: 'https://care.example/upload/abc.def' },
+  sharing_stalled: { hospitals: ['HKU'] },
   records_stalled: { missing: ['scans'], daysWaiting: 21 },
   translation_task: { documentType: 'pathology', fromLanguage: 'zh', toLanguages: ['en', 'es'], dueAt: '2026-12-01T09:00:00Z' },
   translation_chase: { documentType: 'pathology', dueAt: '2026-12-01T09:00:00Z' },

@@ -58,6 +58,11 @@ export function registerHandlers(run: CaseRun, mainScope: CancellationScope): vo
       await record('document_requested', `Document requested again: ${documentType}`, { actor, detail: { reason } });
       await run.email('document_request', { documentType, reason });
     },
+    async approveSharing({ hospitalCode, actor }) {
+      submissionTo(c, hospitalCode)!.sharingApproved = true;
+      run.publish();
+      await record('sharing_approved', `Sharing with ${hospitalCode} approved`, { actor, detail: { hospitalCode } });
+    },
     async completeTranslation({ documentType, actor }) {
       c.documents[documentType]!.translation = 'done';
       await record('translation_done', `Translation done: ${documentType}`, { actor, changes: [rows.document(documentType)] });

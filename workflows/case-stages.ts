@@ -14,7 +14,9 @@ import {
   openAlerts,
   pendingHospitals,
   recordsSchedule,
+  sharingSchedule,
   targetLanguages,
+  unapprovedHospitals,
   translationSchedule,
 } from '../domain/case-rules.ts';
 import { inBackground } from './monitoring.ts';
@@ -41,9 +43,34 @@ export function caseStages(run: CaseRun) {
     ]);
   }
 
+  /** Asks the family to approve the hospitals chosen, and waits until every one is (reminder, then an alert). */
+  async function familyApproval(): Promise<void> {
+    const waiting = unapprovedHospitals(c);
+    if (waiting.length === 0) return;
+    c.awaitingApproval = true;
+    const { reminderAt, alertAt } = sharingSchedule(now());
+    setDeadline(reminderAt);
+    // Recorded so that the case's row (the console's and the API's lists) says whom the case waits for.
+    await record('sharing_requested', `Family asked to approve sharing with ${waiting.join(', ')}`, { detail: { hospitals: waiting } });
+    await email('sharing_request', { hospitals: waiting, reminder: false });
+    await waitWithSteps(() => unapprovedHospitals(c).length === 0, [
+      { at: reminderAt, run: () => email('sharing_request', { hospitals: unapprovedHospitals(c), reminder: true }) },
+      {
+        at: alertAt,
+        run: async () => {
+          await raiseAlert('sharing_not_approved', `The family has not approved sharing with ${unapprovedHospitals(c).join(', ')}`);
+          await email('sharing_stalled', { hospitals: unapprovedHospitals(c) });
+        },
+      },
+    ]);
+    c.awaitingApproval = false;
+    run.publish();
+  }
+
   async function translationStage(): Promise<void> {
     await enterStage('translation');
     await condition(() => targetLanguages(c).length > 0);
+    if (patched(PATCHES.familyApprovesSharing)) await familyApproval();
     const languages = targetLanguages(c);
     const needed = Object.entries(c.documents).filter(([, d]) => d.status === 'received' && d.translation !== 'done' && languages.some((l) => l !== d.language));
     const { dueAt, escalateAt } = translationSchedule(now(), settings);

@@ -12,4 +12,6 @@ export const PATCHES = {
   effectsBeforeClose: 'effects-before-close',
   /** A check-in's reminder is recorded, so that Postgres shows the escalation the workflow reached. */
   reminderRecorded: 'reminder-recorded',
+  /** Nothing goes to a hospital (translation requests, packets) before the family approves sharing with it. */
+  familyApprovesSharing: 'family-approves-sharing',
 } as const;

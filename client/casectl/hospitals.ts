@@ -67,6 +67,15 @@ export function hospitalCommands(program: Command, ctx: CommandContext): void {
     });
 
   hospital
+    .command('approve')
+    .description(actionHelp('approveSharing', 'when the family approves by phone or in writing rather than on their page'))
+    .argument('<caseId>', 'the case')
+    .argument('<hospitalCode>', 'a hospital chosen for the case')
+    .action(async (caseId: string, hospitalCode: string, _opts: unknown, cmd: Command) => {
+      await caseAction(cmd, caseId, 'approveSharing', { hospitalCode }, `Sharing with ${hospitalCode} approved.`);
+    });
+
+  hospital
     .command('choose')
     .description(actionHelp('chooseHospital'))
     .argument('<caseId>', 'the case')

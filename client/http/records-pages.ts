@@ -43,6 +43,10 @@ export interface RecordsPageInput {
   documentType?: string;
   /** The scripts that make the form's uploads resumable (assets.ts); without them the form posts as it is. */
   scripts?: readonly Script[];
+  /** Hospitals chosen for the case that wait for the family's approval (code and name). */
+  toApprove?: { code: string; name: string }[];
+  /** A hospital the family has just approved (its name). */
+  approved?: string;
 }
 
 /** The words the page's script says, as data-* attributes of the form: `{name}` and `{percent}` it fills in itself. */
@@ -91,11 +95,24 @@ export function recordsPage(input: RecordsPageInput): string {
   const summary = problems.length ? `<div class="summary" role="alert" tabindex="-1" autofocus><ul>${problems.map((p) => `<li>${p}</li>`).join('')}</ul></div>` : '';
   const selected = (t: string) => (t === input.documentType ? ' selected' : '');
   const options = [...input.documentTypes.map((t) => `<option value="${escapeHtml(t)}"${selected(t)}>${escapeHtml(w.doc(t))}</option>`), `<option value="other"${selected('other')}>${w.t('otherDocument')}</option>`].join('');
+  const approval = input.toApprove?.length
+    ? `<div class="card" id="sharing">
+<h2>${w.t('shareTitle')}</h2>
+<p>${w.t('shareBody')}</p>
+${input.toApprove
+  .map(
+    (h) => `<form method="post" accept-charset="utf-8"><input type="hidden" name="consent" value="share"><input type="hidden" name="hospital" value="${escapeHtml(h.code)}"><button type="submit" class="submit">${w.t('shareApprove', { hospital: h.name })}</button></form>`,
+  )
+  .join('\n')}
+</div>`
+    : '';
   const body = `<div class="card">
 <h1>${w.t('title')}</h1>
 <p>${w.t('intro')}</p>
 </div>
+${input.approved ? `<div class="card done" role="status"><p>${w.t('shareApproved', { hospital: input.approved })}</p></div>` : ''}
 ${summary}
+${approval}
 <div class="card">
 <h2>${w.t('missingTitle')}</h2>
 ${view.missing.length ? `<ul class="files">${view.missing.map((t) => `<li>${escapeHtml(w.doc(t))}</li>`).join('')}</ul>` : `<p>${w.t('missingNone')}</p>`}

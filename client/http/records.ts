@@ -11,7 +11,10 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CheckinLinks } from '../../common/checkin-link.ts';
+import { withTimeout } from '../../common/timeout.ts';
+import type { CaseStatus } from '../../domain/case.ts';
 import { DOCUMENT_TYPES } from '../../domain/case.ts';
+import { unapprovedHospitals } from '../../domain/case-rules.ts';
 import { StoreUnavailable } from '../../activities/vault/store.ts';
 import { RETRY_AFTER_SECONDS } from '../unavailable.ts';
 import { documentTypeOf, UploadRefused, type Documents, type FamilyView, type FileRow } from '../documents.ts';
@@ -33,6 +36,10 @@ export interface RecordsPluginOptions {
   maxFileBytes: number;
   /** Tells the coordinator that a family withdrew their consent. */
   notifyWithdrawn: (caseId: string) => Promise<void>;
+  /** Where the case stands (the workflow): which hospitals wait for the family's approval. */
+  getCaseStatus: (caseId: string) => Promise<CaseStatus>;
+  /** The family's approval of a hospital, to the case (its approveSharing action). */
+  approveSharing: (caseId: string, hospitalCode: string) => Promise<unknown>;
   now: () => number;
   getLimit: RateLimitSetting;
   postLimit: RateLimitSetting;
@@ -44,6 +51,8 @@ export interface RecordsPluginOptions {
 const OVER: readonly string[] = ['closed', 'cancelled'];
 /** The family pages' policy (server.ts), and the records page's scripts (assets.ts) with their uploads. */
 const RECORDS_CSP = `default-src 'none'; style-src ${STYLE_HASH}; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
+/** How long the page waits for the case's own answer about hospitals to approve. */
+const STATUS_WAIT_MS = 5_000;
 /** Files in one request; each is checked and stored on its own. */
 const MAX_FILES = 20;
 
@@ -96,12 +105,20 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     },
   });
 
-  const pageInput = (lang: PageLanguage, view: RecordsPageInput['view']): RecordsPageInput => ({
+  /** The hospitals waiting for the family's approval, named; none when the case does not answer in time (the page works without). */
+  const toApprove = async (caseId: string) => {
+    const status = await withTimeout(opts.getCaseStatus(caseId), STATUS_WAIT_MS, () => new Error('no answer')).catch(() => undefined);
+    const codes = status ? unapprovedHospitals(status) : [];
+    return codes.length ? documents.hospitalNames(codes) : [];
+  };
+
+  const pageInput = async (caseId: string, lang: PageLanguage, view: RecordsPageInput['view']): Promise<RecordsPageInput> => ({
     lang,
     view,
     documentTypes: [...new Set([...view.missing, ...DOCUMENT_TYPES])],
     maxFileBytes: opts.maxFileBytes,
     scripts: RECORDS_SCRIPTS,
+    toApprove: await toApprove(caseId),
   });
 
   // The one page of the service with scripts: its own two, from this origin, and their uploads to it.
@@ -115,7 +132,7 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     // After an upload (redirected here, so that reloading the page does not send the files again).
     const sent = Number((req.query as { sent?: string }).sent);
     if (Number.isInteger(sent) && sent >= 1 && sent <= MAX_FILES) return sendPage(reply, 200, sentPage(link.lang, sent));
-    return link.view.consentedAt ? sendRecordsPage(reply, 200, pageInput(link.lang, link.view)) : sendPage(reply, 200, consentPage(link.lang));
+    return link.view.consentedAt ? sendRecordsPage(reply, 200, await pageInput(link.caseId, link.lang, link.view)) : sendPage(reply, 200, consentPage(link.lang));
   });
 
   app.post<{ Params: { token: string } }>('/upload/:token', { config: { rateLimit: limit(opts.postLimit) } }, async (req, reply) => {
@@ -129,11 +146,21 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
         await documents.agree(caseId, req.params.token);
         return reply.redirect(req.url, 303);
       }
+      const hospital = (req.body as { hospital?: unknown } | undefined)?.hospital;
+      if (consent === 'share' && view.consentedAt && typeof hospital === 'string') {
+        const waiting = await toApprove(caseId);
+        const chosen = waiting.find((h) => h.code === hospital);
+        if (chosen) {
+          await documents.recordSharing(caseId, chosen.code, req.params.token);
+          await opts.approveSharing(caseId, chosen.code);
+        }
+        return sendRecordsPage(reply, chosen ? 200 : 409, { ...(await pageInput(caseId, lang, view)), ...(chosen ? { approved: chosen.name } : {}) });
+      }
       if (consent === 'withdraw') {
         if (await documents.withdraw(caseId)) await opts.notifyWithdrawn(caseId);
         return sendPage(reply, 200, withdrawnPage(lang));
       }
-      return view.consentedAt ? sendRecordsPage(reply, 400, { ...pageInput(lang, view), missingField: 'noFile' }) : sendPage(reply, 400, consentPage(lang));
+      return view.consentedAt ? sendRecordsPage(reply, 400, { ...(await pageInput(caseId, lang, view)), missingField: 'noFile' }) : sendPage(reply, 400, consentPage(lang));
     }
     if (!view.consentedAt) return sendPage(reply, 409, consentPage(lang));
 
@@ -176,6 +203,6 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     const chosen = typeOf();
     const missingField = stored.length + problems.length === 0 ? (chosen ? 'noFile' : 'documentType') : undefined;
     const status = problems.some((p) => p.reason === 'too_large' || p.reason === 'case_full') ? 413 : problems.length ? 415 : 400;
-    return sendRecordsPage(reply, status, { ...pageInput(lang, now), problems, ...(missingField ? { missingField } : {}), ...(chosen ? { documentType: chosen } : {}) });
+    return sendRecordsPage(reply, status, { ...(await pageInput(caseId, lang, now)), problems, ...(missingField ? { missingField } : {}), ...(chosen ? { documentType: chosen } : {}) });
   });
 }

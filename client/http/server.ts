@@ -165,7 +165,7 @@ export interface HttpServerConfig {
 
 export interface HttpServerDeps {
   /** The shared action layer: the check-in's state comes from `status`. */
-  actions: Pick<CaseActions, 'status' | 'submitCheckin' | 'familyContact'>;
+  actions: Pick<CaseActions, 'status' | 'submitCheckin' | 'familyContact' | 'act'>;
   db: Db;
   /** Verifies the families' link tokens (common/checkin-link.ts createCheckinLinks). */
   links: Pick<CheckinLinks, 'verify' | 'verifyFiles'>;
@@ -375,7 +375,14 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     fallbackLanguage,
   };
   await app.register(checkinPlugin, { ...familyPages, workflowTimeoutMs, getCaseStatus, submitCheckin });
-  if (deps.records) await app.register(recordsPlugin, { ...familyPages, ...deps.records });
+  if (deps.records) {
+    await app.register(recordsPlugin, {
+      ...familyPages,
+      ...deps.records,
+      getCaseStatus,
+      approveSharing: (caseId, hospitalCode) => withTimeout(deps.actions.act(caseId, 'approveSharing', { hospitalCode, actor: 'family' }), workflowTimeoutMs, timedOut('approve')),
+    });
+  }
 
   // ---- JSON API ---------------------------------------------------------------------------
 

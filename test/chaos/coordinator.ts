@@ -76,6 +76,10 @@ class CaseDriver {
     s = await this.until((x) => x.stage === 'translation', 'all documents in');
     await this.maybeCancel('translation', s);
     await this.act('submitToHospitals', { hospitals: plan.hospitals }, 'submit');
+    // The family is asked before anything goes to a hospital; they give their approval to the
+    // coordinator, who records it (the chaos families answer check-in links only).
+    await this.until((x) => x.stage === 'translation' && x.waitingFor.from === 'family', "the family's approval");
+    for (const hospitalCode of plan.hospitals) await this.act('approveSharing', { hospitalCode }, `approve.${hospitalCode}`);
     s = await this.translateUntil((x) => this.sent(x, plan.hospitals, 1), 'packets sent');
     await this.maybeCancel('hospital_review', s);
 

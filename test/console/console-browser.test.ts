@@ -211,6 +211,12 @@ describe('the console', () => {
     await form(page, 'submitToHospitals').getByLabel(`Harbour Hospital ${tag} (${HOSPITAL})`).check();
     await form(page, 'submitToHospitals').getByRole('button', { name: 'Submit' }).click();
     await expect.poll(() => banner(page)).toBe('Submitted to the hospitals.');
+    // The family approved by phone: the coordinator records it; nothing is translated before.
+    await until(page, `the family's approval to share the case with ${HOSPITAL}`);
+    expect(await form(page, 'completeTranslation').count()).toBe(0);
+    await form(page, 'approveSharing').getByLabel('Hospital the family approved (by phone or in writing)').selectOption(HOSPITAL);
+    await form(page, 'approveSharing').getByRole('button', { name: 'Record approval' }).click();
+    await expect.poll(() => banner(page)).toBe("The family's approval is recorded.");
     await until(page, /Record a translation finished/);
     for (let i = 0; (await form(page, 'completeTranslation').count()) > 0; i++) {
       expect(i).toBeLessThan(6);

@@ -350,6 +350,14 @@ describe('a case through the API', () => {
       ['HKU', 'en'],
       ['HCB', 'es'],
     ]);
+    // Nothing is translated or sent before the family approves both hospitals (recorded here by the coordinator).
+    const asking = await waitForCase(coordinator, caseId, (s) => s.waitingFor.from === 'family', "the family's approval");
+    expect(asking.waitingFor.what).toBe("the family's approval to share the case with HKU, HCB");
+    expect(Object.values(asking.documents).some((d) => d.translation === 'pending')).toBe(false);
+    for (const hospitalCode of ['HKU', 'HCB']) {
+      const r = await api<CaseStatus>('POST', `/cases/${caseId}/actions/approveSharing`, { as: coordinator, body: { hospitalCode } });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+    }
     const translating = await waitForCase(coordinator, caseId, (s) => Object.values(s.documents).some((d) => d.translation === 'pending'), 'translations pending');
     const pending = Object.entries(translating.documents).filter(([, d]) => d.translation === 'pending').map(([t]) => t);
     expect(pending.sort()).toEqual(DOCS.slice(0, 4).sort());
@@ -428,13 +436,14 @@ describe('a case through the API', () => {
 
     const emails = await api('GET', `/cases/${caseId}/emails`, { as: ops });
     expect(emails.status).toBe(200);
-    expect(emails.body.map((e: { kind: string }) => e.kind)).toEqual(expect.arrayContaining(['case_opened', 'translation_task', 'hospital_submission']));
+    expect(emails.body.map((e: { kind: string }) => e.kind)).toEqual(expect.arrayContaining(['case_opened', 'sharing_request', 'translation_task', 'hospital_submission']));
 
     const timeline = await api<{ kind: string; actor: string }[]>('GET', `/cases/${caseId}/timeline`, { as: token() });
     expect(timeline.status).toBe(200);
     const actorOf = (kind: string) => timeline.body.filter((t) => t.kind === kind).map((t) => t.actor);
     expect(actorOf('case_opened')).toEqual([ADMIN.email]);
     expect(actorOf('document_received')).toEqual(Array(4).fill(ADMIN.email));
+    expect(actorOf('sharing_approved')).toEqual([ADMIN.email, ADMIN.email]);
     expect(actorOf('translation_done')).toEqual(Array(4).fill(ADMIN.email));
     expect(actorOf('hospital_chosen')).toEqual([ADMIN.email]);
     expect(actorOf('infusion_recorded')).toEqual([ADMIN.email]);
@@ -451,6 +460,8 @@ describe('a case through the API', () => {
     for (const documentType of DOCS) expect((await api('POST', `/cases/${other}/actions/receiveDocument`, { as: token(), body: { documentType, language: 'en' } })).status).toBe(200);
     await waitForCase(token(), other, (s) => s.stage === 'translation', 'all documents in');
     expect((await api('POST', `/cases/${other}/actions/submitToHospitals`, { as: token(), body: { hospitals: ['HKU'] } })).status).toBe(200);
+    await waitForCase(token(), other, (s) => s.waitingFor.from === 'family', "the family's approval");
+    expect((await api('POST', `/cases/${other}/actions/approveSharing`, { as: token(), body: { hospitalCode: 'HKU' } })).status).toBe(200);
     await waitForCase(token(), other, (s) => s.stage === 'hospital_review' && s.submissions[0]?.status === 'pending', 'hospital review');
     const declined = await api('POST', `/cases/${other}/actions/recordDecision`, { as: token(), body: { hospitalCode: 'HKU', decision: 'declined', reason: 'not eligible' } });
     expect(declined.status, JSON.stringify(declined.body)).toBe(200);

@@ -243,6 +243,15 @@ describe('casectl against a running case worker', () => {
     const submitted = await cliJson<CaseStatus>(['hospital', 'submit', caseId, 'HCB']);
     expect(submitted.submissions).toEqual([expect.objectContaining({ hospitalCode: 'HCB', language: 'es' })]);
 
+    // The family approves by phone: the coordinator records it, once.
+    const asking = await waitForCase(caseId, (s) => s.waitingFor.from === 'family', "the family's approval");
+    expect(asking.waitingFor.what).toBe("the family's approval to share the case with HCB");
+    expectFailure(await cli(['hospital', 'approve', caseId, 'HKU']), 4, /HKU is not among the hospitals chosen for this case/);
+    const approved = await cli(['hospital', 'approve', caseId, 'HCB']);
+    expect([approved.code, approved.stderr]).toEqual([0, '']);
+    expect(approved.stdout).toMatch(/^Sharing with HCB approved\.$/m);
+    expectFailure(await cli(['hospital', 'approve', caseId, 'HCB']), 4, /sharing with HCB is already approved/);
+
     const review = await waitForCase(caseId, (s) => s.stage === 'hospital_review' && s.submissions[0]?.status === 'pending', 'hospital review');
     expect(review.waitingFor).toMatchObject({ from: 'hospital' });
     // Same language as the documents: nothing needed translating.
@@ -286,13 +295,14 @@ describe('casectl against a running case worker', () => {
       if (emails.some((e) => e.kind === 'hospital_accepted_family' && e.status === 'sent')) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(emails.map((e) => e.kind)).toEqual(expect.arrayContaining(['case_opened', 'hospital_submission', 'hospital_accepted_family']));
+    expect(emails.map((e) => e.kind)).toEqual(expect.arrayContaining(['case_opened', 'sharing_request', 'hospital_submission', 'hospital_accepted_family']));
     for (const e of emails) {
       expect(e.status).toBe('sent');
       expect(e.subject).not.toBe('');
       expect(Number.isNaN(Date.parse(e.sentAt ?? ''))).toBe(false);
     }
     expect(emails.find((e) => e.kind === 'case_opened')!.to).toBe(FAMILY_EMAIL);
+    expect(emails.filter((e) => e.kind === 'sharing_request').map((e) => e.to)).toEqual([FAMILY_EMAIL]);
     expect(emails.find((e) => e.kind === 'hospital_submission')!.to).toBe(HOSPITAL_EMAIL);
     expect(emails.filter((e) => e.kind === 'case_opened')).toHaveLength(1);
     expect(sink.messages.filter((m) => m.headers.get('x-case-id') === caseId && m.headers.get('x-email-kind') === 'case_opened')).toHaveLength(1);
@@ -368,6 +378,7 @@ describe('casectl against a running case worker', () => {
     const timeline = await cliJson<{ kind: string; actor: string; summary: string }[]>(['case', 'timeline', caseId]);
     expect(timeline.filter((t) => t.kind === 'document_received').map((t) => t.actor)).toEqual(Array(5).fill(ACTOR));
     expect(timeline.find((t) => t.kind === 'hospital_decision')).toMatchObject({ actor: ACTOR });
+    expect(timeline.filter((t) => t.kind === 'sharing_approved')).toEqual([expect.objectContaining({ actor: ACTOR, summary: 'Sharing with HCB approved' })]);
     expect(timeline.find((t) => t.kind === 'case_opened')).toMatchObject({ actor: ACTOR });
     expect(timeline.find((t) => t.kind === 'clinical_observation')).toMatchObject({ actor: CLINICIAN });
     expect(timeline.find((t) => t.kind === 'alert_acknowledged')).toMatchObject({ actor: CLINICIAN });

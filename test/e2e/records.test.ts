@@ -352,3 +352,47 @@ describe('the retention sweep', () => {
     }
   });
 });
+
+describe('sharing with a hospital', () => {
+  it('waits for the family to approve each hospital chosen: nothing is translated or sent before, and approval on the page lets the case go on', async () => {
+    const headers = { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'application/json' };
+    const code = `S${tag}`.toUpperCase();
+    const hospital = await fetch(`${http.url}/api/hospitals`, { method: 'POST', headers, body: JSON.stringify({ code, name: 'Hospital Universitario Norte', email: `intl.${tag}@hospital.test`, language: 'en', timezone: 'Europe/Madrid' }) });
+    expect(hospital.status).toBe(201);
+    const file = caseFile({ family: { language: 'es' } });
+    const opened = await fetch(`${http.url}/api/cases`, { method: 'POST', headers, body: JSON.stringify({ ...file, requiredDocuments: ['medical_report'] }) });
+    const { caseId } = (await opened.json()) as { caseId: string };
+    const email = (file.family as { email: string }).email;
+    const { url } = await linkFromEmail(email);
+    await agree(url);
+    const act = (action: string, body: unknown) => fetch(`${http.url}/api/cases/${caseId}/actions/${action}`, { method: 'POST', headers, body: JSON.stringify(body) });
+    expect((await act('receiveDocument', { documentType: 'medical_report' })).status).toBe(200);
+    expect((await act('submitToHospitals', { hospitals: [code] })).status).toBe(200);
+
+    const status = async () => (await (await fetch(`${http.url}/api/cases/${caseId}`, { headers })).json()) as { stage: string; waitingFor: { what: string; from: string; until?: string }; documents: Record<string, { translation: string }> };
+    await expect.poll(async () => (await status()).waitingFor.from, { timeout: 15_000 }).toBe('family');
+    const waiting = await status();
+    expect(waiting.waitingFor.what).toBe(`the family's approval to share the case with ${code}`);
+    expect(waiting.waitingFor.until).toBeDefined();
+    const [ask] = await sink.waitFor(1, (m) => JSON.stringify(m.to).includes(email) && (m.subject ?? '').startsWith('¿Podemos compartir el caso'), 15_000);
+    expect(ask!.text).toContain('Hospital Universitario Norte');
+    expect(ask!.text).toMatch(/http:\/\/care\.test\/upload\/[A-Za-z0-9_.-]+/);
+    // Nothing went to the hospital or the translator.
+    expect(waiting.documents.medical_report!.translation).not.toBe('pending');
+    expect(sink.messages.filter((m) => JSON.stringify(m.to).includes(`intl.${tag}@hospital.test`))).toEqual([]);
+
+    const page = await (await fetch(url)).text();
+    expect(page).toContain('¿Podemos enviar el caso a estos hospitales?');
+    expect(page).toContain('Autorizar el envío a Hospital Universitario Norte');
+    const approve = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `consent=share&hospital=${code}` });
+    expect(approve.status).toBe(200);
+    const approved = await approve.text();
+    expect(approved).toContain('Ha autorizado el envío del caso a Hospital Universitario Norte');
+    expect(approved).not.toContain('Autorizar el envío a');
+    expect(await database.db.selectFrom('consents').select(['kind', 'hospital_code']).where('case_id', '=', caseId).where('kind', '=', 'share').execute()).toEqual([{ kind: 'share', hospital_code: code }]);
+    // The case goes on: the document is sent for translation into the hospital's language.
+    await expect.poll(async () => (await status()).documents.medical_report!.translation, { timeout: 15_000 }).toBe('pending');
+    const timeline = (await (await fetch(`${http.url}/api/cases/${caseId}/timeline`, { headers })).json()) as { kind: string; actor: string }[];
+    expect(timeline.find((e) => e.kind === 'sharing_approved')).toMatchObject({ actor: 'family' });
+  });
+});

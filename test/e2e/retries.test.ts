@@ -83,6 +83,8 @@ async function caseInAdmission(): Promise<string> {
   const { caseId } = (await opened.json()) as { caseId: string };
   expect((await cli(['records', 'receive', caseId, 'medical_report', '--language', 'en'])).code).toBe(0);
   expect((await cli(['hospital', 'submit', caseId, 'RTY'])).code).toBe(0);
+  // The family said yes by phone as the hospital was chosen: the coordinator records it at once.
+  expect((await cli(['hospital', 'approve', caseId, 'RTY'])).code).toBe(0);
   for (let i = 0; i < 100; i++) {
     const r = await cli(['hospital', 'decision', caseId, 'RTY', 'accepted']);
     if (r.code === 0) break;

@@ -239,7 +239,11 @@ export async function seedWorld(target: Target, opts: { log?: (line: string) => 
     for (const documentType of Object.keys(records.documents)) await act(caseId, 'receiveDocument', { documentType, language: 'en' });
     await waitFor(caseId, (s) => s.stage === 'translation', 'translation', deadline);
     if (kind === 'translation') return;
-    await act(caseId, 'submitToHospitals', { hospitals: kind === 'review2' ? [hospitalA, hospitalB] : kind === 'navigation' ? [hospitalB] : [hospitalA] });
+    const chosen = kind === 'review2' ? [hospitalA, hospitalB] : kind === 'navigation' ? [hospitalB] : [hospitalA];
+    await act(caseId, 'submitToHospitals', { hospitals: chosen });
+    // Nothing goes to a hospital before the family approves it (recorded here by the coordinator).
+    await waitFor(caseId, (s) => s.stage === 'translation' && s.waitingFor.from === 'family', "the family's approval", deadline);
+    for (const hospitalCode of chosen) await act(caseId, 'approveSharing', { hospitalCode });
     await waitFor(caseId, (s) => s.stage === 'hospital_review' && s.submissions.every((x) => x.status === 'pending'), 'hospital review', deadline);
     if (kind === 'review' || kind === 'review2') return;
     if (kind === 'navigation') {

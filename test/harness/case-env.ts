@@ -21,6 +21,7 @@ import { startSmtpSink, type SmtpSink } from './smtp.ts';
 import { createIdentifiers } from '../../common/identifiers.ts';
 import { openVault } from '../../activities/vault/open.ts';
 import type { Vault } from '../../activities/vault/vault.ts';
+import { submitApproved } from './drive.ts';
 
 export interface CaseTestEnv {
   env: TestWorkflowEnvironment;
@@ -39,6 +40,8 @@ export interface CaseTestEnv {
   restartWorker(keyring: Keyring): Promise<void>;
   /** Resolves when the case's status satisfies `pred` (the workflow moves on asynchronously). */
   waitForStatus(caseId: string, pred: (s: CaseStatus) => boolean, what?: string): Promise<CaseStatus>;
+  /** Submits to `codes` and records the family's approval of each new one once the case asks for it (test/harness/drive.ts submitApproved). */
+  submitApproved(caseId: string, codes: string[], actor: string): Promise<CaseStatus>;
   teardown(): Promise<void>;
 }
 
@@ -126,6 +129,9 @@ export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<Case
       }
       throw new Error(`case ${caseId} never reached ${what}; last status: ${JSON.stringify(last)}`);
     },
+    submitApproved(caseId, codes, actor) {
+      return submitApproved(t.actions, caseId, codes, { actor, wait: (pred, what) => t.waitForStatus(caseId, pred, what) });
+    },
     async restartWorker(keyring) {
       current.worker.shutdown();
       await current.running;
@@ -167,7 +173,7 @@ export async function caseAwaitingInfusion(t: CaseTestEnv, hospitalCode: string,
     await t.actions.act(caseId, 'receiveDocument', { actor, documentType, language: 'en' });
   }
   await t.waitForStatus(caseId, (s) => s.stage === 'translation');
-  await t.actions.submit(caseId, [hospitalCode], actor);
+  await t.submitApproved(caseId, [hospitalCode], actor);
   await t.waitForStatus(caseId, (s) => s.submissions[0]?.status === 'pending');
   await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode, decision: 'accepted' });
   await t.waitForStatus(caseId, (s) => s.stage === 'admission');

@@ -51,11 +51,41 @@ export async function openCase(actions: CaseActions, file: Record<string, unknow
   return caseId;
 }
 
+/** Waits for the case's status to satisfy `pred`; `what` names it in the failure. */
+export type StatusWait = (pred: (s: CaseStatus) => boolean, what: string) => Promise<CaseStatus>;
+
+/** The case waits for the family's approval to share it with the hospitals chosen (workflows/case-stages.ts familyApproval). */
+export const awaitingApproval = (s: CaseStatus) => s.stage === 'translation' && s.waitingFor.from === 'family';
+
+/**
+ * Submits the case to `codes` and gives the family's approval to share it with each of them that
+ * was not approved before (a hospital that declined and is chosen again keeps its approval), as
+ * the real process does: once the case has asked the family (sharing_request), by `approver`
+ * (default: the coordinator recording it, as `casectl hospital approve` does). Resolves with the
+ * status after the last approval.
+ */
+export async function submitApproved(
+  actions: CaseActions,
+  caseId: string,
+  codes: string[],
+  opts: { actor?: string; approver?: string; wait?: StatusWait } = {},
+): Promise<CaseStatus> {
+  const actor = opts.actor ?? ACTOR;
+  const wait = opts.wait ?? ((pred, what) => waitForStatus(actions, caseId, pred, what));
+  const submitted = await actions.submit(caseId, codes, actor);
+  const toApprove = codes.filter((code) => !submitted.submissions.find((x) => x.hospitalCode === code)?.sharingApproved);
+  if (toApprove.length === 0) return submitted;
+  await wait(awaitingApproval, `the family's approval to share the case with ${toApprove.join(', ')}`);
+  let status = submitted;
+  for (const hospitalCode of toApprove) status = await actions.act(caseId, 'approveSharing', { actor: opts.approver ?? actor, hospitalCode });
+  return status;
+}
+
 /** Every document received (in `language`), then submitted to `hospital`: hospital review. */
 export async function toHospitalReview(actions: CaseActions, caseId: string, hospital: string, language = 'en'): Promise<CaseStatus> {
   for (const documentType of DOCUMENTS) await actions.act(caseId, 'receiveDocument', { actor: ACTOR, documentType, language });
   await waitForStatus(actions, caseId, inStage('translation'), 'all documents in');
-  await actions.submit(caseId, [hospital], ACTOR);
+  await submitApproved(actions, caseId, [hospital]);
   return waitForStatus(actions, caseId, (s) => s.stage === 'hospital_review' && s.submissions.some((x) => x.status === 'pending'), 'hospital review');
 }
 

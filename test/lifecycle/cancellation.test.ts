@@ -20,7 +20,7 @@ async function caseIn(stage: Stage): Promise<string> {
   await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'medical_report' });
   await t.waitForStatus(caseId, (s) => s.stage === 'translation');
   if (stage === 'translation') return caseId;
-  await t.actions.submit(caseId, ['MAD'], actor);
+  await t.submitApproved(caseId, ['MAD'], actor);
   await t.waitForStatus(caseId, (s) => s.stage === 'hospital_review' && s.submissions[0]?.status === 'pending');
   if (stage === 'hospital_review') return caseId;
   if (stage === 'navigation') {

@@ -37,7 +37,7 @@ it('sends an email a background step started before the case closed, retried aft
   await t.waitForStatus(caseId, (s) => s.stage === 'records');
   await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'medical_report', language: 'en' });
   await t.waitForStatus(caseId, (s) => s.stage === 'translation');
-  await t.actions.submit(caseId, ['HKU'], actor);
+  await t.submitApproved(caseId, ['HKU'], actor);
   await t.waitForStatus(caseId, (s) => s.submissions[0]?.status === 'pending');
   // The hospital is silent for a week: its reminder's first attempt meets a mail server that is away.
   await t.env.sleep('7 days');

@@ -41,6 +41,16 @@ describe('case lifecycle, happy path', () => {
     expect(s.waitingFor).toEqual({ what: 'hospitals to submit to (casectl hospital submit)', from: 'coordinator' });
     await t.actions.submit(caseId, ['HKU'], actor);
 
+    // Nothing goes to the hospital before the family approves: they are asked, in Spanish, with their link.
+    s = await t.waitForStatus(caseId, (x) => x.waitingFor.from === 'family', "the family's approval");
+    expect(s.waitingFor.what).toBe("the family's approval to share the case with HKU");
+    const [ask] = await t.smtp.waitFor(1, (m) => to(FAMILY)(m) && m.headers.get('x-email-kind') === 'sharing_request');
+    expect(ask!.html).toContain('lang="es"');
+    expect(ask!.text).toContain('Queen Mary International Department');
+    expect(ask!.text).toMatch(/http:\/\/care\.test\/upload\//);
+    s = await t.actions.act(caseId, 'approveSharing', { actor, hospitalCode: 'HKU' });
+    expect(s.submissions[0]).toMatchObject({ hospitalCode: 'HKU', sharingApproved: true });
+
     // Spanish documents for an English-speaking hospital: four translation tasks.
     const tasks = await t.smtp.waitFor(4, to('translator@care.test'));
     expect(tasks.map((m) => m.headers.get('x-email-kind'))).toEqual(Array(4).fill('translation_task'));
@@ -118,6 +128,7 @@ describe('case lifecycle, happy path', () => {
       'Stage monitoring → follow_up',
       'Stage follow_up → closed',
     ]);
+    expect(timeline.find((e) => e.kind === 'sharing_approved')).toMatchObject({ actor, summary: 'Sharing with HKU approved' });
     expect(timeline.find((e) => e.kind === 'hospital_decision')).toMatchObject({ actor, summary: 'HKU: accepted' });
     expect(timeline.filter((e) => e.kind === 'document_received')).toHaveLength(4);
     const admission = await t.database.db.selectFrom('admissions').selectAll().where('case_id', '=', caseId).executeTakeFirstOrThrow();

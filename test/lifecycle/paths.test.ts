@@ -73,7 +73,7 @@ describe('records', () => {
 describe('hospital review', () => {
   it('reopens records for exactly what a hospital asks, then resubmits to it', async () => {
     const caseId = await openAt('hospital_review');
-    await t.actions.submit(caseId, ['MAD', 'BCN'], actor);
+    await t.submitApproved(caseId, ['MAD', 'BCN'], actor);
     await t.waitForStatus(caseId, (s) => s.submissions.every((x) => x.status === 'pending'));
     await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'MAD', decision: 'more_info', documents: ['biomarkers'] });
     let s = await t.waitForStatus(caseId, (x) => x.stage === 'records');
@@ -85,6 +85,9 @@ describe('hospital review', () => {
     expect(s.submissions.find((x) => x.hospitalCode === 'MAD')).toMatchObject({ round: 2, status: 'pending' });
     const packets = await t.smtp.waitFor(2, (m) => m.headers.get('x-case-id') === caseId && kind('hospital_submission')(m) && JSON.stringify(m.to).includes('intl@mad.test'));
     expect(packets[1]!.text).toContain(documentLabel('biomarkers', 'es'));
+    // MAD has the case already: the family was asked about it once, with BCN, not again for round 2.
+    expect((await emailsOf(caseId)).filter((k) => k === 'sharing_request')).toHaveLength(1);
+    expect((await t.actions.timeline(caseId)).filter((e) => e.kind === 'sharing_approved').map((e) => e.summary)).toEqual(['Sharing with MAD approved', 'Sharing with BCN approved']);
 
     // Two acceptances: the coordinator chooses.
     await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'MAD', decision: 'accepted' });
@@ -102,7 +105,7 @@ describe('hospital review', () => {
 
   it('reminds a silent hospital and then alerts the coordinator', async () => {
     const caseId = await openAt('hospital_review');
-    await t.actions.submit(caseId, ['MAD'], actor);
+    await t.submitApproved(caseId, ['MAD'], actor);
     await t.waitForStatus(caseId, (s) => s.stage === 'hospital_review');
     await t.env.sleep('7 days');
     await t.smtp.waitFor(1, (m) => m.headers.get('x-case-id') === caseId && kind('hospital_reminder')(m));
@@ -117,7 +120,7 @@ describe('hospital review', () => {
 
   it('when every hospital declines, asks the coordinator to navigate, tells the family, and resubmits', async () => {
     const caseId = await openAt('hospital_review');
-    await t.actions.submit(caseId, ['MAD', 'BCN'], actor);
+    await t.submitApproved(caseId, ['MAD', 'BCN'], actor);
     await t.waitForStatus(caseId, (s) => s.submissions.every((x) => x.status === 'pending'));
     await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'MAD', decision: 'declined', reason: 'CD19-negative relapse' });
     await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'BCN', decision: 'declined', reason: 'No capacity this quarter' });
@@ -127,8 +130,11 @@ describe('hospital review', () => {
     expect(family[0]!.html).toContain('lang="es"');
     await t.smtp.waitFor(1, (m) => m.headers.get('x-case-id') === caseId && kind('navigation_needed')(m));
 
-    // A new hospital, with a new language: translation, then review again.
-    await t.actions.submit(caseId, ['SHA'], actor);
+    // A new hospital, with a new language: the family approves it, then translation, then review again.
+    await t.submitApproved(caseId, ['SHA'], actor);
+    const asked = await t.smtp.waitFor(2, (m) => m.headers.get('x-case-id') === caseId && kind('sharing_request')(m));
+    expect(asked[1]!.text).toContain('Hospital SHA');
+    expect(asked[1]!.text).not.toContain('Hospital MAD');
     s = await t.waitForStatus(caseId, (x) => x.stage === 'translation' && x.waitingFor.from === 'translator');
     for (const d of ['medical_report', 'pathology']) await t.actions.act(caseId, 'completeTranslation', { actor, documentType: d });
     s = await t.waitForStatus(caseId, (x) => x.stage === 'hospital_review');

@@ -45,7 +45,7 @@ describe('while the case is busy', () => {
     await t.waitForStatus(caseId, (s) => s.stage === 'records');
     await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'medical_report', language: 'en' });
     await t.waitForStatus(caseId, (s) => s.stage === 'translation');
-    await t.actions.submit(caseId, ['HKU'], actor);
+    await t.submitApproved(caseId, ['HKU'], actor);
     await t.waitForStatus(caseId, (s) => s.submissions[0]?.status === 'pending');
     const gate = hold('sendEmail:hospital_accepted_family');
     await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'HKU', decision: 'accepted' });
@@ -66,7 +66,7 @@ describe('while the case is busy', () => {
     for (const documentType of ['medical_report', 'pathology']) await t.actions.act(caseId, 'receiveDocument', { actor, documentType, language: 'es' });
     await t.waitForStatus(caseId, (s) => s.stage === 'translation');
     const gate = hold('sendEmail:translation_task');
-    await t.actions.submit(caseId, ['HKU'], actor);
+    await t.submitApproved(caseId, ['HKU'], actor);
     await gate.entered;
     // The first task email is slow; the translator finishes the second document before its request is recorded.
     const s = await t.waitForStatus(caseId, (x) => x.documents.pathology?.translation === 'pending', 'translations pending');

@@ -86,7 +86,7 @@ async function runCaseThroughMonitoring(): Promise<string> {
   await t.waitForStatus(caseId, (s) => s.stage === 'records');
   await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'medical_report', language: 'en' });
   await t.waitForStatus(caseId, (s) => s.stage === 'translation');
-  await t.actions.submit(caseId, ['HKU'], actor);
+  await t.submitApproved(caseId, ['HKU'], actor);
   await t.waitForStatus(caseId, (s) => s.submissions[0]?.status === 'pending');
   await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'HKU', decision: 'accepted' });
   await t.waitForStatus(caseId, (s) => s.stage === 'admission');

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment } from '../harness/deployment.ts';
 import { startService, type Service } from '../harness/service.ts';
-import { ACTOR, caseFile, DOCUMENTS, inStage, openCase, waitForStatus } from '../harness/drive.ts';
+import { caseFile, DOCUMENTS, ACTOR, inStage, openCase, submitApproved, waitForStatus } from '../harness/drive.ts';
 
 const env: NodeJS.ProcessEnv = {
   PAYLOAD_KEYS: `deploy:${randomBytes(32).toString('base64')}`,
@@ -45,7 +45,7 @@ describe('the production-shaped deployment', () => {
     await deployment.restartWorker(0);
     expect(deployment.workerHealthUrl(0)).toBe(health);
     expect(await answers(`${health}/readyz`)).toBe(200);
-    await service.actions.submit(caseId, ['HKU'], ACTOR);
+    await submitApproved(service.actions, caseId, ['HKU']);
     await waitForStatus(service.actions, caseId, inStage('hospital_review'), 'hospital review, worker 0 back');
   }, 150_000);
 

@@ -31,6 +31,14 @@ describe('record histories', () => {
     await t.actions.act(caseId, 'waiveDocument', { actor, documentType: 'pathology', reason: 'in the report' });
     await t.waitForStatus(caseId, (s) => s.stage === 'translation');
     await t.actions.submit(caseId, ['HKU', 'MAD'], actor);
+    // The family's approval: reminded after 2 days, MAD approved, the coordinator alerted after 4, then HKU.
+    await t.waitForStatus(caseId, (s) => s.waitingFor.from === 'family');
+    await t.env.sleep('2 days');
+    await t.smtp.waitFor(2, (m) => m.headers.get('x-case-id') === caseId && m.headers.get('x-email-kind') === 'sharing_request');
+    await t.actions.act(caseId, 'approveSharing', { actor: 'family', hospitalCode: 'MAD' });
+    await t.env.sleep('2 days');
+    await t.waitForStatus(caseId, (s) => s.alerts.some((a) => a.kind === 'sharing_not_approved'));
+    await t.actions.act(caseId, 'approveSharing', { actor, hospitalCode: 'HKU' });
     await t.waitForStatus(caseId, (s) => s.waitingFor.from === 'translator');
     await t.actions.act(caseId, 'completeTranslation', { actor, documentType: 'medical_report' });
     await t.waitForStatus(caseId, (s) => s.submissions.every((x) => x.status === 'pending'));
@@ -81,11 +89,18 @@ describe('record histories', () => {
     await t.waitForStatus(declined.caseId, (s) => s.stage === 'records');
     await t.actions.act(declined.caseId, 'receiveDocument', { actor, documentType: 'medical_report' });
     await t.waitForStatus(declined.caseId, (s) => s.stage === 'translation');
-    await t.actions.submit(declined.caseId, ['MAD'], actor);
+    await t.submitApproved(declined.caseId, ['MAD'], actor);
     await t.waitForStatus(declined.caseId, (s) => s.submissions[0]?.status === 'pending');
     await t.env.sleep('15 days');
     await t.actions.act(declined.caseId, 'recordDecision', { actor, hospitalCode: 'MAD', decision: 'declined', reason: 'not eligible' });
     await t.waitForStatus(declined.caseId, (s) => s.stage === 'navigation');
+    // Another hospital chosen from navigation: the family is asked again, about it alone.
+    await t.submitApproved(declined.caseId, ['HKU'], actor);
+    await t.waitForStatus(declined.caseId, (s) => s.waitingFor.from === 'translator');
+    await t.actions.act(declined.caseId, 'completeTranslation', { actor, documentType: 'medical_report' });
+    await t.waitForStatus(declined.caseId, (s) => s.submissions.find((x) => x.hospitalCode === 'HKU')?.status === 'pending');
+    await t.actions.act(declined.caseId, 'recordDecision', { actor, hospitalCode: 'HKU', decision: 'declined', reason: 'no bed' });
+    await t.waitForStatus(declined.caseId, (s) => s.stage === 'navigation' && s.submissions.every((x) => x.status === 'declined'));
     await t.actions.act(declined.caseId, 'closeCase', { actor, reason: 'trial at home' });
     await save('closed-from-navigation', declined.caseId);
 
@@ -93,7 +108,7 @@ describe('record histories', () => {
     await t.waitForStatus(cancelled.caseId, (s) => s.stage === 'records');
     await t.actions.act(cancelled.caseId, 'receiveDocument', { actor, documentType: 'medical_report' });
     await t.waitForStatus(cancelled.caseId, (s) => s.stage === 'translation');
-    await t.actions.submit(cancelled.caseId, ['MAD'], actor);
+    await t.submitApproved(cancelled.caseId, ['MAD'], actor);
     await t.waitForStatus(cancelled.caseId, (s) => s.submissions[0]?.status === 'pending');
     await t.actions.act(cancelled.caseId, 'recordDecision', { actor, hospitalCode: 'MAD', decision: 'accepted' });
     await t.waitForStatus(cancelled.caseId, (s) => s.stage === 'admission');
@@ -105,5 +120,20 @@ describe('record histories', () => {
     const s = await t.actions.act(cancelled.caseId, 'cancelCase', { actor, reason: 'family withdrew' });
     expect(s.stage).toBe('cancelled');
     await save('cancelled-in-monitoring', cancelled.caseId);
+  });
+
+  it("records a case cancelled while it waits for the family's approval", async () => {
+    const { caseId } = await t.actions.openCase(sampleCase({ requiredDocuments: ['medical_report'] }), actor);
+    await t.waitForStatus(caseId, (s) => s.stage === 'records');
+    await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'medical_report' });
+    await t.waitForStatus(caseId, (s) => s.stage === 'translation');
+    await t.actions.submit(caseId, ['MAD', 'HKU'], actor);
+    await t.waitForStatus(caseId, (s) => s.waitingFor.from === 'family');
+    await t.actions.act(caseId, 'approveSharing', { actor: 'family', hospitalCode: 'MAD' });
+    await t.env.sleep('3 days');
+    await t.smtp.waitFor(2, (m) => m.headers.get('x-case-id') === caseId && m.headers.get('x-email-kind') === 'sharing_request');
+    expect((await t.actions.act(caseId, 'cancelCase', { actor, reason: 'family withdrew' })).stage).toBe('cancelled');
+    await t.client.workflow.getHandle(`case-${caseId}`).result();
+    await save('cancelled-awaiting-approval', caseId);
   });
 });

@@ -8,6 +8,7 @@ import { CEREBRAL_EDEMA, CONSCIOUSNESS, HYPOTENSION, OXYGEN_DEVICES, SEIZURES, V
 import { fromLocal, toLocal } from '../../../domain/time.ts';
 import { InputError, type FieldProblem as FieldError } from '../../../domain/validation.ts';
 import { mayTake, type Role, type StaffAction } from '../../../domain/actions.ts';
+import { awaitsApproval } from '../../../domain/case-rules.ts';
 import { html, type Html } from './html.ts';
 
 export type FormValues = Record<string, string | string[]>;
@@ -163,6 +164,12 @@ export const FORMS: Record<FormAction, FormSpec> = {
         ['more_info', 'needs more documents'],
       ])}${textarea(c, 'reason', 'Reason (required when declined)')}${checkboxes(c, 'documents', 'Documents the hospital needs (for "needs more documents")', Object.keys(c.status.documents))}`,
   },
+  approveSharing: {
+    title: "Record the family's approval of a hospital",
+    button: 'Record approval',
+    offered: (s) => s.submissions.some(awaitsApproval),
+    fields: (c) => select(c, 'hospitalCode', 'Hospital the family approved (by phone or in writing)', c.status.submissions.filter(awaitsApproval).map((x) => [x.hospitalCode, hospitalName(c, x.hospitalCode)] as [string, string])),
+  },
   chooseHospital: {
     title: 'Choose the hospital',
     button: 'Choose',
@@ -280,6 +287,7 @@ export function argsFromForm(action: FormAction, values: FormValues, status: Cas
       return { ...text('hospitalCode'), ...text('decision'), ...text('reason'), ...(documents.length ? { documents } : {}) };
     }
     case 'chooseHospital':
+    case 'approveSharing':
       return { ...text('hospitalCode') };
     case 'planAdmission': {
       const code = one(values.hospitalCode).trim();

@@ -104,6 +104,7 @@ const DONE: Record<string, string> = {
   waiveDocument: 'Document waived.',
   completeTranslation: 'Translation recorded.',
   submitToHospitals: 'Submitted to the hospitals.',
+  approveSharing: "The family's approval is recorded.",
   recordDecision: 'Decision recorded.',
   chooseHospital: 'Hospital chosen.',
   planAdmission: 'Admission planned; the family is told.',

@@ -130,7 +130,7 @@ export function consoleRoutes(ctx: FuzzContext, hints: Hints): DoorRoute[] {
   const pages = ['/console/', '/console/cases/new', '/console/cases/{caseId}', '/console/sign-in', '/console/cases', '/console/nope', '/console/cases/{caseId}/actions/nope'];
   const query = fc.oneof(
     { weight: 3, arbitrary: fc.constant<[string, string][]>([]) },
-    { weight: 2, arbitrary: fc.tuple(fc.constantFrom('stage', 'hospital', 'alert', 'page', 'done', 'expired', 'search', '__proto__'), fc.oneof(awkward, fc.constantFrom('records', 'monitoring', '1', '0', '-1', '1e309', 'opened', 'submitToHospitals'))).map(([k, v]): [string, string][] => [[k, v]]) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom('stage', 'hospital', 'alert', 'page', 'done', 'expired', 'search', '__proto__'), fc.oneof(awkward, fc.constantFrom('records', 'monitoring', '1', '0', '-1', '1e309', 'opened', 'submitToHospitals', 'approveSharing'))).map(([k, v]): [string, string][] => [[k, v]]) },
   );
   routes.push({
     door: 'console',

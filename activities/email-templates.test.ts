@@ -113,7 +113,7 @@ const SAMPLES: { [K in EmailKind]: Sample<K> } = {
   },
   sharing_stalled: {
     data: { hospitals: ['HKU', 'MAD'] },
-    expects: () => ['HKU'],
+    expects: () => ['HKU', 'casectl hospital approve c3f9a1b2c4d5 HKU', 'casectl hospital approve c3f9a1b2c4d5 MAD'],
   },
   records_stalled: {
     data: { missing: ['scans', 'genetic_panel'], daysWaiting: 21 },

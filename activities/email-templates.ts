@@ -60,6 +60,7 @@ const casectl = {
   receive: (caseId: string, documentType: string) => `casectl records receive ${shellArg(caseId)} ${shellArg(documentType)}`,
   translationDone: (caseId: string, documentType: string) => `casectl translation done ${shellArg(caseId)} ${shellArg(documentType)}`,
   choose: (caseId: string, hospitalCode: string) => `casectl hospital choose ${shellArg(caseId)} ${shellArg(hospitalCode)}`,
+  approve: (caseId: string, hospitalCode: string) => `casectl hospital approve ${shellArg(caseId)} ${shellArg(hospitalCode)}`,
   submit: (caseId: string) => `casectl hospital submit ${shellArg(caseId)} <hospitalCode>…`,
   close: (caseId: string) => `casectl case close ${shellArg(caseId)} --reason "…"`,
   show: (caseId: string) => `casectl case show ${shellArg(caseId)}`,
@@ -343,7 +344,7 @@ const TEMPLATES: Templates = {
   }),
   sharing_stalled: (d, x) => ({
     subject: x.say('subject'),
-    body: [p(x.say('waiting', { hospitals: x.joined(d.hospitals) })), p(x.say('callFamily'))],
+    body: [p(x.say('waiting', { hospitals: x.joined(d.hospitals) })), p(x.say('callFamily')), p(x.say('ifApprovedByPhone')), pre(...d.hospitals.map((h) => casectl.approve(x.id, h)))],
   }),
   records_stalled: (d, x) => ({
     subject: x.say('subject', { days: d.daysWaiting }),

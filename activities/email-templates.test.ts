@@ -115,6 +115,14 @@ const SAMPLES: { [K in EmailKind]: Sample<K> } = {
     data: { hospitals: ['HKU', 'MAD'] },
     expects: () => ['HKU', 'casectl hospital approve c3f9a1b2c4d5 HKU', 'casectl hospital approve c3f9a1b2c4d5 MAD'],
   },
+  files_to_review: {
+    data: { count: 2, waiting: 3, by: 'family' },
+    expects: (l) => [{ en: '2 files', es: '2 archivos', zh: '2 个文件' }[l], { en: '3 files wait', es: '3 archivos esperan', zh: '3 个文件' }[l], 'casectl docs list c3f9a1b2c4d5'],
+  },
+  consent_withdrawn: {
+    data: {},
+    expects: (l) => [{ en: 'withdrew their consent', es: 'retiró su consentimiento', zh: '撤回了' }[l]],
+  },
   records_stalled: {
     data: { missing: ['scans', 'genetic_panel'], daysWaiting: 21 },
     expects: (l) => [documentLabel('scans', l), 'Genetic panel', '21', 'casectl records receive c3f9a1b2c4d5 scans', 'casectl records receive c3f9a1b2c4d5 genetic_panel', 'casectl case close c3f9a1b2c4d5 --reason'],

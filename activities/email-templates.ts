@@ -60,6 +60,7 @@ const casectl = {
   receive: (caseId: string, documentType: string) => `casectl records receive ${shellArg(caseId)} ${shellArg(documentType)}`,
   translationDone: (caseId: string, documentType: string) => `casectl translation done ${shellArg(caseId)} ${shellArg(documentType)}`,
   choose: (caseId: string, hospitalCode: string) => `casectl hospital choose ${shellArg(caseId)} ${shellArg(hospitalCode)}`,
+  docs: (caseId: string) => `casectl docs list ${shellArg(caseId)}`,
   approve: (caseId: string, hospitalCode: string) => `casectl hospital approve ${shellArg(caseId)} ${shellArg(hospitalCode)}`,
   submit: (caseId: string) => `casectl hospital submit ${shellArg(caseId)} <hospitalCode>…`,
   close: (caseId: string) => `casectl case close ${shellArg(caseId)} --reason "…"`,
@@ -345,6 +346,14 @@ const TEMPLATES: Templates = {
   sharing_stalled: (d, x) => ({
     subject: x.say('subject'),
     body: [p(x.say('waiting', { hospitals: x.joined(d.hospitals) })), p(x.say('callFamily')), p(x.say('ifApprovedByPhone')), pre(...d.hospitals.map((h) => casectl.approve(x.id, h)))],
+  }),
+  files_to_review: (d, x) => ({
+    subject: x.say('subject', { count: d.count }),
+    body: [p(x.say(d.by === 'family' ? 'arrivedFromFamily' : 'arrivedFromStaff', { count: d.count, by: d.by })), p(x.say('waiting', { waiting: d.waiting })), p(x.say('review')), pre(casectl.docs(x.id))],
+  }),
+  consent_withdrawn: (_d, x) => ({
+    subject: x.say('subject'),
+    body: [p(x.say('withdrawn')), p(x.say('stopped')), p(x.say('callFamily'))],
   }),
   records_stalled: (d, x) => ({
     subject: x.say('subject', { days: d.daysWaiting }),

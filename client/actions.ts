@@ -6,7 +6,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { z } from 'zod';
 import type { Db } from '../db/connect.ts';
 import { openCaseSchema, hospitalCodeSchema, languageSchema, timeZoneSchema, type CaseInput, type CaseStatus } from '../domain/case.ts';
-import { actionSchema, type ActionArgs, type StaffAction } from '../domain/actions.ts';
+import { actionSchema, type ActionArgs, type ActionName } from '../domain/actions.ts';
 import { protocolSchema, type CheckinOutcome, type ClinicalOutcome } from '../domain/monitoring.ts';
 import { InputError, parseInput, textSchema } from '../domain/validation.ts';
 import { CaseStageKey } from '../domain/search-attributes.ts';
@@ -37,7 +37,7 @@ const protocolInputSchema = z
 
 
 /** Actions answered with the case's status; check-in reports and observations answer with their outcome. */
-export type CaseActionName = Exclude<StaffAction, 'recordClinical'>;
+export type CaseActionName = Exclude<ActionName, 'recordClinical' | 'submitCheckin'>;
 
 export interface CaseActionsDeps {
   client: Client;
@@ -105,6 +105,14 @@ export function createCaseActions({ client, db, taskQueue, identifiers }: CaseAc
       const unknown = codes.filter((c) => !rows.some((r) => r.code === c));
       if (unknown.length) throw new InputError(unknown.map((c) => ({ field: 'hospitalCode', message: `no hospital with code ${c} (casectl hospital add)` })));
       return act(caseId, 'submitToHospitals', { actor, hospitals: codes.map((c) => ({ code: c, language: rows.find((r) => r.code === c)!.language })) }, opts);
+    },
+
+    /**
+     * Files now in the vault, told to the case so that it waits for their review and the coordinator
+     * hears of them. The Update id comes from the first file, so telling it again changes nothing.
+     */
+    filesUploaded(caseId: string, fileIds: string[], actor: string): Promise<CaseStatus> {
+      return act(caseId, 'filesUploaded', { fileIds, actor }, { requestId: `files:${fileIds[0]}` });
     },
 
     /**

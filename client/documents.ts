@@ -7,7 +7,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { Stage } from '../domain/case.ts';
-import { CONSENT_VERSION, type FileSender, type FileStatus } from '../domain/files.ts';
+import { CONSENT_VERSION, isFileId, type FileSender, type FileStatus } from '../domain/files.ts';
 import { sha256 } from './accounts.ts';
 import { ActionRefusedError } from './case-calls.ts';
 import type { Vault } from '../activities/vault/vault.ts';
@@ -270,7 +270,7 @@ export function createDocuments(deps: { db: Db; vault: Vault; limits: DocumentLi
     list,
 
     async find(caseId: string, fileId: string): Promise<FileRow | undefined> {
-      if (!/^[0-9a-f-]{36}$/.test(fileId)) return undefined;
+      if (!isFileId(fileId)) return undefined;
       const row = await db.selectFrom('files').select(COLUMNS).where('case_id', '=', caseId).where('id', '=', fileId).executeTakeFirst();
       return row && toRow(row);
     },
@@ -292,10 +292,12 @@ export function createDocuments(deps: { db: Db; vault: Vault; limits: DocumentLi
       return { stage: c.stage, missing: missing.map((m) => m.document_type), files, ...(consent ? { consentedAt: consent.agreed_at.toISOString() } : {}) };
     },
 
-    /** The family agrees to the processing of the health data, through the link `token`. */
-    async agree(caseId: string, token: string): Promise<void> {
-      if (await processingConsent(caseId)) return;
+    /** The family agrees to the processing of the health data, through the link `token`: for the first time, again after withdrawing it, or already had. */
+    async agree(caseId: string, token: string): Promise<'first' | 'renewed' | 'already'> {
+      if (await processingConsent(caseId)) return 'already';
+      const before = await db.selectFrom('consents').select('case_id').where('case_id', '=', caseId).where('kind', '=', 'processing').executeTakeFirst();
       await db.insertInto('consents').values({ case_id: caseId, kind: 'processing', version: CONSENT_VERSION, link_hash: sha256(token) }).execute();
+      return before ? 'renewed' : 'first';
     },
 
     /** The family approves sharing the case with a hospital, through the link `token`. */
@@ -351,13 +353,13 @@ export async function acceptFile(
   caseId: string,
   fileId: string,
   opts: { documentType?: string; actor: string },
-  receive: (documentType: string) => Promise<unknown>,
+  receive: (args: { documentType: string; fileId: string }) => Promise<unknown>,
 ): Promise<{ file: FileRow; note?: string }> {
   const found = await documents.find(caseId, fileId);
   const file = found && (await documents.review(caseId, fileId, { status: 'accepted', documentType: opts.documentType ?? found.documentType, by: opts.actor }));
   if (!file) throw new FileNotFound(`no file ${fileId} in case ${caseId}`);
   try {
-    await receive(file.documentType);
+    await receive({ documentType: file.documentType, fileId });
     return { file };
   } catch (err) {
     if (err instanceof ActionRefusedError) return { file, note: err.message };
@@ -366,10 +368,16 @@ export async function acceptFile(
 }
 
 /** Rejects a file, and asks the family for its document again through `request` (the case's requestDocument). */
-export async function rejectFile(documents: Documents, caseId: string, fileId: string, opts: { reason: string; actor: string }, request: (documentType: string) => Promise<unknown>): Promise<FileRow> {
+export async function rejectFile(
+  documents: Documents,
+  caseId: string,
+  fileId: string,
+  opts: { reason: string; actor: string },
+  request: (args: { documentType: string; fileId: string }) => Promise<unknown>,
+): Promise<FileRow> {
   const found = await documents.find(caseId, fileId);
   const file = found && (await documents.review(caseId, fileId, { status: 'rejected', reason: opts.reason, by: opts.actor }));
   if (!file) throw new FileNotFound(`no file ${fileId} in case ${caseId}`);
-  await request(file.documentType);
+  await request({ documentType: file.documentType, fileId });
   return file;
 }

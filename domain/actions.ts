@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { textSchema } from './validation.ts';
 import { documentTypeSchema, hospitalCodeSchema, isoDateTimeSchema, languageSchema } from './case.ts';
+import { fileIdSchema } from './files.ts';
 
 // ---- who ---------------------------------------------------------------------------------------
 
@@ -30,6 +31,8 @@ export type Party = 'family';
 
 const actor = textSchema(200);
 const reason = textSchema(2000, { multiline: true });
+/** A file of the case the action is about (a review of an upload), when there is one. */
+const fileId = fileIdSchema();
 
 interface ActionSpec {
   schema: z.ZodType;
@@ -43,7 +46,7 @@ interface ActionSpec {
 
 const ACTIONS = {
   receiveDocument: {
-    schema: z.object({ actor, documentType: documentTypeSchema(), language: languageSchema().optional() }).strict(),
+    schema: z.object({ actor, documentType: documentTypeSchema(), language: languageSchema().optional(), fileId: fileId.optional() }).strict(),
     access: 'coordinate',
     parties: [],
     summary: 'record that a document arrived',
@@ -55,10 +58,24 @@ const ACTIONS = {
     summary: 'go on without a document',
   },
   requestDocument: {
-    schema: z.object({ actor, documentType: documentTypeSchema(), reason }).strict(),
+    schema: z.object({ actor, documentType: documentTypeSchema(), reason, fileId: fileId.optional() }).strict(),
     access: 'coordinate',
     parties: [],
     summary: 'ask the family to send a document again, saying why (an upload that could not be used)',
+  },
+  filesUploaded: {
+    schema: z.object({ actor, fileIds: z.array(fileId).min(1, 'name at least one file').max(20, 'at most 20 files at once') }).strict(),
+    // Taken by the service itself once the files are in the vault, whoever sent them (the family on
+    // their page, a coordinator with casectl docs upload): no door of its own.
+    access: 'none',
+    parties: ['family'],
+    summary: 'files arrived in the vault and wait for a coordinator to review them',
+  },
+  recordConsent: {
+    schema: z.object({ actor, consent: z.enum(['withdrawn', 'given']) }).strict(),
+    access: 'none',
+    parties: ['family'],
+    summary: "the family withdrew their consent to the processing of the health data, or gave it again, on their records page",
   },
   approveSharing: {
     schema: z.object({ actor, hospitalCode: hospitalCodeSchema() }).strict(),

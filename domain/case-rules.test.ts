@@ -46,6 +46,25 @@ describe('what a case waits for', () => {
     expect(waitingFor(approved)).toEqual({ what: 'packets for the hospitals', from: 'nobody' });
   });
 
+  it("files to review: the coordinator's, before the family's documents; beside a hospital's wait; not once the case is over", () => {
+    const files = ['9b1d0c1e-0000-4000-8000-000000000001', '9b1d0c1e-0000-4000-8000-000000000002'];
+    expect(waitingFor(fresh({ stage: 'records', filesToReview: files }))).toEqual({ what: 'review of 2 uploaded files (casectl docs list), then documents: medical_report, scans', from: 'coordinator' });
+    const pending = fresh({ stage: 'hospital_review', filesToReview: files.slice(1), submissions: [{ hospitalCode: 'HKU', language: 'en', round: 1, status: 'pending', submittedAt: '2026-12-01T09:00:00Z' }] });
+    expect(waitingFor(pending)).toMatchObject({ what: 'decisions from HKU; and review of 1 uploaded file (casectl docs list)', from: 'hospital' });
+    expect(waitingFor(fresh({ stage: 'closed', filesToReview: files }))).toEqual({ what: 'nothing', from: 'nobody' });
+  });
+
+  it('consent withdrawn: the family, while records are gathered or a packet waits to go; a hospital that has the case may still answer', () => {
+    expect(waitingFor(fresh({ stage: 'records', consentWithdrawn: true }))).toEqual({
+      what: "the family's consent to process their records, withdrawn on their records page (then: documents: medical_report, scans)",
+      from: 'family',
+    });
+    const toSend = fresh({ stage: 'hospital_review', consentWithdrawn: true, submissions: [{ hospitalCode: 'HKU', language: 'en', round: 2, status: 'to_send', submittedAt: '2026-11-20T09:00:00Z' }] });
+    expect(waitingFor(toSend)).toMatchObject({ from: 'family' });
+    const pending = fresh({ stage: 'hospital_review', consentWithdrawn: true, submissions: [{ hospitalCode: 'HKU', language: 'en', round: 1, status: 'pending', submittedAt: '2026-12-01T09:00:00Z' }] });
+    expect(waitingFor(pending)).toMatchObject({ what: 'decisions from HKU', from: 'hospital' });
+  });
+
   it('asks no approval for a hospital that has the case already (more information, or chosen again)', () => {
     const s = fresh({
       stage: 'translation',
@@ -83,6 +102,12 @@ describe('which actions fit', () => {
     got.documents.scans!.status = 'received';
     expect(refusalOf('waiveDocument', got, { actor: 'a', documentType: 'scans', reason: 'r' }, ctx)).toBe('scans is already received');
     expect(refusalOf('receiveDocument', got, { actor: 'a', documentType: 'medical_report' }, ctx)).toBeUndefined();
+    // A file under review is accepted whatever the case has of its document: its review is done either way.
+    const fileId = '9b1d0c1e-0000-4000-8000-000000000001';
+    const reviewing = { ...got, filesToReview: [fileId] };
+    expect(refusalOf('receiveDocument', reviewing, { actor: 'a', documentType: 'scans', fileId }, ctx)).toBeUndefined();
+    expect(refusalOf('receiveDocument', reviewing, { actor: 'a', documentType: 'xray', fileId }, ctx)).toBeUndefined();
+    expect(refusalOf('receiveDocument', got, { actor: 'a', documentType: 'scans', fileId }, ctx)).toBe('scans is already received');
   });
 
   it('admission: only the chosen hospital, not once confirmed; the infusion not far in the future', () => {

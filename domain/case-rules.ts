@@ -35,6 +35,10 @@ export interface CaseState {
   cancelRequested: boolean;
   /** The family has been asked to approve the hospitals chosen, and the case waits for them. */
   awaitingApproval?: boolean;
+  /** Files in the vault that wait for a coordinator's review (their ids, in the order they came). */
+  filesToReview?: string[];
+  /** The family withdrew their consent on their records page: nothing more goes to a hospital until they give it again. */
+  consentWithdrawn?: boolean;
 }
 
 export function newCaseState(input: { requiredDocuments: readonly string[]; settings: CaseSettings }): CaseState {
@@ -64,6 +68,8 @@ export const awaitsApproval = (x: SubmissionState): boolean => x.status === 'to_
 export const unapprovedHospitals = (s: Pick<CaseState, 'submissions'>): string[] => s.submissions.filter(awaitsApproval).map((x) => x.hospitalCode);
 export const translationsPending = (s: CaseState): string[] => Object.entries(s.documents).filter(([, d]) => d.translation === 'pending').map(([t]) => t);
 export const openAlerts = (s: CaseState): CaseAlert[] => s.alerts.filter((a) => !a.acknowledgedAt);
+/** Stages in which a case still gathers and shares records (a file may come, or be reviewed). */
+const RECORDS_STAGES: readonly Stage[] = ['inquiry', 'records', 'translation', 'hospital_review', 'navigation'];
 
 // ---- waiting for ---------------------------------------------------------------------------------
 
@@ -72,6 +78,22 @@ export const openAlerts = (s: CaseState): CaseAlert[] => s.alerts.filter((a) => 
  * the projection and the Web UI show. `monitoring` is what the monitoring stage waits for, if anything.
  */
 export function waitingFor(s: CaseState, monitoring?: { what: string; until: string }): WaitingFor {
+  const wait = stageWait(s, monitoring);
+  if (FINAL_STAGES.includes(s.stage)) return wait;
+  const gathering = RECORDS_STAGES.includes(s.stage);
+  // While records are gathered and shared, nothing goes on without the family's consent.
+  if (s.consentWithdrawn && (s.stage === 'records' || s.stage === 'translation' || s.submissions.some((x) => x.status === 'to_send'))) {
+    return { what: `the family's consent to process their records, withdrawn on their records page (then: ${wait.what})`, from: 'family' };
+  }
+  const files = s.filesToReview?.length ?? 0;
+  if (files === 0) return wait;
+  const review = `review of ${files} uploaded ${files === 1 ? 'file' : 'files'} (casectl docs list)`;
+  // The family's wait for records is the coordinator's while the files they sent are not looked at.
+  if (gathering && (wait.from === 'family' || wait.from === 'nobody')) return { what: `${review}, then ${wait.what}`, from: 'coordinator' };
+  return { ...wait, what: `${wait.what}; and ${review}` };
+}
+
+function stageWait(s: CaseState, monitoring?: { what: string; until: string }): WaitingFor {
   const until = s.deadline === undefined ? {} : { until: new Date(s.deadline).toISOString() };
   switch (s.stage) {
     case 'inquiry':
@@ -121,9 +143,12 @@ export interface MonitoringFacts {
   ended: boolean;
 }
 
+/** Actions only outside parties take, through their own doors. */
+type PartyAction = 'submitCheckin' | 'filesUploaded' | 'recordConsent';
+
 type Guard<A extends StaffAction> = (s: CaseState, args: ActionArgs<A>, ctx: { now: number; monitoring: MonitoringFacts }) => string | undefined;
 
-const notIn = (s: CaseState, allowed: Stage[], what: string) => (allowed.includes(s.stage) ? undefined : `${what} is not possible while the case is in ${s.stage}`);
+const notIn = (s: CaseState, allowed: readonly Stage[], what: string) => (allowed.includes(s.stage) ? undefined : `${what} is not possible while the case is in ${s.stage}`);
 const missingDocument = (s: CaseState, documentType: string) => {
   const doc = s.documents[documentType];
   if (!doc) return `${documentType} is not on this case's document list (${Object.keys(s.documents).join(', ')})`;
@@ -135,10 +160,12 @@ const admissionOpen = (s: CaseState) => notIn(s, ['admission'], 'Planning admiss
 const NO_INFUSION = 'monitoring has not started: record the infusion first';
 
 const GUARDS: { [A in StaffAction]: Guard<A> } = {
-  receiveDocument: (s, { documentType }) => missingDocument(s, documentType),
+  // A file under review is accepted whatever the case has of its document (a second scan, a paper off the list): the review is done.
+  receiveDocument: (s, { documentType, fileId }) => (fileId && s.filesToReview?.includes(fileId) ? undefined : missingDocument(s, documentType)),
   waiveDocument: (s, { documentType }) => missingDocument(s, documentType),
-  requestDocument: (s) => notIn(s, ['inquiry', 'records', 'translation', 'hospital_review', 'navigation'], 'Asking the family for a document'),
+  requestDocument: (s) => notIn(s, RECORDS_STAGES, 'Asking the family for a document'),
   approveSharing: (s, { hospitalCode }) => {
+    if (s.consentWithdrawn) return 'the family has withdrawn their consent: nothing is shared until they give it again on their records page';
     const submission = submissionTo(s, hospitalCode);
     if (!submission) return `${hospitalCode} is not among the hospitals chosen for this case`;
     return submission.sharingApproved ? `sharing with ${hospitalCode} is already approved` : undefined;
@@ -211,10 +238,12 @@ export function caseOver(s: CaseState): string | undefined {
  * Why `action` does not fit the case now, in words for the person who asked, or undefined when it
  * does: what the workflow's Update validators refuse with, before anything enters history.
  */
-export function refusalOf<A extends StaffAction | 'submitCheckin'>(action: A, s: CaseState, args: ActionArgs<A>, ctx: { now: number; monitoring: MonitoringFacts }): string | undefined {
+export function refusalOf<A extends StaffAction | PartyAction>(action: A, s: CaseState, args: ActionArgs<A>, ctx: { now: number; monitoring: MonitoringFacts }): string | undefined {
   const over = caseOver(s);
   if (over) return over;
   if (action === 'submitCheckin') return notIn(s, ['monitoring'], 'A check-in report');
+  // Files and consent come through the family's records page, open until the case is over.
+  if (action === 'filesUploaded' || action === 'recordConsent') return undefined;
   return (GUARDS[action as StaffAction] as Guard<StaffAction>)(s, args as ActionArgs<StaffAction>, ctx);
 }
 

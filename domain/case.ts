@@ -184,6 +184,10 @@ export interface CaseStatus {
   infusionAt?: string;
   followUps: FollowUpContact[];
   alerts: CaseAlert[];
+  /** Files in the vault waiting for a coordinator's review (ids: casectl docs list). */
+  filesToReview?: string[];
+  /** The family withdrew their consent on their records page and has not given it again. */
+  consentWithdrawn?: boolean;
   closeReason?: string;
   cancelled?: { reason: string; by: string; at: string; fromStage: Stage };
   /** From the infusion on: the check-ins, grades and window of post-infusion monitoring. */

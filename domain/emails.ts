@@ -44,6 +44,9 @@ export interface EmailData {
   /** The family is asked to approve sharing the case with these hospitals (codes), on their records page. */
   sharing_request: { hospitals: string[]; reminder: boolean; link?: string };
   sharing_stalled: { hospitals: string[] };
+  /** Files that arrived in the vault and wait for the coordinator's review (how many; `by`: family or a coordinator). */
+  files_to_review: { count: number; waiting: number; by: string };
+  consent_withdrawn: Record<string, never>;
   records_stalled: { missing: string[]; daysWaiting: number };
   translation_task: { documentType: string; fromLanguage: string; toLanguages: string[]; dueAt: string };
   translation_chase: { documentType: string; dueAt: string };
@@ -87,6 +90,8 @@ export const EMAIL_RECIPIENT: Readonly<Record<EmailKind, Recipient>> = {
   document_request: 'family',
   sharing_request: 'family',
   sharing_stalled: 'coordinator',
+  files_to_review: 'coordinator',
+  consent_withdrawn: 'coordinator',
   records_stalled: 'coordinator',
   translation_task: 'translator',
   translation_chase: 'translator',

@@ -1,4 +1,5 @@
 // The files of a case: who may send them, the states of their review, and what the vault accepts.
+import { z } from 'zod';
 export const FILE_SENDERS = ['family', 'coordinator', 'translator', 'hospital'] as const;
 export type FileSender = (typeof FILE_SENDERS)[number];
 
@@ -11,6 +12,13 @@ export type FileStatus = (typeof FILE_STATUSES)[number];
  * brings a fresh one, and the page refuses any link once the case is closed or cancelled.
  */
 export const RECORDS_LINK_MS = 60 * 24 * 3600 * 1000;
+
+/** A file's id (a UUID), as the vault names it. */
+const FILE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const FILE_ID_SCHEMA = z.string().regex(FILE_ID, 'must be a file id (casectl docs list)');
+// Functions, not the regex or the schema: the worker deep-freezes what this module exports (see domain/case.ts).
+export const isFileId = (s: string): boolean => FILE_ID.test(s);
+export const fileIdSchema = () => FILE_ID_SCHEMA;
 
 /** `processing`: keeping and using the health data to coordinate care; `share`: with one named hospital. */
 export type ConsentKind = 'processing' | 'share';

@@ -148,6 +148,8 @@ const SAMPLE: { [K in keyof EmailData]: EmailData[K] } = {
   document_request: { documentType: 'scans', reason: 'Cut off', link: 'https://care.example/upload/abc.def' },
   sharing_request: { hospitals: ['HKU'], reminder: true, link: 'https://care.example/upload/abc.def' },
   sharing_stalled: { hospitals: ['HKU'] },
+  files_to_review: { count: 1, waiting: 1, by: 'coordinator@care.test' },
+  consent_withdrawn: {},
   records_stalled: { missing: ['scans'], daysWaiting: 21 },
   translation_task: { documentType: 'pathology', fromLanguage: 'zh', toLanguages: ['en', 'es'], dueAt: '2026-12-01T09:00:00Z' },
   translation_chase: { documentType: 'pathology', dueAt: '2026-12-01T09:00:00Z' },

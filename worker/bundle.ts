@@ -22,6 +22,7 @@ export const sharedWorkflowModules = [
   '../domain/crs.ts',
   '../domain/emails.ts',
   '../domain/failures.ts',
+  '../domain/files.ts',
   '../domain/monitoring.ts',
   '../domain/time.ts',
   '../domain/validation.ts',

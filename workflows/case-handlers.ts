@@ -8,6 +8,7 @@ import { caseOver, refusalOf, submissionTo } from '../domain/case-rules.ts';
 import { InputError, parseInput } from '../domain/validation.ts';
 import { actionUpdates, caseStatus } from './messages.ts';
 import { PATCHES } from './patches.ts';
+import { inBackground } from './monitoring.ts';
 import type { CaseRun } from './case-run.ts';
 
 function refuse(message: string): never {
@@ -41,12 +42,22 @@ export function registerHandlers(run: CaseRun, mainScope: CancellationScope): vo
   }
   setHandler(caseStatus, run.status);
 
+  /** A file's review is done, whatever its verdict: the case no longer waits for it. */
+  function reviewed(fileId: string | undefined): void {
+    if (!fileId || !c.filesToReview?.includes(fileId)) return;
+    c.filesToReview = c.filesToReview.filter((f) => f !== fileId);
+    run.publish();
+  }
+
   const handlers: Handlers = {
-    async receiveDocument({ documentType, language, actor }) {
-      const doc = c.documents[documentType]!;
+    async receiveDocument({ documentType, language, actor, fileId }) {
+      const doc = c.documents[documentType];
+      reviewed(fileId);
+      // A file of a document the case has (a second scan) or does not list: accepted, the documents stay as they were.
+      if (!doc || doc.status !== 'missing') return record('file_accepted', `File accepted as ${documentType}`, { actor, detail: { fileId } });
       doc.status = 'received';
       doc.language = language ?? input.family.language;
-      await record('document_received', `Document received: ${documentType}`, { actor, changes: [rows.document(documentType)] });
+      await record('document_received', `Document received: ${documentType}`, { actor, ...(fileId ? { detail: { fileId } } : {}), changes: [rows.document(documentType)] });
     },
     async waiveDocument({ documentType, reason, actor }) {
       const doc = c.documents[documentType]!;
@@ -54,9 +65,29 @@ export function registerHandlers(run: CaseRun, mainScope: CancellationScope): vo
       doc.waiveReason = reason;
       await record('document_waived', `Document waived: ${documentType}`, { actor, detail: { reason }, changes: [rows.document(documentType)] });
     },
-    async requestDocument({ documentType, reason, actor }) {
-      await record('document_requested', `Document requested again: ${documentType}`, { actor, detail: { reason } });
+    async requestDocument({ documentType, reason, actor, fileId }) {
+      reviewed(fileId);
+      await record('document_requested', `Document requested again: ${documentType}`, { actor, detail: { reason, ...(fileId ? { fileId } : {}) } });
       await run.email('document_request', { documentType, reason });
+    },
+    async filesUploaded({ fileIds, actor }) {
+      const known = c.filesToReview ?? [];
+      const added = fileIds.filter((f) => !known.includes(f));
+      if (added.length === 0) return;
+      c.filesToReview = [...known, ...added];
+      run.publish();
+      await record('files_uploaded', `${added.length} ${added.length === 1 ? 'file' : 'files'} to review`, { actor, detail: { fileIds: added } });
+      // Answered once recorded: the family's page does not wait on the coordinator's email.
+      inBackground(run.email('files_to_review', { count: added.length, waiting: c.filesToReview.length, by: actor }));
+    },
+    async recordConsent({ consent, actor }) {
+      const withdrawn = consent === 'withdrawn';
+      if (Boolean(c.consentWithdrawn) === withdrawn) return;
+      c.consentWithdrawn = withdrawn;
+      run.publish();
+      if (!withdrawn) return record('consent_given', 'The family gave their consent again: sharing goes on', { actor });
+      await run.raiseAlert('consent_withdrawn', 'The family withdrew their consent: nothing more is shared until they give it again');
+      inBackground(run.email('consent_withdrawn', {}));
     },
     async approveSharing({ hospitalCode, actor }) {
       submissionTo(c, hospitalCode)!.sharingApproved = true;

@@ -117,6 +117,8 @@ export function startCaseRun(input: CaseInput) {
       ...(c.infusionAt ? { infusionAt: c.infusionAt } : {}),
       followUps: copy(c.followUps),
       alerts: copy(c.alerts),
+      ...(c.filesToReview?.length ? { filesToReview: [...c.filesToReview] } : {}),
+      ...(c.consentWithdrawn ? { consentWithdrawn: true } : {}),
       ...(run.closeReason ? { closeReason: run.closeReason } : {}),
       ...(run.cancelled ? { cancelled: run.cancelled } : {}),
       ...(monitoring.started ? { monitoring: monitoring.status()! } : {}),

@@ -67,10 +67,21 @@ export function caseStages(run: CaseRun) {
     run.publish();
   }
 
+  /**
+   * Nothing of the family's goes to a translator or a hospital while their consent is withdrawn.
+   * Called only then, so that a case whose family never withdrew runs as its history recorded it
+   * (not one await more).
+   */
+  async function consentGivenAgain(): Promise<void> {
+    setDeadline(undefined);
+    await condition(() => !c.consentWithdrawn || c.cancelRequested);
+  }
+
   async function translationStage(): Promise<void> {
     await enterStage('translation');
     await condition(() => targetLanguages(c).length > 0);
     if (patched(PATCHES.familyApprovesSharing)) await familyApproval();
+    if (c.consentWithdrawn) await consentGivenAgain();
     const languages = targetLanguages(c);
     const needed = Object.entries(c.documents).filter(([, d]) => d.status === 'received' && d.translation !== 'done' && languages.some((l) => l !== d.language));
     const { dueAt, escalateAt } = translationSchedule(now(), settings);
@@ -100,6 +111,7 @@ export function caseStages(run: CaseRun) {
   /** Sends every packet waiting to go, then watches each hospital until it answers. */
   async function sendPackets(): Promise<void> {
     for (const s of c.submissions.filter((x) => x.status === 'to_send')) {
+      if (c.consentWithdrawn) await consentGivenAgain();
       s.status = 'pending';
       s.submittedAt = iso();
       const replyBy = iso(hospitalSchedule(now(), settings).reminderAt);

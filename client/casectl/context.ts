@@ -352,11 +352,11 @@ export function createContext(deps: CasectlDeps = {}) {
    * printed gets the first outcome back. `prepare` gets the actor and checks the input before
    * anything is contacted; what it returns takes the action.
    */
-  async function applying<T>(cmd: Command, name: StaffAction, prepare: (actor: string) => (a: CaseActions, request: ActOptions) => Promise<T>): Promise<T> {
+  async function applying<T>(cmd: Command, needs: Needs, prepare: (actor: string) => (a: CaseActions, request: ActOptions) => Promise<T>): Promise<T> {
     const requestId = cmd.optsWithGlobals<{ requestId?: string }>().requestId ?? randomUUID();
     const valid = requestIdSchema.safeParse(requestId);
     if (!valid.success) throw new InputError([{ field: '--request-id', message: valid.error.issues[0]!.message }]);
-    const run = prepare((await signedIn(name)).email);
+    const run = prepare((await signedIn(needs)).email);
     const session = await withinSeconds(timeoutSeconds, open({ temporal: true }));
     try {
       return await withTimeout(run(session.actions, { requestId }), timeoutSeconds * 1000, () => new NotAnsweredError(timeoutSeconds, requestId));
@@ -366,7 +366,7 @@ export function createContext(deps: CasectlDeps = {}) {
   }
 
   /** A staff action on a case: the Update, then the resulting status. */
-  async function caseAction<A extends CaseActionName>(
+  async function caseAction<A extends CaseActionName & StaffAction>(
     cmd: Command,
     caseId: string,
     name: A,

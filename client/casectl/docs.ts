@@ -53,10 +53,17 @@ export function docsCommands(program: Command, ctx: CommandContext): void {
         throw new InputError([{ field: '<file>', message: `cannot read ${file}${err.code === 'ENOENT' ? ': no such file' : ` (${err.code})`}` }]);
       });
       await handle.close();
-      const row = await usingDocuments({ access: 'coordinate', what: "upload a case's file" }, caseId, (d, actor) =>
-        d.store({ caseId, documentType, fileName: file, body: createReadStream(file), sender: 'coordinator', actor }),
+      const needs = { access: 'coordinate', what: "upload a case's file" } as const;
+      const row = await usingDocuments(needs, caseId, (d, actor) => d.store({ caseId, documentType, fileName: file, body: createReadStream(file), sender: 'coordinator', actor }));
+      // The file is kept whatever the case answers; the case counts it among the files to review.
+      const told = await applying(cmd, needs, (who) => (a) => a.filesUploaded(caseId, [row.id], who)).then(
+        () => true,
+        (err: unknown) => {
+          process.stderr.write(`warning: the file is stored, but the case did not take note of it (${(err as Error).message}); review it with docs accept or docs reject as usual\n`);
+          return false;
+        },
       );
-      print(cmd, listed(row), () => `Stored ${row.fileName} as ${row.documentType} (${row.size} bytes, ${row.contentType}): ${row.id}, waiting for review.`);
+      print(cmd, { ...listed(row), caseTold: told }, () => `Stored ${row.fileName} as ${row.documentType} (${row.size} bytes, ${row.contentType}): ${row.id}, waiting for review.`);
     });
 
   docs
@@ -85,8 +92,8 @@ export function docsCommands(program: Command, ctx: CommandContext): void {
     .action(async (caseId: string, docId: string, opts: { type?: string }, cmd: Command) => {
       const given = opts.type === undefined ? undefined : await typeOf(opts.type, '--type');
       const { file, note } = await usingDocuments('receiveDocument', caseId, (d, actor) =>
-        acceptFile(d, caseId, docId, { ...(given ? { documentType: given } : {}), actor }, (documentType) =>
-          applying(cmd, 'receiveDocument', (who) => (a, request) => a.act(caseId, 'receiveDocument', { documentType, actor: who }, request)),
+        acceptFile(d, caseId, docId, { ...(given ? { documentType: given } : {}), actor }, (file) =>
+          applying(cmd, 'receiveDocument', (who) => (a, request) => a.act(caseId, 'receiveDocument', { ...file, actor: who }, request)),
         ),
       );
       print(cmd, listed(file), () => `Accepted ${file.fileName} as ${file.documentType}${note ? ` (${note})` : '; the case has it now'}.`);
@@ -101,8 +108,8 @@ export function docsCommands(program: Command, ctx: CommandContext): void {
     .action(async (caseId: string, docId: string, opts: { reason: string }, cmd: Command) => {
       const { reason } = await mapFlags({ reason: '--reason' }, async () => parseInput(z.object({ reason: textSchema(2000, { multiline: true }) }), { reason: opts.reason }));
       const row = await usingDocuments('requestDocument', caseId, (d, actor) =>
-        rejectFile(d, caseId, docId, { reason, actor }, (documentType) =>
-          applying(cmd, 'requestDocument', (who) => (a, request) => a.act(caseId, 'requestDocument', { documentType, reason, actor: who }, request)),
+        rejectFile(d, caseId, docId, { reason, actor }, (file) =>
+          applying(cmd, 'requestDocument', (who) => (a, request) => a.act(caseId, 'requestDocument', { ...file, reason, actor: who }, request)),
         ),
       );
       print(cmd, listed(row), () => `Rejected ${row.fileName}; the family is asked for ${row.documentType} again.`);

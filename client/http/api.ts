@@ -30,6 +30,7 @@
 // generated from (openapi.ts), so that what the document allows is what the route accepts.
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteOptions } from 'fastify';
 import { z } from 'zod';
+import { isFileId } from '../../domain/files.ts';
 import { caseIdSchema, documentTypeSchema, hospitalCodeSchema, isCaseId, openCaseSchema, STAGES } from '../../domain/case.ts';
 import { acceptFile, FileNotFound, rejectFile, type Documents } from '../documents.ts';
 import { StoreUnavailable } from '../../activities/vault/store.ts';
@@ -603,7 +604,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     /** The case (404 when it has no row) and the file id (404 when it is not one). */
     const fileOf = async (req: FileReq) => {
       const caseId = await knownCase(req);
-      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(req.params.fileId)) throw new FileNotFound(`no file ${req.params.fileId} in case ${caseId}`);
+      if (!isFileId(req.params.fileId)) throw new FileNotFound(`no file ${req.params.fileId} in case ${caseId}`);
       return { caseId, fileId: req.params.fileId };
     };
     const knownCase = async (req: FastifyRequest) => {
@@ -647,7 +648,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
         const { documentType } = parseInput(acceptSchema, objectBody(req));
         const who = actor(req);
         const request = requestOf(req);
-        const { file, note } = await acceptFile(documents, caseId, fileId, { ...(documentType ? { documentType } : {}), actor: who }, (type) => timed(actions.act(caseId, 'receiveDocument', { documentType: type, actor: who }, request)));
+        const { file, note } = await acceptFile(documents, caseId, fileId, { ...(documentType ? { documentType } : {}), actor: who }, (file) => timed(actions.act(caseId, 'receiveDocument', { ...file, actor: who }, request)));
         return { ...file, ...(note ? { note } : {}) };
       },
     );
@@ -662,7 +663,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
         const { reason } = parseInput(rejectSchema, objectBody(req));
         const who = actor(req);
         const request = requestOf(req);
-        return rejectFile(documents, caseId, fileId, { reason, actor: who }, (type) => timed(actions.act(caseId, 'requestDocument', { documentType: type, reason, actor: who }, request)));
+        return rejectFile(documents, caseId, fileId, { reason, actor: who }, (file) => timed(actions.act(caseId, 'requestDocument', { ...file, reason, actor: who }, request)));
       },
     );
   }

@@ -22,7 +22,7 @@ import { migrateToLatest } from '../../db/migrate.ts';
 import { staffCodecAuthorizer } from './auth.ts';
 import { createHttpLogger, createHttpServer, logEvent } from './server.ts';
 import type { LineWriter } from '../../common/logging.ts';
-import { createMailer, staffNote } from '../../activities/mailer.ts';
+import { createMailer } from '../../activities/mailer.ts';
 import { openVault } from '../../activities/vault/open.ts';
 import { createDocuments } from '../documents.ts';
 import { createUploads } from '../uploads.ts';
@@ -148,16 +148,6 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
       documents,
       uploads,
       maxFileBytes: config.vault.maxFileBytes,
-      // The case id only: the coordinator opens the case to see who.
-      notifyWithdrawn: (caseId) =>
-        mailer.send(
-          staffNote(
-            config.coordinatorEmail,
-            `[${caseId}] A family withdrew their consent`,
-            `The family of case ${caseId} withdrew their consent to the processing of the patient's health data, on their records page. Share nothing more of theirs until you have spoken with them.\n\n${config.appBaseUrl}/console/cases/${caseId}\n`,
-            'consent',
-          ),
-        ),
     },
     staff: { actions, accounts, mailer, temporalUi: { url: config.temporalUiUrl, namespace: config.temporalNamespace } },
     db,

@@ -9,7 +9,7 @@
 // Tokens are bearer secrets in the URL path, and file names may say who the patient is: nothing
 // here logs a URL, a token, a file name or a file.
 import multipart from '@fastify/multipart';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CheckinLinks } from '../../common/checkin-link.ts';
 import { withTimeout } from '../../common/timeout.ts';
 import type { CaseStatus } from '../../domain/case.ts';
@@ -25,7 +25,7 @@ import { perLinkLimit } from './checkin.ts';
 import { assetRoutes, RECORDS_SCRIPTS } from './assets.ts';
 import { consentPage, recordsMessagePage, recordsPage, sentPage, withdrawnPage, type FileProblem, type RecordsPageInput } from './records-pages.ts';
 import { pageLanguage, type PageLanguage } from './texts.ts';
-import type { RateLimitSetting, RequestContext } from './server.ts';
+import { logEvent, type RateLimitSetting, type RequestContext } from './server.ts';
 
 export interface RecordsPluginOptions {
   documents: Documents;
@@ -34,8 +34,10 @@ export interface RecordsPluginOptions {
   links: Pick<CheckinLinks, 'verifyFiles'>;
   familyContact: (caseId: string) => Promise<{ language: string } | undefined>;
   maxFileBytes: number;
-  /** Tells the coordinator that a family withdrew their consent. */
-  notifyWithdrawn: (caseId: string) => Promise<void>;
+  /** The family's consent withdrawn or given again, to the case (its recordConsent action: it stops or resumes sharing, and alerts). */
+  recordConsent: (caseId: string, consent: 'withdrawn' | 'given') => Promise<unknown>;
+  /** Files stored, to the case (its filesUploaded action: it waits for their review and tells the coordinator). */
+  filesUploaded: (caseId: string, fileIds: string[]) => Promise<unknown>;
   /** Where the case stands (the workflow): which hospitals wait for the family's approval. */
   getCaseStatus: (caseId: string) => Promise<CaseStatus>;
   /** The family's approval of a hospital, to the case (its approveSharing action). */
@@ -95,6 +97,7 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     // A piece of a large file is a request, or two with the HEAD after a drop: a fast connection
     // sends a few a second, which the page's own limits would cut off.
     rateLimit: limit({ max: 600, timeWindowMs: 60_000 }),
+    stored: (caseId, fileId) => tellCase(app.log, caseId, opts.filesUploaded(caseId, [fileId])),
     async check(req) {
       const link = await check(req);
       if (!link.ok) return { ok: false, status: link.status, reason: link.why };
@@ -105,20 +108,35 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     },
   });
 
-  /** The hospitals waiting for the family's approval, named; none when the case does not answer in time (the page works without). */
-  const toApprove = async (caseId: string) => {
+  /**
+   * The hospitals waiting for the family's approval, named; none when the case does not answer in
+   * time (the page works without). A case that still counts the family's consent as withdrawn,
+   * while the page has it in force (telling it failed last time), is told again.
+   */
+  const toApprove = async (req: FastifyRequest, caseId: string, view: FamilyView) => {
     const status = await withTimeout(opts.getCaseStatus(caseId), STATUS_WAIT_MS, () => new Error('no answer')).catch(() => undefined);
+    if (status?.consentWithdrawn && view.consentedAt) await tellCase(req.log, caseId, opts.recordConsent(caseId, 'given'));
     const codes = status ? unapprovedHospitals(status) : [];
     return codes.length ? documents.hospitalNames(codes) : [];
   };
 
-  const pageInput = async (caseId: string, lang: PageLanguage, view: RecordsPageInput['view']): Promise<RecordsPageInput> => ({
+  /** What the case is told beside what the family did: the family's part is kept whatever the case answers. */
+  const tellCase = (log: FastifyBaseLogger, caseId: string, telling: Promise<unknown>) =>
+    telling.then(
+      () => true,
+      (err: unknown) => {
+        logEvent(log, 'warn', 'case_not_told', { caseId, error: err });
+        return false;
+      },
+    );
+
+  const pageInput = async (req: FastifyRequest, caseId: string, lang: PageLanguage, view: FamilyView): Promise<RecordsPageInput> => ({
     lang,
     view,
     documentTypes: [...new Set([...view.missing, ...DOCUMENT_TYPES])],
     maxFileBytes: opts.maxFileBytes,
     scripts: RECORDS_SCRIPTS,
-    toApprove: await toApprove(caseId),
+    toApprove: await toApprove(req, caseId, view),
   });
 
   // The one page of the service with scripts: its own two, from this origin, and their uploads to it.
@@ -132,7 +150,7 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     // After an upload (redirected here, so that reloading the page does not send the files again).
     const sent = Number((req.query as { sent?: string }).sent);
     if (Number.isInteger(sent) && sent >= 1 && sent <= MAX_FILES) return sendPage(reply, 200, sentPage(link.lang, sent));
-    return link.view.consentedAt ? sendRecordsPage(reply, 200, await pageInput(link.caseId, link.lang, link.view)) : sendPage(reply, 200, consentPage(link.lang));
+    return link.view.consentedAt ? sendRecordsPage(reply, 200, await pageInput(req, link.caseId, link.lang, link.view)) : sendPage(reply, 200, consentPage(link.lang));
   });
 
   app.post<{ Params: { token: string } }>('/upload/:token', { config: { rateLimit: limit(opts.postLimit) } }, async (req, reply) => {
@@ -143,24 +161,27 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     if (!req.isMultipart()) {
       const consent = (req.body as { consent?: unknown } | undefined)?.consent;
       if (consent === 'agree') {
-        await documents.agree(caseId, req.params.token);
+        // Given again after a withdrawal: the case resumes sharing (a first consent changes nothing there).
+        if ((await documents.agree(caseId, req.params.token)) === 'renewed') await opts.recordConsent(caseId, 'given');
         return reply.redirect(req.url, 303);
       }
       const hospital = (req.body as { hospital?: unknown } | undefined)?.hospital;
       if (consent === 'share' && view.consentedAt && typeof hospital === 'string') {
-        const waiting = await toApprove(caseId);
+        const waiting = await toApprove(req, caseId, view);
         const chosen = waiting.find((h) => h.code === hospital);
         if (chosen) {
           await documents.recordSharing(caseId, chosen.code, req.params.token);
           await opts.approveSharing(caseId, chosen.code);
         }
-        return sendRecordsPage(reply, chosen ? 200 : 409, { ...(await pageInput(caseId, lang, view)), ...(chosen ? { approved: chosen.name } : {}) });
+        return sendRecordsPage(reply, chosen ? 200 : 409, { ...(await pageInput(req, caseId, lang, view)), ...(chosen ? { approved: chosen.name } : {}) });
       }
       if (consent === 'withdraw') {
-        if (await documents.withdraw(caseId)) await opts.notifyWithdrawn(caseId);
+        await documents.withdraw(caseId);
+        // Told every time (the case takes it once): a family that sends it again after a failure is heard.
+        await opts.recordConsent(caseId, 'withdrawn');
         return sendPage(reply, 200, withdrawnPage(lang));
       }
-      return view.consentedAt ? sendRecordsPage(reply, 400, { ...(await pageInput(caseId, lang, view)), missingField: 'noFile' }) : sendPage(reply, 400, consentPage(lang));
+      return view.consentedAt ? sendRecordsPage(reply, 400, { ...(await pageInput(req, caseId, lang, view)), missingField: 'noFile' }) : sendPage(reply, 400, consentPage(lang));
     }
     if (!view.consentedAt) return sendPage(reply, 409, consentPage(lang));
 
@@ -198,11 +219,12 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
       }
       throw err;
     }
+    if (stored.length > 0) await tellCase(req.log, caseId, opts.filesUploaded(caseId, stored.map((f) => f.id)));
     if (stored.length > 0 && problems.length === 0) return reply.redirect(`${req.url.split('?')[0]}?sent=${stored.length}`, 303);
     const now = (await documents.familyView(caseId)) ?? view;
     const chosen = typeOf();
     const missingField = stored.length + problems.length === 0 ? (chosen ? 'noFile' : 'documentType') : undefined;
     const status = problems.some((p) => p.reason === 'too_large' || p.reason === 'case_full') ? 413 : problems.length ? 415 : 400;
-    return sendRecordsPage(reply, status, { ...(await pageInput(caseId, lang, now)), problems, ...(missingField ? { missingField } : {}), ...(chosen ? { documentType: chosen } : {}) });
+    return sendRecordsPage(reply, status, { ...(await pageInput(req, caseId, lang, now)), problems, ...(missingField ? { missingField } : {}), ...(chosen ? { documentType: chosen } : {}) });
   });
 }

@@ -29,6 +29,8 @@ export interface ResumableOptions {
   check: (req: FastifyRequest<{ Params: { token: string } }>) => Promise<UploadLink>;
   /** @fastify/rate-limit's route setting (per link and address, as the page's). */
   rateLimit: object;
+  /** A file complete and stored: the case is told (never fails the upload). */
+  stored: (caseId: string, fileId: string) => Promise<unknown>;
 }
 
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
@@ -41,10 +43,12 @@ const refusalStatus = (err: UploadRefused) => (err.reason === 'type' ? 415 : err
 /** tus's storage, as the staged uploads: each PATCH an encrypted piece; the last one makes the file. */
 class StagedStore extends DataStore {
   private readonly uploads: Uploads;
+  private readonly stored: ResumableOptions['stored'];
 
-  constructor(uploads: Uploads) {
+  constructor(uploads: Uploads, stored: ResumableOptions['stored']) {
     super();
     this.uploads = uploads;
+    this.stored = stored;
     // No creation-defer-length: the size is known at creation, so the limit holds before any byte.
     this.extensions = ['creation', 'termination'];
   }
@@ -70,7 +74,10 @@ class StagedStore extends DataStore {
 
   override async write(body: Readable, id: string, offset: number): Promise<number> {
     const staged = await this.uploads.append(await this.find(id), offset, body);
-    if (staged.received === staged.size) await this.uploads.finish(staged, offset, FAMILY);
+    if (staged.received === staged.size) {
+      const file = await this.uploads.finish(staged, offset, FAMILY);
+      await this.stored(staged.caseId, file.id);
+    }
     return staged.received;
   }
 
@@ -86,7 +93,7 @@ export async function resumableRoutes(app: FastifyInstance, opts: ResumableOptio
 
   const tus = new Server({
     path: '/upload/:token/tus',
-    datastore: new StagedStore(uploads),
+    datastore: new StagedStore(uploads, opts.stored),
     maxSize: opts.maxFileBytes,
     // Same origin only: no Access-Control-Allow-Origin for anyone.
     allowedOrigins: [],

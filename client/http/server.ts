@@ -49,6 +49,7 @@ export type HttpLogEvent =
   | 'codec_failed'
   | 'codec_used'
   | 'uploads_expired'
+  | 'case_not_told'
   | 'metrics_failed'
   | 'api_failed'
   | 'admin_created'
@@ -165,7 +166,7 @@ export interface HttpServerConfig {
 
 export interface HttpServerDeps {
   /** The shared action layer: the check-in's state comes from `status`. */
-  actions: Pick<CaseActions, 'status' | 'submitCheckin' | 'familyContact' | 'act'>;
+  actions: Pick<CaseActions, 'status' | 'submitCheckin' | 'familyContact' | 'act' | 'filesUploaded'>;
   db: Db;
   /** Verifies the families' link tokens (common/checkin-link.ts createCheckinLinks). */
   links: Pick<CheckinLinks, 'verify' | 'verifyFiles'>;
@@ -185,7 +186,7 @@ export interface HttpServerDeps {
   /** Where the JSON log lines go (one string per line). Default: standard output. */
   log?: LineWriter;
   /** The families' records page (records.ts) at /upload, when given. */
-  records?: Pick<RecordsPluginOptions, 'documents' | 'uploads' | 'maxFileBytes' | 'notifyWithdrawn'>;
+  records?: Pick<RecordsPluginOptions, 'documents' | 'uploads' | 'maxFileBytes'>;
   /** What staff use, when given: the JSON API (api.ts) at /api and the console (console/routes.ts) at /console. */
   staff?: {
     actions: CaseActions;
@@ -381,6 +382,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       ...deps.records,
       getCaseStatus,
       approveSharing: (caseId, hospitalCode) => withTimeout(deps.actions.act(caseId, 'approveSharing', { hospitalCode, actor: 'family' }), workflowTimeoutMs, timedOut('approve')),
+      recordConsent: (caseId, consent) => withTimeout(deps.actions.act(caseId, 'recordConsent', { consent, actor: 'family' }), workflowTimeoutMs, timedOut('consent')),
+      filesUploaded: (caseId, fileIds) => withTimeout(deps.actions.filesUploaded(caseId, fileIds, 'family'), workflowTimeoutMs, timedOut('files')),
     });
   }
 

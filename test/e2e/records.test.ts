@@ -25,6 +25,7 @@ import { startSmtpSink, type SmtpSink } from '../harness/smtp.ts';
 import { caseFile } from '../harness/drive.ts';
 import { signInCode } from '../harness/staff.ts';
 import { createAccounts } from '../../client/accounts.ts';
+import type { CaseStatus } from '../../domain/case.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -102,6 +103,13 @@ function upload(url: string, files: { name: string; bytes: Buffer; type?: string
   form.set('documentType', documentType);
   for (const f of files) form.append('file', new Blob([f.bytes], { type: f.type ?? 'application/octet-stream' }), f.name);
   return fetch(url, { method: 'POST', body: form, redirect });
+}
+
+/** The case's status as the API answers it (from the workflow). */
+async function caseStatus(caseId: string): Promise<CaseStatus> {
+  const r = await fetch(`${http.url}/api/cases/${caseId}`, { headers: { cookie: session.cookie } });
+  expect(r.status).toBe(200);
+  return (await r.json()) as CaseStatus;
 }
 
 /** Every file the vault stored under DATA_DIR. */
@@ -198,18 +206,28 @@ describe("the family's records page", () => {
     expect(await (await fetch(url)).text()).toContain('此页面已关闭');
   });
 
-  it('lets the family withdraw consent, and tells the coordinator', async () => {
+  it('lets the family withdraw consent: the case stops sharing and alerts the coordinator, until they agree again', async () => {
     const { caseId, email } = await openCase();
     const { url } = await linkFromEmail(email);
     await agree(url);
     const withdrawn = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'consent=withdraw' });
     expect(withdrawn.status).toBe(200);
     expect(await withdrawn.text()).toContain('You have withdrawn your agreement');
-    const [note] = await sink.waitFor(1, (m) => m.subject === `[${caseId}] A family withdrew their consent`);
+    const [note] = await sink.waitFor(1, (m) => m.subject === `[${caseId}] The family withdrew their consent`);
+    expect(note!.text).toContain('no translation request and no packet goes to a hospital');
     expect(note!.text).not.toContain(email);
+    let status = await caseStatus(caseId);
+    expect(status).toMatchObject({ consentWithdrawn: true, waitingFor: { from: 'family' } });
+    expect(status.waitingFor.what).toMatch(/^the family's consent to process their records, withdrawn/);
+    expect(status.alerts).toEqual([expect.objectContaining({ kind: 'consent_withdrawn' })]);
     // Until they agree again, the page asks for consent and takes no files.
     expect(await (await fetch(url)).text()).toContain('Before you send documents');
     expect((await upload(url, [{ name: 'report.pdf', bytes: PDF }])).status).toBe(409);
+    // Agreeing again lets the case go on.
+    expect((await agree(url)).status).toBe(303);
+    status = await caseStatus(caseId);
+    expect(status.consentWithdrawn).toBeUndefined();
+    expect(status.waitingFor).toMatchObject({ from: 'family', what: expect.stringMatching(/^documents: /) });
   });
 
   it('counts posts per link and address: a link that used up its minute holds up no other family at the same address', async () => {
@@ -229,6 +247,11 @@ describe('a coordinator reviewing the files with casectl', () => {
     await agree(url);
     expect((await upload(url, [{ name: 'informe.pdf', bytes: PDF }])).status).toBe(200);
 
+    // The case waits for the coordinator's review, who is told without patient data in the subject.
+    const [told] = await sink.waitFor(1, (m) => m.subject === `[${caseId}] A file to review`, 20_000);
+    expect(told!.text).toContain(`casectl docs list ${caseId}`);
+    expect(await caseStatus(caseId)).toMatchObject({ waitingFor: { from: 'coordinator', what: expect.stringMatching(/^review of 1 uploaded file \(casectl docs list\), then documents: /) } });
+
     const listed = await casectl(['docs', 'list', caseId, '--json']);
     expect(listed.stderr).toBe('');
     const [file] = JSON.parse(listed.stdout) as { id: string; documentType: string; status: string; size: number; sha256: string; uploadedBy: string }[];
@@ -241,8 +264,10 @@ describe('a coordinator reviewing the files with casectl', () => {
 
     const accepted = await casectl(['docs', 'accept', caseId, file!.id]);
     expect([accepted.code, accepted.stdout.trim()]).toEqual([0, 'Accepted informe.pdf as medical_report; the case has it now.']);
-    const status = await fetch(`${http.url}/api/cases/${caseId}`, { headers: { cookie: session.cookie } });
-    expect(((await status.json()) as { documents: Record<string, { status: string }> }).documents.medical_report!.status).toBe('received');
+    const status = await caseStatus(caseId);
+    expect(status.documents.medical_report!.status).toBe('received');
+    expect(status.filesToReview).toBeUndefined();
+    expect(status.waitingFor.from).toBe('family');
     expect(await (await fetch(url)).text()).not.toMatch(/Todavía necesitamos[\s\S]*Informes médicos[\s\S]*Enviar documentos/);
 
     // A coordinator sends a scan on the family's behalf; it is the wrong one, and the family is asked again.
@@ -251,7 +276,8 @@ describe('a coordinator reviewing the files with casectl', () => {
     const up = await casectl(['docs', 'upload', caseId, scan, '--type', 'scans', '--json']);
     expect(up.stderr).toBe('');
     const sent = JSON.parse(up.stdout) as { id: string; contentType: string; uploadedBy: string; fileName: string };
-    expect(sent).toMatchObject({ contentType: 'image/png', uploadedBy: 'coordinator', fileName: 'scan.png' });
+    expect(sent).toMatchObject({ contentType: 'image/png', uploadedBy: 'coordinator', fileName: 'scan.png', caseTold: true });
+    expect((await caseStatus(caseId)).filesToReview).toEqual([sent.id]);
     const rejected = await casectl(['docs', 'reject', caseId, sent.id, '--reason', 'La imagen está cortada: envíe el informe completo del TAC.']);
     expect(rejected.code).toBe(0);
     const [again] = await sink.waitFor(1, (m) => JSON.stringify(m.to).includes(email) && /envi/i.test(m.subject ?? '') && (m.text ?? '').includes('La imagen está cortada'), 20_000);
@@ -259,6 +285,7 @@ describe('a coordinator reviewing the files with casectl', () => {
     expect(again!.subject).toContain('Estudios de imagen');
     const relisted = JSON.parse((await casectl(['docs', 'list', caseId, '--json'])).stdout) as { id: string; status: string; reason?: string }[];
     expect(relisted.find((f) => f.id === sent.id)).toMatchObject({ status: 'rejected', reason: 'La imagen está cortada: envíe el informe completo del TAC.' });
+    expect((await caseStatus(caseId)).filesToReview).toBeUndefined();
 
     // What cannot be done says why, naming the field.
     const refused = await casectl(['docs', 'upload', caseId, join(dataDir, 'nothing.pdf'), '--type', 'scans']);

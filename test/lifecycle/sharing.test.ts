@@ -111,6 +111,65 @@ describe("the family's approval to share the case", () => {
     await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
   });
 
+  it("stops sharing while the family's consent is withdrawn (approvals refused, a second round held back) and goes on when they give it again", async () => {
+    const caseId = await chosen(['MAD']);
+    let s = await t.actions.act(caseId, 'recordConsent', { actor: 'family', consent: 'withdrawn' });
+    expect(s.consentWithdrawn).toBe(true);
+    expect(s.alerts).toEqual([expect.objectContaining({ kind: 'consent_withdrawn' })]);
+    expect(s.waitingFor).toMatchObject({ from: 'family', what: expect.stringMatching(/^the family's consent to process their records, withdrawn/) });
+    const [told] = await t.smtp.waitFor(1, ofKind(caseId, 'consent_withdrawn'));
+    expect(JSON.stringify(told!.to)).toContain('coordinator@care.test');
+    await expect(t.actions.act(caseId, 'approveSharing', { actor, hospitalCode: 'MAD' })).rejects.toThrow('the family has withdrawn their consent');
+    // Taken once: the same news again changes nothing.
+    s = await t.actions.act(caseId, 'recordConsent', { actor: 'family', consent: 'withdrawn' });
+    expect(s.alerts).toHaveLength(1);
+
+    await t.actions.act(caseId, 'recordConsent', { actor: 'family', consent: 'given' });
+    await t.actions.act(caseId, 'approveSharing', { actor: 'family', hospitalCode: 'MAD' });
+    await t.waitForStatus(caseId, (x) => x.stage === 'hospital_review' && x.submissions[0]?.status === 'pending', 'hospital review');
+    await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'MAD', decision: 'more_info', documents: ['scans'] });
+    await t.waitForStatus(caseId, (x) => x.stage === 'records', 'records again');
+
+    // Withdrawn again before the scans come: the hospital that asked for them gets nothing more.
+    await t.actions.act(caseId, 'recordConsent', { actor: 'family', consent: 'withdrawn' });
+    await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'scans', language: 'es' });
+    s = await t.waitForStatus(caseId, (x) => x.stage === 'translation', 'translation');
+    expect(s.waitingFor).toMatchObject({ from: 'family', what: expect.stringMatching(/^the family's consent/) });
+    await t.env.sleep('5 days');
+    expect((await kinds(caseId)).filter((k) => k === 'hospital_submission')).toHaveLength(1);
+
+    await t.actions.act(caseId, 'recordConsent', { actor: 'family', consent: 'given' });
+    await t.smtp.waitFor(2, ofKind(caseId, 'hospital_submission'));
+    s = await t.waitForStatus(caseId, (x) => x.stage === 'hospital_review' && x.submissions[0]?.round === 2, 'round 2');
+    expect(s.submissions[0]).toMatchObject({ status: 'pending', round: 2 });
+    expect((await t.actions.timeline(caseId)).filter((e) => e.kind === 'consent_given')).toHaveLength(2);
+    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+  });
+
+  it('waits for the review of each file told to it, and tells the coordinator; a review takes it off, whatever it finds', async () => {
+    const { caseId } = await t.actions.openCase(sampleCase({ requiredDocuments: ['medical_report', 'scans'] }), actor);
+    await t.waitForStatus(caseId, (s) => s.stage === 'records');
+    const [a, b] = ['0f8e2a40-1b2c-4d3e-8f40-000000000001', '0f8e2a40-1b2c-4d3e-8f40-000000000002'];
+    let s = await t.actions.filesUploaded(caseId, [a, b], 'family');
+    expect(s.filesToReview).toEqual([a, b]);
+    expect(s.waitingFor).toEqual({ from: 'coordinator', what: 'review of 2 uploaded files (casectl docs list), then documents: medical_report, scans' });
+    const [mail] = await t.smtp.waitFor(1, ofKind(caseId, 'files_to_review'));
+    expect(mail!.subject).toBe(`[${caseId}] 2 files to review`);
+    // Told again (a retried request): nothing more.
+    s = await t.actions.filesUploaded(caseId, [a, b], 'family');
+    expect((await kinds(caseId)).filter((k) => k === 'files_to_review')).toHaveLength(1);
+
+    s = await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'medical_report', fileId: a });
+    expect(s.filesToReview).toEqual([b]);
+    expect(s.documents.medical_report!.status).toBe('received');
+    // The second file was the same report again: rejected, and the case waits for the family alone.
+    s = await t.actions.act(caseId, 'requestDocument', { actor, documentType: 'scans', reason: 'This is the report again, not the scans.', fileId: b });
+    expect(s.filesToReview).toBeUndefined();
+    expect(s.waitingFor).toMatchObject({ from: 'family', what: 'documents: scans' });
+    expect((await t.actions.timeline(caseId)).map((e) => e.kind)).toEqual(expect.arrayContaining(['files_uploaded', 'document_received', 'document_requested']));
+    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+  });
+
   it('ends cleanly when cancelled while waiting: the family and coordinator told, no hospital, nothing fires later', async () => {
     const caseId = await chosen(['MAD']);
     const s = await t.actions.act(caseId, 'cancelCase', { actor: 'ana@care.test', reason: 'family withdrew' });

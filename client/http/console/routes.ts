@@ -263,12 +263,12 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
       try {
         if (review === 'accept') {
           const documentType = text('documentType');
-          await acceptFile(documents, caseId, req.params.fileId, { ...(documentType ? { documentType } : {}), actor: user.email }, (type) =>
-            timed(actions.act(caseId, 'receiveDocument', { documentType: type, actor: user.email }, request)),
+          await acceptFile(documents, caseId, req.params.fileId, { ...(documentType ? { documentType } : {}), actor: user.email }, (file) =>
+            timed(actions.act(caseId, 'receiveDocument', { ...file, actor: user.email }, request)),
           );
         } else {
           const { reason } = parseInput(z.object({ reason: actionSchema('requestDocument').shape.reason }), { reason: text('reason') });
-          await rejectFile(documents, caseId, req.params.fileId, { reason, actor: user.email }, (type) => timed(actions.act(caseId, 'requestDocument', { documentType: type, reason, actor: user.email }, request)));
+          await rejectFile(documents, caseId, req.params.fileId, { reason, actor: user.email }, (file) => timed(actions.act(caseId, 'requestDocument', { ...file, reason, actor: user.email }, request)));
         }
       } catch (err) {
         if (err instanceof FileNotFound) throw new PageError(404, 'Not found', 'There is no such file in this case.');

@@ -6,7 +6,8 @@
 // Every command that reads or acts on cases runs as the staff account of the API token in
 // CASECTL_TOKEN: its role is checked against the action registry (domain/actions.ts), as the JSON
 // API checks it, and its email is the actor recorded. The `user` commands are the exception: the
-// operator's bootstrap, on the database directly, so that the first account and token can be made.
+// operator's bootstrap, on the database directly, so that the first account and token can be made;
+// and `vault rotate`, the operator's too, which needs the vault's keys rather than an account.
 //
 // Output: text for people, `--json` (anywhere on the line) for scripts. Errors: one line on
 // stderr, nothing on stdout, exit 2 bad input, 3 unknown case, 4 refused action (by the case or
@@ -20,7 +21,7 @@
 //   casectl/cases.ts      case open, list, show, cancel, close, timeline; emails
 //   casectl/hospitals.ts  hospital add, list, submit, decision, choose
 //   casectl/care.ts       records, translation, admission, infusion, monitoring, follow-up, alert, checkin
-//   casectl/setup.ts      protocol, user, crs
+//   casectl/setup.ts      protocol, user, vault, crs
 import { Command, CommanderError } from 'commander';
 import type { StaffAction } from '../domain/actions.ts';
 import { createContext, describeError, EXIT, oneLine, DEFAULT_TIMEOUT_SECONDS, type CasectlDeps } from './casectl/context.ts';

@@ -16,6 +16,21 @@ export class CaseShredded extends Error {
 
 export type StoredObject = { size: number; sha256: string };
 
+/** Case keys left as they were by rewrapKeys, counted by the master key that wrapped them. */
+export type NotRewrapped = { keyId: string; cases: number; reason: 'not configured' | 'does not unwrap' };
+
+/** What rewrapKeys did, in counts and master key ids only: never a case. */
+export type Rewrapped = {
+  currentKeyId: string;
+  /** Case keys this run moved under the current master key. */
+  rewrapped: number;
+  /** Case keys that were under it already when the run began. */
+  alreadyCurrent: number;
+  notRewrapped: NotRewrapped[];
+  /** The master keys that live case keys are wrapped by once the run is over: any other may go. */
+  keysInUse: string[];
+};
+
 export type Vault = {
   /** Encrypts `body` into the store under the case; answers the plaintext's size and sha256. */
   write(caseId: string, objectId: string, body: Readable, opts?: { maxBytes?: number }): Promise<StoredObject>;
@@ -24,6 +39,8 @@ export type Vault = {
   remove(caseId: string, objectId: string): Promise<void>;
   /** Crypto-shreds the case: its data key goes, then its objects. */
   shred(caseId: string): Promise<void>;
+  /** Re-wraps every live case key under the current master key, so that the older ones can be removed. */
+  rewrapKeys(): Promise<Rewrapped>;
 };
 
 /** Thrown (through the stream) when a body is longer than the limit given to write. */
@@ -105,6 +122,48 @@ export function createVault(deps: { db: Kysely<Database>; keyring: Keyring; stor
     async shred(caseId) {
       await db.updateTable('case_keys').set({ wrapped: null, shredded_at: new Date() }).where('case_id', '=', caseId).execute();
       await store.deletePrefix(checkKey(prefixOf(caseId).slice(0, -1)));
+    },
+    // Only the data keys are re-wrapped; the files are not re-encrypted, since they are encrypted
+    // under their case's data key, which stays the same. So no object is read or written, and a
+    // rotation protects against a leaked master key, not against a leaked case key.
+    async rewrapKeys() {
+      const currentKeyId = keyring.currentKeyId;
+      const live = db.selectFrom('case_keys').where('shredded_at', 'is', null).where('wrapped', 'is not', null);
+      const { n } = await live.select((eb) => eb.fn.countAll<string>().as('n')).where('key_id', '=', currentKeyId).executeTakeFirstOrThrow();
+      const rows = await live.select(['case_id', 'key_id', 'wrapped']).where('key_id', '<>', currentKeyId).orderBy('key_id').orderBy('case_id').execute();
+      let rewrapped = 0;
+      const left = new Map<string, NotRewrapped>();
+      const leave = (keyId: string, reason: NotRewrapped['reason']) => {
+        const seen = left.get(`${reason} ${keyId}`) ?? { keyId, cases: 0, reason };
+        seen.cases++;
+        left.set(`${reason} ${keyId}`, seen);
+      };
+      for (const row of rows) {
+        if (!keyring.keys.has(row.key_id)) {
+          leave(row.key_id, 'not configured');
+          continue;
+        }
+        let dataKey: Buffer;
+        try {
+          dataKey = unwrap(row.case_id, row.key_id, row.wrapped!);
+        } catch {
+          // Another key under the same id (a key mistyped into VAULT_KEYS): the case's key stays as it is.
+          leave(row.key_id, 'does not unwrap');
+          continue;
+        }
+        // Guarded by the old key id and shredded_at: a run that got there first, or a shred, wins,
+        // and a shredded key is never written back.
+        const updated = await db
+          .updateTable('case_keys')
+          .set({ key_id: currentKeyId, wrapped: wrap(row.case_id, dataKey) })
+          .where('case_id', '=', row.case_id)
+          .where('key_id', '=', row.key_id)
+          .where('shredded_at', 'is', null)
+          .executeTakeFirst();
+        rewrapped += Number(updated.numUpdatedRows);
+      }
+      const inUse = await live.select('key_id').distinct().orderBy('key_id').execute();
+      return { currentKeyId, rewrapped, alreadyCurrent: Number(n), notRewrapped: [...left.values()], keysInUse: inUse.map((r) => r.key_id) };
     },
   };
 }

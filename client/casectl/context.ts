@@ -15,6 +15,7 @@ import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
 import { InputError, parseInput } from '../../domain/validation.ts';
 import { isCaseId, type CaseStatus } from '../../domain/case.ts';
 import { openVault } from '../../activities/vault/open.ts';
+import type { Vault } from '../../activities/vault/vault.ts';
 import { createDocuments, FileNotFound, UploadRefused, type Documents } from '../documents.ts';
 import { StoreUnavailable } from '../../activities/vault/store.ts';
 import { actionAccess, actionSchema, actionSummary, mayAccess, rolesFor, type Access, type ActionArgs, type StaffAction } from '../../domain/actions.ts';
@@ -52,6 +53,14 @@ export interface CasectlDeps {
   openAccounts?: () => Promise<AccountsSession>;
   /** Opens the case files (Postgres and the vault). */
   openDocuments?: () => Promise<DocumentsSession>;
+  /** Opens the vault itself, for the operator's commands on its keys. */
+  openVault?: () => Promise<VaultSession>;
+}
+
+/** The vault and how to let go of it. */
+export interface VaultSession {
+  vault: Vault;
+  close(): Promise<void>;
 }
 
 /** The case files and how to let go of them. */
@@ -150,6 +159,19 @@ export async function openDefaultDocuments(envIn: NodeJS.ProcessEnv): Promise<Do
   const db = connect(config.databaseUrl, { max: 2 });
   return {
     documents: wrapDatabaseErrors(createDocuments({ db, vault: openVault(config, db, env), limits: config.vault }), databaseWhere(config.databaseUrl)),
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+/** The vault as the worker opens it: the same DATABASE_URL, keyring and store. */
+export async function openDefaultVault(envIn: NodeJS.ProcessEnv): Promise<VaultSession> {
+  const env = effectiveEnv(envIn);
+  const config = loadConfig(env);
+  const db = connect(config.databaseUrl, { max: 2 });
+  return {
+    vault: wrapDatabaseErrors(openVault(config, db, env), databaseWhere(config.databaseUrl)),
     async close() {
       await db.destroy();
     },
@@ -292,12 +314,26 @@ export function createContext(deps: CasectlDeps = {}) {
   const timeoutSeconds = Number(env.CASECTL_TIMEOUT_SECONDS) > 0 ? Number(env.CASECTL_TIMEOUT_SECONDS) : DEFAULT_TIMEOUT_SECONDS;
   const openAccounts = deps.openAccounts ?? (() => openDefaultAccounts(env));
   const openDocuments = deps.openDocuments ?? (() => openDefaultDocuments(env));
+  const openVaultSession = deps.openVault ?? (() => openDefaultVault(env));
 
   /** Runs `run` on the accounts store within the time limit, then closes it. */
   async function usingAccounts<T>(run: (a: Accounts) => Promise<T>): Promise<T> {
     const session = await withinSeconds(timeoutSeconds, openAccounts());
     try {
       return await withinSeconds(timeoutSeconds, run(session.accounts));
+    } finally {
+      await session.close();
+    }
+  }
+
+  /**
+   * Runs `run` on the vault, then closes it. Only the opening has the time limit: a run goes case by
+   * case, as long as there are cases, and a run cut short is simply run again.
+   */
+  async function usingVault<T>(run: (v: Vault) => Promise<T>): Promise<T> {
+    const session = await withinSeconds(timeoutSeconds, openVaultSession());
+    try {
+      return await run(session.vault);
     } finally {
       await session.close();
     }
@@ -389,7 +425,7 @@ export function createContext(deps: CasectlDeps = {}) {
     print(cmd, status, () => `${done}\n${statusSummary(status)}`);
   }
 
-  return { env, io, print, printStatus, using, usingAccounts, usingDocuments, applying, caseAction };
+  return { env, io, print, printStatus, using, usingAccounts, usingVault, usingDocuments, applying, caseAction };
 }
 
 export type CommandContext = ReturnType<typeof createContext>;

@@ -1,10 +1,13 @@
-// casectl's setup commands: check-in protocols, staff accounts, and CRS grading without a server.
-// The account commands are the operator's bootstrap: every other command needs an account's token,
-// so these work on the database directly, with no token, or the first account could never be made.
+// casectl's setup commands: check-in protocols, staff accounts, the vault's master keys, and CRS
+// grading without a server. The account commands are the operator's bootstrap: every other command
+// needs an account's token, so these work on the database directly, with no token, or the first
+// account could never be made. `vault rotate` is the operator's too: it needs the vault's keys,
+// which no account has.
 import type { Command } from 'commander';
 import { InputError, parseInput } from '../../domain/validation.ts';
 import { gradeObservation, parseObservation } from '../../domain/crs.ts';
 import { DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, newUserSchema } from '../accounts.ts';
+import type { NotRewrapped, Rewrapped } from '../../activities/vault/vault.ts';
 import { mapFlags, readJsonInput, type CommandContext } from './context.ts';
 
 const BOOTSTRAP = 'Bootstrap (operator) commands: on the database directly, before any account exists';
@@ -13,8 +16,21 @@ const FIRST_ACCOUNT = `  printf %s "$PASSWORD" | casectl user add --email ana@ca
   casectl user token ana@care.example --name laptop       # prints the token once
   export CASECTL_TOKEN=<the token>                         # every other command now acts as ana@care.example`;
 
+const caseKeys = (n: number) => `${n} case key${n === 1 ? '' : 's'}`;
+
+/** Which case keys were left as they were and why, or undefined when none was. */
+function notRewrapped(report: Rewrapped): string | undefined {
+  const why = (reason: NotRewrapped['reason'], under: string) => {
+    const left = report.notRewrapped.filter((l) => l.reason === reason);
+    const n = left.reduce((sum, l) => sum + l.cases, 0);
+    return n ? `${caseKeys(n)} under keys ${under} (${left.map((l) => l.keyId).join(', ')})` : undefined;
+  };
+  const parts = [why('not configured', 'that are not configured'), why('does not unwrap', 'configured with other bytes than wrapped them')].filter((p) => p !== undefined);
+  return parts.length ? `not re-wrapped, left as they were: ${parts.join('; ')}` : undefined;
+}
+
 export function setupCommands(program: Command, ctx: CommandContext): void {
-  const { io, print, using, usingAccounts } = ctx;
+  const { io, print, using, usingAccounts, usingVault } = ctx;
 
   // ---- protocols -------------------------------------------------------------------------------
   const protocolCmd = program.command('protocol').description('post-infusion check-in protocols (data, chosen per hospital and therapy)');
@@ -152,6 +168,27 @@ export function setupCommands(program: Command, ctx: CommandContext): void {
     });
 
   for (const command of user.commands) command.addHelpText('after', `\n${BOOTSTRAP_NOTE}`);
+
+  // ---- the vault's master keys (operator) -----------------------------------------------------
+  const VAULT_NOTE = `${BOOTSTRAP_NOTE} The vault's commands need its keys as the worker has them: VAULT_KEYS or VAULT_KEY_FILE (else DATA_DIR/vault-keys.json).`;
+  program
+    .command('vault')
+    .description("the document vault's master keys (VAULT_KEYS), which wrap each case's data key")
+    .helpGroup(`${BOOTSTRAP}:`)
+    .addHelpText('after', `\n${VAULT_NOTE}`)
+    .command('rotate')
+    .description('re-wrap every live case key under the current master key (the first in VAULT_KEYS), so that the older keys can be removed; the files themselves are not re-encrypted')
+    .addHelpText('after', `\n${VAULT_NOTE}\nRun it once every process has the new key; it can be run again at any time. Exit 1 when some case keys could not be re-wrapped.`)
+    .action(async (_opts: unknown, cmd: Command) => {
+      const report = await usingVault((v) => v.rewrapKeys());
+      print(cmd, report, () =>
+        `Re-wrapped ${caseKeys(report.rewrapped)} under key ${report.currentKeyId}; ${report.alreadyCurrent} already current; keys still in use: ${report.keysInUse.join(', ') || 'none'}.`,
+      );
+      // What was done is printed either way; what was not fails the command (stderr, exit 1), so a
+      // script cannot take a partial rotation for a finished one and remove a key still in use.
+      const left = notRewrapped(report);
+      if (left) throw new Error(left);
+    });
 
   // ---- crs -------------------------------------------------------------------------------------
   program

@@ -27,7 +27,10 @@ describe('record histories', () => {
     const { caseId } = await t.actions.openCase(sampleCase({ requiredDocuments: ['medical_report', 'pathology'] }), actor);
     await t.waitForStatus(caseId, (s) => s.stage === 'records');
     await t.env.sleep('3 days');
-    await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'medical_report', language: 'es' });
+    // From v5: the report comes as a file in the vault, reviewed and accepted.
+    const file = '5e0c1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b';
+    await t.actions.filesUploaded(caseId, [file], 'family');
+    await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'medical_report', language: 'es', fileId: file });
     await t.actions.act(caseId, 'waiveDocument', { actor, documentType: 'pathology', reason: 'in the report' });
     await t.waitForStatus(caseId, (s) => s.stage === 'translation');
     await t.actions.submit(caseId, ['HKU', 'MAD'], actor);
@@ -44,7 +47,12 @@ describe('record histories', () => {
     await t.waitForStatus(caseId, (s) => s.submissions.every((x) => x.status === 'pending'));
     await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'MAD', decision: 'more_info', documents: ['biomarkers'] });
     await t.waitForStatus(caseId, (s) => s.stage === 'records');
+    // From v5: the family withdraws their consent before the biomarkers come, and gives it again a day later.
+    await t.actions.act(caseId, 'recordConsent', { actor: 'family', consent: 'withdrawn' });
     await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'biomarkers', language: 'es' });
+    await t.waitForStatus(caseId, (s) => s.stage === 'translation');
+    await t.env.sleep('1 day');
+    await t.actions.act(caseId, 'recordConsent', { actor: 'family', consent: 'given' });
     await t.waitForStatus(caseId, (s) => s.stage === 'hospital_review' && s.submissions.every((x) => x.status === 'pending'));
     await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'HKU', decision: 'accepted' });
     await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'MAD', decision: 'accepted' });

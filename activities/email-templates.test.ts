@@ -123,6 +123,18 @@ const SAMPLES: { [K in EmailKind]: Sample<K> } = {
     data: {},
     expects: (l) => [{ en: 'withdrew their consent', es: 'retiró su consentimiento', zh: '撤回了' }[l]],
   },
+  translation_rejected: {
+    data: { documentType: 'pathology', toLanguages: ['en'], reason: 'Page 3 is missing.', linkUntil: '2026-12-20T09:00:00Z', link: 'https://care.example/translation/tok' },
+    expects: () => ['Page 3 is missing.', 'https://care.example/translation/tok'],
+  },
+  more_info_family: {
+    data: { hospitalCode: 'HKU', documents: ['biomarkers'], link: 'https://care.example/upload/tok' },
+    expects: () => ['HKU', 'https://care.example/upload/tok'],
+  },
+  packet_locked: {
+    data: { hospitalCode: 'HKU', round: 2 },
+    expects: () => ['HKU', '2'],
+  },
   records_stalled: {
     data: { missing: ['scans', 'genetic_panel'], daysWaiting: 21 },
     expects: (l) => [documentLabel('scans', l), 'Genetic panel', '21', 'casectl records receive c3f9a1b2c4d5 scans', 'casectl records receive c3f9a1b2c4d5 genetic_panel', 'casectl case close c3f9a1b2c4d5 --reason'],
@@ -284,6 +296,8 @@ const HREFS: Partial<Record<EmailKind, string[]>> = {
   records_reminder: ['https://care.example/upload/abc.def'],
   document_request: ['https://care.example/upload/abc.def'],
   sharing_request: ['https://care.example/upload/abc.def'],
+  more_info_family: ['https://care.example/upload/tok'],
+  translation_rejected: ['https://care.example/translation/tok'],
 };
 const hrefsOf = (html: string) => [...html.matchAll(/href="([^"]*)"/g)].map((m) => m[1]);
 
@@ -316,6 +330,20 @@ describe('renderEmail: every kind in every language', () => {
     expect(email.html).not.toMatch(/<script|<img|<link|<style|<iframe|src=|url\(|@import/i);
     // Coordinators get a link to the case page; check-in emails link the check-in and the team's phone.
     expect(hrefsOf(email.html)).toEqual(HREFS[kind] ?? (EMAIL_RECIPIENT[kind] === 'coordinator' ? [CASE_URL] : []));
+  });
+
+  it("links a hospital's packet page and a translator's request when the email has its link, instead of asking for a reply", () => {
+    for (const lang of LANGS) {
+      const plain = render('hospital_submission', lang);
+      const linked = renderEmail('hospital_submission', lang, ctx, { ...(SAMPLES.hospital_submission.data as EmailData['hospital_submission']), link: 'https://care.example/packet/p.q' });
+      expect(hrefsOf(plain.html)).toEqual([]);
+      expect(hrefsOf(linked.html)).toEqual(['https://care.example/packet/p.q']);
+      expect(linked.text).not.toContain(plain.text.split('\n').find((l) => /secure channel|canal seguro|安全渠道/.test(l)) ?? '<none>');
+      const reminder = renderEmail('hospital_reminder', lang, ctx, { round: 1, submittedAt: '2026-11-17T10:15:00Z', link: 'https://care.example/packet/p.q' });
+      expect(hrefsOf(reminder.html)).toEqual(['https://care.example/packet/p.q']);
+      const task = renderEmail('translation_task', lang, ctx, { ...(SAMPLES.translation_task.data as EmailData['translation_task']), link: 'https://care.example/translation/t.u' });
+      expect(hrefsOf(task.html)).toEqual(['https://care.example/translation/t.u']);
+    }
   });
 
   it.each(KINDS)('%s reads differently in each language', (kind) => {

@@ -377,12 +377,16 @@ const TEMPLATES: Templates = {
         [label(x, 'due'), x.date(d.dueAt)],
         [label(x, 'patientRef'), x.ref],
       ),
-      p(x.say('howTo')),
+      ...(d.link ? [p(x.say('howToPage')), button(x.say('button'), d.link)] : [p(x.say('howTo'))]),
     ],
   }),
   translation_chase: (d, x) => ({
     subject: x.say('subject', { document: x.doc(d.documentType) }),
-    body: [p(x.say('overdue', { document: x.doc(d.documentType), due: x.date(d.dueAt) })), p(x.say('askWhen'))],
+    body: [p(x.say('overdue', { document: x.doc(d.documentType), due: x.date(d.dueAt) })), p(x.say('askWhen')), ...(d.link ? [button(x.say('button'), d.link)] : [])],
+  }),
+  translation_rejected: (d, x) => ({
+    subject: x.say('subject', { document: x.doc(d.documentType) }),
+    body: [p(x.say('sentBack', { document: x.doc(d.documentType), into: x.joined(d.toLanguages.map(x.language)) })), p(x.say('why', { reason: d.reason })), ...(d.link ? [button(x.say('button'), d.link)] : []), p(x.say('thanks'))],
   }),
   translation_overdue: (d, x) => ({
     subject: x.say('subject', { document: x.doc(d.documentType), days: d.daysWaiting }),
@@ -398,8 +402,8 @@ const TEMPLATES: Templates = {
       facts([label(x, 'patientRef'), x.ref], [label(x, 'diagnosis'), x.ctx.diagnosis], [label(x, 'therapy'), x.ctx.therapy], d.round > 1 && [label(x, 'round'), x.say('roundFact', { round: d.round })]),
       p(x.say('enclosed')),
       list(x.docs(d.documents)),
-      p(x.say('secureChannel')),
-      p(x.say('replyBy', { date: x.date(d.replyBy) })),
+      // With the packet's link, the hospital reads and decides on its page; without (emails asked for before links), by reply.
+      ...(d.link ? [p(x.say('packetPage')), button(x.say('packetButton'), d.link), p(x.say('decideBy', { date: x.date(d.replyBy) }))] : [p(x.say('secureChannel')), p(x.say('replyBy', { date: x.date(d.replyBy) }))]),
       list([x.say('decisions.accepted'), x.say('decisions.declined'), x.say('decisions.moreInformation')]),
       p(x.say('thanks')),
     ],
@@ -408,10 +412,18 @@ const TEMPLATES: Templates = {
     subject: x.say('subject', { round: d.round }),
     body: [
       p(x.say('sent', { date: x.date(d.submittedAt), round: d.round })),
-      p(x.say('familyWaiting')),
-      p(x.say('shareAgain')),
+      p(x.say(d.link ? 'familyWaitingPage' : 'familyWaiting')),
+      ...(d.link ? [button(x.say('packetButton'), d.link)] : [p(x.say('shareAgain'))]),
       facts([label(x, 'patientRef'), x.ref], [label(x, 'diagnosis'), x.ctx.diagnosis], [label(x, 'therapy'), x.ctx.therapy]),
     ],
+  }),
+  more_info_family: (d, x) => ({
+    subject: x.say('subject', { hospital: x.hospital(d.hospitalCode) }),
+    body: [p(x.say('asks', { hospital: x.hospital(d.hospitalCode) })), list(x.docs(d.documents)), ...uploadBlocks(x, d.link), p(x.say('thanks'))],
+  }),
+  packet_locked: (d, x) => ({
+    subject: x.say('subject'),
+    body: [p(x.say('locked', { hospital: x.hospital(d.hospitalCode), round: d.round })), p(x.say('callThem'))],
   }),
   hospital_silent: (d, x) => ({
     subject: x.say('subject', { hospital: x.hospital(d.hospitalCode), days: d.daysWaiting }),

@@ -8,9 +8,9 @@ import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { Db } from '../db/connect.ts';
 import type { AppConfig } from '../config.ts';
 import { isPermanentFailure, type Mailer } from './mailer.ts';
-import { checkinUrl, uploadUrl, type CheckinLinks } from '../common/checkin-link.ts';
+import { checkinUrl, packetUrl, translationUrl, uploadUrl, type CheckinLinks } from '../common/checkin-link.ts';
 import { renderEmail, type EmailContext, type RenderedEmail } from './email-templates.ts';
-import { EMAIL_RECIPIENT, RECORDS_LINK_KINDS, type EmailData, type EmailKind } from '../domain/emails.ts';
+import { EMAIL_RECIPIENT, PACKET_LINK_KINDS, RECORDS_LINK_KINDS, TRANSLATION_LINK_KINDS, type EmailData, type EmailKind } from '../domain/emails.ts';
 import { RECORDS_LINK_MS } from '../domain/files.ts';
 import { EMAIL_UNRENDERABLE } from '../domain/failures.ts';
 import { permanentIfRefused, refusedForGood } from './refusals.ts';
@@ -115,6 +115,25 @@ export function caseEmails(deps: { db: Db; mailer: Mailer; config: AppConfig; li
     }
   }
 
+  /**
+   * The recipient's own link, signed here so that it never enters history: a family's check-in or
+   * records page, a hospital's packet for its round, the translator's request. None for an email
+   * asked for before links had what they need in its data.
+   */
+  function linkFor(input: SendEmailInput): string | undefined {
+    const { caseId, kind } = input;
+    if (input.checkinLink) return checkinUrl(config.appBaseUrl, links.sign({ caseId, ...input.checkinLink }));
+    if (RECORDS_LINK_KINDS.includes(kind)) return uploadUrl(config.appBaseUrl, links.signFiles({ caseId, expiresAt: Context.current().info.scheduledTimestampMs + RECORDS_LINK_MS }));
+    const d = input.data as { round?: number; linkUntil?: string; documentType?: string; toLanguages?: string[] };
+    if (!d.linkUntil) return undefined;
+    const expiresAt = Date.parse(d.linkUntil);
+    if (PACKET_LINK_KINDS.includes(kind) && input.hospitalCode && d.round) return packetUrl(config.appBaseUrl, links.signPacket({ caseId, hospitalCode: input.hospitalCode, round: d.round, expiresAt }));
+    if (TRANSLATION_LINK_KINDS.includes(kind) && d.documentType && d.toLanguages?.length) {
+      return translationUrl(config.appBaseUrl, links.signTranslation({ caseId, documentType: d.documentType, languages: d.toLanguages, expiresAt }));
+    }
+    return undefined;
+  }
+
   /** Reads what the email needs; an alert that cannot get an answer in time goes on without (undefined). */
   async function find(input: SendEmailInput): Promise<Found | undefined> {
     if (!input.urgent || !input.facts) return lookup(input);
@@ -133,11 +152,8 @@ export function caseEmails(deps: { db: Db; mailer: Mailer; config: AppConfig; li
       if (sent && sent.status !== 'pending') return { status: sent.status as 'sent' | 'failed', ...(sent.error ? { error: sent.error } : {}) };
 
       const to = recipient(input, factsOf(input, found), found?.hospitals);
-      const data = input.checkinLink
-        ? { ...(input.data as object), link: checkinUrl(config.appBaseUrl, links.sign({ caseId: input.caseId, ...input.checkinLink })) }
-        : RECORDS_LINK_KINDS.includes(input.kind)
-          ? { ...(input.data as object), link: uploadUrl(config.appBaseUrl, links.signFiles({ caseId: input.caseId, expiresAt: Context.current().info.scheduledTimestampMs + RECORDS_LINK_MS })) }
-          : input.data;
+      const link = linkFor(input);
+      const data = link ? { ...(input.data as object), link } : input.data;
       let email: RenderedEmail;
       try {
         email = renderEmail(input.kind, to.language, to.ctx as EmailContext, data as never);

@@ -39,6 +39,7 @@ export const ACTION_COMMANDS: Record<StaffAction, string> = {
   waiveDocument: 'records waive',
   requestDocument: 'records request',
   completeTranslation: 'translation done',
+  rejectTranslation: 'translation reject',
   submitToHospitals: 'hospital submit',
   recordDecision: 'hospital decision',
   chooseHospital: 'hospital choose',

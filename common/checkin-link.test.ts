@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkinUrl, createCheckinLinks, uploadUrl, GENERATED_LINK_SECRET_FILE_NAME, loadLinkSecret } from './checkin-link.ts';
+import { checkinUrl, createCheckinLinks, packetUrl, translationUrl, uploadUrl, GENERATED_LINK_SECRET_FILE_NAME, loadLinkSecret } from './checkin-link.ts';
 
 const secret = Buffer.alloc(32, 0x5a);
 const otherSecret = Buffer.alloc(32, 0x3c);
@@ -29,6 +29,38 @@ describe('records page link tokens', () => {
   it('and a check-in link never opens the records page, nor the other way round', () => {
     expect(links.verifyFiles(links.sign(claims), NOW)).toEqual({ ok: false, reason: 'malformed' });
     expect(links.verify(links.signFiles(files), NOW)).toEqual({ ok: false, reason: 'malformed' });
+  });
+});
+
+describe('packet and translation link tokens', () => {
+  const packet = { caseId: claims.caseId, hospitalCode: 'HKU-1', round: 2, expiresAt: claims.expiresAt };
+  const translation = { caseId: claims.caseId, documentType: 'medical_report', languages: ['en', 'zh-Hant'], expiresAt: claims.expiresAt };
+
+  it("verify with exactly their claims (a hospital and its round; a document and its languages), until they expire", () => {
+    const p = links.signPacket(packet);
+    expect(links.verifyPacket(p, NOW)).toEqual({ ok: true, ...packet });
+    expect(links.verifyPacket(p, packet.expiresAt)).toEqual({ ok: false, reason: 'expired', claims: packet });
+    expect(createCheckinLinks(otherSecret).verifyPacket(p, NOW)).toEqual({ ok: false, reason: 'forged' });
+    expect(packetUrl('https://care.example/', p)).toBe(`https://care.example/packet/${p}`);
+    const t = links.signTranslation(translation);
+    expect(links.verifyTranslation(t, NOW)).toEqual({ ok: true, ...translation });
+    expect(links.verifyTranslation(flip(t, 5), NOW)).toMatchObject({ ok: false });
+    expect(translationUrl('https://care.example', t)).toBe(`https://care.example/translation/${t}`);
+  });
+
+  it('never open one another, nor the family\'s pages', () => {
+    const all = [links.sign(claims), links.signFiles({ caseId: claims.caseId, expiresAt: claims.expiresAt }), links.signPacket(packet), links.signTranslation(translation)];
+    const verifiers = [links.verify, links.verifyFiles, links.verifyPacket, links.verifyTranslation];
+    for (const [i, verify] of verifiers.entries()) {
+      for (const [j, token] of all.entries()) expect(verify(token, NOW).ok, `verifier ${i}, token ${j}`).toBe(i === j);
+    }
+  });
+
+  it('refuse to sign what would not round-trip', () => {
+    expect(() => links.signPacket({ ...packet, hospitalCode: 'a:b' })).toThrow(/hospitalCode/);
+    expect(() => links.signPacket({ ...packet, round: 0 })).toThrow(/round/);
+    expect(() => links.signTranslation({ ...translation, languages: [] })).toThrow(/languages/);
+    expect(() => links.signTranslation({ ...translation, documentType: 'Scans:x' })).toThrow(/documentType/);
   });
 });
 

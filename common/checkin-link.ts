@@ -5,8 +5,10 @@
 //   token = base64url(payload) "." base64url(HMAC-SHA256(secret, payload))
 //   payload = "v1:<caseId>:<checkinId>:<expiresAt epoch ms>"   a check-in
 //           | "f1:<caseId>:<expiresAt epoch ms>"               the case's records page
+//           | "p1:<caseId>:<hospitalCode>:<round>:<expiresAt>"  a hospital's packet, one round
+//           | "t1:<caseId>:<documentType>:<lang>+<lang>…:<expiresAt>"  a translation request
 //
-// The prefixes keep the two apart: a token of one kind never verifies as the other.
+// The prefixes keep them apart: a token of one kind never verifies as another.
 // The payload holds only the opaque case id, the check-in number and the expiry: no patient data.
 // It is signed, not encrypted (nothing in it is secret); whoever holds a valid token may answer that
 // one check-in until it expires, so the token is never logged.
@@ -50,7 +52,25 @@ export interface FilesLinkClaims {
   expiresAt: number;
 }
 
-export type FilesLinkVerification = ({ ok: true } & FilesLinkClaims) | { ok: false; reason: 'malformed' | 'forged' } | { ok: false; reason: 'expired'; claims: FilesLinkClaims };
+export type FilesLinkVerification = Verified<FilesLinkClaims>;
+
+export interface PacketLinkClaims {
+  caseId: string;
+  hospitalCode: string;
+  round: number;
+  expiresAt: number;
+}
+
+export interface TranslationLinkClaims {
+  caseId: string;
+  documentType: string;
+  /** The languages the document is to be translated into. */
+  languages: string[];
+  expiresAt: number;
+}
+
+/** A link's claims once authentic, or why not; an expired link's claims come along, so that its page can say so. */
+export type Verified<C> = ({ ok: true } & C) | { ok: false; reason: 'malformed' | 'forged' } | { ok: false; reason: 'expired'; claims: C };
 
 export interface CheckinLinks {
   sign(claims: CheckinLinkClaims): string;
@@ -58,7 +78,17 @@ export interface CheckinLinks {
   /** The family's link to their records page. */
   signFiles(claims: FilesLinkClaims): string;
   verifyFiles(token: string, nowMs: number): FilesLinkVerification;
+  /** A hospital's link to its packet for one submission round. */
+  signPacket(claims: PacketLinkClaims): string;
+  verifyPacket(token: string, nowMs: number): Verified<PacketLinkClaims>;
+  /** The translator's link to one document's translation request. */
+  signTranslation(claims: TranslationLinkClaims): string;
+  verifyTranslation(token: string, nowMs: number): Verified<TranslationLinkClaims>;
 }
+
+const HOSPITAL_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+const DOCUMENT_TYPE_PATTERN = /^[a-z][a-z0-9_]{1,40}$/;
+const LANGUAGE_PATTERN = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 export function createCheckinLinks(secret: Buffer): CheckinLinks {
   if (!Buffer.isBuffer(secret) || secret.length < MIN_LINK_SECRET_BYTES) {
@@ -114,15 +144,52 @@ export function createCheckinLinks(secret: Buffer): CheckinLinks {
     },
 
     verifyFiles(token, nowMs) {
-      const decoded = decode(token);
-      if (!('text' in decoded)) return { ok: false, reason: decoded.reason };
-      const m = /^f1:([A-Za-z0-9_-]{1,64}):([1-9]\d{0,15})$/.exec(decoded.text);
-      const claims = m && Number.isSafeInteger(Number(m[2])) ? { caseId: m[1] as string, expiresAt: Number(m[2]) } : undefined;
-      if (!claims) return { ok: false, reason: 'malformed' };
-      if (!(nowMs < claims.expiresAt)) return { ok: false, reason: 'expired', claims };
-      return { ok: true, ...claims };
+      return verifyWith(token, nowMs, (text) => {
+        const m = /^f1:([A-Za-z0-9_-]{1,64}):([1-9]\d{0,15})$/.exec(text);
+        return m && Number.isSafeInteger(Number(m[2])) ? { caseId: m[1] as string, expiresAt: Number(m[2]) } : undefined;
+      });
+    },
+
+    signPacket({ caseId, hospitalCode, round, expiresAt }) {
+      checkClaims(caseId, expiresAt);
+      if (!HOSPITAL_CODE_PATTERN.test(hospitalCode)) throw new Error('sign: hospitalCode is not a hospital code');
+      if (!Number.isSafeInteger(round) || round < 1) throw new Error('sign: round must be a positive whole number');
+      return encode(`p1:${caseId}:${hospitalCode}:${round}:${expiresAt}`);
+    },
+
+    verifyPacket(token, nowMs) {
+      return verifyWith(token, nowMs, (text) => {
+        const m = /^p1:([A-Za-z0-9_-]{1,64}):([A-Za-z0-9][A-Za-z0-9_-]{0,31}):([1-9]\d{0,5}):([1-9]\d{0,15})$/.exec(text);
+        return m && Number.isSafeInteger(Number(m[4])) ? { caseId: m[1] as string, hospitalCode: m[2] as string, round: Number(m[3]), expiresAt: Number(m[4]) } : undefined;
+      });
+    },
+
+    signTranslation({ caseId, documentType, languages, expiresAt }) {
+      checkClaims(caseId, expiresAt);
+      if (!DOCUMENT_TYPE_PATTERN.test(documentType)) throw new Error('sign: documentType is not a document type');
+      if (languages.length === 0 || !languages.every((l) => LANGUAGE_PATTERN.test(l))) throw new Error('sign: languages must be language codes');
+      return encode(`t1:${caseId}:${documentType}:${languages.join('+')}:${expiresAt}`);
+    },
+
+    verifyTranslation(token, nowMs) {
+      return verifyWith(token, nowMs, (text) => {
+        const m = /^t1:([A-Za-z0-9_-]{1,64}):([a-z][a-z0-9_]{1,40}):([A-Za-z0-9+-]{2,120}):([1-9]\d{0,15})$/.exec(text);
+        const languages = m?.[3]!.split('+') ?? [];
+        if (!m || !languages.every((l) => LANGUAGE_PATTERN.test(l)) || !Number.isSafeInteger(Number(m[4]))) return undefined;
+        return { caseId: m[1] as string, documentType: m[2] as string, languages, expiresAt: Number(m[4]) };
+      });
     },
   };
+
+  /** Authenticates, parses (undefined: malformed) and checks the expiry of a token of one kind. */
+  function verifyWith<C extends { expiresAt: number }>(token: string, nowMs: number, parse: (text: string) => C | null | undefined): Verified<C> {
+    const decoded = decode(token);
+    if (!('text' in decoded)) return { ok: false, reason: decoded.reason };
+    const claims = parse(decoded.text);
+    if (!claims) return { ok: false, reason: 'malformed' };
+    if (!(nowMs < claims.expiresAt)) return { ok: false, reason: 'expired', claims };
+    return { ok: true, ...claims };
+  }
 }
 
 function parsePayload(text: string): CheckinLinkClaims | undefined {
@@ -137,6 +204,16 @@ function parsePayload(text: string): CheckinLinkClaims | undefined {
 /** The family's records page (upload and consent) that the records emails link to. */
 export function uploadUrl(appBaseUrl: string, token: string): string {
   return `${appBaseUrl.replace(/\/+$/, '')}/upload/${token}`;
+}
+
+/** A hospital's packet page that the submission emails link to. */
+export function packetUrl(appBaseUrl: string, token: string): string {
+  return `${appBaseUrl.replace(/\/+$/, '')}/packet/${token}`;
+}
+
+/** The translator's page that the translation emails link to. */
+export function translationUrl(appBaseUrl: string, token: string): string {
+  return `${appBaseUrl.replace(/\/+$/, '')}/translation/${token}`;
 }
 
 /** The page a check-in email links to. */

@@ -25,7 +25,7 @@ export const mayAccess = (role: Role, access: Access): boolean => access === 'pu
 export const rolesFor = (access: Exclude<Access, 'public'>): readonly Role[] => ALLOWED[access];
 
 /** People outside the staff who act on a case through their own door (a signed link), never an account. */
-export type Party = 'family';
+export type Party = 'family' | 'hospital' | 'translator';
 
 // ---- the actions ---------------------------------------------------------------------------------
 
@@ -86,8 +86,14 @@ const ACTIONS = {
   completeTranslation: {
     schema: z.object({ actor, documentType: documentTypeSchema() }).strict(),
     access: 'coordinate',
-    parties: [],
+    parties: ['translator'],
     summary: 'record that a translation is finished',
+  },
+  rejectTranslation: {
+    schema: z.object({ actor, documentType: documentTypeSchema(), reason }).strict(),
+    access: 'coordinate',
+    parties: [],
+    summary: 'send a finished translation back to the translator, saying why',
   },
   submitToHospitals: {
     schema: z
@@ -112,8 +118,21 @@ const ACTIONS = {
         ],
       }),
     access: 'coordinate',
-    parties: [],
+    parties: ['hospital'],
     summary: "record a hospital's answer",
+  },
+  packetOpened: {
+    schema: z.object({ actor, hospitalCode: hospitalCodeSchema(), round: z.number().int().positive().max(1000) }).strict(),
+    // Taken by the service when a hospital opens its packet page with its one-time code.
+    access: 'none',
+    parties: ['hospital'],
+    summary: 'a hospital opened the packet of its submission round',
+  },
+  packetLocked: {
+    schema: z.object({ actor, hospitalCode: hospitalCodeSchema(), round: z.number().int().positive().max(1000) }).strict(),
+    access: 'none',
+    parties: ['hospital'],
+    summary: "a hospital's packet link was locked after too many wrong one-time codes",
   },
   chooseHospital: {
     schema: z.object({ actor, hospitalCode: hospitalCodeSchema() }).strict(),

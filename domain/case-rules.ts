@@ -108,8 +108,10 @@ function stageWait(s: CaseState, monitoring?: { what: string; until: string }): 
       if (translationsPending(s).length === 0) return { what: 'packets for the hospitals', from: 'nobody' };
       return { what: `translations: ${translationsPending(s).join(', ')}`, from: 'translator', ...until };
     case 'hospital_review': {
-      const pending = pendingHospitals(s).map((x) => x.hospitalCode);
-      if (pending.length > 0) return { what: `decisions from ${pending.join(', ')}`, from: 'hospital', ...until };
+      const pending = pendingHospitals(s);
+      // A hospital that opened its packet and one that never did are chased differently.
+      const named = pending.map((x) => (x.openedAt ? `${x.hospitalCode} (packet opened)` : x.hospitalCode));
+      if (pending.length > 0) return { what: `decisions from ${named.join(', ')}`, from: 'hospital', ...until };
       const yes = acceptedHospitals(s).map((x) => x.hospitalCode);
       // One acceptance or none: the case moves on by itself in a moment; nobody needs to act.
       if (yes.length < 2 || s.chosenHospital) return { what: 'moving on to the next stage', from: 'nobody' };
@@ -144,7 +146,7 @@ export interface MonitoringFacts {
 }
 
 /** Actions only outside parties take, through their own doors. */
-type PartyAction = 'submitCheckin' | 'filesUploaded' | 'recordConsent';
+type PartyAction = 'submitCheckin' | 'filesUploaded' | 'recordConsent' | 'packetOpened' | 'packetLocked';
 
 type Guard<A extends StaffAction> = (s: CaseState, args: ActionArgs<A>, ctx: { now: number; monitoring: MonitoringFacts }) => string | undefined;
 
@@ -169,6 +171,13 @@ const GUARDS: { [A in StaffAction]: Guard<A> } = {
     const submission = submissionTo(s, hospitalCode);
     if (!submission) return `${hospitalCode} is not among the hospitals chosen for this case`;
     return submission.sharingApproved ? `sharing with ${hospitalCode} is already approved` : undefined;
+  },
+  rejectTranslation: (s, { documentType }) => {
+    const stage = notIn(s, ['translation', 'hospital_review'], 'Sending a translation back');
+    if (stage) return stage;
+    const doc = s.documents[documentType];
+    if (!doc) return `${documentType} is not on this case's document list`;
+    return doc.translation !== 'done' ? `${documentType} has no finished translation to send back` : undefined;
   },
   completeTranslation: (s, { documentType }) => {
     const doc = s.documents[documentType];
@@ -244,6 +253,12 @@ export function refusalOf<A extends StaffAction | PartyAction>(action: A, s: Cas
   if (action === 'submitCheckin') return notIn(s, ['monitoring'], 'A check-in report');
   // Files and consent come through the family's records page, open until the case is over.
   if (action === 'filesUploaded' || action === 'recordConsent') return undefined;
+  if (action === 'packetOpened' || action === 'packetLocked') {
+    const { hospitalCode, round } = args as ActionArgs<'packetOpened'>;
+    const x = submissionTo(s, hospitalCode);
+    if (!x || !x.submittedAt) return `${hospitalCode} has not been sent this case`;
+    return x.round !== round ? `round ${round} of ${hospitalCode}'s packet is superseded by round ${x.round}` : undefined;
+  }
   return (GUARDS[action as StaffAction] as Guard<StaffAction>)(s, args as ActionArgs<StaffAction>, ctx);
 }
 
@@ -258,6 +273,9 @@ export function recordsSchedule(start: number, settings: CaseSettings): { remind
 export function sharingSchedule(start: number): { reminderAt: number; alertAt: number } {
   return { reminderAt: start + days(2), alertAt: start + days(4) };
 }
+
+/** Days a hospital's packet link or a translator's link stays open past the step's escalation. */
+export const LINK_GRACE_DAYS = 14;
 
 /** A translation requested at `start`: chased when due, escalated later. */
 export function translationSchedule(start: number, settings: CaseSettings): { dueAt: number; escalateAt: number } {

@@ -125,6 +125,8 @@ export interface DocumentState {
   language?: string;
   waiveReason?: string;
   translation: TranslationStatus;
+  /** The languages its translation was last asked into. */
+  translateInto?: string[];
 }
 
 export type Decision = 'accepted' | 'declined' | 'more_info';
@@ -139,6 +141,8 @@ export interface SubmissionState {
   submittedAt?: string;
   /** The family approved sharing the case with this hospital (asked before anything goes to it). */
   sharingApproved?: boolean;
+  /** When the hospital first opened this round's packet page (with its one-time code). */
+  openedAt?: string;
 }
 
 export interface AdmissionPlan {

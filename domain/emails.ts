@@ -48,11 +48,18 @@ export interface EmailData {
   files_to_review: { count: number; waiting: number; by: string };
   consent_withdrawn: Record<string, never>;
   records_stalled: { missing: string[]; daysWaiting: number };
-  translation_task: { documentType: string; fromLanguage: string; toLanguages: string[]; dueAt: string };
-  translation_chase: { documentType: string; dueAt: string };
+  /** `linkUntil`: when the translator's link stops opening (the activity adds `link`; absent in emails asked for before links). */
+  translation_task: { documentType: string; fromLanguage: string; toLanguages: string[]; dueAt: string; linkUntil?: string; link?: string };
+  translation_chase: { documentType: string; dueAt: string; toLanguages?: string[]; linkUntil?: string; link?: string };
+  /** `reason`: the coordinator's words on what to change. */
+  translation_rejected: { documentType: string; toLanguages: string[]; reason: string; linkUntil: string; link?: string };
   translation_overdue: { documentType: string; daysWaiting: number };
-  hospital_submission: { documents: string[]; round: number; replyBy: string; requestedDocuments?: string[] };
-  hospital_reminder: { round: number; submittedAt: string };
+  /** `linkUntil`: when the hospital's packet link for the round stops opening (the activity adds `link`). */
+  hospital_submission: { documents: string[]; round: number; replyBy: string; requestedDocuments?: string[]; linkUntil?: string; link?: string };
+  hospital_reminder: { round: number; submittedAt: string; linkUntil?: string; link?: string };
+  /** A hospital asked for more: the family is asked for those documents, with their link. */
+  more_info_family: { hospitalCode: string; documents: string[]; link?: string };
+  packet_locked: { hospitalCode: string; round: number };
   hospital_silent: { hospitalCode: string; daysWaiting: number };
   hospital_accepted_family: { hospitalCode: string };
   choose_hospital: { accepted: string[] };
@@ -82,7 +89,11 @@ export interface EmailData {
 export type EmailKind = keyof EmailData;
 
 /** The emails that carry the family's link to their records page (upload and consent). */
-export const RECORDS_LINK_KINDS: readonly EmailKind[] = ['case_opened', 'records_reminder', 'document_request', 'sharing_request'];
+export const RECORDS_LINK_KINDS: readonly EmailKind[] = ['case_opened', 'records_reminder', 'document_request', 'sharing_request', 'more_info_family'];
+/** The emails that carry a hospital's link to its packet (the round's: `round` and `linkUntil` in their data). */
+export const PACKET_LINK_KINDS: readonly EmailKind[] = ['hospital_submission', 'hospital_reminder'];
+/** The emails that carry the translator's link to one document (`documentType`, `toLanguages`, `linkUntil`). */
+export const TRANSLATION_LINK_KINDS: readonly EmailKind[] = ['translation_task', 'translation_chase', 'translation_rejected'];
 
 export const EMAIL_RECIPIENT: Readonly<Record<EmailKind, Recipient>> = {
   case_opened: 'family',
@@ -95,9 +106,12 @@ export const EMAIL_RECIPIENT: Readonly<Record<EmailKind, Recipient>> = {
   records_stalled: 'coordinator',
   translation_task: 'translator',
   translation_chase: 'translator',
+  translation_rejected: 'translator',
   translation_overdue: 'coordinator',
   hospital_submission: 'hospital',
   hospital_reminder: 'hospital',
+  more_info_family: 'family',
+  packet_locked: 'coordinator',
   hospital_silent: 'coordinator',
   hospital_accepted_family: 'family',
   choose_hospital: 'coordinator',

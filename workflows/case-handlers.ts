@@ -98,6 +98,25 @@ export function registerHandlers(run: CaseRun, mainScope: CancellationScope): vo
       c.documents[documentType]!.translation = 'done';
       await record('translation_done', `Translation done: ${documentType}`, { actor, changes: [rows.document(documentType)] });
     },
+    async rejectTranslation({ documentType, reason, actor }) {
+      const doc = c.documents[documentType]!;
+      doc.translation = 'pending';
+      run.publish();
+      await record('translation_rejected', `Translation sent back: ${documentType}`, { actor, detail: { reason }, changes: [rows.document(documentType)] });
+      const toLanguages = doc.translateInto ?? [];
+      inBackground(run.email('translation_rejected', { documentType, toLanguages, reason, linkUntil: iso(run.translationLinkUntil()) }));
+    },
+    async packetOpened({ hospitalCode, round, actor }) {
+      const s = submissionTo(c, hospitalCode)!;
+      if (s.openedAt) return;
+      s.openedAt = iso();
+      run.publish();
+      await record('packet_opened', `${hospitalCode} opened its packet (round ${round})`, { actor, detail: { hospitalCode, round } });
+    },
+    async packetLocked({ hospitalCode, round }) {
+      await run.raiseAlert('packet_locked', `${hospitalCode}'s packet link (round ${round}) is locked after too many wrong one-time codes`);
+      inBackground(run.email('packet_locked', { hospitalCode, round }));
+    },
     async submitToHospitals({ hospitals, actor }) {
       for (const h of hospitals) {
         const previous = submissionTo(c, h.code);
@@ -106,6 +125,7 @@ export function registerHandlers(run: CaseRun, mainScope: CancellationScope): vo
           previous.round += 1;
           previous.language = h.language;
           delete previous.reason;
+          delete previous.openedAt;
         } else {
           c.submissions.push({ hospitalCode: h.code, language: h.language, round: 1, status: 'to_send' });
         }
@@ -120,6 +140,8 @@ export function registerHandlers(run: CaseRun, mainScope: CancellationScope): vo
       if (decision === 'more_info') {
         s.requestedDocuments = requested ?? [];
         for (const d of s.requestedDocuments) c.documents[d] = { status: 'missing', translation: 'not_needed' };
+        // Asked at once, with their link: the records stage's reminders come days later.
+        if (patched(PATCHES.moreInfoAsksFamily)) inBackground(run.email('more_info_family', { hospitalCode, documents: s.requestedDocuments }));
       }
       await record('hospital_decision', `${hospitalCode}: ${decision}${reason ? ` (${reason})` : ''}`, {
         actor,

@@ -6,8 +6,8 @@ import { ActivityFailure, type ActivityOptions } from '@temporalio/common';
 import type { CaseActivities, RecordChange } from '../activities/index.ts';
 import { EMAIL_RECIPIENT, type EmailData, type EmailKind } from '../domain/emails.ts';
 import type { Tier } from '../domain/crs.ts';
-import type { CaseAlert, CaseInput, CaseStatus, Stage, SubmissionState } from '../domain/case.ts';
-import { newCaseState, openAlerts, waitingFor, type CaseState } from '../domain/case-rules.ts';
+import { days, type CaseAlert, type CaseInput, type CaseStatus, type Stage, type SubmissionState } from '../domain/case.ts';
+import { LINK_GRACE_DAYS, newCaseState, openAlerts, translationSchedule, waitingFor, type CaseState } from '../domain/case-rules.ts';
 import { AlertOpenKey, CaseStageKey, HospitalCodeKey, NextDeadlineKey } from '../domain/search-attributes.ts';
 import { RECORD_REFUSED } from '../domain/failures.ts';
 import { createMonitoring, inBackground, type EmailOptions, type Monitoring, type RecordOptions } from './monitoring.ts';
@@ -72,6 +72,8 @@ export function startCaseRun(input: CaseInput) {
     /** No email or record is under way. */
     idle: () => effects === 0,
     waitingFor: () => waitingFor(c, monitoring.waitingFor()),
+    /** Until when a translator's link opens: past the translation's escalation from now, and a grace period. */
+    translationLinkUntil: () => translationSchedule(now(), input.settings).escalateAt + days(LINK_GRACE_DAYS),
     status,
     publish,
     rows: { document: documentRow, submission: submissionRow, admission: admissionRow, alert: alertRow },

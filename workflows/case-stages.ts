@@ -4,13 +4,14 @@
 // case's state rather than waiting for a change in it, so that what arrives while it sends an email
 // or writes a record is never missed.
 import { condition, patched, sleep, workflowInfo } from '@temporalio/workflow';
-import { missingDocuments, type SubmissionState } from '../domain/case.ts';
+import { days, missingDocuments, type SubmissionState } from '../domain/case.ts';
 import {
   acceptedHospitals,
   admissionReminders,
   followUpDue,
   hospitalDeadline,
   hospitalSchedule,
+  LINK_GRACE_DAYS,
   openAlerts,
   pendingHospitals,
   recordsSchedule,
@@ -85,27 +86,38 @@ export function caseStages(run: CaseRun) {
     const languages = targetLanguages(c);
     const needed = Object.entries(c.documents).filter(([, d]) => d.status === 'received' && d.translation !== 'done' && languages.some((l) => l !== d.language));
     const { dueAt, escalateAt } = translationSchedule(now(), settings);
+    const linkUntil = iso(run.translationLinkUntil());
     // All pending at once, so the case reports (and accepts completion of) every translation it waits for.
-    for (const [, doc] of needed) doc.translation = 'pending';
-    for (const [documentType, doc] of needed) {
-      const toLanguages = languages.filter((l) => l !== doc.language);
-      await record('translation_requested', `Translation requested: ${documentType} (${doc.language} → ${toLanguages.join(', ')})`, { changes: [rows.document(documentType)] });
-      await email('translation_task', { documentType, fromLanguage: doc.language ?? input.family.language, toLanguages, dueAt: iso(dueAt) });
+    for (const [, doc] of needed) {
+      doc.translation = 'pending';
+      doc.translateInto = languages.filter((l) => l !== doc.language);
     }
-    await Promise.all(
-      needed.map(([documentType, doc]) =>
-        waitWithSteps(() => doc.translation === 'done', [
-          { at: dueAt, run: () => email('translation_chase', { documentType, dueAt: iso(dueAt) }) },
-          {
-            at: escalateAt,
-            run: async () => {
-              await raiseAlert('translation_overdue', `Translation of ${documentType} overdue`);
-              await email('translation_overdue', { documentType, daysWaiting: settings.translationEscalateDays });
+    for (const [documentType, doc] of needed) {
+      const toLanguages = doc.translateInto!;
+      await record('translation_requested', `Translation requested: ${documentType} (${doc.language} → ${toLanguages.join(', ')})`, { changes: [rows.document(documentType)] });
+      await email('translation_task', { documentType, fromLanguage: doc.language ?? input.family.language, toLanguages, dueAt: iso(dueAt), linkUntil });
+    }
+    const awaitTranslations = (docs: typeof needed, due: number, escalate: number) =>
+      Promise.all(
+        docs.map(([documentType, doc]) =>
+          waitWithSteps(() => doc.translation === 'done', [
+            { at: due, run: () => email('translation_chase', { documentType, dueAt: iso(due), toLanguages: doc.translateInto!, linkUntil }) },
+            {
+              at: escalate,
+              run: async () => {
+                await raiseAlert('translation_overdue', `Translation of ${documentType} overdue`);
+                await email('translation_overdue', { documentType, daysWaiting: settings.translationEscalateDays });
+              },
             },
-          },
-        ]),
-      ),
-    );
+          ]),
+        ),
+      );
+    await awaitTranslations(needed, dueAt, escalateAt);
+    // A translation sent back (rejectTranslation) while others were still awaited is awaited again, on a schedule of its own.
+    for (let again = needed.filter(([, d]) => d.translation !== 'done'); again.length > 0; again = needed.filter(([, d]) => d.translation !== 'done')) {
+      const next = translationSchedule(now(), settings);
+      await awaitTranslations(again, next.dueAt, next.escalateAt);
+    }
   }
 
   /** Sends every packet waiting to go, then watches each hospital until it answers. */
@@ -117,17 +129,24 @@ export function caseStages(run: CaseRun) {
       const replyBy = iso(hospitalSchedule(now(), settings).reminderAt);
       const packet = Object.entries(c.documents).filter(([, d]) => d.status === 'received').map(([t]) => t);
       await record('submitted', `Submitted to ${s.hospitalCode} (round ${s.round})`, { changes: [rows.submission(s)] });
-      await email('hospital_submission', { documents: packet, round: s.round, replyBy, ...(s.requestedDocuments ? { requestedDocuments: s.requestedDocuments } : {}) }, { hospitalCode: s.hospitalCode });
+      await email(
+        'hospital_submission',
+        { documents: packet, round: s.round, replyBy, ...(s.requestedDocuments ? { requestedDocuments: s.requestedDocuments } : {}), linkUntil: iso(packetLinkUntil(s)) },
+        { hospitalCode: s.hospitalCode },
+      );
       delete s.requestedDocuments;
       inBackground(watchHospital(s, s.round));
     }
   }
 
+  /** A round's packet link opens until the hospital's escalation, and a grace period after. */
+  const packetLinkUntil = (s: SubmissionState) => hospitalSchedule(Date.parse(s.submittedAt!), settings).escalateAt + days(LINK_GRACE_DAYS);
+
   async function watchHospital(s: SubmissionState, round: number): Promise<void> {
     const { reminderAt, escalateAt } = hospitalSchedule(now(), settings);
     const answered = () => s.round !== round || s.status !== 'pending';
     for (const [at, step] of [
-      [reminderAt, () => email('hospital_reminder', { round, submittedAt: s.submittedAt! }, { hospitalCode: s.hospitalCode })],
+      [reminderAt, () => email('hospital_reminder', { round, submittedAt: s.submittedAt!, linkUntil: iso(packetLinkUntil(s)) }, { hospitalCode: s.hospitalCode })],
       [
         escalateAt,
         async () => {
@@ -279,6 +298,7 @@ export function caseStages(run: CaseRun) {
       for (const s of c.submissions.filter((x) => x.status === 'more_info')) {
         s.status = 'to_send';
         s.round += 1;
+        delete s.openedAt;
       }
       await translationStage();
       const outcome = await reviewStage();

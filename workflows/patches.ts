@@ -14,4 +14,6 @@ export const PATCHES = {
   reminderRecorded: 'reminder-recorded',
   /** Nothing goes to a hospital (translation requests, packets) before the family approves sharing with it. */
   familyApprovesSharing: 'family-approves-sharing',
+  /** A hospital's request for more documents is emailed to the family at once, with their records link. */
+  moreInfoAsksFamily: 'more-info-asks-family',
 } as const;

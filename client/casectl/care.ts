@@ -42,15 +42,23 @@ export function careCommands(program: Command, ctx: CommandContext): void {
     });
 
   // ---- translation -----------------------------------------------------------------------------
-  program
-    .command('translation')
-    .description('document translations')
+  const translation = program.command('translation').description('document translations');
+  translation
     .command('done')
     .description(actionHelp('completeTranslation'))
     .argument('<caseId>', 'the case')
     .argument('<documentType>', 'the translated document')
     .action(async (caseId: string, documentType: string, _opts: unknown, cmd: Command) => {
       await caseAction(cmd, caseId, 'completeTranslation', { documentType }, `Translation of ${documentType} done.`, { documentType: '<documentType>' });
+    });
+  translation
+    .command('reject')
+    .description(actionHelp('rejectTranslation'))
+    .argument('<caseId>', 'the case')
+    .argument('<documentType>', 'the translated document')
+    .requiredOption('--reason <reason>', 'what is wrong with it, in words the translator will read')
+    .action(async (caseId: string, documentType: string, opts: { reason: string }, cmd: Command) => {
+      await caseAction(cmd, caseId, 'rejectTranslation', { documentType, reason: opts.reason }, `Translation of ${documentType} sent back to the translator.`, { documentType: '<documentType>', reason: '--reason' });
     });
 
   // ---- admission -------------------------------------------------------------------------------

@@ -45,7 +45,12 @@ describe('record histories', () => {
     await t.waitForStatus(caseId, (s) => s.waitingFor.from === 'translator');
     await t.actions.act(caseId, 'completeTranslation', { actor, documentType: 'medical_report' });
     await t.waitForStatus(caseId, (s) => s.submissions.every((x) => x.status === 'pending'));
-    await t.actions.act(caseId, 'recordDecision', { actor, hospitalCode: 'MAD', decision: 'more_info', documents: ['biomarkers'] });
+    // From v6: MAD opens its packet, HKU's link is locked, the translation is sent back and done again.
+    await t.actions.act(caseId, 'packetOpened', { actor: 'hospital:MAD', hospitalCode: 'MAD', round: 1 });
+    await t.actions.act(caseId, 'packetLocked', { actor: 'hospital:HKU', hospitalCode: 'HKU', round: 1 });
+    await t.actions.act(caseId, 'rejectTranslation', { actor, documentType: 'medical_report', reason: 'page 2 missing' });
+    await t.actions.act(caseId, 'completeTranslation', { actor: 'translator', documentType: 'medical_report' });
+    await t.actions.act(caseId, 'recordDecision', { actor: 'hospital:MAD', hospitalCode: 'MAD', decision: 'more_info', documents: ['biomarkers'] });
     await t.waitForStatus(caseId, (s) => s.stage === 'records');
     // From v5: the family withdraws their consent before the biomarkers come, and gives it again a day later.
     await t.actions.act(caseId, 'recordConsent', { actor: 'family', consent: 'withdrawn' });

@@ -153,6 +153,12 @@ export const FORMS: Record<FormAction, FormSpec> = {
     offered: (s) => docTypes(s, (d) => d.translation === 'pending').length > 0,
     fields: (c) => select(c, 'documentType', 'Document', docTypes(c.status, (d) => d.translation === 'pending')),
   },
+  rejectTranslation: {
+    title: 'Send a translation back',
+    button: 'Send back to the translator',
+    offered: (s) => ['translation', 'hospital_review'].includes(s.stage) && docTypes(s, (d) => d.translation === 'done').length > 0,
+    fields: (c) => html`${select(c, 'documentType', 'Document', docTypes(c.status, (d) => d.translation === 'done'))}${textarea(c, 'reason', 'What is wrong (the translator reads this)')}`,
+  },
   recordDecision: {
     title: "Record a hospital's decision",
     button: 'Record decision',
@@ -277,6 +283,7 @@ export function argsFromForm(action: FormAction, values: FormValues, status: Cas
       return { ...text('documentType'), ...text('language') };
     case 'waiveDocument':
     case 'requestDocument':
+    case 'rejectTranslation':
       return { ...text('documentType'), ...text('reason') };
     case 'completeTranslation':
       return { ...text('documentType') };

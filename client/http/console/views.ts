@@ -103,6 +103,7 @@ const DONE: Record<string, string> = {
   receiveDocument: 'Document recorded.',
   waiveDocument: 'Document waived.',
   completeTranslation: 'Translation recorded.',
+  rejectTranslation: 'The translation is sent back to the translator.',
   submitToHospitals: 'Submitted to the hospitals.',
   approveSharing: "The family's approval is recorded.",
   recordDecision: 'Decision recorded.',

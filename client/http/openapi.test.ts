@@ -1,8 +1,10 @@
 // What the API's document says a request may hold is what the zod schemas accept: the patterns it
 // publishes for typed text (domain/validation.ts) against textSchema, over every code point and on
 // generated text; the time zones it lists against the time zone check. Then the document and the
-// methods a path does not have, from the API plugin alone (nothing behind it is reached).
+// methods a path does not have, from the API plugin alone (nothing behind it is reached), and the
+// document over a socket, from the whole HTTP server with nothing behind it.
 // (test/e2e/schemathesis.test.ts holds the whole document to the running server.)
+import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import fc from 'fast-check';
@@ -11,6 +13,7 @@ import { textClasses, textProblem, textSchema, trimmedClass } from '../../domain
 import { timeZoneSchema } from '../../domain/case.ts';
 import { jsonSchema, type JsonSchema } from './openapi.ts';
 import { apiPlugin, type ApiOptions } from './api.ts';
+import { createHttpServer } from './server.ts';
 
 /** The rule INVISIBLE_ONLY applies, one character at a time. */
 const INVISIBLE = /^[\p{Z}\p{Cf}\s]$/u;
@@ -124,6 +127,38 @@ describe('the document', () => {
     expect(links.getCase).toEqual({ operationId: 'getCase', parameters: { caseId: '$response.body#/caseId' } });
     const onACase = ops.filter((o) => Object.entries(doc.paths).some(([path, p]) => path.includes('{caseId}') && Object.values(p).includes(o)));
     expect(Object.keys(links).sort()).toEqual(onACase.map((o) => o.operationId).sort());
+  });
+});
+
+describe('the document to a GET that carries a body, on a connection the client closes (as the fuzz suite sends)', () => {
+  /** One request on its own connection (Connection: close): the status and body, or the socket's error code. */
+  const exchange = (port: number, body: string) =>
+    new Promise<{ status: number; body: string } | { error: string }>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, method: 'GET', path: '/api/openapi.json', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code ?? err.message }));
+      req.end(body);
+    });
+
+  it('is answered, not reset: a body within the limit is read and ignored, a larger one is refused 413', async () => {
+    const nothing = {} as never;
+    const app = await createHttpServer({ actions: nothing, db: nothing, links: nothing, client: nothing, staff: { actions: nothing, accounts: nothing }, log: () => {} });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const port = (app.server.address() as { port: number }).port;
+      // The document is over 200 KB: answered with such a body unread, it was cut off by a reset (ECONNRESET).
+      const small = await exchange(port, JSON.stringify('x'.repeat(60_000)));
+      expect('status' in small && small.status).toBe(200);
+      expect('body' in small && (JSON.parse(small.body) as { openapi: string }).openapi).toBe('3.1.0');
+      const large = await exchange(port, `${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+      expect([large, 'body' in large && JSON.parse(large.body)]).toEqual([{ status: 413, body: expect.any(String) }, { error: expect.stringContaining('too large') }]);
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -246,6 +246,19 @@ describe('the console', () => {
     await until(page, 'Plan the admission');
   });
 
+  it('a plan without its hospital (a hidden field, emptied as a forged form would) names it in the form; nothing is planned', async () => {
+    const plan = form(page, 'planAdmission');
+    await plan.locator('input[name="hospitalCode"]').evaluate((i) => ((i as unknown as { value: string }).value = ''));
+    await plan.getByLabel('Admission date and time').fill('2030-03-04T09:30');
+    await plan.getByRole('button', { name: 'Save plan' }).click();
+    await expect.poll(() => banner(page)).toBe('Not done: please correct the form below.');
+    // No input shows the hospital, so no field can be marked: the form's alert names it instead.
+    expect(await form(page, 'planAdmission').locator('.error').allTextContents()).toEqual([expect.stringMatching(/^hospitalCode: \S/)]);
+    expect(await page.locator('main').textContent()).not.toContain('marked below');
+    expect(await database.db.selectFrom('admissions').select('case_id').where('case_id', '=', caseId).execute()).toEqual([]);
+    await page.goto(`${http.url}/console/cases/${caseId}`);
+  });
+
   it('plans and confirms the admission; the same confirmation from a stale page is refused with the reason', async () => {
     const plan = form(page, 'planAdmission');
     expect(await plan.locator('.hint').textContent()).toBe('hospital time (Asia/Hong_Kong)');

@@ -44,9 +44,13 @@ const one = (v: string | string[] | undefined): string => (Array.isArray(v) ? (v
 const many = (v: string | string[] | undefined): string[] => (Array.isArray(v) ? v : v ? [v] : []);
 const errorsFor = (c: FormContext, name: string) => c.errors.filter((e) => e.field === name || e.field.startsWith(`${name}.`) || e.field.startsWith(`${name}[`));
 
+/** The errors shown beside an input: renderForm names the others (a hidden field's, say) in the form's alert. */
+const shown = new WeakSet<FieldError>();
+
 function describe(c: FormContext, name: string, id: string): { attrs: Html; messages: Html } {
   const errs = errorsFor(c, name);
   if (!errs.length) return { attrs: html``, messages: html`` };
+  for (const e of errs) shown.add(e);
   return { attrs: html` aria-invalid="true" aria-describedby="${id}-err"`, messages: html`<p class="error" id="${id}-err">${errs.map((e) => e.message).join('; ')}</p>` };
 }
 
@@ -349,15 +353,16 @@ export function renderForm(action: FormAction, caseId: string, csrfToken: string
   const spec = FORMS[action];
   const mine = c.values.__action === action;
   const ctx: FormContext = mine ? c : { ...c, values: {}, errors: [] };
-  const orphans = mine ? c.errors.filter((e) => !e.field || e.field === '') : [];
+  const fields = spec.fields(ctx);
+  const unmarked = ctx.errors.filter((e) => !shown.has(e));
   return html`<form method="post" action="/console/cases/${caseId}/actions/${action}" id="form-${action}"${refused || ctx.errors.length ? html` class="refused"` : ''} aria-labelledby="title-${action}">
 <h3 id="title-${action}">${spec.title}</h3>
 ${refused ? html`<p class="error" role="alert">Refused: ${refused}</p>` : ''}
-${orphans.length ? html`<p class="error" role="alert">${orphans.map((e) => e.message).join('; ')}</p>` : ''}
-${ctx.errors.length && !orphans.length ? html`<p class="error" role="alert">Please correct the fields marked below.</p>` : ''}
+${unmarked.length ? html`<p class="error" role="alert">${unmarked.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ')}</p>` : ''}
+${ctx.errors.length > unmarked.length ? html`<p class="error" role="alert">Please correct the fields marked below.</p>` : ''}
 <input type="hidden" name="_csrf" value="${csrfToken}">
 <input type="hidden" name="_request" value="${randomUUID()}">
-${spec.fields(ctx)}
+${fields}
 <button type="submit"${spec.danger ? html` class="danger"` : ''}>${spec.button}</button>
 </form>`;
 }

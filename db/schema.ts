@@ -5,7 +5,7 @@ import type { Role } from '../domain/actions.ts';
 import type { Decision, DocumentStatus, Stage, TranslationStatus } from '../domain/case.ts';
 import type { Tier } from '../domain/crs.ts';
 import type { EmailKind } from '../domain/emails.ts';
-import type { ConsentKind, FileSender, FileStatus } from '../domain/files.ts';
+import type { ConsentKind, FileKind, FileSender, FileStatus } from '../domain/files.ts';
 import type { CheckinStatus } from '../domain/monitoring.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -254,6 +254,10 @@ export interface FilesTable {
   reviewed_by: string | null;
   reviewed_at: Timestamp | null;
   replaces: string | null;
+  /** An original the family or staff sent, or a translation of its document_type. */
+  kind: Generated<FileKind>;
+  /** For a translation: the language it is written in. */
+  language: string | null;
 }
 
 export interface ConsentsTable {

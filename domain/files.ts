@@ -3,6 +3,10 @@ import { z } from 'zod';
 export const FILE_SENDERS = ['family', 'coordinator', 'translator', 'hospital'] as const;
 export type FileSender = (typeof FILE_SENDERS)[number];
 
+/** An original document, or a translation of one (into the file's language). */
+export const FILE_KINDS = ['original', 'translation'] as const;
+export type FileKind = (typeof FILE_KINDS)[number];
+
 /** pending_review until a coordinator looks; purged once the case's data key is shredded. */
 export const FILE_STATUSES = ['pending_review', 'accepted', 'rejected', 'purged'] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];

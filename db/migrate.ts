@@ -12,6 +12,7 @@ import * as tokenLifetime from './migrations/2026-12-07-007-token-lifetime.ts';
 import * as secondFactor from './migrations/2026-12-07-008-second-factor.ts';
 import * as vault from './migrations/2026-12-07-009-vault.ts';
 import * as uploads from './migrations/2026-12-08-010-uploads.ts';
+import * as accessLog from './migrations/2026-12-08-011-access-log.ts';
 
 // A static list rather than a folder scan: works the same under Node, vitest and bundlers.
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-07-008-second-factor': secondFactor,
   '2026-12-07-009-vault': vault,
   '2026-12-08-010-uploads': uploads,
+  '2026-12-08-011-access-log': accessLog,
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {

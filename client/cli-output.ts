@@ -180,3 +180,21 @@ export function timelineText(rows: TimelineRow[]): string {
     rows.map((r) => [formatTime(r.at), r.actor, r.summary]),
   );
 }
+
+export interface AccessRow {
+  at: string;
+  party: string;
+  actor: string;
+  action: string;
+  detail: Record<string, unknown> | null;
+  clientAddress: string | null;
+}
+
+/** The access log, a line per entry; the time to the second, as an audit asks. */
+export function accessLogText(rows: AccessRow[]): string {
+  if (!rows.length) return 'Nobody has seen this case yet.';
+  return table(
+    ['AT', 'PARTY', 'ACTOR', 'ACTION', 'DETAIL', 'ADDRESS'],
+    rows.map((r) => [r.at, r.party, r.actor, r.action, Object.entries(r.detail ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(',') || '-', r.clientAddress ?? '-']),
+  );
+}

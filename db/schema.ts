@@ -1,6 +1,7 @@
 // The typed shape of the project's Postgres tables (what coordinators look back on).
 // Kept in step with db/migrations by hand; a migration test checks that every table exists.
 import type { ColumnType, Generated } from 'kysely';
+import type { AccessAction, AccessDetail, AccessParty } from '../domain/access.ts';
 import type { Role } from '../domain/actions.ts';
 import type { Decision, DocumentStatus, Stage, TranslationStatus } from '../domain/case.ts';
 import type { Tier } from '../domain/crs.ts';
@@ -292,6 +293,22 @@ export interface UploadsTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+/** Who has seen or acted on a case's data (client/access-log.ts); detail holds ids only. */
+export interface AccessLogTable {
+  /** bigserial: bigint comes back as a string. */
+  id: Generated<string>;
+  /** No foreign key: the log outlives the case's row. */
+  case_id: string;
+  at: GeneratedTimestamp;
+  party: AccessParty;
+  /** A staff account's email, a hospital code, 'family', or the translator's address as the service knows it. */
+  actor: string;
+  action: AccessAction;
+  detail: Json<AccessDetail> | null;
+  /** The client's address as the HTTP server sees it (TRUST_PROXY); null for casectl. */
+  client_address: string | null;
+}
+
 export interface Database {
   hospitals: HospitalsTable;
   cases: CasesTable;
@@ -315,4 +332,5 @@ export interface Database {
   uploads: UploadsTable;
   recovery_codes: RecoveryCodesTable;
   password_links: PasswordLinksTable;
+  access_log: AccessLogTable;
 }

@@ -114,6 +114,9 @@ export function createVault(deps: { db: Kysely<Database>; keyring: Keyring; stor
       const encrypted = await store.get(objectKeyOf(caseId, objectId));
       const plain = decryptStream(key);
       encrypted.on('error', (err) => plain.destroy(err));
+      // pipe() does not pass a destroy upstream: a reader that stops early (a download refused or
+      // cut off) would leave the object's file handle open until garbage collection.
+      plain.on('close', () => encrypted.destroy());
       return encrypted.pipe(plain);
     },
     async remove(caseId, objectId) {

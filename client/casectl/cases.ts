@@ -1,13 +1,15 @@
-// casectl's case commands (open, list, show, cancel, close, timeline) and emails.
+// casectl's case commands (open, list, show, cancel, close, timeline), emails and the access log.
+// Every read of a case is recorded in its access log (reading, context.ts) before it is printed.
 import type { Command } from 'commander';
 import { InputError, parseInput } from '../../domain/validation.ts';
 import { openCaseSchema } from '../../domain/case.ts';
 import { READ_WAIT_MS } from '../reads.ts';
-import { caseDetails, caseTable, emailTable, timelineText } from '../cli-output.ts';
+import { accessLogText, caseDetails, caseTable, emailTable, timelineText } from '../cli-output.ts';
+import { accessLogQuerySchema, DEFAULT_ACCESS_LIMIT, MAX_ACCESS_LIMIT } from '../access-log.ts';
 import { actionHelp, list, mapFlags, readJsonInput, type CommandContext } from './context.ts';
 
 export function caseCommands(program: Command, ctx: CommandContext): void {
-  const { io, print, using, caseAction } = ctx;
+  const { io, print, using, reading, caseAction } = ctx;
 
   // ---- case ------------------------------------------------------------------------------------
   const kase = program.command('case').description('open, list, show, cancel and close cases');
@@ -80,7 +82,7 @@ export function caseCommands(program: Command, ctx: CommandContext): void {
     .description('show a case: stage, what it waits for, documents, submissions, admission, alerts')
     .argument('<caseId>', 'the case')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
-      const status = await using({ access: 'read', what: 'read a case' }, true, (a) => a.statusForReading(caseId, READ_WAIT_MS));
+      const status = await reading(caseId, 'case_viewed', 'read a case', true, (a) => a.statusForReading(caseId, READ_WAIT_MS));
       print(cmd, status, () => caseDetails(status));
     });
 
@@ -107,7 +109,7 @@ export function caseCommands(program: Command, ctx: CommandContext): void {
     .description('everything that happened on a case, oldest first')
     .argument('<caseId>', 'the case')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
-      const rows = await using({ access: 'read', what: "read a case's timeline" }, false, (a) => a.timeline(caseId));
+      const rows = await reading(caseId, 'timeline_viewed', "read a case's timeline", false, (a) => a.timeline(caseId));
       print(cmd, rows, () => timelineText(rows));
     });
 
@@ -117,8 +119,20 @@ export function caseCommands(program: Command, ctx: CommandContext): void {
     .description('what was sent to whom, when, with what status')
     .argument('<caseId>', 'the case')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
-      const rows = await using({ access: 'read', what: "read a case's emails" }, false, (a) => a.emails(caseId));
+      const rows = await reading(caseId, 'emails_viewed', "read a case's emails", false, (a) => a.emails(caseId));
       print(cmd, rows, () => emailTable(rows));
+    });
+
+  // ---- access log --------------------------------------------------------------------------------
+  program
+    .command('access-log')
+    .description("who has seen or acted on a case's data (staff, the family, hospitals, translators), newest first; reading it is an entry too")
+    .argument('<caseId>', 'the case')
+    .option('--limit <n>', `at most this many entries (default ${DEFAULT_ACCESS_LIMIT}, at most ${MAX_ACCESS_LIMIT})`)
+    .action(async (caseId: string, opts: { limit?: string }, cmd: Command) => {
+      const { limit } = await mapFlags({ limit: '--limit' }, async () => parseInput(accessLogQuerySchema, opts.limit === undefined ? {} : { limit: opts.limit }));
+      const rows = await reading(caseId, 'access_log_viewed', "read a case's access log", false, (_a, log) => log.list(caseId, { limit }));
+      print(cmd, rows, () => accessLogText(rows));
     });
 
 }

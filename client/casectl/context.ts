@@ -24,6 +24,7 @@ import { ActionRefusedError, CaseNotFoundError } from '../case-calls.ts';
 import { createAccounts, type Accounts, type User } from '../accounts.ts';
 import { statusSummary } from '../cli-output.ts';
 import { withTimeout } from '../../common/timeout.ts';
+import { createAccessLog, type AccessAction, type AccessDetail, type AccessLog } from '../access-log.ts';
 
 /** An action command's help: the action's summary (domain/actions.ts), and what else to know. */
 export const actionHelp = (name: StaffAction, more?: string): string => `${actionSummary(name)}${more ? `; ${more}` : ''}`;
@@ -33,6 +34,8 @@ export const EXIT = { ok: 0, failure: 1, badInput: 2, unknownCase: 3, refused: 4
 /** The action layer and how to let go of it. */
 export interface ActionSession {
   actions: CaseActions;
+  /** Where the command's reads of a case are recorded (the same database). */
+  accessLog: AccessLog;
   close(): Promise<void>;
 }
 
@@ -66,6 +69,8 @@ export interface VaultSession {
 /** The case files and how to let go of them. */
 export interface DocumentsSession {
   documents: Documents;
+  /** Where the command's reads of a case's files are recorded (the same database). */
+  accessLog: AccessLog;
   close(): Promise<void>;
 }
 
@@ -126,6 +131,7 @@ export async function openDefaultActions(envIn: NodeJS.ProcessEnv, opts: { tempo
   const db = connect(config.databaseUrl, { max: 2 });
   const session: ActionSession = {
     actions: wrapDatabaseErrors(createCaseActions({ client, db, taskQueue: config.taskQueue, identifiers: createIdentifiers(loadIdentifierKey(env, { generateIn: config.dataDir })) }), databaseWhere(config.databaseUrl)),
+    accessLog: wrapDatabaseErrors(createAccessLog(db), databaseWhere(config.databaseUrl)),
     async close() {
       await Promise.allSettled([closeTemporal(), db.destroy()]);
     },
@@ -159,6 +165,7 @@ export async function openDefaultDocuments(envIn: NodeJS.ProcessEnv): Promise<Do
   const db = connect(config.databaseUrl, { max: 2 });
   return {
     documents: wrapDatabaseErrors(createDocuments({ db, vault: openVault(config, db, env), limits: config.vault }), databaseWhere(config.databaseUrl)),
+    accessLog: wrapDatabaseErrors(createAccessLog(db), databaseWhere(config.databaseUrl)),
     async close() {
       await db.destroy();
     },
@@ -368,15 +375,36 @@ export function createContext(deps: CasectlDeps = {}) {
   }
 
   /**
-   * As the signed-in account, on the case files of `caseId` (an unknown case: exit 3). No time
-   * limit: a file streams as long as it takes.
+   * A read of case `caseId` as the signed-in account (any role): `run` reads, the access log
+   * records it, and only then is the answer printed. casectl has no client address to record: it
+   * runs where its operator is, with the database's credentials (README, Security).
    */
-  async function usingDocuments<T>(needs: Needs, caseId: string, run: (d: Documents, actor: string) => Promise<T>): Promise<T> {
+  async function reading<T>(caseId: string, action: AccessAction, what: string, temporal: boolean, run: (a: CaseActions, log: AccessLog) => Promise<T>): Promise<T> {
+    const { email } = await signedIn({ access: 'read', what });
+    const session = await withinSeconds(timeoutSeconds, open({ temporal }));
+    try {
+      const entry = { caseId, party: 'staff', actor: email, action, detail: { via: 'casectl' }, clientAddress: null } as const;
+      return await withinSeconds(timeoutSeconds, session.accessLog.logged(entry, () => run(session.actions, session.accessLog)));
+    } finally {
+      await session.close();
+    }
+  }
+
+  /**
+   * As the signed-in account, on the case files of `caseId` (an unknown case: exit 3). No time
+   * limit: a file streams as long as it takes. `seen` records a read of them, as `reading` does.
+   */
+  async function usingDocuments<T>(
+    needs: Needs,
+    caseId: string,
+    run: (d: Documents, actor: string, seen: (action: AccessAction, detail?: AccessDetail) => Promise<void>) => Promise<T>,
+  ): Promise<T> {
     const { email } = await signedIn(needs);
     const session = await withinSeconds(timeoutSeconds, openDocuments());
     try {
       if (!isCaseId(caseId) || !(await withinSeconds(timeoutSeconds, session.documents.familyView(caseId)))) throw new CaseNotFoundError(caseId);
-      return await run(session.documents, email);
+      const seen = (action: AccessAction, detail: AccessDetail = {}) => session.accessLog.record({ caseId, party: 'staff', actor: email, action, detail: { via: 'casectl', ...detail }, clientAddress: null });
+      return await run(session.documents, email, seen);
     } finally {
       await session.close();
     }
@@ -425,7 +453,7 @@ export function createContext(deps: CasectlDeps = {}) {
     print(cmd, status, () => `${done}\n${statusSummary(status)}`);
   }
 
-  return { env, io, print, printStatus, using, usingAccounts, usingVault, usingDocuments, applying, caseAction };
+  return { env, io, print, printStatus, using, reading, usingAccounts, usingVault, usingDocuments, applying, caseAction };
 }
 
 export type CommandContext = ReturnType<typeof createContext>;

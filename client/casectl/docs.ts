@@ -1,6 +1,7 @@
 // casectl's commands for a case's files: list, upload on the family's behalf, read back (decrypted,
 // byte for byte), and review. Accepting a file records its document as received (records receive);
-// rejecting one asks the family for it again by email (records request).
+// rejecting one asks the family for it again by email (records request). Listing and reading files
+// back are recorded in the case's access log before anything is printed.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -35,7 +36,11 @@ export function docsCommands(program: Command, ctx: CommandContext): void {
     .description('the files of a case: id, document type, review status, size, sha256, who sent it and when')
     .argument('<caseId>', 'the case')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
-      const rows = await usingDocuments({ access: 'read', what: "list a case's files" }, caseId, (d) => d.list(caseId));
+      const rows = await usingDocuments({ access: 'read', what: "list a case's files" }, caseId, async (d, _actor, seen) => {
+        const files = await d.list(caseId);
+        await seen('files_listed');
+        return files;
+      });
       print(cmd, rows.map(listed), () =>
         rows.length ? rows.map((f) => `${f.id}\t${f.documentType}\t${f.status}${f.reason ? ` (${f.reason})` : ''}\t${f.size} bytes\t${f.uploadedBy}\t${f.uploadedAt}\t${f.fileName}`).join('\n') : 'No files yet.',
       );
@@ -73,9 +78,13 @@ export function docsCommands(program: Command, ctx: CommandContext): void {
     .argument('<docId>', 'the file id (docs list)')
     .option('-o, --output <file>', 'write it to this file instead')
     .action(async (caseId: string, docId: string, opts: { output?: string }) => {
-      await usingDocuments({ access: 'read', what: "read a case's file" }, caseId, async (d) => {
+      await usingDocuments({ access: 'read', what: "read a case's file" }, caseId, async (d, _actor, seen) => {
         if (!(await d.find(caseId, docId))) throw new InputError([{ field: '<docId>', message: `no file ${docId} in case ${caseId}` }]);
         const body = await d.open(caseId, docId);
+        await seen('file_downloaded', { fileId: docId }).catch((err: unknown) => {
+          body.destroy();
+          throw err;
+        });
         // A file cut short or changed fails here, and -o is left incomplete: say so.
         await pipeline(body, opts.output ? createWriteStream(opts.output, { mode: 0o600 }) : process.stdout).catch((err: Error) => {
           throw new Error(`could not read the file back (${err.name}: ${err.message})${opts.output ? `; ${opts.output} is incomplete` : ''}`);

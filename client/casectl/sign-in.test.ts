@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { runCasectl, EXIT, type CasectlDeps } from '../casectl.ts';
 import type { Accounts, User } from '../accounts.ts';
 import type { CaseActions } from '../actions.ts';
+import { AccessLogUnavailable, type AccessEntry, type AccessLog } from '../access-log.ts';
 
 const CASE = 'c0123456789ab';
 const USERS: Record<string, User> = {
@@ -21,8 +22,18 @@ const ANSWERS: Record<string, unknown> = {
   recordClinical: { crs: { grade: 0, reason: 'afebrile' }, icans: { grade: 0, reason: 'ICE 10' }, tier: 'none' },
 };
 
-function casectl(token?: string) {
+function casectl(token?: string, opts: { logDown?: boolean } = {}) {
   const out: string[] = [];
+  const seen: AccessEntry[] = [];
+  // As the real log: the read first, then its entry, and no answer without the entry.
+  const accessLog = {
+    logged: async (entry: AccessEntry, read: () => Promise<unknown>) => {
+      const answer = await read();
+      if (opts.logDown) throw new AccessLogUnavailable(new Error('down'));
+      seen.push(entry);
+      return answer;
+    },
+  } as unknown as AccessLog;
   const err: string[] = [];
   const calls: { method: string; args: unknown[] }[] = [];
   const resolved: string[] = [];
@@ -45,11 +56,11 @@ function casectl(token?: string) {
     io: { out: (t) => void out.push(t), err: (t) => void err.push(t), readStdin: async () => '{"temperatureC": 37}' },
     openActions: async () => {
       actionsOpened++;
-      return { actions, close: async () => {} };
+      return { actions, accessLog, close: async () => {} };
     },
     openAccounts: async () => ({ accounts, close: async () => {} }),
   };
-  return { run: (...argv: string[]) => runCasectl(argv, deps), out, err, calls, resolved, actionsOpened: () => actionsOpened };
+  return { run: (...argv: string[]) => runCasectl(argv, deps), out, err, calls, resolved, seen, actionsOpened: () => actionsOpened };
 }
 
 describe('casectl signed in', () => {
@@ -106,6 +117,23 @@ describe('casectl signed in', () => {
     const ops = casectl('cct_ops');
     expect(await ops.run('case', 'list', '--json')).toBe(EXIT.ok);
     expect(ops.out).toEqual(['[]']);
+  });
+
+  it("records a read of a case in its access log as the account, through casectl, with no client address", async () => {
+    const ops = casectl('cct_ops');
+    expect(await ops.run('case', 'show', CASE, '--json')).toBe(EXIT.ok);
+    expect(await ops.run('emails', CASE, '--json')).toBe(EXIT.ok);
+    expect(ops.seen).toEqual([
+      { caseId: CASE, party: 'staff', actor: 'ops@care.test', action: 'case_viewed', detail: { via: 'casectl' }, clientAddress: null },
+      { caseId: CASE, party: 'staff', actor: 'ops@care.test', action: 'emails_viewed', detail: { via: 'casectl' }, clientAddress: null },
+    ]);
+  });
+
+  it('prints nothing of a case whose read the access log cannot record', async () => {
+    const ops = casectl('cct_ops', { logDown: true });
+    expect(await ops.run('case', 'show', CASE)).toBe(EXIT.failure);
+    expect(ops.out).toEqual([]);
+    expect(ops.err).toEqual(['error: the access log cannot be written just now, so the case is not shown: try again shortly']);
   });
 
   it('runs the bootstrap user commands with no token, without asking for one', async () => {

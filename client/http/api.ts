@@ -7,7 +7,7 @@
 //   GET    /api/cases?stage=&hospital=&alert=&page=&pageSize=   cases, those needing attention first
 //   POST   /api/cases/search                    the same, with {search} (a case id or family name) in the body
 //   POST   /api/cases                           open a case (the case.json of casectl case open)
-//   GET    /api/cases/:caseId                   status; /emails and /timeline beside it
+//   GET    /api/cases/:caseId                   status; /emails, /timeline and /access-log beside it
 //   POST   /api/cases/:caseId/actions/:action   every action of domain/actions.ts but submitCheckin
 //   POST   /api/cases/:caseId/clinical          a clinical observation (the JSON of casectl checkin clinical)
 //   POST   /api/cases/:caseId/alerts/:alertId/ack
@@ -18,7 +18,10 @@
 // Auth: the `sid` session cookie (then every request but GET needs `X-CSRF-Token`, the token the
 // sign-in answered with) or `Authorization: Bearer <API token>` (casectl user token). Roles:
 // coordinator everything; clinician reads, clinical observations and alert acknowledgements; ops
-// reads. The actor of every action is the signed-in account's email.
+// reads. The actor of every action is the signed-in account's email. Every read of a case (its
+// status, emails, timeline, files, a file, its access log) is answered only once the access log
+// has its entry (client/access-log.ts): the account, the client's address (req.ip, as TRUST_PROXY
+// has it), what was read.
 //
 // Errors are JSON {error, ...}: 400 {fields:[{field, message}]} a request the document does not
 // allow, 401 not signed in, 403 wrong role or CSRF token, 404 unknown case, 405 (with Allow) a method
@@ -31,6 +34,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteOptions } from 'fastify';
 import { z } from 'zod';
 import { isFileId } from '../../domain/files.ts';
+import { ACCESS_ACTIONS, ACCESS_PARTIES } from '../../domain/access.ts';
 import { caseIdSchema, documentTypeSchema, hospitalCodeSchema, isCaseId, openCaseSchema, STAGES } from '../../domain/case.ts';
 import { acceptFile, FileNotFound, rejectFile, type Documents } from '../documents.ts';
 import { StoreUnavailable } from '../../activities/vault/store.ts';
@@ -45,6 +49,7 @@ import { readCookie, sameToken, SESSION_COOKIE, signIn, type LoginThrottle, type
 import { doc, jsonSchema, openApiDocument, type JsonSchema, type Provides } from './openapi.ts';
 import { withTimeout } from '../../common/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS, UnavailableError } from '../unavailable.ts';
+import { accessLogQuerySchema, type AccessAction, type AccessDetail, type AccessLog } from '../access-log.ts';
 
 /** The actions the API serves: every staff action of domain/actions.ts, each at POST /api/cases/:caseId/actions/:action. */
 export type ApiAction = StaffAction;
@@ -77,6 +82,8 @@ export interface ApiOptions {
   onError?: (req: FastifyRequest, err: Error) => void;
   /** A case's files (the vault); without it, the /documents routes are not served. */
   documents?: Documents;
+  /** Where every read of a case is recorded before it is answered. */
+  accessLog: AccessLog;
 }
 
 /** A refusal with its status, answered as {error}. */
@@ -161,6 +168,18 @@ const caseStatusSchema: JsonSchema = {
   properties: { caseId: { type: 'string' }, stage: { type: 'string', enum: [...STAGES] }, alerts: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } },
   required: ['caseId', 'stage', 'alerts'],
 };
+const accessRecordSchema: JsonSchema = {
+  type: 'object',
+  properties: {
+    at: { type: 'string', format: 'date-time' },
+    party: { type: 'string', enum: [...ACCESS_PARTIES] },
+    actor: { type: 'string' },
+    action: { type: 'string', enum: [...ACCESS_ACTIONS] },
+    detail: { type: ['object', 'null'] },
+    clientAddress: { type: ['string', 'null'] },
+  },
+  required: ['at', 'party', 'actor', 'action', 'detail', 'clientAddress'],
+};
 const openedSchema: JsonSchema = { type: 'object', properties: { caseId: jsonSchema(caseIdSchema()), created: { type: 'boolean' } }, required: ['caseId', 'created'] };
 const userSchema: JsonSchema = { type: 'object', properties: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', enum: [...ROLES] } }, required: ['email', 'name', 'role'] };
 const sessionSchema: JsonSchema = { type: 'object', properties: { user: userSchema, csrfToken: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } }, required: ['user'] };
@@ -189,7 +208,7 @@ const actionAnswer = (name: ApiAction): JsonSchema => (name === 'recordClinical'
 // ---- the plugin -----------------------------------------------------------------------------------
 
 export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise<void> {
-  const { actions, accounts } = opts;
+  const { actions, accounts, accessLog } = opts;
   const now = opts.now ?? Date.now;
   const { throttle, site } = opts;
   const workflowTimeoutMs = opts.workflowTimeoutMs ?? 20_000;
@@ -250,6 +269,9 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     return p;
   };
   const actor = (req: FastifyRequest): string => principal(req).user.email;
+  /** A read of a case by the signed-in account: answered once its access log entry is written. */
+  const seen = <T>(req: FastifyRequest, caseId: string, action: AccessAction, read: () => Promise<T>, detail: AccessDetail = {}, release?: (answer: T) => void): Promise<T> =>
+    accessLog.logged({ caseId, party: 'staff', actor: actor(req), action, detail: { via: 'api', ...detail }, clientAddress: req.ip }, read, release);
 
   // ---- errors ----
 
@@ -424,6 +446,14 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     return caseId;
   };
 
+  /** A route's handler that reads the case of its path, through the access log. */
+  const caseRead =
+    <T>(action: AccessAction, read: (caseId: string) => Promise<T>) =>
+    async (req: FastifyRequest): Promise<T> => {
+      const caseId = caseIdOf(req);
+      return seen(req, caseId, action, () => read(caseId));
+    };
+
   app.get(
     '/cases/:caseId',
     {
@@ -438,7 +468,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
         provides: followCase,
       }),
     },
-    async (req: CaseReq) => actions.statusForReading(caseIdOf(req), READ_WAIT_MS),
+    caseRead('case_viewed', (caseId) => actions.statusForReading(caseId, READ_WAIT_MS)),
   );
   app.get(
     '/cases/:caseId/emails',
@@ -446,7 +476,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       config: { access: 'read' },
       schema: doc({ operationId: 'caseEmails', summary: 'what was sent to whom, when, with what status', tags: ['cases'], params: caseIdParam, success: { 200: { type: 'array', items: anyObject } }, refusals: [404, 503] }),
     },
-    async (req: CaseReq) => actions.emails(caseIdOf(req)),
+    caseRead('emails_viewed', (caseId) => actions.emails(caseId)),
   );
   app.get(
     '/cases/:caseId/timeline',
@@ -454,7 +484,27 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       config: { access: 'read' },
       schema: doc({ operationId: 'caseTimeline', summary: 'everything that happened on a case, oldest first, with its actor', tags: ['cases'], params: caseIdParam, success: { 200: { type: 'array', items: anyObject } }, refusals: [404, 503] }),
     },
-    async (req: CaseReq) => actions.timeline(caseIdOf(req)),
+    caseRead('timeline_viewed', (caseId) => actions.timeline(caseId)),
+  );
+  app.get(
+    '/cases/:caseId/access-log',
+    {
+      config: { access: 'read' },
+      schema: doc({
+        operationId: 'caseAccessLog',
+        summary: `who has seen or acted on the case's data (staff, the family, hospitals, translators), newest first; reading it is an entry too`,
+        tags: ['cases'],
+        params: caseIdParam,
+        query: jsonSchema(accessLogQuerySchema),
+        success: { 200: { type: 'array', items: accessRecordSchema } },
+        refusals: [404, 503],
+      }),
+    },
+    async (req: CaseReq) => {
+      const caseId = caseIdOf(req);
+      const { limit } = parseInput(accessLogQuerySchema, req.query ?? {});
+      return seen(req, caseId, 'access_log_viewed', () => accessLog.list(caseId, { limit }));
+    },
   );
 
   // ---- cases: actions ----
@@ -619,16 +669,28 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
     app.get(
       '/cases/:caseId/documents',
       { config: { access: 'read' }, schema: doc({ operationId: 'listDocuments', summary: "a case's files: what was sent, by whom, and their review", tags: ['documents'], params: caseIdParam, success: { 200: { type: 'array', items: fileSchema } }, refusals: [404, 503] }) },
-      async (req) => documents.list(await knownCase(req)),
+      async (req) => {
+        const caseId = await knownCase(req);
+        return seen(req, caseId, 'files_listed', () => documents.list(caseId));
+      },
     );
     app.get(
       '/cases/:caseId/documents/:fileId',
       { config: { access: 'read' }, schema: doc({ operationId: 'getDocument', summary: 'a file, decrypted, byte for byte as it was sent', tags: ['documents'], params: fileIdParam, success: { 200: {} }, download: true, refusals: [404, 503] }) },
       async (req: FileReq, reply) => {
         const { caseId, fileId } = await fileOf(req);
-        const file = await documents.find(caseId, fileId);
-        if (!file) throw new FileNotFound(`no file ${fileId} in case ${caseId}`);
-        const body = await documents.open(caseId, fileId);
+        const { file, body } = await seen(
+          req,
+          caseId,
+          'file_downloaded',
+          async () => {
+            const file = await documents.find(caseId, fileId);
+            if (!file) throw new FileNotFound(`no file ${fileId} in case ${caseId}`);
+            return { file, body: await documents.open(caseId, fileId) };
+          },
+          { fileId },
+          ({ body }) => body.destroy(),
+        );
         // Never shown by the browser from our origin: always a download, whatever the file holds.
         return reply
           .type('application/octet-stream')

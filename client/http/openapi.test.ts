@@ -96,7 +96,7 @@ describe('time zones in the document', () => {
 async function apiAlone() {
   const app = Fastify();
   const nothing = {} as never;
-  const options: ApiOptions = { actions: nothing, accounts: { resolveApiToken: async () => undefined } as never, throttle: nothing, site: nothing };
+  const options: ApiOptions = { actions: nothing, accounts: { resolveApiToken: async () => undefined } as never, accessLog: nothing, throttle: nothing, site: nothing };
   await app.register(apiPlugin, { prefix: '/api', ...options });
   return app;
 }
@@ -190,7 +190,7 @@ describe('a route without an access rule', () => {
     const app = Fastify();
     const nothing = {} as never;
     void app.register(async (api) => {
-      await apiPlugin(api, { actions: nothing, accounts: nothing, throttle: nothing, site: nothing });
+      await apiPlugin(api, { actions: nothing, accounts: nothing, accessLog: nothing, throttle: nothing, site: nothing });
       api.get('/forgotten', async () => ({ patientData: 'would be public' }));
     });
     await expect(app.ready()).rejects.toThrow('API route GET /forgotten has no access rule (config.access)');

@@ -40,6 +40,7 @@ import { apiPlugin } from './api.ts';
 import { consolePlugin } from './console/routes.ts';
 import { createLoginThrottle, createSite, type LoginLimits } from './auth.ts';
 import type { Accounts } from '../accounts.ts';
+import { createAccessLog } from '../access-log.ts';
 import type { Mailer } from '../../activities/mailer.ts';
 import { TimeoutError, withTimeout } from '../../common/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
@@ -400,6 +401,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
 
   if (deps.staff) {
     const { actions, accounts, temporalUi, mailer } = deps.staff;
+    const accessLog = createAccessLog(db);
     const throttle = createLoginThrottle(db, deps.staff.loginLimits, now);
     const site = createSite(config.publicUrl ?? 'http://localhost');
     const note = (req: FastifyRequest, fields: { caseId?: string; userId?: number }) => {
@@ -411,8 +413,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       const c = context(req);
       logEvent(req.log, 'error', 'api_failed', { route: routeOf(req), caseId: c.caseId, error: err });
     };
-    await app.register(apiPlugin, { prefix: '/api', actions, accounts, throttle, site, workflowTimeoutMs, now, note, onError, ...(deps.records ? { documents: deps.records.documents } : {}) });
-    await app.register(consolePlugin, { prefix: '/console', actions, accounts, throttle, site, workflowTimeoutMs, now, note, onError, ...(temporalUi ? { temporalUi } : {}), ...(mailer ? { mailer } : {}), ...(deps.records ? { documents: deps.records.documents } : {}) });
+    await app.register(apiPlugin, { prefix: '/api', actions, accounts, accessLog, throttle, site, workflowTimeoutMs, now, note, onError, ...(deps.records ? { documents: deps.records.documents } : {}) });
+    await app.register(consolePlugin, { prefix: '/console', actions, accounts, accessLog, throttle, site, workflowTimeoutMs, now, note, onError, ...(temporalUi ? { temporalUi } : {}), ...(mailer ? { mailer } : {}), ...(deps.records ? { documents: deps.records.documents } : {}) });
     app.get('/', async (_req, reply) => reply.redirect('/console/', 303));
   }
 

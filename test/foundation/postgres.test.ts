@@ -12,7 +12,7 @@ describe('test database', () => {
   it('has every table of the migrations and round-trips rows through the pg driver', async () => {
     const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public' order by table_name`.execute(t.db);
     expect(tables.rows.map((r) => r.table_name)).toEqual(
-      expect.arrayContaining(['admissions', 'cases', 'contacts', 'documents', 'emails', 'hospitals', 'submissions', 'timeline']),
+      expect.arrayContaining(['access_log', 'admissions', 'cases', 'contacts', 'documents', 'emails', 'hospitals', 'submissions', 'timeline']),
     );
     await t.db.insertInto('hospitals').values({ code: 'H1', name: 'Hospital One', email: 'intl@h1.example', language: 'zh', time_zone: 'Asia/Shanghai', phone: null }).execute();
     const row = await t.db.selectFrom('hospitals').selectAll().where('code', '=', 'H1').executeTakeFirstOrThrow();

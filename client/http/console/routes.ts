@@ -9,6 +9,8 @@
 //   GET  /console/cases/new, POST         open a case
 //   GET  /console/cases/:caseId           a case; POST …/actions/:action, POST …/alerts/:alertId/ack
 //   GET  /console/cases/:caseId/files/:fileId   a file, as a download; POST …/accept, POST …/reject
+//
+// A case page and a file are shown only once the access log has their entry (client/access-log.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isCaseId } from '../../../domain/case.ts';
 import { InputError, type FieldProblem } from '../../../domain/validation.ts';
@@ -28,6 +30,7 @@ import { isUnavailable, RETRY_AFTER_SECONDS } from '../../unavailable.ts';
 import { caseListPage, casePage, messagePage, openCasePage, type ListFilters } from './views.ts';
 import { accountRoutes, PageError, PUBLIC_PAGES, SET_UP_PAGES } from './account-routes.ts';
 import type { Mailer } from '../../../activities/mailer.ts';
+import type { AccessAction, AccessDetail, AccessLog } from '../../access-log.ts';
 
 export interface ConsoleOptions {
   actions: CaseActions;
@@ -43,14 +46,19 @@ export interface ConsoleOptions {
   mailer?: Mailer;
   /** A case's files (the vault); without it, the case page shows none. */
   documents?: Documents;
+  /** Where every view of a case and every download is recorded before it is shown. */
+  accessLog: AccessLog;
 }
+
+/** The newest entries of a case's access log its page shows (the API and casectl give more). */
+export const ACCESS_SHOWN = 50;
 
 const CONSOLE_CSP = `default-src 'none'; style-src ${CONSOLE_STYLE_HASH}; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`;
 
 type CaseRequest = FastifyRequest<{ Params: { caseId: string } }>;
 
 export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions): Promise<void> {
-  const { actions, accounts, throttle } = opts;
+  const { actions, accounts, throttle, accessLog } = opts;
   const now = opts.now ?? Date.now;
   const note = opts.note ?? (() => {});
   const workflowTimeoutMs = opts.workflowTimeoutMs ?? 20_000;
@@ -95,6 +103,9 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
     return v;
   };
   const viewerOf = (req: FastifyRequest): Viewer => signedIn(req).viewer;
+  /** A read of a case by the signed-in account: shown once its access log entry is written. */
+  const seen = <T>(req: FastifyRequest, caseId: string, action: AccessAction, read: () => Promise<T>, detail: AccessDetail = {}, release?: (answer: T) => void): Promise<T> =>
+    accessLog.logged({ caseId, party: 'staff', actor: signedIn(req).user.email, action, detail: { via: 'console', ...detail }, clientAddress: req.ip }, read, release);
   const must = (req: FastifyRequest, access: 'read' | 'clinical' | 'coordinate') => {
     const { user } = signedIn(req);
     if (!mayAccess(user.role, access)) throw new PageError(403, 'Not allowed', `A ${user.role} account may not do this.`);
@@ -185,14 +196,19 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
 
   async function showCase(req: CaseRequest, reply: FastifyReply, status: number, extra: { done?: string; form?: { action: string; values: FormValues; errors: FieldProblem[]; refused?: string } } = {}) {
     const caseId = caseIdOf(req);
-    const [caseStatus, page, hs, emails, timeline, files] = await Promise.all([
-      actions.statusForReading(caseId, READ_WAIT_MS),
-      actions.casePage(caseId),
-      hospitals(),
-      actions.emails(caseId).catch(() => []),
-      actions.timeline(caseId).catch(() => []),
-      opts.documents?.list(caseId).catch(() => []),
-    ]);
+    // One entry for all the page shows, its access log included; read after the entry, so that
+    // the page lists this view too.
+    const [caseStatus, page, hs, emails, timeline, files] = await seen(req, caseId, 'case_viewed', () =>
+      Promise.all([
+        actions.statusForReading(caseId, READ_WAIT_MS),
+        actions.casePage(caseId),
+        hospitals(),
+        actions.emails(caseId).catch(() => []),
+        actions.timeline(caseId).catch(() => []),
+        opts.documents?.list(caseId).catch(() => []),
+      ]),
+    );
+    const access = await accessLog.list(caseId, { limit: ACCESS_SHOWN + 1 });
     const html = casePage(viewerOf(req), {
       status: caseStatus,
       ...page,
@@ -200,6 +216,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
       emails,
       timeline,
       ...(files ? { files } : {}),
+      access: { entries: access.slice(0, ACCESS_SHOWN), more: access.length > ACCESS_SHOWN },
       now: now(),
       ...(opts.temporalUi ? { temporalUrl: `${opts.temporalUi.url}/namespaces/${encodeURIComponent(opts.temporalUi.namespace)}/workflows/${encodeURIComponent(`case-${caseId}`)}` } : {}),
       ...extra,
@@ -243,14 +260,24 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
     app.get('/cases/:caseId/files/:fileId', async (req: FileRequest, reply) => {
       must(req, 'read');
       const caseId = caseIdOf(req);
-      const file = await documents.find(caseId, req.params.fileId);
-      if (!file) throw new PageError(404, 'Not found', 'There is no such file in this case.');
+      const { file, body } = await seen(
+        req,
+        caseId,
+        'file_downloaded',
+        async () => {
+          const file = await documents.find(caseId, req.params.fileId);
+          if (!file) throw new PageError(404, 'Not found', 'There is no such file in this case.');
+          return { file, body: await documents.open(caseId, file.id) };
+        },
+        { fileId: req.params.fileId },
+        ({ body }) => body.destroy(),
+      );
       // Always a download: a file a family sent is never shown as a page of the console's origin.
       return reply
         .type('application/octet-stream')
         .header('content-disposition', `attachment; filename="file"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`)
         .header('content-length', String(file.size))
-        .send(await documents.open(caseId, file.id));
+        .send(body);
     });
     app.post('/cases/:caseId/files/:fileId/:review', async (req: FastifyRequest<{ Params: { caseId: string; fileId: string; review: string } }>, reply) => {
       const { review } = req.params;

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { STAGES, type CaseStatus, type WaitingFor } from '../../../domain/case.ts';
 import type { CaseList, CaseListItem } from '../../reads.ts';
 import type { FileRow } from '../../documents.ts';
+import type { AccessRecord } from '../../access-log.ts';
 import type { FieldProblem } from '../../../domain/validation.ts';
 import { html, page, type Html, type Viewer } from './html.ts';
 import { offeredForms, renderForm, type FormContext, type Hospital } from './forms.ts';
@@ -91,6 +92,8 @@ export interface CasePageData {
   now: number;
   /** The case's files (the vault), when the console has them. */
   files?: FileRow[];
+  /** The newest entries of the case's access log, and whether there are older ones. */
+  access?: { entries: AccessRecord[]; more: boolean };
   /** After a post: what was done, or the failed form's values, errors or refusal. */
   done?: string;
   form?: { action: string; values: Record<string, string | string[]>; errors: FieldProblem[]; refused?: string };
@@ -205,6 +208,24 @@ ${monitoringChart({ infusionAt: m.infusionAt, windowEndsAt: m.windowEndsAt, now:
       : html`<p class="muted">Nothing yet.</p>`
   }</section>`;
 
+  const accessDetail = (r: AccessRecord) =>
+    Object.entries(r.detail ?? {})
+      .map(([k, v]) => `${k} ${String(v)}`)
+      .join(', ');
+  const access = d.access
+    ? html`<section class="card" aria-labelledby="seen-h"><h2 id="seen-h">Who has seen this case</h2>${
+        d.access.entries.length
+          ? html`<div class="scroll"><table><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">From</th></tr></thead><tbody>${d.access.entries.map(
+              (r) => html`<tr><td class="nowrap">${when(r.at)}</td><td>${r.actor} <span class="muted">${r.party}</span></td><td>${r.action.replaceAll('_', ' ')}${r.detail ? html`<br><span class="muted">${accessDetail(r)}</span>` : ''}</td><td>${r.clientAddress ?? html`<span class="muted">–</span>`}</td></tr>`,
+            )}</tbody></table></div>${
+              d.access.more
+                ? html`<p class="muted">The newest ${d.access.entries.length} entries; for all of them: <code>casectl access-log ${s.caseId}</code> or GET /api/cases/${s.caseId}/access-log.</p>`
+                : ''
+            }`
+          : html`<p class="muted">Nobody yet.</p>`
+      }</section>`
+    : html``;
+
   const actionForms = forms.length
     ? html`<section aria-labelledby="act-h"><h2 id="act-h">Actions</h2><div class="actions">${forms.map((a) => renderForm(a, s.caseId, viewer.csrfToken, formCtx, d.form?.action === a ? d.form.refused : undefined))}</div></section>`
     : html``;
@@ -223,7 +244,7 @@ ${d.temporalUrl ? html`<p><a href="${d.temporalUrl}" rel="noreferrer">This case'
 ${openAlerts.length ? alerts : ''}
 ${monitoring}
 <div class="grid"><div>${actionForms}</div><div>${documents}${files}${submissions}${admission}${followUps}${openAlerts.length ? '' : alerts}</div></div>
-${emails}${timeline}`;
+${emails}${timeline}${access}`;
   return page(`${d.family?.name ?? s.caseId}`, body, viewer);
 }
 

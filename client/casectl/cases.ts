@@ -10,7 +10,7 @@ export function caseCommands(program: Command, ctx: CommandContext): void {
   const { io, print, using, usingRepairs, caseAction } = ctx;
 
   // ---- case ------------------------------------------------------------------------------------
-  const kase = program.command('case').description('open, list, show, cancel and close cases');
+  const kase = program.command('case').description('open, list, show, cancel, close and repair cases');
 
   kase
     .command('open')

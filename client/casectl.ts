@@ -18,7 +18,7 @@
 // closed before the process exits.
 //
 //   casectl/context.ts    what every command shares (connections, the signed-in account, time limit, request ids, output, exit codes)
-//   casectl/cases.ts      case open, list, show, cancel, close, timeline; emails; access-log
+//   casectl/cases.ts      case open, list, show, cancel, close, timeline, repair; emails; access-log
 //   casectl/hospitals.ts  hospital add, list, submit, decision, choose
 //   casectl/care.ts       records, translation, admission, infusion, monitoring, follow-up, alert, checkin
 //   casectl/setup.ts      protocol, user, vault, crs

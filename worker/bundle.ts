@@ -31,7 +31,7 @@ export const sharedWorkflowModules = [
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
 
 /** Bundles a workflows module (webpack says only what goes wrong). */
-export function bundleWorkflows(path: string, extra: Pick<BundleOptions, 'preloadModules' | 'failureConverterPath'> = {}): Promise<WorkflowBundleWithSourceMap> {
+export function bundleWorkflows(path: string, extra: Pick<BundleOptions, 'preloadModules' | 'failureConverterPath' | 'workflowInterceptorModules'> = {}): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: path, ...extra, logger: quiet as never });
 }
 

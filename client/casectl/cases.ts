@@ -1,4 +1,4 @@
-// casectl's case commands (open, list, show, cancel, close, timeline), emails and the access log.
+// casectl's case commands (open, list, show, cancel, close, timeline, repair), emails and the access log.
 // Every read of a case is recorded in its access log (reading, context.ts) before it is printed.
 import type { Command } from 'commander';
 import { InputError, parseInput } from '../../domain/validation.ts';
@@ -9,10 +9,10 @@ import { accessLogQuerySchema, DEFAULT_ACCESS_LIMIT, MAX_ACCESS_LIMIT } from '..
 import { actionHelp, list, mapFlags, readJsonInput, type CommandContext } from './context.ts';
 
 export function caseCommands(program: Command, ctx: CommandContext): void {
-  const { io, print, using, reading, caseAction } = ctx;
+  const { io, print, using, reading, usingRepairs, caseAction } = ctx;
 
   // ---- case ------------------------------------------------------------------------------------
-  const kase = program.command('case').description('open, list, show, cancel and close cases');
+  const kase = program.command('case').description('open, list, show, cancel, close and repair cases');
 
   kase
     .command('open')
@@ -111,6 +111,34 @@ export function caseCommands(program: Command, ctx: CommandContext): void {
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
       const rows = await reading(caseId, 'timeline_viewed', "read a case's timeline", false, (a) => a.timeline(caseId));
       print(cmd, rows, () => timelineText(rows));
+    });
+
+  kase
+    .command('repair')
+    .description("bring back a case whose workflow task keeps failing because its history no longer replays: reset it to the latest workflow task that replays, with the Updates after it reapplied")
+    .argument('<caseId>', 'the case')
+    .option('--dry-run', 'say whether the case is stuck and where it would be reset to; change nothing')
+    .addHelpText('after', '\nA case that is not stuck is left as it is. README, "A case whose workflow task keeps failing", says what a reset does to emails and records.')
+    .action(async (caseId: string, opts: { dryRun?: boolean }, cmd: Command) => {
+      // Looking is a read, for anyone on staff (ops first of all, who see the failing task in the Web
+      // UI). The reset takes the case's steps after the reset point again, emails to the family and
+      // hospitals among them (README), so it weighs as much as an action on the case: coordinators
+      // only, as every action that changes a case. Ops stay read-only, as their role says.
+      const needs = opts.dryRun ? { access: 'read', what: 'check whether a case is stuck' } as const : { access: 'coordinate', what: "repair a stuck case (reset its workflow)" } as const;
+      const outcome = await usingRepairs(needs, async (r, actor) => {
+        const diagnosis = await r.diagnose(caseId);
+        return diagnosis.stuck && !opts.dryRun ? r.reset(diagnosis, actor) : diagnosis;
+      });
+      print(cmd, { ...outcome, ...(opts.dryRun ? { dryRun: true } : {}) }, () => {
+        if (!outcome.stuck) return `Case ${caseId} is not stuck: ${outcome.why}. Nothing was changed.`;
+        const updates = `${outcome.updatesAfter} Update${outcome.updatesAfter === 1 ? '' : 's'}`;
+        if (!('newRunId' in outcome)) return `Case ${caseId} is stuck: its workflow task fails on replay. It would be reset to event ${outcome.resetEventId} of run ${outcome.runId}, with ${updates} after it reapplied. Nothing was changed (--dry-run).`;
+        return [
+          `Case ${caseId} repaired: reset to event ${outcome.resetEventId}, with ${updates} after it reapplied.`,
+          `Old run: ${outcome.runId}`,
+          `New run: ${outcome.newRunId}`,
+        ].join('\n');
+      });
     });
 
   // ---- emails ----------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, type Connection } from '@temporalio/client';
 import { openTemporalClient } from '../temporal.ts';
-import { loadConfig } from '../../config.ts';
+import { loadConfig, type AppConfig } from '../../config.ts';
 import { connect } from '../../db/connect.ts';
 import { createDataConverter, loadKeyring } from '../../codec/keys.ts';
 import { InputError, parseInput } from '../../domain/validation.ts';
@@ -22,6 +22,7 @@ import { actionAccess, actionSchema, actionSummary, mayAccess, rolesFor, type Ac
 import { createCaseActions, requestIdSchema, type ActOptions, type CaseActions, type CaseActionName } from '../actions.ts';
 import { ActionRefusedError, CaseNotFoundError } from '../case-calls.ts';
 import { createAccounts, type Accounts, type User } from '../accounts.ts';
+import { createCaseRepairs, workerReplayer, type CaseRepairs } from '../repair.ts';
 import { statusSummary } from '../cli-output.ts';
 import { withTimeout } from '../../common/timeout.ts';
 import { createAccessLog, type AccessAction, type AccessDetail, type AccessLog } from '../access-log.ts';
@@ -58,6 +59,14 @@ export interface CasectlDeps {
   openDocuments?: () => Promise<DocumentsSession>;
   /** Opens the vault itself, for the operator's commands on its keys. */
   openVault?: () => Promise<VaultSession>;
+  /** Opens the repairs of stuck cases (Temporal, and the worker's workflow code to replay with). */
+  openRepairs?: () => Promise<RepairSession>;
+}
+
+/** The repairs of stuck cases and how to let go of them. */
+export interface RepairSession {
+  repairs: CaseRepairs;
+  close(): Promise<void>;
 }
 
 /** The vault and how to let go of it. */
@@ -123,6 +132,18 @@ class UnreachableError extends Error {
 
 const START_HINT = 'is the service running (npm start), or TEMPORAL_ADDRESS / DATABASE_URL set?';
 
+/** Waits for Temporal to answer; if it does not, closes what `session` opened and says so once. */
+async function ensureTemporal<S extends { close(): Promise<void> }>(session: S, connection: Connection, config: AppConfig): Promise<S> {
+  try {
+    await connection.ensureConnected();
+  } catch (err) {
+    await session.close();
+    const why = err instanceof ServiceError && err.cause instanceof Error ? err.cause.message : (err as Error).message;
+    throw new UnreachableError(`cannot reach Temporal at ${config.temporalAddress} (${oneLine(why)}): ${START_HINT}`);
+  }
+  return session;
+}
+
 export async function openDefaultActions(envIn: NodeJS.ProcessEnv, opts: { temporal: boolean }): Promise<ActionSession> {
   const env = effectiveEnv(envIn);
   const config = loadConfig(env);
@@ -136,16 +157,16 @@ export async function openDefaultActions(envIn: NodeJS.ProcessEnv, opts: { tempo
       await Promise.allSettled([closeTemporal(), db.destroy()]);
     },
   };
-  if (opts.temporal) {
-    try {
-      await connection.ensureConnected();
-    } catch (err) {
-      await session.close();
-      const why = err instanceof ServiceError && err.cause instanceof Error ? err.cause.message : (err as Error).message;
-      throw new UnreachableError(`cannot reach Temporal at ${config.temporalAddress} (${oneLine(why)}): ${START_HINT}`);
-    }
-  }
-  return session;
+  return opts.temporal ? ensureTemporal(session, connection, config) : session;
+}
+
+/** The repairs of stuck cases: Temporal, and the workflow code and payload keys the worker replays with. */
+export async function openDefaultRepairs(envIn: NodeJS.ProcessEnv): Promise<RepairSession> {
+  const env = effectiveEnv(envIn);
+  const config = loadConfig(env);
+  const dataConverter = createDataConverter(loadKeyring(env, { generateIn: config.dataDir }));
+  const { client, connection, close } = openTemporalClient(config, dataConverter);
+  return ensureTemporal({ repairs: createCaseRepairs({ client, replay: workerReplayer(dataConverter) }), close }, connection, config);
 }
 
 export async function openDefaultAccounts(envIn: NodeJS.ProcessEnv): Promise<AccountsSession> {
@@ -322,6 +343,7 @@ export function createContext(deps: CasectlDeps = {}) {
   const openAccounts = deps.openAccounts ?? (() => openDefaultAccounts(env));
   const openDocuments = deps.openDocuments ?? (() => openDefaultDocuments(env));
   const openVaultSession = deps.openVault ?? (() => openDefaultVault(env));
+  const openRepairs = deps.openRepairs ?? (() => openDefaultRepairs(env));
 
   /** Runs `run` on the accounts store within the time limit, then closes it. */
   async function usingAccounts<T>(run: (a: Accounts) => Promise<T>): Promise<T> {
@@ -358,6 +380,21 @@ export function createContext(deps: CasectlDeps = {}) {
     const { access, what } = typeof needs === 'string' ? { access: actionAccess(needs), what: `${actionSummary(needs)} (${needs})` } : needs;
     if (!mayAccess(user.role, access)) throw new RoleRefusedError(user, access, what);
     return user;
+  }
+
+  /**
+   * As the signed-in account, on the repairs of stuck cases, then closes them. Only the opening has
+   * the time limit: bundling the workflows and replaying a long history take longer than an action
+   * waits, and a repair cut short is simply run again (a reset is applied once, by its request id).
+   */
+  async function usingRepairs<T>(needs: Needs, run: (r: CaseRepairs, actor: string) => Promise<T>): Promise<T> {
+    const { email } = await signedIn(needs);
+    const session = await withinSeconds(timeoutSeconds, openRepairs());
+    try {
+      return await run(session.repairs, email);
+    } finally {
+      await session.close();
+    }
   }
 
   const isJson = (cmd: Command): boolean => Boolean(cmd.optsWithGlobals<{ json?: boolean }>().json);
@@ -453,7 +490,7 @@ export function createContext(deps: CasectlDeps = {}) {
     print(cmd, status, () => `${done}\n${statusSummary(status)}`);
   }
 
-  return { env, io, print, printStatus, using, reading, usingAccounts, usingVault, usingDocuments, applying, caseAction };
+  return { env, io, print, printStatus, using, reading, usingAccounts, usingVault, usingDocuments, usingRepairs, applying, caseAction };
 }
 
 export type CommandContext = ReturnType<typeof createContext>;

@@ -5,13 +5,16 @@
 // where the email is, so the case's workflow task fails on every worker (TMPRL1100) and the case
 // stops. The history is valid and this workflow's code deterministic: it is Temporal's bug in how
 // core splits a cold start's history into activations (temporalio/sdk-python#1591, a fix under way
-// in sdk-core), present in @temporalio/worker 1.24.0, the newest. This test expects exactly that
-// failure, so an SDK upgrade that fixes it makes it fail: then move the history to histories/.
-// What ops do with such a case meanwhile: README, "A case whose workflow task keeps failing".
+// in sdk-core), present in @temporalio/worker 1.24.0, the newest. These tests expect exactly that
+// failure, so an SDK upgrade that fixes it makes them fail: then move the history to histories/.
+// What ops do with such a case meanwhile: README, "A case whose workflow task keeps failing"
+// (casectl case repair, whose reset point for this history the second test checks).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { createDataConverter, parseKeysEnv } from '../../codec/keys.ts';
+import { createCaseRepairs, workerReplayer } from '../../client/repair.ts';
 import { workflowBundle } from '../harness/temporal.ts';
 import { decodeHistory } from './history-file.ts';
 
@@ -27,5 +30,14 @@ describe('a history recorded on a cold start with an Update (Temporal core bug)'
       'replay-cold-start-update-order',
     );
     await expect(replay).rejects.toThrow(/Update machine does not handle this event: HistoryEvent\(id: 417, ActivityTaskScheduled\)/);
+  });
+
+  it('is repaired by a reset to the task that wrote the misordered commands (416, before 417), with the four Updates after it (two check-in reports among them) reapplied', { timeout: 120_000 }, async () => {
+    const history = decodeHistory(readFileSync(new URL('./upstream/cold-start-update-order.json', import.meta.url), 'utf8'));
+    // The case's workflow as Temporal describes it while it is stuck: running, its task failing.
+    const handle = { describe: async () => ({ runId: 'stuck-run', status: { name: 'RUNNING' }, raw: {} }), fetchHistory: async () => history };
+    const client = { workflow: { getHandle: () => handle } } as unknown as Client;
+    const repairs = createCaseRepairs({ client, replay: workerReplayer(createDataConverter(keyring)) });
+    expect(await repairs.diagnose('c0b4973d60a69')).toEqual({ caseId: 'c0b4973d60a69', stuck: true, runId: 'stuck-run', resetEventId: 416, updatesAfter: 4 });
   });
 });

@@ -26,6 +26,7 @@ import { createMailer } from '../../activities/mailer.ts';
 import { openVault } from '../../activities/vault/open.ts';
 import { createDocuments } from '../documents.ts';
 import { createUploads } from '../uploads.ts';
+import { createPackets } from '../packets.ts';
 import { join } from 'node:path';
 
 export interface StartHttpServerDeps {
@@ -149,6 +150,8 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
       uploads,
       maxFileBytes: config.vault.maxFileBytes,
     },
+    // A hospital's one-time codes go out through the same mail server.
+    packets: { packets: createPackets(db), documents, links, mailer },
     staff: { actions, accounts, mailer, temporalUi: { url: config.temporalUiUrl, namespace: config.temporalNamespace } },
     db,
     links,

@@ -91,6 +91,17 @@ export function createPackets(db: Db) {
     },
 
     /**
+     * The documents a hospital asked for when it answered the round before `round` (more
+     * information): what a resubmission brings. The case forgets them once the round is sent; its
+     * projected rows keep each round's.
+     */
+    async requested(caseId: string, hospitalCode: string, round: number): Promise<string[]> {
+      if (round <= 1) return [];
+      const row = await db.selectFrom('submissions').select('requested_documents').where('case_id', '=', caseId).where('hospital_code', '=', hospitalCode).where('round', '=', round - 1).executeTakeFirst();
+      return row?.requested_documents ?? [];
+    },
+
+    /**
      * What a hospital may download: the originals a coordinator accepted, and the accepted
      * translations written in the hospital's language (its primary subtag: a translation into
      * es-MX serves a hospital that reads es).

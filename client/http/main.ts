@@ -21,6 +21,7 @@ import { createAccounts } from '../accounts.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { staffCodecAuthorizer } from './auth.ts';
 import { createHttpLogger, createHttpServer, logEvent } from './server.ts';
+import type { PacketPluginOptions } from './packet.ts';
 import type { LineWriter } from '../../common/logging.ts';
 import { createMailer } from '../../activities/mailer.ts';
 import { openVault } from '../../activities/vault/open.ts';
@@ -40,6 +41,8 @@ export interface StartHttpServerDeps {
   host?: string;
   /** Where the JSON log lines go (one string per line). Default: standard output. */
   log?: LineWriter;
+  /** The access log of the hospitals' packet pages (client/access-log.ts, once it is there). */
+  logAccess?: PacketPluginOptions['logAccess'];
 }
 
 export interface RunningHttpServer {
@@ -151,7 +154,7 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
       maxFileBytes: config.vault.maxFileBytes,
     },
     // A hospital's one-time codes go out through the same mail server.
-    packets: { packets: createPackets(db), documents, links, mailer },
+    packets: { packets: createPackets(db), documents, links, mailer, ...(deps.logAccess ? { logAccess: deps.logAccess } : {}) },
     staff: { actions, accounts, mailer, temporalUi: { url: config.temporalUiUrl, namespace: config.temporalNamespace } },
     db,
     links,

@@ -166,13 +166,13 @@ export async function packetPlugin(app: FastifyInstance, opts: PacketPluginOptio
   }
 
   async function showPacket(req: FastifyRequest, reply: FastifyReply, link: OpenLink, status: number, form?: { problems: DecisionProblem[]; values: { decision?: string; reason?: string; documents?: string[] } }) {
-    const [summary, files] = await Promise.all([packets.summary(link.caseId), packets.files(link.caseId, link.hospital.language)]);
+    const [summary, files, requested] = await Promise.all([packets.summary(link.caseId), packets.files(link.caseId, link.hospital.language), packets.requested(link.caseId, link.hospitalCode, link.round)]);
     if (!summary) return sendPage(reply, 410, packetMessagePage(link.lang, { revoked: 'closed' }));
     await logAccess(req, link, 'packet_viewed');
     return sendPage(
       reply,
       status,
-      packetPage({ lang: link.lang, summary, round: link.round, requested: link.round > 1 ? (link.submission.requestedDocuments ?? []) : [], files, filesPath: `${link.path}/files`, ...(form ? { problems: form.problems, values: form.values } : {}) }),
+      packetPage({ lang: link.lang, summary, round: link.round, requested, files, filesPath: `${link.path}/files`, ...(form ? { problems: form.problems, values: form.values } : {}) }),
     );
   }
 

@@ -13,6 +13,8 @@ import { createDocuments, type Documents } from '../../client/documents.ts';
 import { openVault } from '../../activities/vault/open.ts';
 import { createCheckinLinks } from '../../common/checkin-link.ts';
 import { linkHashOf } from '../../client/packets.ts';
+import { startHttpServer } from '../../client/http/main.ts';
+import type { PacketAccess } from '../../client/http/packet.ts';
 import { RETRY_AFTER_SECONDS } from '../../client/unavailable.ts';
 import { startService, type Service } from '../harness/service.ts';
 import { ACTOR, caseFile, openCase, toHospitalReview, waitForStatus } from '../harness/drive.ts';
@@ -334,8 +336,48 @@ describe("a hospital's packet page", () => {
     expect(superseded.status).toBe(410);
     expect(await superseded.text()).toContain('Un envío más reciente del caso ha sustituido a este');
     expect((await fetch(`${url}/files/${fileId}`, { headers: { cookie } })).status).toBe(410);
-    // Round 2's link asks for a code of its own: round 1's session does not open it.
-    const next = await fetch(`${service.http.url}${secondPath}`, { headers: { cookie } });
+    // Round 2's link asks for a code of its own: round 1's session does not open it; its page lists what was asked for.
+    const nextUrl = `${service.http.url}${secondPath}`;
+    const next = await fetch(nextUrl, { headers: { cookie } });
     expect([next.status, (await next.text()).includes('Enviarme un código')]).toEqual([200, true]);
+    const round2 = await (await fetch(nextUrl, { headers: { cookie: await signIn(nextUrl, await sendCode(nextUrl, h, 2)) } })).text();
+    expect(round2).toMatch(/Los documentos que pidieron, en esta ronda<\/h2><ul class="files"><li>Resultados de biomarcadores<\/li><li>Estudios de imagen \(TAC, RM, PET\)<\/li><\/ul>/);
+    expect(round2).toContain('<dt>Ronda</dt><dd>2</dd>');
+  });
+});
+
+describe('the access log', () => {
+  it('is told of each code sent and refused, each view, download and decision, with ids only', async () => {
+    const h = await addHospital('en');
+    const { caseId, url, path } = await inReview(h, async (id) => {
+      await stored(id, 'medical_report', 'Secret name.pdf', PDF('logged'));
+    });
+    // A second HTTP server on the same service, with an access log to read.
+    const entries: PacketAccess[] = [];
+    const config = loadConfig({ TEMPORAL_ADDRESS: service.temporalAddress, TASK_QUEUE: service.taskQueue, SMTP_URL: service.sink.url, DATA_DIR: service.dataDir, DATABASE_URL: service.database.url, APP_BASE_URL: 'http://care.test', PORT: '0' });
+    const http = await startHttpServer(config, { env, host: '127.0.0.1', log: () => {}, logAccess: async (e) => void entries.push(e) });
+    try {
+      const here = `${http.url}${path}`;
+      const code = await sendCode(here, h, 1);
+      await post(here, { action: 'code', code: wrongOf(code) });
+      const cookie = await signIn(here, code);
+      const page = await (await fetch(here, { headers: { cookie } })).text();
+      const fileId = /\/files\/([0-9a-f-]{36})/.exec(page)![1]!;
+      expect((await fetch(`${here}/files/${fileId}`, { headers: { cookie } })).status).toBe(200);
+      expect((await post(here, { action: 'decide', decision: 'declined', reason: 'No bed until March' }, cookie)).status).toBe(303);
+      const base = { caseId, party: 'hospital', actor: `hospital:${h.code}`, clientAddress: '127.0.0.1' };
+      const ids = { hospitalCode: h.code, round: 1 };
+      expect(entries).toEqual([
+        { ...base, action: 'code_sent', detail: ids },
+        { ...base, action: 'code_refused', detail: { ...ids, why: 'wrong' } },
+        { ...base, action: 'packet_viewed', detail: ids },
+        { ...base, action: 'file_downloaded', detail: { ...ids, fileId } },
+        { ...base, action: 'decision_recorded', detail: { ...ids, decision: 'declined' } },
+      ]);
+      const written = JSON.stringify(entries);
+      for (const secret of [path.slice('/packet/'.length), code, 'Secret name', 'No bed', h.email]) expect(written).not.toContain(secret);
+    } finally {
+      await http.close();
+    }
   });
 });

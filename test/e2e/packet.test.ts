@@ -349,7 +349,7 @@ describe("a hospital's packet page", () => {
 describe('the access log', () => {
   it('is told of each code sent and refused, each view, download and decision, with ids only', async () => {
     const h = await addHospital('en');
-    const { caseId, url, path } = await inReview(h, async (id) => {
+    const { caseId, path } = await inReview(h, async (id) => {
       await stored(id, 'medical_report', 'Secret name.pdf', PDF('logged'));
     });
     // A second HTTP server on the same service, with an access log to read.

@@ -15,7 +15,9 @@ export const DECISIONS: readonly HospitalDecision[] = ['accepted', 'declined', '
 /** Why a code was not taken, or could not be sent (the page's words: `problems.<why>`). */
 export type CodeProblem = 'wrong' | 'expired' | 'used' | 'none' | 'format' | 'tooSoon' | 'mailFailed';
 /** A field of the decision form that is missing or wrong. */
-export type DecisionProblem = 'decision' | 'reason' | 'documents' | 'text';
+export type DecisionProblem = 'decision' | 'reason' | 'documents' | 'text' | 'long';
+/** The longest reason the case takes (domain/actions.ts). */
+export const REASON_MAX = 2000;
 export type RevokedWhy = 'closed' | 'consent' | 'superseded';
 
 function words(lang: PageLanguage) {
@@ -130,7 +132,7 @@ ${facts([
 ])}
 ${input.requested.length ? `<h2>${w.t('requestedTitle')}</h2><ul class="files">${input.requested.map((t) => `<li>${escapeHtml(w.doc(t))}</li>`).join('')}</ul>` : ''}
 </div>
-${alertBox(problems.map((p) => w.t(`problems.${p}`)))}
+${alertBox(problems.map((p) => w.t(`problems.${p}`, { max: REASON_MAX })))}
 <div class="card">
 <h2>${w.t('documentsTitle')}</h2>
 ${input.files.length ? `<p class="hint">${w.t('documentsHint')}</p><ul class="files" id="documents">${input.files.map((f) => fileLine(w, f, `${input.filesPath}/${f.id}`)).join('')}</ul>` : `<p>${w.t('documentsNone')}</p>`}
@@ -143,10 +145,10 @@ ${input.files.length ? `<p class="hint">${w.t('documentsHint')}</p><ul class="fi
 <legend>${w.t('decisionLegend')}</legend>
 ${decisions}
 </fieldset>
-<div class="field${has('reason') || has('text') ? ' has-error' : ''}">
+<div class="field${has('reason') || has('text') || has('long') ? ' has-error' : ''}">
 <label class="block" for="reason">${w.t('reasonLabel')}</label>
 <p class="hint" id="reason-hint">${w.t('reasonHint')}</p>
-<textarea id="reason" name="reason" maxlength="2000" aria-describedby="reason-hint"${has('reason') || has('text') ? ' aria-invalid="true"' : ''}>${escapeHtml(v.reason ?? '')}</textarea>
+<textarea id="reason" name="reason" maxlength="${REASON_MAX}" aria-describedby="reason-hint"${has('reason') || has('text') || has('long') ? ' aria-invalid="true"' : ''}>${escapeHtml(v.reason ?? '')}</textarea>
 </div>
 <fieldset class="field${has('documents') ? ' has-error' : ''}">
 <legend>${w.t('documentsLegend')}</legend>

@@ -69,6 +69,12 @@ export interface PacketPluginOptions {
 }
 
 const COOKIE = 'packet_session';
+
+/** What the case's check of the typed reason refused it for, as the form names it (the only text the form sends). */
+function reasonProblem(err: InputError): DecisionProblem {
+  const message = err.fields[0]?.message ?? '';
+  return message.startsWith('must be at most') ? 'long' : message === 'is required' ? 'reason' : 'text';
+}
 const OVER: readonly string[] = ['closed', 'cancelled'];
 const DECIDED: readonly string[] = DECISIONS;
 
@@ -256,7 +262,7 @@ export async function packetPlugin(app: FastifyInstance, opts: PacketPluginOptio
         // The Update id is the hospital's round and its decision: sent twice, the case answers as it did the first time.
         await opts.act(link.caseId, { name: 'recordDecision', args }, link.actor, `packet-decision.${link.hospitalCode}.${link.round}.${chosen}`);
       } catch (err) {
-        if (err instanceof InputError) return showPacket(req, reply, link, 400, { problems: ['text'], values });
+        if (err instanceof InputError) return showPacket(req, reply, link, 400, { problems: [reasonProblem(err)], values });
         if (!(err instanceof ActionRefusedError)) throw err;
         const now = (await opts.getCaseStatus(link.caseId)).submissions.find((s) => s.hospitalCode === link.hospitalCode);
         const recorded = now && now.round === link.round ? decisionOf(now) : undefined;

@@ -317,6 +317,10 @@ describe("a hospital's packet page", () => {
     expect([noDocuments.status, (await noDocuments.text()).includes('Documentos necesarios: elija al menos uno.')]).toEqual([400, true]);
     const control = await post(url, { action: 'decide', decision: 'declined', reason: 'No\u0000' }, cookie);
     expect([control.status, (await control.text()).includes('Motivo: contiene un carácter que no podemos aceptar.')]).toEqual([400, true]);
+    const long = await post(url, { action: 'decide', decision: 'declined', reason: 'x'.repeat(2001) }, cookie);
+    expect([long.status, (await long.text()).includes('Motivo: escríbalo en 2000 caracteres como máximo.')]).toEqual([400, true]);
+    const invisible = await post(url, { action: 'decide', decision: 'declined', reason: '\u200b' }, cookie);
+    expect([invisible.status, (await invisible.text()).includes('Motivo: indique por qué no pueden aceptar al paciente.')]).toEqual([400, true]);
     expect((await service.actions.status(caseId)).submissions[0]!.status).toBe('pending');
 
     const more = await post(url, { action: 'decide', decision: 'more_info', documents: ['biomarkers', 'scans'] }, cookie);

@@ -207,6 +207,8 @@ export function createPackets(db: Db) {
     /** A session for the link: the cookie's token (only its hash is kept). */
     async openSession(link: PacketLink, nowMs: number): Promise<string> {
       const token = randomBytes(32).toString('base64url');
+      // The link's sessions that have ended are of no more use: they go as a new one comes.
+      await db.deleteFrom('packet_sessions').where('link_hash', '=', link.linkHash).where('expires_at', '<=', new Date(nowMs)).execute();
       await db.insertInto('packet_sessions').values({ id: hex(token), link_hash: link.linkHash, case_id: link.caseId, created_at: new Date(nowMs), expires_at: new Date(nowMs + SESSION_LIFETIME_MS) }).execute();
       return token;
     },

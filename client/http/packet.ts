@@ -33,7 +33,11 @@ import { codeMail, codePage, decidedPage, DECISIONS, packetMessagePage, packetPa
 import { pageLanguage, type PageLanguage } from './texts.ts';
 import { logEvent, type RateLimitSetting, type RequestContext } from './server.ts';
 
-/** One line of the access log (client/access-log.ts, wired later): ids only, never names or typed text. */
+/**
+ * One line of the access log (client/access-log.ts, wired later): ids only, never names or typed
+ * text. Its detail keeps to the keys and shapes the log checks (domain/access.ts): hospitalCode,
+ * round, fileId, and `reason` (why a code was refused) and `status` (the decision) as lower-case words.
+ */
 export interface PacketAccess {
   caseId: string;
   party: 'hospital';
@@ -221,15 +225,15 @@ export async function packetPlugin(app: FastifyInstance, opts: PacketPluginOptio
 
     if (action === 'code') {
       const code = codeOf(body.code);
-      const refuse = async (problem: CodeProblem, left?: number) => {
-        await logAccess(req, link, 'code_refused', { why: problem });
+      const refuse = async (problem: Exclude<CodeProblem, 'tooSoon' | 'mailFailed'>, left?: number) => {
+        await logAccess(req, link, 'code_refused', { reason: problem });
         return sendPage(reply, 400, codePage({ ...codeInput(link), sent: true, problem, ...(left !== undefined ? { left } : {}) }));
       };
       if (!code) return refuse('format');
       const verdict = await packets.checkCode(link, code, now());
       if (!verdict.ok) {
         if (verdict.why === 'locked') {
-          await logAccess(req, link, 'code_refused', { why: 'locked' });
+          await logAccess(req, link, 'code_refused', { reason: 'locked' });
           if (verdict.justLocked) await tellLocked(req, link);
           return sendPage(reply, 403, packetMessagePage(link.lang, 'locked'));
         }
@@ -269,7 +273,7 @@ export async function packetPlugin(app: FastifyInstance, opts: PacketPluginOptio
         if (!recorded) return sendPage(reply, 410, packetMessagePage(link.lang, { revoked: 'superseded' }));
         return decided(reply, { ...link, submission: now! }, 409, recorded, 'refused', true);
       }
-      await logAccess(req, link, 'decision_recorded', { decision: chosen });
+      await logAccess(req, link, 'decision_recorded', { status: chosen });
       return reply.redirect(`${link.path}?decided`, 303);
     }
     return session ? showPacket(req, reply, link, 400) : sendPage(reply, 400, codePage(codeInput(link)));

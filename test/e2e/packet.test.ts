@@ -373,10 +373,10 @@ describe('the access log', () => {
       const ids = { hospitalCode: h.code, round: 1 };
       expect(entries).toEqual([
         { ...base, action: 'code_sent', detail: ids },
-        { ...base, action: 'code_refused', detail: { ...ids, why: 'wrong' } },
+        { ...base, action: 'code_refused', detail: { ...ids, reason: 'wrong' } },
         { ...base, action: 'packet_viewed', detail: ids },
         { ...base, action: 'file_downloaded', detail: { ...ids, fileId } },
-        { ...base, action: 'decision_recorded', detail: { ...ids, decision: 'declined' } },
+        { ...base, action: 'decision_recorded', detail: { ...ids, status: 'declined' } },
       ]);
       const written = JSON.stringify(entries);
       for (const secret of [path.slice('/packet/'.length), code, 'Secret name', 'No bed', h.email]) expect(written).not.toContain(secret);

@@ -14,6 +14,7 @@ import * as vault from './migrations/2026-12-07-009-vault.ts';
 import * as uploads from './migrations/2026-12-08-010-uploads.ts';
 import * as translations from './migrations/2026-12-08-012-translations.ts';
 import * as accessLog from './migrations/2026-12-08-013-access-log.ts';
+import * as packetCodes from './migrations/2026-12-08-013-packet-codes.ts';
 
 // A static list rather than a folder scan: works the same under Node, vitest and bundlers.
 const migrations: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-08-010-uploads': uploads,
   '2026-12-08-012-translations': translations,
   '2026-12-08-013-access-log': accessLog,
+  '2026-12-08-013-packet-codes': packetCodes,
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {

@@ -309,6 +309,44 @@ export interface AccessLogTable {
   client_address: string | null;
 }
 
+/** A one-time code emailed for a hospital's packet link (client/packets.ts). */
+export interface PacketCodesTable {
+  id: Generated<string>;
+  /** sha256 (hex) of the link's token. */
+  link_hash: string;
+  case_id: string;
+  hospital_code: string;
+  round: number;
+  /** sha256 (hex) of the link's hash and the code. */
+  code_hash: string;
+  expires_at: Timestamp;
+  /** Wrong codes entered while this was the link's newest code. */
+  attempts: Generated<number>;
+  used_at: Timestamp | null;
+  created_at: GeneratedTimestamp;
+}
+
+/** A hospital's session on its packet page, opened by a right code. */
+export interface PacketSessionsTable {
+  /** sha256 (hex) of the session cookie's token. */
+  id: string;
+  link_hash: string;
+  case_id: string;
+  created_at: GeneratedTimestamp;
+  expires_at: Timestamp;
+}
+
+/** A packet link locked for good after too many wrong codes. */
+export interface PacketLocksTable {
+  link_hash: string;
+  case_id: string;
+  hospital_code: string;
+  round: number;
+  locked_at: GeneratedTimestamp;
+  /** When the case took packetLocked (the coordinator alerted); null until it has. */
+  told_at: Timestamp | null;
+}
+
 export interface Database {
   hospitals: HospitalsTable;
   cases: CasesTable;
@@ -333,4 +371,7 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   password_links: PasswordLinksTable;
   access_log: AccessLogTable;
+  packet_codes: PacketCodesTable;
+  packet_sessions: PacketSessionsTable;
+  packet_locks: PacketLocksTable;
 }

@@ -21,11 +21,13 @@ import { createAccounts } from '../accounts.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { staffCodecAuthorizer } from './auth.ts';
 import { createHttpLogger, createHttpServer, logEvent } from './server.ts';
+import type { PacketPluginOptions } from './packet.ts';
 import type { LineWriter } from '../../common/logging.ts';
 import { createMailer } from '../../activities/mailer.ts';
 import { openVault } from '../../activities/vault/open.ts';
 import { createDocuments } from '../documents.ts';
 import { createUploads } from '../uploads.ts';
+import { createPackets } from '../packets.ts';
 import { join } from 'node:path';
 
 export interface StartHttpServerDeps {
@@ -39,6 +41,8 @@ export interface StartHttpServerDeps {
   host?: string;
   /** Where the JSON log lines go (one string per line). Default: standard output. */
   log?: LineWriter;
+  /** The access log of the hospitals' packet pages (client/access-log.ts, once it is there). */
+  logAccess?: PacketPluginOptions['logAccess'];
 }
 
 export interface RunningHttpServer {
@@ -149,6 +153,8 @@ export async function startHttpServer(config: AppConfig, deps: StartHttpServerDe
       uploads,
       maxFileBytes: config.vault.maxFileBytes,
     },
+    // A hospital's one-time codes go out through the same mail server.
+    packets: { packets: createPackets(db), documents, links, mailer, ...(deps.logAccess ? { logAccess: deps.logAccess } : {}) },
     staff: { actions, accounts, mailer, temporalUi: { url: config.temporalUiUrl, namespace: config.temporalNamespace } },
     db,
     links,

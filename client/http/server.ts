@@ -7,6 +7,7 @@
 //   *    /checkin/:token        the families' check-in pages (checkin.ts)
 //   *    /upload/:token         the families' records page (records.ts), only with deps.records;
 //                               /upload/:token/tus its resumable uploads (resumable.ts)
+//   *    /packet/:token         a hospital's packet page (packet.ts), only with deps.packets
 //   *    /api/...               the JSON API for signed-in staff (api.ts), only with deps.staff
 //   *    /console/...           the staff console (console/routes.ts), only with deps.staff
 //   *    /codec/encode|decode   codec server (codec/codec-server.ts), only when deps.codec is set
@@ -32,6 +33,7 @@ import type { CodecHandler } from '../../codec/codec-server.ts';
 import type { CaseActions } from '../actions.ts';
 import { checkinPlugin, type CheckinSubmission } from './checkin.ts';
 import { recordsPlugin, type RecordsPluginOptions } from './records.ts';
+import { packetPlugin, type PacketPluginOptions } from './packet.ts';
 import { errorPage, notFoundPage, STYLE_HASH, tooManyPage } from './pages.ts';
 import { PAGE_LANGUAGES, languageFromHeader, type PageLanguage } from './texts.ts';
 import { createHttpMetrics, readCaseMetrics } from './metrics.ts';
@@ -40,7 +42,7 @@ import { apiPlugin } from './api.ts';
 import { consolePlugin } from './console/routes.ts';
 import { createLoginThrottle, createSite, type LoginLimits } from './auth.ts';
 import type { Accounts } from '../accounts.ts';
-import { createAccessLog } from '../access-log.ts';
+import { createAccessLog, type AccessEntry } from '../access-log.ts';
 import type { Mailer } from '../../activities/mailer.ts';
 import { TimeoutError, withTimeout } from '../../common/timeout.ts';
 import { isUnavailable, RETRY_AFTER_SECONDS } from '../unavailable.ts';
@@ -53,6 +55,8 @@ export type HttpLogEvent =
   | 'codec_used'
   | 'uploads_expired'
   | 'case_not_told'
+  | 'code_not_sent'
+  | 'access_not_logged'
   | 'metrics_failed'
   | 'api_failed'
   | 'admin_created'
@@ -190,6 +194,8 @@ export interface HttpServerDeps {
   log?: LineWriter;
   /** The families' records page (records.ts) at /upload, when given. */
   records?: Pick<RecordsPluginOptions, 'documents' | 'uploads' | 'maxFileBytes'>;
+  /** Hospitals' packet pages (packet.ts) at /packet, when given: the codes go out through `mailer`. */
+  packets?: Pick<PacketPluginOptions, 'packets' | 'documents' | 'links' | 'mailer' | 'logAccess'>;
   /** What staff use, when given: the JSON API (api.ts) at /api and the console (console/routes.ts) at /console. */
   staff?: {
     actions: CaseActions;
@@ -397,11 +403,24 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     });
   }
 
+  // One access log for every door: staff reads (the API and the console) and the hospitals' pages.
+  const accessLog = createAccessLog(db);
+
+  if (deps.packets) {
+    await app.register(packetPlugin, {
+      ...familyPages,
+      logAccess: (entry) => accessLog.record(entry as AccessEntry),
+      ...deps.packets,
+      https: new URL(config.publicUrl ?? 'http://localhost').protocol === 'https:',
+      getCaseStatus: (caseId) => withTimeout(getCaseStatus(caseId), workflowTimeoutMs, timedOut('status')),
+      act: (caseId, action, actor, requestId) => withTimeout(deps.actions.act(caseId, action.name, { ...action.args, actor }, { requestId }), workflowTimeoutMs, timedOut(action.name)),
+    });
+  }
+
   // ---- JSON API ---------------------------------------------------------------------------
 
   if (deps.staff) {
     const { actions, accounts, temporalUi, mailer } = deps.staff;
-    const accessLog = createAccessLog(db);
     const throttle = createLoginThrottle(db, deps.staff.loginLimits, now);
     const site = createSite(config.publicUrl ?? 'http://localhost');
     const note = (req: FastifyRequest, fields: { caseId?: string; userId?: number }) => {

@@ -7,6 +7,7 @@
 //   *    /checkin/:token        the families' check-in pages (checkin.ts)
 //   *    /upload/:token         the families' records page (records.ts), only with deps.records;
 //                               /upload/:token/tus its resumable uploads (resumable.ts)
+//   *    /translation/:token    the translator's page (translation.ts), only with deps.records
 //   *    /api/...               the JSON API for signed-in staff (api.ts), only with deps.staff
 //   *    /console/...           the staff console (console/routes.ts), only with deps.staff
 //   *    /codec/encode|decode   codec server (codec/codec-server.ts), only when deps.codec is set
@@ -32,6 +33,7 @@ import type { CodecHandler } from '../../codec/codec-server.ts';
 import type { CaseActions } from '../actions.ts';
 import { checkinPlugin, type CheckinSubmission } from './checkin.ts';
 import { recordsPlugin, type RecordsPluginOptions } from './records.ts';
+import { translationPlugin } from './translation.ts';
 import { errorPage, notFoundPage, STYLE_HASH, tooManyPage } from './pages.ts';
 import { PAGE_LANGUAGES, languageFromHeader, type PageLanguage } from './texts.ts';
 import { createHttpMetrics, readCaseMetrics } from './metrics.ts';
@@ -52,6 +54,7 @@ export type HttpLogEvent =
   | 'codec_used'
   | 'uploads_expired'
   | 'case_not_told'
+  | 'access_not_logged'
   | 'metrics_failed'
   | 'api_failed'
   | 'admin_created'
@@ -171,7 +174,7 @@ export interface HttpServerDeps {
   actions: Pick<CaseActions, 'status' | 'submitCheckin' | 'familyContact' | 'act' | 'filesUploaded'>;
   db: Db;
   /** Verifies the families' link tokens (common/checkin-link.ts createCheckinLinks). */
-  links: Pick<CheckinLinks, 'verify' | 'verifyFiles'>;
+  links: Pick<CheckinLinks, 'verify' | 'verifyFiles' | 'verifyTranslation'>;
   /** Temporal: readiness, and the default submitCheckin. */
   client: Client;
   /** The codec server handler (codec/codec-server.ts createCodecHandler), mounted at /codec. */
@@ -393,6 +396,14 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       approveSharing: (caseId, hospitalCode) => withTimeout(deps.actions.act(caseId, 'approveSharing', { hospitalCode, actor: 'family' }), workflowTimeoutMs, timedOut('approve')),
       recordConsent: (caseId, consent) => withTimeout(deps.actions.act(caseId, 'recordConsent', { consent, actor: 'family' }), workflowTimeoutMs, timedOut('consent')),
       filesUploaded: (caseId, fileIds) => withTimeout(deps.actions.filesUploaded(caseId, fileIds, 'family'), workflowTimeoutMs, timedOut('files')),
+    });
+    // The translator's door, over the same vault.
+    await app.register(translationPlugin, {
+      ...familyPages,
+      documents: deps.records.documents,
+      maxFileBytes: deps.records.maxFileBytes,
+      getCaseStatus,
+      completeTranslation: (caseId, documentType, requestId) => withTimeout(deps.actions.act(caseId, 'completeTranslation', { documentType, actor: 'translator' }, { requestId }), workflowTimeoutMs, timedOut('translation')),
     });
   }
 

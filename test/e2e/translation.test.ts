@@ -5,16 +5,14 @@
 // upload completes it again. Then what the page refuses, and in what words.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '../../config.ts';
-import { acceptFile, createDocuments, type Documents } from '../../client/documents.ts';
+import type { Documents } from '../../client/documents.ts';
 import { createAccounts } from '../../client/accounts.ts';
-import { openVault } from '../../activities/vault/open.ts';
 import { createCheckinLinks } from '../../common/checkin-link.ts';
 import { startService, type Service } from '../harness/service.ts';
-import { ACTOR, caseFile, inStage, submitApproved, waitForStatus } from '../harness/drive.ts';
+import { ACTOR, inStage, waitForStatus } from '../harness/drive.ts';
+import { awaitTranslation, caseWithOriginal as withOriginal, serviceDocuments, translatorLink } from '../harness/translation.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tag = randomBytes(3).toString('hex');
@@ -37,8 +35,7 @@ const caseIds: string[] = [];
 
 beforeAll(async () => {
   service = await startService({ name: 'translation', env, config: { VAULT_MAX_FILE_MB: '1' } });
-  // The same vault as the service's: files stored here are the ones its pages give.
-  documents = createDocuments({ db: service.database.db, vault: openVault(loadConfig({ DATA_DIR: service.dataDir, VAULT_MAX_FILE_MB: '1' }), service.database.db, env), limits: { maxFileBytes: 1024 * 1024, maxCaseBytes: 100 * 1024 * 1024 } });
+  documents = serviceDocuments(service, env);
   await service.actions.addHospital({ code: HOSPITAL, name: 'Northern University Hospital', email: `intl.${tag}@hospital.test`, language: 'en', timezone: 'Europe/London' });
   const accounts = createAccounts(service.database.db);
   await accounts.createUser({ email: ACTOR, name: 'Coordinator', role: 'coordinator', password: `translation-password-${tag}` });
@@ -67,23 +64,16 @@ function casectl(args: string[]): Promise<{ code: number; stdout: string; stderr
   });
 }
 
-/** A case (family in Spanish, one document) with its original in the vault, accepted: received in Spanish. */
 async function caseWithOriginal(bytes = ORIGINAL): Promise<{ caseId: string; originalId: string }> {
-  const { caseId } = await service.actions.openCase({ ...caseFile({ family: { language: 'es' } }), requiredDocuments: ['medical_report'] }, ACTOR);
-  caseIds.push(caseId);
-  await waitForStatus(service.actions, caseId, inStage('records'), 'records');
-  const row = await documents.store({ caseId, documentType: 'medical_report', fileName: 'informe-paciente.pdf', body: Readable.from([bytes]), sender: 'family', actor: 'family' });
-  await acceptFile(documents, caseId, row.id, { actor: ACTOR }, (f) => service.actions.act(caseId, 'receiveDocument', { ...f, language: 'es', actor: ACTOR }));
-  return { caseId, originalId: row.id };
+  const made = await withOriginal(service, documents, bytes);
+  caseIds.push(made.caseId);
+  return made;
 }
 
-/** The translator's link in the `count`th email to the translator whose text satisfies `pred`, as a path on this server. */
-async function linkFrom(count: number, pred: (text: string) => boolean): Promise<{ path: string; text: string }> {
-  const mails = await service.sink.waitFor(count, (m) => JSON.stringify(m.to ?? '').includes(TRANSLATOR) && pred(m.text ?? ''), 20_000);
-  const text = mails[count - 1]!.text ?? '';
-  const path = /http:\/\/care\.test(\/translation\/[A-Za-z0-9_.-]+)/.exec(text)?.[1];
+async function linkFrom(count: number, pred: (text: string) => boolean): Promise<{ path: string }> {
+  const path = await translatorLink(service, TRANSLATOR, count, pred);
   expect(path, 'the email holds the translator link').toBeDefined();
-  return { path: path!, text };
+  return { path: path! };
 }
 
 function upload(url: string, language: string | undefined, file?: { name: string; bytes: Buffer }): Promise<Response> {
@@ -99,9 +89,7 @@ const translations = (caseId: string) => service.database.db.selectFrom('files')
 describe("the translator's page", () => {
   it('from the email: the original byte for byte, a translation that completes the case as the translator, sent back by casectl with the reason, and done again', async () => {
     const { caseId, originalId } = await caseWithOriginal();
-    await waitForStatus(service.actions, caseId, inStage('translation'), 'translation');
-    await submitApproved(service.actions, caseId, [HOSPITAL]);
-    await waitForStatus(service.actions, caseId, (s) => s.documents.medical_report?.translation === 'pending', 'the translation requested');
+    await awaitTranslation(service, caseId, HOSPITAL);
 
     const { path } = await linkFrom(1, (t) => t.includes('/translation/'));
     const url = `${service.http.url}${path}`;
@@ -179,6 +167,20 @@ describe("the translator's page", () => {
 });
 
 describe('what the page refuses', () => {
+  it('a link while the family has withdrawn consent, and again once they agree', async () => {
+    const { caseId, originalId } = await caseWithOriginal();
+    const url = link(caseId);
+    await service.actions.act(caseId, 'recordConsent', { consent: 'withdrawn', actor: 'family' });
+    await waitForStatus(service.actions, caseId, (s) => s.consentWithdrawn === true, 'consent withdrawn');
+    const revoked = await fetch(url);
+    expect(revoked.status).toBe(410);
+    expect(await revoked.text()).toContain('This translation is no longer needed');
+    expect((await fetch(`${url}/files/${originalId}`)).status).toBe(410);
+    await service.actions.act(caseId, 'recordConsent', { consent: 'given', actor: 'family' });
+    await waitForStatus(service.actions, caseId, (s) => !s.consentWithdrawn, 'consent given again');
+    expect((await fetch(`${url}/files/${originalId}`)).status).toBe(200);
+  });
+
   it('a forged link, an expired one and one for a cancelled case, each saying so', async () => {
     const { caseId, originalId } = await caseWithOriginal();
     const good = link(caseId);

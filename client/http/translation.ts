@@ -175,9 +175,9 @@ export async function translationPlugin(app: FastifyInstance, opts: TranslationP
     // Only what the page offers: an accepted original of this document of this case.
     const file = await documents.find(caseId, req.params.fileId);
     if (!file || file.kind !== 'original' || file.status !== 'accepted' || file.documentType !== documentType) return sendPage(reply, 404, notFoundPage({ lang: LANG }));
-    const body = await documents.open(caseId, file.id);
-    // Recorded before a byte goes: a download the log cannot record does not happen.
+    // Recorded before the file is opened: a download the log cannot record does not happen.
     await access(req, caseId, 'file_downloaded', { fileId: file.id, documentType });
+    const body = await documents.open(caseId, file.id);
     return reply
       .type('application/octet-stream')
       .header('content-disposition', `attachment; filename="file"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`)

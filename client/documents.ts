@@ -7,7 +7,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import type { Stage } from '../domain/case.ts';
-import { CONSENT_VERSION, isFileId, type FileSender, type FileStatus } from '../domain/files.ts';
+import { CONSENT_VERSION, isFileId, type FileKind, type FileSender, type FileStatus } from '../domain/files.ts';
 import { sha256 } from './accounts.ts';
 import { ActionRefusedError } from './case-calls.ts';
 import type { Vault } from '../activities/vault/vault.ts';
@@ -56,6 +56,9 @@ export interface FileRow {
   actor: string;
   uploadedAt: string;
   replaces: string | null;
+  /** An original, or a translation of its document into `language`. */
+  kind: FileKind;
+  language: string | null;
 }
 
 export interface FamilyView {
@@ -76,6 +79,8 @@ export interface NewUpload {
   sender: FileSender;
   actor: string;
   replaces?: string;
+  /** A translation of the document into `language` (the translator's page); an original unless said. */
+  translation?: { language: string };
 }
 
 export interface DocumentLimits {
@@ -142,6 +147,8 @@ const toRow = (r: {
   actor: string;
   uploaded_at: Date;
   replaces: string | null;
+  kind: FileKind;
+  language: string | null;
 }): FileRow => ({
   id: r.id,
   documentType: r.document_type,
@@ -155,13 +162,15 @@ const toRow = (r: {
   actor: r.actor,
   uploadedAt: r.uploaded_at.toISOString(),
   replaces: r.replaces,
+  kind: r.kind,
+  language: r.language,
 });
 
 export type Documents = ReturnType<typeof createDocuments>;
 
 export function createDocuments(deps: { db: Db; vault: Vault; limits: DocumentLimits }) {
   const { db, vault, limits } = deps;
-  const COLUMNS = ['id', 'document_type', 'file_name', 'content_type', 'size', 'sha256', 'status', 'reason', 'uploaded_by', 'actor', 'uploaded_at', 'replaces'] as const;
+  const COLUMNS = ['id', 'document_type', 'file_name', 'content_type', 'size', 'sha256', 'status', 'reason', 'uploaded_by', 'actor', 'uploaded_at', 'replaces', 'kind', 'language'] as const;
 
   async function list(caseId: string): Promise<FileRow[]> {
     const rows = await db.selectFrom('files').select(COLUMNS).where('case_id', '=', caseId).orderBy('uploaded_at').orderBy('id').execute();
@@ -256,6 +265,8 @@ export function createDocuments(deps: { db: Db; vault: Vault; limits: DocumentLi
               uploaded_by: upload.sender,
               actor: upload.actor,
               replaces: upload.replaces ?? null,
+              // A translation is the translator's finished work, in use at once: a coordinator may still reject it.
+              ...(upload.translation ? { kind: 'translation' as const, language: upload.translation.language, status: 'accepted' as const } : {}),
             })
             .returning(COLUMNS)
             .executeTakeFirstOrThrow();
@@ -358,6 +369,8 @@ export async function acceptFile(
   const found = await documents.find(caseId, fileId);
   const file = found && (await documents.review(caseId, fileId, { status: 'accepted', documentType: opts.documentType ?? found.documentType, by: opts.actor }));
   if (!file) throw new FileNotFound(`no file ${fileId} in case ${caseId}`);
+  // A translation is not the document itself: the case never receives it as one.
+  if (file.kind === 'translation') return { file };
   try {
     await receive({ documentType: file.documentType, fileId });
     return { file };
@@ -367,17 +380,23 @@ export async function acceptFile(
   }
 }
 
-/** Rejects a file, and asks the family for its document again through `request` (the case's requestDocument). */
+/**
+ * What rejecting a file asks of the case: the family's document again (requestDocument), or for a
+ * translation the translator's work again (rejectTranslation, which takes no file id).
+ */
+export type Rejection = { action: 'requestDocument'; args: { documentType: string; fileId: string } } | { action: 'rejectTranslation'; args: { documentType: string } };
+
+/** Rejects a file, and asks for it again through `request`: the family for an original, the translator for a translation. */
 export async function rejectFile(
   documents: Documents,
   caseId: string,
   fileId: string,
   opts: { reason: string; actor: string },
-  request: (args: { documentType: string; fileId: string }) => Promise<unknown>,
+  request: (rejection: Rejection) => Promise<unknown>,
 ): Promise<FileRow> {
   const found = await documents.find(caseId, fileId);
   const file = found && (await documents.review(caseId, fileId, { status: 'rejected', reason: opts.reason, by: opts.actor }));
   if (!file) throw new FileNotFound(`no file ${fileId} in case ${caseId}`);
-  await request({ documentType: file.documentType, fileId });
+  await request(file.kind === 'translation' ? { action: 'rejectTranslation', args: { documentType: file.documentType } } : { action: 'requestDocument', args: { documentType: file.documentType, fileId } });
   return file;
 }

@@ -132,6 +132,8 @@ export function createPackets(db: Db) {
           actor: r.actor,
           uploadedAt: r.uploaded_at.toISOString(),
           replaces: r.replaces,
+          kind: r.kind,
+          language: r.language,
           ...(r.kind === 'translation' && r.language ? { translation: r.language } : {}),
         }));
     },

@@ -4,7 +4,7 @@
 // so its detail holds ids only, checked here by shape: a free-text field would let a file name, a
 // diagnosis or what someone typed into it.
 import { z } from 'zod';
-import { documentTypeSchema, hospitalCodeSchema } from './case.ts';
+import { documentTypeSchema, hospitalCodeSchema, languageSchema } from './case.ts';
 import { fileIdSchema } from './files.ts';
 
 /** Who was there: a staff account, the family through their link, a hospital, a translator. */
@@ -47,6 +47,8 @@ const DETAIL_SCHEMA = z
     hospitalCode: hospitalCodeSchema().optional(),
     round: z.number().int().min(1).max(1000).optional(),
     documentType: documentTypeSchema().optional(),
+    /** A translation's language. */
+    language: languageSchema().optional(),
     status: TOKEN.optional(),
     reason: TOKEN.optional(),
   })

@@ -24,6 +24,8 @@ const listed = (f: FileRow) => ({
   uploadedAt: f.uploadedAt,
   fileName: f.fileName,
   contentType: f.contentType,
+  kind: f.kind,
+  ...(f.language ? { language: f.language } : {}),
   ...(f.reason ? { reason: f.reason } : {}),
 });
 
@@ -33,7 +35,7 @@ export function docsCommands(program: Command, ctx: CommandContext): void {
 
   docs
     .command('list')
-    .description('the files of a case: id, document type, review status, size, sha256, who sent it and when')
+    .description('the files of a case: id, document type, original or translation (and its language), review status, size, sha256, who sent it and when')
     .argument('<caseId>', 'the case')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
       const rows = await usingDocuments({ access: 'read', what: "list a case's files" }, caseId, async (d, _actor, seen) => {
@@ -42,7 +44,7 @@ export function docsCommands(program: Command, ctx: CommandContext): void {
         return files;
       });
       print(cmd, rows.map(listed), () =>
-        rows.length ? rows.map((f) => `${f.id}\t${f.documentType}\t${f.status}${f.reason ? ` (${f.reason})` : ''}\t${f.size} bytes\t${f.uploadedBy}\t${f.uploadedAt}\t${f.fileName}`).join('\n') : 'No files yet.',
+        rows.length ? rows.map((f) => `${f.id}\t${f.documentType}\t${f.kind === 'translation' ? `translation (${f.language})` : f.kind}\t${f.status}${f.reason ? ` (${f.reason})` : ''}\t${f.size} bytes\t${f.uploadedBy}\t${f.uploadedAt}\t${f.fileName}`).join('\n') : 'No files yet.',
       );
     });
 
@@ -110,17 +112,15 @@ export function docsCommands(program: Command, ctx: CommandContext): void {
 
   docs
     .command('reject')
-    .description('reject a file, and email the family (in their language, with their link) what to send again and why')
+    .description('reject a file, and email the family (in their language, with their link) what to send again and why; for a translation, the translator')
     .argument('<caseId>', 'the case')
     .argument('<docId>', 'the file id (docs list)')
     .requiredOption('--reason <reason>', 'what is wrong with it, in words the family will read')
     .action(async (caseId: string, docId: string, opts: { reason: string }, cmd: Command) => {
       const { reason } = await mapFlags({ reason: '--reason' }, async () => parseInput(z.object({ reason: textSchema(2000, { multiline: true }) }), { reason: opts.reason }));
       const row = await usingDocuments('requestDocument', caseId, (d, actor) =>
-        rejectFile(d, caseId, docId, { reason, actor }, (file) =>
-          applying(cmd, 'requestDocument', (who) => (a, request) => a.act(caseId, 'requestDocument', { ...file, reason, actor: who }, request)),
-        ),
+        rejectFile(d, caseId, docId, { reason, actor }, (r) => applying(cmd, r.action, (who) => (a, request) => a.act(caseId, r.action, { ...r.args, reason, actor: who }, request))),
       );
-      print(cmd, listed(row), () => `Rejected ${row.fileName}; the family is asked for ${row.documentType} again.`);
+      print(cmd, listed(row), () => `Rejected ${row.fileName}; ${row.kind === 'translation' ? `the translator is asked for the ${row.documentType} translation` : `the family is asked for ${row.documentType}`} again.`);
     });
 }

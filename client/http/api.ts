@@ -662,7 +662,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       if (!(await documents.familyView(caseId))) throw new CaseNotFoundError(caseId);
       return caseId;
     };
-    const fileSchema: JsonSchema = { type: 'object', properties: { id: { type: 'string' }, documentType: { type: 'string' }, status: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' } }, required: ['id', 'documentType', 'status', 'size', 'sha256'] };
+    const fileSchema: JsonSchema = { type: 'object', properties: { id: { type: 'string' }, documentType: { type: 'string' }, status: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' }, kind: { type: 'string', enum: ['original', 'translation'] }, language: { type: ['string', 'null'], description: 'for a translation, the language it is written in' } }, required: ['id', 'documentType', 'status', 'size', 'sha256', 'kind'] };
     const acceptSchema = z.object({ documentType: documentTypeSchema().optional() }).strict();
     const rejectSchema = z.object({ reason: actionSchema('requestDocument').shape.reason }).strict();
 
@@ -718,14 +718,14 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
       '/cases/:caseId/documents/:fileId/reject',
       {
         config: { access: actionAccess('requestDocument') },
-        schema: doc({ operationId: 'rejectDocument', summary: 'reject a file and email the family what to send again and why (as requestDocument)', tags: ['documents'], params: fileIdParam, idempotent: true, ...bodyDoc(rejectSchema), success: { 200: fileSchema }, refusals: [404, 409, 503] }),
+        schema: doc({ operationId: 'rejectDocument', summary: 'reject a file and email the family what to send again and why (as requestDocument); a translation goes back to the translator (as rejectTranslation)', tags: ['documents'], params: fileIdParam, idempotent: true, ...bodyDoc(rejectSchema), success: { 200: fileSchema }, refusals: [404, 409, 503] }),
       },
       async (req: FileReq) => {
         const { caseId, fileId } = await fileOf(req);
         const { reason } = parseInput(rejectSchema, objectBody(req));
         const who = actor(req);
         const request = requestOf(req);
-        return rejectFile(documents, caseId, fileId, { reason, actor: who }, (file) => timed(actions.act(caseId, 'requestDocument', { ...file, reason, actor: who }, request)));
+        return rejectFile(documents, caseId, fileId, { reason, actor: who }, (r) => timed(actions.act(caseId, r.action, { ...r.args, reason, actor: who }, request)));
       },
     );
   }

@@ -15,15 +15,15 @@ import { withTimeout } from '../../common/timeout.ts';
 import type { CaseStatus } from '../../domain/case.ts';
 import { DOCUMENT_TYPES } from '../../domain/case.ts';
 import { unapprovedHospitals } from '../../domain/case-rules.ts';
-import { StoreUnavailable } from '../../activities/vault/store.ts';
 import { RETRY_AFTER_SECONDS } from '../unavailable.ts';
-import { documentTypeOf, UploadRefused, type Documents, type FamilyView, type FileRow } from '../documents.ts';
+import { documentTypeOf, type Documents, type FamilyView } from '../documents.ts';
 import type { Uploads } from '../uploads.ts';
 import { resumableRoutes } from './resumable.ts';
 import { invalidLinkPage, STYLE_HASH } from './pages.ts';
 import { perLinkLimit } from './checkin.ts';
 import { assetRoutes, RECORDS_SCRIPTS } from './assets.ts';
-import { consentPage, recordsMessagePage, recordsPage, sentPage, withdrawnPage, type FileProblem, type RecordsPageInput } from './records-pages.ts';
+import { consentPage, recordsMessagePage, recordsPage, sentPage, withdrawnPage, type RecordsPageInput } from './records-pages.ts';
+import { storeParts } from './upload-parts.ts';
 import { pageLanguage, type PageLanguage } from './texts.ts';
 import { logEvent, type RateLimitSetting, type RequestContext } from './server.ts';
 
@@ -187,38 +187,20 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
 
     let documentType: string | undefined;
     const typeOf = () => documentTypeOf(documentType);
-    const stored: FileRow[] = [];
-    const problems: FileProblem[] = [];
-    try {
-      for await (const part of req.parts()) {
-        if (part.type === 'field') {
-          if (part.fieldname === 'documentType' && typeof part.value === 'string') documentType = part.value;
-          continue;
-        }
-        if (!part.filename) {
-          // A file input left empty still sends a part: there is nothing in it.
-          await part.toBuffer();
-          continue;
-        }
+    const read = await storeParts(req, {
+      field: (name, value) => {
+        if (name === 'documentType') documentType = value;
+      },
+      storeOf: (fileName) => {
         const type = typeOf();
-        if (!type) {
-          await part.toBuffer().catch(() => {});
-          continue;
-        }
-        try {
-          stored.push(await documents.store({ caseId, documentType: type, fileName: part.filename, body: part.file, sender: 'family', actor: 'family' }));
-        } catch (err) {
-          if (!(err instanceof UploadRefused)) throw err;
-          problems.push({ name: part.filename, reason: err.reason });
-        }
-      }
-    } catch (err) {
-      if (err instanceof StoreUnavailable) {
-        reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-        return sendPage(reply, 503, recordsMessagePage(lang, 'unavailable'));
-      }
-      throw err;
+        return type ? (body) => documents.store({ caseId, documentType: type, fileName, body, sender: 'family', actor: 'family' }) : undefined;
+      },
+    });
+    if (read === 'unavailable') {
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      return sendPage(reply, 503, recordsMessagePage(lang, 'unavailable'));
     }
+    const { stored, problems } = read;
     if (stored.length > 0) await tellCase(req.log, caseId, opts.filesUploaded(caseId, stored.map((f) => f.id)));
     if (stored.length > 0 && problems.length === 0) return reply.redirect(`${req.url.split('?')[0]}?sent=${stored.length}`, 303);
     const now = (await documents.familyView(caseId)) ?? view;

@@ -8,6 +8,7 @@
 //   *    /upload/:token         the families' records page (records.ts), only with deps.records;
 //                               /upload/:token/tus its resumable uploads (resumable.ts)
 //   *    /packet/:token         a hospital's packet page (packet.ts), only with deps.packets
+//   *    /translation/:token    the translator's page (translation.ts), only with deps.records
 //   *    /api/...               the JSON API for signed-in staff (api.ts), only with deps.staff
 //   *    /console/...           the staff console (console/routes.ts), only with deps.staff
 //   *    /codec/encode|decode   codec server (codec/codec-server.ts), only when deps.codec is set
@@ -34,6 +35,7 @@ import type { CaseActions } from '../actions.ts';
 import { checkinPlugin, type CheckinSubmission } from './checkin.ts';
 import { recordsPlugin, type RecordsPluginOptions } from './records.ts';
 import { packetPlugin, type PacketPluginOptions } from './packet.ts';
+import { translationPlugin } from './translation.ts';
 import { errorPage, notFoundPage, STYLE_HASH, tooManyPage } from './pages.ts';
 import { PAGE_LANGUAGES, languageFromHeader, type PageLanguage } from './texts.ts';
 import { createHttpMetrics, readCaseMetrics } from './metrics.ts';
@@ -176,7 +178,7 @@ export interface HttpServerDeps {
   actions: Pick<CaseActions, 'status' | 'submitCheckin' | 'familyContact' | 'act' | 'filesUploaded'>;
   db: Db;
   /** Verifies the families' link tokens (common/checkin-link.ts createCheckinLinks). */
-  links: Pick<CheckinLinks, 'verify' | 'verifyFiles'>;
+  links: Pick<CheckinLinks, 'verify' | 'verifyFiles' | 'verifyTranslation'>;
   /** Temporal: readiness, and the default submitCheckin. */
   client: Client;
   /** The codec server handler (codec/codec-server.ts createCodecHandler), mounted at /codec. */
@@ -392,6 +394,10 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     fallbackLanguage,
   };
   await app.register(checkinPlugin, { ...familyPages, workflowTimeoutMs, getCaseStatus, submitCheckin });
+  // One access log for every door: staff reads (the API and the console), the hospitals' and the translator's pages.
+  const accessLog = createAccessLog(db);
+  const logAccess = (entry: unknown) => accessLog.record(entry as AccessEntry);
+
   if (deps.records) {
     await app.register(recordsPlugin, {
       ...familyPages,
@@ -401,15 +407,21 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
       recordConsent: (caseId, consent) => withTimeout(deps.actions.act(caseId, 'recordConsent', { consent, actor: 'family' }), workflowTimeoutMs, timedOut('consent')),
       filesUploaded: (caseId, fileIds) => withTimeout(deps.actions.filesUploaded(caseId, fileIds, 'family'), workflowTimeoutMs, timedOut('files')),
     });
+    // The translator's door, over the same vault.
+    await app.register(translationPlugin, {
+      ...familyPages,
+      documents: deps.records.documents,
+      maxFileBytes: deps.records.maxFileBytes,
+      getCaseStatus,
+      logAccess,
+      completeTranslation: (caseId, documentType, requestId) => withTimeout(deps.actions.act(caseId, 'completeTranslation', { documentType, actor: 'translator' }, { requestId }), workflowTimeoutMs, timedOut('translation')),
+    });
   }
-
-  // One access log for every door: staff reads (the API and the console) and the hospitals' pages.
-  const accessLog = createAccessLog(db);
 
   if (deps.packets) {
     await app.register(packetPlugin, {
       ...familyPages,
-      logAccess: (entry) => accessLog.record(entry as AccessEntry),
+      logAccess,
       ...deps.packets,
       https: new URL(config.publicUrl ?? 'http://localhost').protocol === 'https:',
       getCaseStatus: (caseId) => withTimeout(getCaseStatus(caseId), workflowTimeoutMs, timedOut('status')),

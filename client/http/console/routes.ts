@@ -295,7 +295,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
           );
         } else {
           const { reason } = parseInput(z.object({ reason: actionSchema('requestDocument').shape.reason }), { reason: text('reason') });
-          await rejectFile(documents, caseId, req.params.fileId, { reason, actor: user.email }, (file) => timed(actions.act(caseId, 'requestDocument', { ...file, reason, actor: user.email }, request)));
+          await rejectFile(documents, caseId, req.params.fileId, { reason, actor: user.email }, (r) => timed(actions.act(caseId, r.action, { ...r.args, reason, actor: user.email }, request)));
         }
       } catch (err) {
         if (err instanceof FileNotFound) throw new PageError(404, 'Not found', 'There is no such file in this case.');

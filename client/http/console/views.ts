@@ -155,15 +155,20 @@ ${
   )}</tbody></table></div></section>`;
 
   const canReview = viewer.role === 'coordinator';
+  // A translation arrives in use (the translator's page): it can only be sent back, with the reason the translator reads.
+  const sendBack = (f: FileRow) =>
+    html`<form method="post" action="/console/cases/${s.caseId}/files/${f.id}/reject"><input type="hidden" name="_csrf" value="${viewer.csrfToken}"><input type="hidden" name="_request" value="${randomUUID()}"><label>Why (the translator reads this) <input type="text" name="reason" required maxlength="2000"></label> <button type="submit">Send back to the translator</button></form>`;
   const review = (f: FileRow) =>
-    canReview && f.status === 'pending_review'
+    canReview && f.kind === 'translation' && f.status === 'accepted'
+      ? sendBack(f)
+      : canReview && f.status === 'pending_review'
       ? html`<form method="post" action="/console/cases/${s.caseId}/files/${f.id}/accept" class="inline"><input type="hidden" name="_csrf" value="${viewer.csrfToken}"><input type="hidden" name="_request" value="${randomUUID()}"><label>as <select name="documentType">${[...new Set([f.documentType, ...Object.keys(s.documents)])].map((t) => html`<option value="${t}"${t === f.documentType ? ' selected' : ''}>${stageName(t)}</option>`)}</select></label> <button type="submit">Accept</button></form>
 <form method="post" action="/console/cases/${s.caseId}/files/${f.id}/reject"><input type="hidden" name="_csrf" value="${viewer.csrfToken}"><input type="hidden" name="_request" value="${randomUUID()}"><label>Why (the family reads this) <input type="text" name="reason" required maxlength="2000"></label> <button type="submit">Reject and ask again</button></form>`
       : html``;
   const files = d.files?.length
     ? html`<section class="card" aria-labelledby="files-h"><h2 id="files-h">Files</h2>${d.form?.action === 'reviewFile' && (d.form.refused || d.form.errors.length) ? html`<p class="error" role="alert">${d.form.refused ?? d.form.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}</p>` : ''}<div class="scroll"><table><thead><tr><th scope="col">File</th><th scope="col">From</th><th scope="col">Review</th></tr></thead><tbody>${d.files.map(
         (f) =>
-          html`<tr><td><a href="/console/cases/${s.caseId}/files/${f.id}">${f.fileName}</a><br><span class="muted">${stageName(f.documentType)}, ${(f.size / 1024 / 1024).toFixed(1)} MB</span></td><td>${f.uploadedBy}<br><span class="muted">${when(f.uploadedAt)}</span></td><td>${badge(f.status)}${f.reason ? html`<br>${f.reason}` : ''}${review(f)}</td></tr>`,
+          html`<tr><td><a href="/console/cases/${s.caseId}/files/${f.id}">${f.fileName}</a><br><span class="muted">${stageName(f.documentType)}${f.kind === 'translation' ? `, translation into ${f.language ?? '?'}` : ''}, ${(f.size / 1024 / 1024).toFixed(1)} MB</span></td><td>${f.uploadedBy}<br><span class="muted">${when(f.uploadedAt)}</span></td><td>${badge(f.status)}${f.reason ? html`<br>${f.reason}` : ''}${review(f)}</td></tr>`,
       )}</tbody></table></div></section>`
     : html``;
 

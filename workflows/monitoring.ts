@@ -179,14 +179,26 @@ export function createMonitoring(host: MonitoringHost) {
     for (const [minutes, run] of steps) {
       const at = c.dueAt + minutes * MINUTE;
       if (await condition(answered, Math.max(at - host.now(), 1))) return;
+      if (answeredWithTimer(c)) return;
       await run();
     }
   }
 
   async function expire(c: Checkin): Promise<void> {
     if (await condition(() => c.state === 'answered', Math.max(c.expiresAt - host.now(), 1))) return;
+    if (answeredWithTimer(c)) return;
     c.state = 'missed';
     await host.record('checkin_missed', `Day ${c.day} check-in #${c.id} missed`, { changes: [checkinChange(c)] });
+  }
+
+  /**
+   * The family's report and the step's timer can come in the same workflow task, the timer first:
+   * the wait then ends as timed out although the check-in is answered. The report wins. Asked only
+   * in that case, so that a case whose history recorded the old way (a missed answered check-in)
+   * replays as it ran.
+   */
+  function answeredWithTimer(c: Checkin): boolean {
+    return c.state === 'answered' && patched(PATCHES.answerWinsTimer);
   }
 
   function current(checkinId: number): Checkin {

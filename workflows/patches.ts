@@ -16,4 +16,6 @@ export const PATCHES = {
   familyApprovesSharing: 'family-approves-sharing',
   /** A hospital's request for more documents is emailed to the family at once, with their records link. */
   moreInfoAsksFamily: 'more-info-asks-family',
+  /** A check-in answered in the same workflow task as its reminder's or expiry's timer stays answered, with no reminder. */
+  answerWinsTimer: 'answer-wins-timer',
 } as const;

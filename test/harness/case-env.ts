@@ -38,6 +38,8 @@ export interface CaseTestEnv {
   worker: Worker;
   /** Stops the worker and starts a new one (and a new client) with another keyring, as a deploy would. */
   restartWorker(keyring: Keyring): Promise<void>;
+  /** Stops the worker, runs `during` (timers fire and Updates queue with nobody to take them), then starts it again: what comes meanwhile reaches one workflow task together. */
+  pauseWorker(during: () => Promise<void>): Promise<void>;
   /** Resolves when the case's status satisfies `pred` (the workflow moves on asynchronously). */
   waitForStatus(caseId: string, pred: (s: CaseStatus) => boolean, what?: string): Promise<CaseStatus>;
   /** Submits to `codes` and records the family's approval of each new one once the case asks for it (test/harness/drive.ts submitApproved). */
@@ -104,7 +106,8 @@ export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<Case
     const client = new Client({ connection: env.connection, namespace: 'default', dataConverter });
     return { worker, client, running: worker.run(), actions: createCaseActions({ client, db: database.db, taskQueue , identifiers: createIdentifiers(randomBytes(32)) }) };
   }
-  let current = await start(opts.keyring ?? testKeys());
+  let keyring = opts.keyring ?? testKeys();
+  let current = await start(keyring);
 
   const t: CaseTestEnv = {
     env,
@@ -132,7 +135,17 @@ export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<Case
     submitApproved(caseId, codes, actor) {
       return submitApproved(t.actions, caseId, codes, { actor, wait: (pred, what) => t.waitForStatus(caseId, pred, what) });
     },
-    async restartWorker(keyring) {
+    async pauseWorker(during) {
+      current.worker.shutdown();
+      await current.running;
+      await during();
+      current = await start(keyring);
+      t.actions = current.actions;
+      t.client = current.client;
+      t.worker = current.worker;
+    },
+    async restartWorker(next) {
+      keyring = next;
       current.worker.shutdown();
       await current.running;
       current = await start(keyring);

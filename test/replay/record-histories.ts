@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeHistory } from './history-file.ts';
-import { startCaseTestEnv, sampleCase, type CaseTestEnv } from '../harness/case-env.ts';
+import { startCaseTestEnv, sampleCase, caseInMonitoring, type CaseTestEnv } from '../harness/case-env.ts';
 import { fixtureKeyring } from './fixture-keys.ts';
 
 const version = process.env.HISTORY_VERSION ?? 'v1';
@@ -148,5 +148,30 @@ describe('record histories', () => {
     expect((await t.actions.act(caseId, 'cancelCase', { actor, reason: 'family withdrew' })).stage).toBe('cancelled');
     await t.client.workflow.getHandle(`case-${caseId}`).result();
     await save('cancelled-awaiting-approval', caseId);
+  });
+
+  it("records a check-in answered in the same workflow task as its expiry's timer (from v7)", async () => {
+    // Its own worker with no cache: a stopped worker's sticky queue would keep the task (test/monitoring/report-with-timer.test.ts).
+    const own = await startCaseTestEnv({ keyring: fixtureKeyring(), maxCachedWorkflows: 0 });
+    try {
+      await own.actions.addHospital({ code: 'HKU', name: 'HKU Haematology', email: 'team@hku.test', language: 'en', timezone: 'Asia/Hong_Kong', phone: '+852 5555 0100' });
+      const { caseId } = await caseInMonitoring(own, 'HKU');
+      const c = (await own.actions.status(caseId)).monitoring!.checkins[0]!;
+      await own.env.sleep(Date.parse(c.expiresAt) - (await own.env.currentTimeMs()) - 2000);
+      await own.waitForStatus(caseId, (x) => x.monitoring!.checkins[0]!.escalation === 'team');
+      let sent: Promise<unknown> | undefined;
+      await own.pauseWorker(async () => {
+        await own.env.sleep(3000);
+        sent = own.actions.submitCheckin(caseId, c.id, { temperature: { value: 36.8, unit: 'c' }, takenAt: new Date((await own.env.currentTimeMs()) - 60_000).toISOString(), admitted: false, symptoms: {} });
+        await new Promise((r) => setTimeout(r, 1000));
+      });
+      await sent;
+      await own.waitForStatus(caseId, (x) => x.monitoring!.checkins[0]!.state === 'answered');
+      expect((await own.actions.act(caseId, 'cancelCase', { actor, reason: 'recorded' })).stage).toBe('cancelled');
+      const history = await own.client.workflow.getHandle(`case-${caseId}`).fetchHistory();
+      writeFileSync(new URL(`./histories/${version}-answered-with-expiry.json`, import.meta.url), encodeHistory(history));
+    } finally {
+      await own.teardown();
+    }
   });
 });

@@ -108,6 +108,12 @@ describe('which actions fit', () => {
     expect(refusalOf('receiveDocument', reviewing, { actor: 'a', documentType: 'scans', fileId }, ctx)).toBeUndefined();
     expect(refusalOf('receiveDocument', reviewing, { actor: 'a', documentType: 'xray', fileId }, ctx)).toBeUndefined();
     expect(refusalOf('receiveDocument', got, { actor: 'a', documentType: 'scans', fileId }, ctx)).toBe('scans is already received');
+    // A translation is sent back while done or still awaited (another language's file), never when none was asked for.
+    const translating = fresh({ stage: 'translation' });
+    translating.documents.scans!.translation = 'pending';
+    expect(refusalOf('rejectTranslation', translating, { actor: 'a', documentType: 'scans', reason: 'r' }, ctx)).toBeUndefined();
+    expect(refusalOf('rejectTranslation', translating, { actor: 'a', documentType: 'medical_report', reason: 'r' }, ctx)).toBe('medical_report has no translation to send back');
+    expect(refusalOf('rejectTranslation', { ...translating, stage: 'admission' }, { actor: 'a', documentType: 'scans', reason: 'r' }, ctx)).toBe('Sending a translation back is not possible while the case is in admission');
   });
 
   it('admission: only the chosen hospital, not once confirmed; the infusion not far in the future', () => {

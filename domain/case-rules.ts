@@ -177,7 +177,8 @@ const GUARDS: { [A in StaffAction]: Guard<A> } = {
     if (stage) return stage;
     const doc = s.documents[documentType];
     if (!doc) return `${documentType} is not on this case's document list`;
-    return doc.translation !== 'done' ? `${documentType} has no finished translation to send back` : undefined;
+    // Pending too: one language's translation can be sent back while another is still awaited.
+    return doc.translation === 'not_needed' ? `${documentType} has no translation to send back` : undefined;
   },
   completeTranslation: (s, { documentType }) => {
     const doc = s.documents[documentType];

@@ -108,7 +108,9 @@ describe("the translator's link", () => {
     const [back] = await t.smtp.waitFor(1, ofKind(caseId, 'translation_rejected'));
     expect(back!.text).toContain('The second page is not translated.');
     expect(t.links.verifyTranslation(tokenIn(back!, 'translation')!, await t.env.currentTimeMs())).toMatchObject({ ok: true, documentType: 'medical_report', languages: ['en'] });
-    await expect(t.actions.act(caseId, 'rejectTranslation', { actor, documentType: 'medical_report', reason: 'again' })).rejects.toThrow('medical_report has no finished translation to send back');
+    // Sent back again while awaited (another language's file): the translator is told again.
+    await t.actions.act(caseId, 'rejectTranslation', { actor, documentType: 'medical_report', reason: 'The table on page 4 too.' });
+    await t.smtp.waitFor(2, ofKind(caseId, 'translation_rejected'));
 
     await t.actions.act(caseId, 'completeTranslation', { actor: 'translator', documentType: 'pathology' });
     s = await t.waitForStatus(caseId, (x) => x.waitingFor.what === 'translations: medical_report', 'the report again');

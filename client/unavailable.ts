@@ -1,7 +1,7 @@
 // Which failures mean "a dependency is away", answered 503 with Retry-After rather than 500: the
 // request was fine and will work when PostgreSQL or Temporal is back (the pg pool and the Temporal
 // connection reconnect by themselves), so the person or the proxy in front should simply retry.
-import { isGrpcServiceError } from '@temporalio/client';
+import { isGrpcServiceError, NamespaceNotFoundError } from '@temporalio/client';
 
 /** Seconds a client is asked to wait before retrying. */
 export const RETRY_AFTER_SECONDS = 60;
@@ -28,6 +28,10 @@ export class UnavailableError extends Error {
 export function isUnavailable(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 4) return false;
   if (err instanceof UnavailableError) return true;
+  // A namespace just registered is unknown to the server's frontends until their caches refresh (a
+  // few seconds; the chaos run met it 39 s after start). One never registered stays 503 too, and
+  // its log line names the namespace: a deployment's fault, not the caller's.
+  if (err instanceof NamespaceNotFoundError) return true;
   const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
   if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || PG_UNAVAILABLE.test(e.code))) return true;
   if (isGrpcServiceError(err) && (err.code === GRPC_UNAVAILABLE || err.code === GRPC_DEADLINE_EXCEEDED)) return true;

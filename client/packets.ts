@@ -59,11 +59,6 @@ export interface PacketSummary {
   therapy: string;
 }
 
-/** A file on the packet page: an original, or a translation (the language it is written in). */
-export interface PacketFile extends FileRow {
-  translation?: string;
-}
-
 export interface PacketHospital {
   code: string;
   name: string;
@@ -99,43 +94,6 @@ export function createPackets(db: Db) {
       if (round <= 1) return [];
       const row = await db.selectFrom('submissions').select('requested_documents').where('case_id', '=', caseId).where('hospital_code', '=', hospitalCode).where('round', '=', round - 1).executeTakeFirst();
       return row?.requested_documents ?? [];
-    },
-
-    /**
-     * What a hospital may download: the originals a coordinator accepted, and the accepted
-     * translations written in the hospital's language (its primary subtag: a translation into
-     * es-MX serves a hospital that reads es).
-     */
-    async files(caseId: string, language: string): Promise<PacketFile[]> {
-      const primary = language.toLowerCase().split('-')[0] ?? language;
-      const rows = await db
-        .selectFrom('files')
-        .select(['id', 'document_type', 'file_name', 'content_type', 'size', 'sha256', 'status', 'reason', 'uploaded_by', 'actor', 'uploaded_at', 'replaces', 'kind', 'language'])
-        .where('case_id', '=', caseId)
-        .where('status', '=', 'accepted')
-        .orderBy('document_type')
-        .orderBy('uploaded_at')
-        .orderBy('id')
-        .execute();
-      return rows
-        .filter((r) => r.kind === 'original' || (r.language ?? '').toLowerCase().split('-')[0] === primary)
-        .map((r): PacketFile => ({
-          id: r.id,
-          documentType: r.document_type,
-          fileName: r.file_name,
-          contentType: r.content_type,
-          size: Number(r.size),
-          sha256: r.sha256,
-          status: r.status,
-          reason: r.reason,
-          uploadedBy: r.uploaded_by,
-          actor: r.actor,
-          uploadedAt: r.uploaded_at.toISOString(),
-          replaces: r.replaces,
-          kind: r.kind,
-          language: r.language,
-          ...(r.kind === 'translation' && r.language ? { translation: r.language } : {}),
-        }));
     },
 
     /** Whether the link is locked, and whether the case has been told. */
@@ -222,4 +180,16 @@ export function createPackets(db: Db) {
       return row !== undefined && row.expires_at.getTime() > nowMs;
     },
   };
+}
+
+/**
+ * What a hospital may download of a case's files: the originals a coordinator accepted, and the
+ * accepted translations written in the hospital's language (its primary subtag: a translation into
+ * es-MX serves a hospital that reads es), by document.
+ */
+export function packetFiles(files: FileRow[], language: string): FileRow[] {
+  const primary = (lang: string) => lang.toLowerCase().split('-')[0];
+  return files
+    .filter((f) => f.status === 'accepted' && (f.kind === 'original' || (f.language !== null && primary(f.language) === primary(language))))
+    .sort((a, b) => a.documentType.localeCompare(b.documentType));
 }

@@ -3,7 +3,8 @@
 // (pages.ts): one column, large targets, no script, everything escaped.
 import { documentName, messages, type MessageKey, type Values } from '../../i18n/index.ts';
 import { DOCUMENT_TYPES } from '../../domain/case.ts';
-import type { PacketFile, PacketSummary } from '../packets.ts';
+import type { PacketSummary } from '../packets.ts';
+import type { FileRow } from '../documents.ts';
 import { escapeHtml, layout } from './pages.ts';
 import { pageWords, type PageLanguage } from './texts.ts';
 
@@ -91,7 +92,7 @@ export interface PacketPageInput {
   round: number;
   /** The documents the hospital asked for before this round, when it is a resubmission. */
   requested: string[];
-  files: PacketFile[];
+  files: FileRow[];
   /** Where each file downloads: the page's own path, then files/<id>. */
   filesPath: string;
   problems?: DecisionProblem[];
@@ -103,9 +104,10 @@ function facts(rows: [string, string][]): string {
   return `<dl class="facts">${rows.map(([k, v]) => `<div><dt>${k}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>`;
 }
 
-function fileLine(w: Words, f: PacketFile, href: string): string {
-  const values = { document: w.doc(f.documentType), name: f.fileName, size: w.size(f.size), ...(f.translation ? { language: w.language(f.translation) } : {}) };
-  return `<li><a href="${escapeHtml(href)}" download>${w.t(f.translation ? 'translated' : 'original', values)}</a></li>`;
+function fileLine(w: Words, f: FileRow, href: string): string {
+  const translation = f.kind === 'translation' ? f.language : null;
+  const values = { document: w.doc(f.documentType), name: f.fileName, size: w.size(f.size), ...(translation ? { language: w.language(translation) } : {}) };
+  return `<li><a href="${escapeHtml(href)}" download>${w.t(translation ? 'translated' : 'original', values)}</a></li>`;
 }
 
 export function packetPage(input: PacketPageInput): string {

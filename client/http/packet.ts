@@ -24,14 +24,15 @@ import { InputError } from '../../domain/validation.ts';
 import { staffNote, type Mailer } from '../../activities/mailer.ts';
 import { ActionRefusedError, CaseNotFoundError } from '../case-calls.ts';
 import type { Documents } from '../documents.ts';
-import { codeOf, linkHashOf, SESSION_LIFETIME_MS, type PacketLink, type Packets } from '../packets.ts';
+import { codeOf, linkHashOf, packetFiles, SESSION_LIFETIME_MS, type PacketLink, type Packets } from '../packets.ts';
+import { sendDownload } from './download.ts';
 import { RETRY_AFTER_SECONDS } from '../unavailable.ts';
 import { readCookie } from './auth.ts';
 import { perLinkLimit } from './checkin.ts';
 import { invalidLinkPage, notFoundPage } from './pages.ts';
 import { codeMail, codePage, decidedPage, DECISIONS, packetMessagePage, packetPage, type CodeProblem, type DecisionProblem, type HospitalDecision, type RevokedWhy } from './packet-pages.ts';
 import { pageLanguage, type PageLanguage } from './texts.ts';
-import { logEvent, type RateLimitSetting, type RequestContext } from './server.ts';
+import { logEvent, tellCase, type OutsidePageOptions } from './server.ts';
 
 /**
  * One line of the access log (client/access-log.ts, wired later): ids only, never names or typed
@@ -52,9 +53,9 @@ export type PacketAction =
   | { name: 'packetOpened' | 'packetLocked'; args: { hospitalCode: string; round: number } }
   | { name: 'recordDecision'; args: { hospitalCode: string; decision: HospitalDecision; reason?: string; documents?: string[] } };
 
-export interface PacketPluginOptions {
+export interface PacketPluginOptions extends OutsidePageOptions {
   packets: Packets;
-  documents: Pick<Documents, 'open'>;
+  documents: Pick<Documents, 'open' | 'list'>;
   links: Pick<CheckinLinks, 'verifyPacket'>;
   /** The codes go out through the HTTP server's own mail server. */
   mailer: Mailer;
@@ -64,11 +65,6 @@ export interface PacketPluginOptions {
   /** APP_BASE_URL is https: the session cookie is Secure. */
   https: boolean;
   logAccess?: (entry: PacketAccess) => Promise<void>;
-  now: () => number;
-  getLimit: RateLimitSetting;
-  postLimit: RateLimitSetting;
-  context: (req: FastifyRequest) => RequestContext;
-  sendPage: (reply: FastifyReply, status: number, html: string) => FastifyReply;
   fallbackLanguage: (req: FastifyRequest) => PageLanguage;
 }
 
@@ -102,7 +98,7 @@ interface OpenLink extends PacketLink {
 }
 
 export async function packetPlugin(app: FastifyInstance, opts: PacketPluginOptions): Promise<void> {
-  const { packets, links, now, context, sendPage, fallbackLanguage } = opts;
+  const { packets, documents, links, now, context, sendPage, fallbackLanguage } = opts;
   const limit = perLinkLimit;
 
   /** The link, checked against the case now; or the page that says why it opens nothing (sent). */
@@ -176,7 +172,7 @@ export async function packetPlugin(app: FastifyInstance, opts: PacketPluginOptio
   }
 
   async function showPacket(req: FastifyRequest, reply: FastifyReply, link: OpenLink, status: number, form?: { problems: DecisionProblem[]; values: { decision?: string; reason?: string; documents?: string[] } }) {
-    const [summary, files, requested] = await Promise.all([packets.summary(link.caseId), packets.files(link.caseId, link.hospital.language), packets.requested(link.caseId, link.hospitalCode, link.round)]);
+    const [summary, files, requested] = await Promise.all([packets.summary(link.caseId), documents.list(link.caseId).then((all) => packetFiles(all, link.hospital.language)), packets.requested(link.caseId, link.hospitalCode, link.round)]);
     if (!summary) return sendPage(reply, 410, packetMessagePage(link.lang, { revoked: 'closed' }));
     await logAccess(req, link, 'packet_viewed');
     return sendPage(
@@ -243,9 +239,7 @@ export async function packetPlugin(app: FastifyInstance, opts: PacketPluginOptio
       reply.header('set-cookie', `${COOKIE}=${token}; Path=${link.path}; HttpOnly; SameSite=Strict; Max-Age=${SESSION_LIFETIME_MS / 1000}${opts.https ? '; Secure' : ''}`);
       if (!link.submission.openedAt) {
         // The case shows the packet opened; the page opens whether or not it could be told.
-        await opts.act(link.caseId, { name: 'packetOpened', args: { hospitalCode: link.hospitalCode, round: link.round } }, link.actor, `packet-opened.${link.hospitalCode}.${link.round}`).catch((err: unknown) => {
-          logEvent(req.log, 'warn', 'case_not_told', { caseId: link.caseId, error: err });
-        });
+        await tellCase(req.log, link.caseId, opts.act(link.caseId, { name: 'packetOpened', args: { hospitalCode: link.hospitalCode, round: link.round } }, link.actor, `packet-opened.${link.hospitalCode}.${link.round}`));
       }
       return reply.redirect(link.path, 303);
     }
@@ -288,16 +282,9 @@ export async function packetPlugin(app: FastifyInstance, opts: PacketPluginOptio
     if (decision) return decided(reply, link, 410, decision, undefined, session);
     if (!session) return sendPage(reply, 401, codePage(codeInput(link)));
     const fileId = req.params.fileId;
-    const file = isFileId(fileId) ? (await packets.files(link.caseId, link.hospital.language)).find((f) => f.id === fileId) : undefined;
+    const file = isFileId(fileId) ? packetFiles(await documents.list(link.caseId), link.hospital.language).find((f) => f.id === fileId) : undefined;
     if (!file) return sendPage(reply, 404, notFoundPage({ lang: link.lang }));
     await logAccess(req, link, 'file_downloaded', { fileId: file.id });
-    const body = await opts.documents.open(link.caseId, file.id);
-    // Never shown by the browser from our origin: always a download, whatever the file holds.
-    return reply
-      .type('application/octet-stream')
-      .header('content-disposition', `attachment; filename="file"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`)
-      .header('x-content-type-options', 'nosniff')
-      .header('content-length', String(file.size))
-      .send(body);
+    return sendDownload(reply, file, await documents.open(link.caseId, file.id));
   });
 }

@@ -37,6 +37,7 @@ import { isFileId } from '../../domain/files.ts';
 import { ACCESS_ACTIONS, ACCESS_PARTIES } from '../../domain/access.ts';
 import { caseIdSchema, documentTypeSchema, hospitalCodeSchema, isCaseId, openCaseSchema, STAGES } from '../../domain/case.ts';
 import { acceptFile, FileNotFound, rejectFile, type Documents } from '../documents.ts';
+import { sendDownload } from './download.ts';
 import { StoreUnavailable } from '../../activities/vault/store.ts';
 import { actionAccess, actionSchema, actionSummary, mayAccess, ROLES, staffActions, type Access, type StaffAction } from '../../domain/actions.ts';
 import { observationSchema } from '../../domain/crs.ts';
@@ -691,12 +692,7 @@ export async function apiPlugin(app: FastifyInstance, opts: ApiOptions): Promise
           { fileId },
           ({ body }) => body.destroy(),
         );
-        // Never shown by the browser from our origin: always a download, whatever the file holds.
-        return reply
-          .type('application/octet-stream')
-          .header('content-disposition', `attachment; filename="file"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`)
-          .header('content-length', String(file.size))
-          .send(body);
+        return sendDownload(reply, file, body);
       },
     );
     app.post(

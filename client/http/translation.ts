@@ -23,7 +23,8 @@ import { perLinkLimit } from './checkin.ts';
 import { storeParts } from './upload-parts.ts';
 import { translationMessagePage, translationPage, type TranslationPageInput, type UploadOutcome } from './translation-pages.ts';
 import type { PageLanguage } from './texts.ts';
-import { logEvent, type RateLimitSetting, type RequestContext } from './server.ts';
+import { logEvent, type OutsidePageOptions } from './server.ts';
+import { sendDownload } from './download.ts';
 
 /** One access through the translator's link, for the access log (ids only: never a name or a text). */
 export interface TranslatorAccess {
@@ -35,7 +36,7 @@ export interface TranslatorAccess {
   clientAddress?: string;
 }
 
-export interface TranslationPluginOptions {
+export interface TranslationPluginOptions extends Omit<OutsidePageOptions, 'fallbackLanguage'> {
   documents: Documents;
   links: Pick<CheckinLinks, 'verifyTranslation'>;
   maxFileBytes: number;
@@ -45,10 +46,6 @@ export interface TranslationPluginOptions {
   completeTranslation: (caseId: string, documentType: string, requestId: string) => Promise<unknown>;
   /** The access log, when there is one: each download of an original and each translation stored. */
   logAccess?: (entry: TranslatorAccess) => Promise<void>;
-  now: () => number;
-  getLimit: RateLimitSetting;
-  postLimit: RateLimitSetting;
-  context: (req: FastifyRequest) => RequestContext;
   sendPage: (reply: FastifyReply, status: number, html: string) => FastifyReply;
 }
 
@@ -177,13 +174,7 @@ export async function translationPlugin(app: FastifyInstance, opts: TranslationP
     if (!file || file.kind !== 'original' || file.status !== 'accepted' || file.documentType !== documentType) return sendPage(reply, 404, notFoundPage({ lang: LANG }));
     // Recorded before the file is opened: a download the log cannot record does not happen.
     await access(req, caseId, 'file_downloaded', { fileId: file.id, documentType });
-    const body = await documents.open(caseId, file.id);
-    return reply
-      .type('application/octet-stream')
-      .header('content-disposition', `attachment; filename="file"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`)
-      .header('x-content-type-options', 'nosniff')
-      .header('content-length', String(file.size))
-      .send(body);
+    return sendDownload(reply, file, await documents.open(caseId, file.id));
   });
 
   app.post<{ Params: { token: string } }>('/translation/:token', { config: { rateLimit: limit(opts.postLimit) } }, async (req, reply) => {

@@ -22,6 +22,7 @@ import { actionAccess, actionSchema, mayAccess } from '../../../domain/actions.t
 import { z } from 'zod';
 import { parseInput } from '../../../domain/validation.ts';
 import { acceptFile, FileNotFound, rejectFile, type Documents } from '../../documents.ts';
+import { sendDownload } from '../download.ts';
 import { readCookie, sameToken, SESSION_COOKIE, type LoginThrottle, type Site } from '../auth.ts';
 import { argsFromForm, formErrors, isFormAction, type FormValues } from './forms.ts';
 import { CONSOLE_STYLE_HASH, type Viewer } from './html.ts';
@@ -272,12 +273,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
         { fileId: req.params.fileId },
         ({ body }) => body.destroy(),
       );
-      // Always a download: a file a family sent is never shown as a page of the console's origin.
-      return reply
-        .type('application/octet-stream')
-        .header('content-disposition', `attachment; filename="file"; filename*=UTF-8''${encodeURIComponent(file.fileName)}`)
-        .header('content-length', String(file.size))
-        .send(body);
+      return sendDownload(reply, file, body);
     });
     app.post('/cases/:caseId/files/:fileId/:review', async (req: FastifyRequest<{ Params: { caseId: string; fileId: string; review: string } }>, reply) => {
       const { review } = req.params;

@@ -19,7 +19,7 @@ import { ActionRefusedError, CaseNotFoundError } from '../case-calls.ts';
 import { emptyCheckinForm, formProblemOf, readCheckinForm, reportFromForm, type FieldProblems } from './checkin-form.ts';
 import { answeredPage, closedPage, errorPage, formPage, invalidLinkPage, resultPage, upcomingPage } from './pages.ts';
 import { pageLanguage, type PageLanguage } from './texts.ts';
-import type { RateLimitSetting, RequestContext } from './server.ts';
+import type { OutsidePageOptions, RateLimitSetting } from './server.ts';
 
 export interface CheckinSubmission {
   caseId: string;
@@ -55,21 +55,14 @@ export function checkinView(status: CaseStatus, checkinId: number): CheckinView 
   return with_({ kind: 'open' as const, checkin });
 }
 
-export interface CheckinPluginOptions {
+export interface CheckinPluginOptions extends OutsidePageOptions {
   /** Who the family is (client/reads.ts familyContact): their pages are in their language. */
   familyContact: (caseId: string) => Promise<FamilyContact | undefined>;
   links: Pick<CheckinLinks, 'verify'>;
-  now: () => number;
   /** How long a page waits for the case workflow (status, Update). */
   workflowTimeoutMs: number;
   getCaseStatus: (caseId: string) => Promise<CaseStatus>;
   submitCheckin: (submission: CheckinSubmission) => Promise<CheckinOutcome>;
-  /** Per token and client address. */
-  getLimit: RateLimitSetting;
-  postLimit: RateLimitSetting;
-  /** What the request learned, for its log line and the server's error page (caseId, language, phone). */
-  context: (req: FastifyRequest) => RequestContext;
-  sendPage: (reply: FastifyReply, status: number, html: string) => FastifyReply;
   fallbackLanguage: (req: FastifyRequest) => PageLanguage;
 }
 

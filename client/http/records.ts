@@ -9,7 +9,7 @@
 // Tokens are bearer secrets in the URL path, and file names may say who the patient is: nothing
 // here logs a URL, a token, a file name or a file.
 import multipart from '@fastify/multipart';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CheckinLinks } from '../../common/checkin-link.ts';
 import { withTimeout } from '../../common/timeout.ts';
 import type { CaseStatus } from '../../domain/case.ts';
@@ -25,9 +25,9 @@ import { assetRoutes, RECORDS_SCRIPTS } from './assets.ts';
 import { consentPage, recordsMessagePage, recordsPage, sentPage, withdrawnPage, type RecordsPageInput } from './records-pages.ts';
 import { storeParts } from './upload-parts.ts';
 import { pageLanguage, type PageLanguage } from './texts.ts';
-import { logEvent, type RateLimitSetting, type RequestContext } from './server.ts';
+import { tellCase, type OutsidePageOptions } from './server.ts';
 
-export interface RecordsPluginOptions {
+export interface RecordsPluginOptions extends OutsidePageOptions {
   documents: Documents;
   /** Resumable uploads under way (the tus door at /upload/:token/tus). */
   uploads: Uploads;
@@ -42,11 +42,6 @@ export interface RecordsPluginOptions {
   getCaseStatus: (caseId: string) => Promise<CaseStatus>;
   /** The family's approval of a hospital, to the case (its approveSharing action). */
   approveSharing: (caseId: string, hospitalCode: string) => Promise<unknown>;
-  now: () => number;
-  getLimit: RateLimitSetting;
-  postLimit: RateLimitSetting;
-  context: (req: FastifyRequest) => RequestContext;
-  sendPage: (reply: FastifyReply, status: number, html: string) => FastifyReply;
   fallbackLanguage: (req: FastifyRequest) => PageLanguage;
 }
 
@@ -119,16 +114,6 @@ export async function recordsPlugin(app: FastifyInstance, opts: RecordsPluginOpt
     const codes = status ? unapprovedHospitals(status) : [];
     return codes.length ? documents.hospitalNames(codes) : [];
   };
-
-  /** What the case is told beside what the family did: the family's part is kept whatever the case answers. */
-  const tellCase = (log: FastifyBaseLogger, caseId: string, telling: Promise<unknown>) =>
-    telling.then(
-      () => true,
-      (err: unknown) => {
-        logEvent(log, 'warn', 'case_not_told', { caseId, error: err });
-        return false;
-      },
-    );
 
   const pageInput = async (req: FastifyRequest, caseId: string, lang: PageLanguage, view: FamilyView): Promise<RecordsPageInput> => ({
     lang,

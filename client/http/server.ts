@@ -105,6 +105,20 @@ export function createHttpLogger(write?: LineWriter): Logger {
   return createLogger({ level: 'INFO', ...(write ? { write } : {}) }).child({ component: 'http' });
 }
 
+/**
+ * Tells the case what an outside party did beside doing it (files stored, a packet opened): their
+ * part is kept whatever the case answers, and a case not told is a logged warning. True when told.
+ */
+export function tellCase(log: FastifyBaseLogger, caseId: string, telling: Promise<unknown>): Promise<boolean> {
+  return telling.then(
+    () => true,
+    (err: unknown) => {
+      logEvent(log, 'warn', 'case_not_told', { caseId, error: err });
+      return false;
+    },
+  );
+}
+
 /** A line about something other than a request answered: the event names it, as field and message. */
 export function logEvent(logger: FastifyBaseLogger, level: 'info' | 'warn' | 'error', event: HttpLogEvent, fields: HttpLogFields = {}): void {
   logger[level]({ event, ...fields }, event);
@@ -230,6 +244,18 @@ export interface RequestContext {
   userId?: number;
   lang?: PageLanguage;
   phone?: string;
+}
+
+/** What every outside party's pages share (familyPages below): the clock, limits per link and address, what the request learned, the page's shell. */
+export interface OutsidePageOptions {
+  now: () => number;
+  /** Per token and client address. */
+  getLimit: RateLimitSetting;
+  postLimit: RateLimitSetting;
+  /** What the request learned, for its log line and the server's error page (caseId, language, phone). */
+  context: (req: FastifyRequest) => RequestContext;
+  sendPage: (reply: FastifyReply, status: number, html: string) => FastifyReply;
+  fallbackLanguage: (req: FastifyRequest) => PageLanguage;
 }
 
 export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {

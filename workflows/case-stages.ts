@@ -114,9 +114,10 @@ export function caseStages(run: CaseRun) {
       );
     await awaitTranslations(needed, dueAt, escalateAt);
     // A translation sent back (rejectTranslation) while others were still awaited is awaited again, on a schedule of its own.
-    for (let again = needed.filter(([, d]) => d.translation !== 'done'); again.length > 0; again = needed.filter(([, d]) => d.translation !== 'done')) {
+    const sentBack = () => needed.filter(([, d]) => d.translation !== 'done');
+    while (sentBack().length > 0) {
       const next = translationSchedule(now(), settings);
-      await awaitTranslations(again, next.dueAt, next.escalateAt);
+      await awaitTranslations(sentBack(), next.dueAt, next.escalateAt);
     }
   }
 

@@ -203,3 +203,32 @@ export async function caseInMonitoring(t: CaseTestEnv, hospitalCode: string, ope
   const status = await t.waitForStatus(caseId, (s) => (s.monitoring?.checkins.length ?? 0) > 0, 'the check-in schedule');
   return { caseId, status, monitoring: status.monitoring! };
 }
+
+/** Waits (server time) until the case's first check-in is due and open; returns it. */
+export async function openFirstCheckin(t: CaseTestEnv, caseId: string) {
+  const c = (await t.actions.status(caseId)).monitoring!.checkins[0]!;
+  const wait = Date.parse(c.dueAt) - (await t.env.currentTimeMs());
+  if (wait > 0) await t.env.sleep(wait + 1000);
+  await t.waitForStatus(caseId, (x) => x.monitoring!.checkins[0]!.state === 'open', 'check-in open');
+  return c;
+}
+
+/**
+ * A well report on the case's first check-in that reaches the workflow in the same task as the
+ * check-in's expiry timer: the worker stops two seconds before the expiry, the timer fires and the
+ * report waits with nobody to take them, then the worker starts again. Needs a worker with no cache
+ * (a stopped worker's sticky queue would keep the task, which the time-skipping server never moves).
+ * Answers the report's outcome.
+ */
+export async function reportWithExpiry(t: CaseTestEnv, caseId: string): Promise<unknown> {
+  const c = await openFirstCheckin(t, caseId);
+  await t.env.sleep(Date.parse(c.expiresAt) - (await t.env.currentTimeMs()) - 2000);
+  await t.waitForStatus(caseId, (x) => x.monitoring!.checkins[0]!.escalation === 'team', 'the last escalation');
+  let sent: Promise<unknown> | undefined;
+  await t.pauseWorker(async () => {
+    await t.env.sleep(3000);
+    sent = t.actions.submitCheckin(caseId, c.id, { temperature: { value: 36.8, unit: 'c' }, takenAt: new Date((await t.env.currentTimeMs()) - 60_000).toISOString(), admitted: false, symptoms: {} });
+    await new Promise((r) => setTimeout(r, 1000));
+  });
+  return sent;
+}

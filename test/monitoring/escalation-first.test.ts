@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParsedMail } from 'mailparser';
 import { sql } from 'kysely';
 import { connect, type Db } from '../../db/connect.ts';
-import { startCaseTestEnv, caseInMonitoring, type CaseTestEnv } from '../harness/case-env.ts';
+import { startCaseTestEnv, caseInMonitoring, openFirstCheckin, type CaseTestEnv } from '../harness/case-env.ts';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.ts';
 
 let t: CaseTestEnv;
@@ -38,19 +38,10 @@ const ofCase = (caseId: string, kind: string, to?: string) => (m: ParsedMail) =>
   m.headers.get('x-case-id') === caseId && m.headers.get('x-email-kind') === kind && (!to || JSON.stringify(m.to).includes(to));
 const fever = (takenAt: string) => ({ temperature: { value: 39.6, unit: 'c' }, takenAt, admitted: false, symptoms: { breathingDifficulty: true }, notes: 'breathing fast since the morning' });
 
-async function openFirstCheckin(caseId: string) {
-  const s = await t.actions.status(caseId);
-  const c = s.monitoring!.checkins[0]!;
-  const wait = Date.parse(c.dueAt) - (await t.env.currentTimeMs());
-  if (wait > 0) await t.env.sleep(wait + 1000);
-  await t.waitForStatus(caseId, (x) => x.monitoring!.checkins[0]!.state === 'open', 'check-in open');
-  return c;
-}
-
 describe('escalation first', () => {
   it('a report the database refuses to record still reaches the team; the case goes on and the coordinator hears what was not recorded', async () => {
     const { caseId } = await caseInMonitoring(t, 'HKU');
-    const c = await openFirstCheckin(caseId);
+    const c = await openFirstCheckin(t, caseId);
     // This database refuses every answered check-in of this case, as it would refuse data it cannot hold.
     await sql
       .raw(
@@ -91,7 +82,7 @@ describe('escalation first', () => {
 
   it('with the database unreachable, the alert goes out at once; the report is recorded when the database is back', async () => {
     const { caseId } = await caseInMonitoring(t, 'HKU');
-    const c = await openFirstCheckin(caseId);
+    const c = await openFirstCheckin(t, caseId);
     await proxy.cut();
     let outcome: Promise<unknown> | undefined;
     try {

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeHistory } from './history-file.ts';
-import { startCaseTestEnv, sampleCase, caseInMonitoring, type CaseTestEnv } from '../harness/case-env.ts';
+import { startCaseTestEnv, sampleCase, caseInMonitoring, reportWithExpiry, type CaseTestEnv } from '../harness/case-env.ts';
 import { fixtureKeyring } from './fixture-keys.ts';
 
 const version = process.env.HISTORY_VERSION ?? 'v1';
@@ -156,16 +156,7 @@ describe('record histories', () => {
     try {
       await own.actions.addHospital({ code: 'HKU', name: 'HKU Haematology', email: 'team@hku.test', language: 'en', timezone: 'Asia/Hong_Kong', phone: '+852 5555 0100' });
       const { caseId } = await caseInMonitoring(own, 'HKU');
-      const c = (await own.actions.status(caseId)).monitoring!.checkins[0]!;
-      await own.env.sleep(Date.parse(c.expiresAt) - (await own.env.currentTimeMs()) - 2000);
-      await own.waitForStatus(caseId, (x) => x.monitoring!.checkins[0]!.escalation === 'team');
-      let sent: Promise<unknown> | undefined;
-      await own.pauseWorker(async () => {
-        await own.env.sleep(3000);
-        sent = own.actions.submitCheckin(caseId, c.id, { temperature: { value: 36.8, unit: 'c' }, takenAt: new Date((await own.env.currentTimeMs()) - 60_000).toISOString(), admitted: false, symptoms: {} });
-        await new Promise((r) => setTimeout(r, 1000));
-      });
-      await sent;
+      await reportWithExpiry(own, caseId);
       await own.waitForStatus(caseId, (x) => x.monitoring!.checkins[0]!.state === 'answered');
       expect((await own.actions.act(caseId, 'cancelCase', { actor, reason: 'recorded' })).stage).toBe('cancelled');
       const history = await own.client.workflow.getHandle(`case-${caseId}`).fetchHistory();

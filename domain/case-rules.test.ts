@@ -134,6 +134,21 @@ describe('which actions fit', () => {
     expect(refusalOf('acknowledgeAlert', s, { actor: 'a', alertId: 'a1' }, ctx)).toBe('alert a1 was already acknowledged by dr@example.org');
     expect(refusalOf('acknowledgeAlert', s, { actor: 'a', alertId: 'a9' }, ctx)).toBe('there is no alert a9 on this case');
   });
+
+  it('a case is not cancelled or closed over a clinical alert no one acknowledged; it is once they are, or over its own alerts', () => {
+    const raised = { raisedAt: '2026-12-01T09:00:00Z' };
+    const alerts: CaseState['alerts'] = [
+      { id: 'a1', kind: 'checkin_missed', tier: 'contact_team', message: 'Day 3 check-in #5 not answered', ...raised },
+      { id: 'a2', kind: 'checkin_report', tier: 'urgent', message: 'Day 3 check-in: urgent', ...raised, acknowledgedAt: '2026-12-01T09:05:00Z' },
+      { id: 'a3', kind: 'hospital_silent', message: 'MAD has not answered in 5 days', ...raised },
+    ];
+    const open = fresh({ stage: 'monitoring', alerts });
+    expect(refusalOf('cancelCase', open, { actor: 'a', reason: 'r' }, ctx)).toBe('the case cannot be cancelled while a clinical alert is not acknowledged (a1: Day 3 check-in #5 not answered): acknowledge it first (casectl alert ack)');
+    const navigating = fresh({ stage: 'navigation', alerts: alerts.map((a) => ({ ...a, acknowledgedAt: undefined })) });
+    expect(refusalOf('closeCase', navigating, { actor: 'a', reason: 'r' }, ctx)).toMatch(/^the case cannot be closed while 2 clinical alerts are not acknowledged \(a1: .*; a2: .*\): acknowledge them first/);
+    const seen = fresh({ stage: 'monitoring', alerts: alerts.map((a) => (a.tier ? { ...a, acknowledgedAt: '2026-12-01T09:05:00Z' } : a)) });
+    expect(refusalOf('cancelCase', seen, { actor: 'a', reason: 'r' }, ctx)).toBeUndefined();
+  });
 });
 
 describe('when steps fall due', () => {

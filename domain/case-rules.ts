@@ -230,14 +230,26 @@ const GUARDS: { [A in StaffAction]: Guard<A> } = {
     const next = s.followUps.find((f) => !f.sentAt);
     return `no follow-up contact is waiting for an outcome${next ? ` (next: day ${next.day})` : ''}`;
   },
-  closeCase: (s) => notIn(s, ['navigation'], 'Closing the case (use cancel otherwise)'),
-  cancelCase: () => undefined,
+  closeCase: (s) => notIn(s, ['navigation'], 'Closing the case (use cancel otherwise)') ?? unseenAlerts(s, 'closed'),
+  cancelCase: (s) => unseenAlerts(s, 'cancelled'),
   acknowledgeAlert: (s, { alertId }) => {
     const alert = s.alerts.find((a) => a.id === alertId);
     if (!alert) return `there is no alert ${alertId} on this case`;
     return alert.acknowledgedAt ? `alert ${alertId} was already acknowledged by ${alert.acknowledgedBy}` : undefined;
   },
 };
+
+/**
+ * A case is not ended over a clinical alert (a report, an observation or a missed check-in: those
+ * with a tier) no one has acknowledged: one raised a moment before the coordinator acted would
+ * otherwise end with the case, unseen. The case's own alerts (a silent hospital, stalled records)
+ * are about the case and end with it.
+ */
+function unseenAlerts(s: CaseState, ending: string): string | undefined {
+  const open = s.alerts.filter((a) => a.tier && !a.acknowledgedAt);
+  if (!open.length) return undefined;
+  return `the case cannot be ${ending} while ${open.length === 1 ? 'a clinical alert is' : `${open.length} clinical alerts are`} not acknowledged (${open.map((a) => `${a.id}: ${a.message}`).join('; ')}): acknowledge ${open.length === 1 ? 'it' : 'them'} first (casectl alert ack)`;
+}
 
 /** A case closed, cancelled or being cancelled takes no action: why, or undefined. */
 export function caseOver(s: CaseState): string | undefined {

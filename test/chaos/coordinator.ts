@@ -240,12 +240,28 @@ class CaseDriver {
     );
   }
 
-  /** Cancels the case here when its plan says so, acknowledging its open alerts first. */
+  /**
+   * Cancels the case here when its plan says so, acknowledging its open alerts first; an alert
+   * raised since the read refuses the cancel (a case never ends over an unseen alert), so it is
+   * read again, acknowledged, and the cancel asked for once more.
+   */
   private async maybeCancel(stage: Stage, s: CaseStatus): Promise<void> {
     if (this.plan.cancelAt !== stage) return;
-    await this.acknowledgeOpen(s, true);
-    this.journal.cancelledIn = s.stage;
-    await this.act('cancelCase', { reason: 'The family decided to stay home' }, 'cancel');
+    await sleep(this.plan.think());
+    for (let attempt = 1; ; attempt++) {
+      await this.acknowledgeOpen(s, true);
+      this.journal.cancelledIn = s.stage;
+      try {
+        await this.api.act(this.caseId, 'cancelCase', { reason: 'The family decided to stay home' }, `${this.caseId}.cancel.${attempt}`);
+        break;
+      } catch (err) {
+        if (!(err instanceof RefusedError && /not acknowledged/.test(err.message))) {
+          if (err instanceof RefusedError) this.journal.refusals.push(`cancel: ${err.message}`);
+          throw err;
+        }
+        s = await this.until((x) => x.alerts.some((a) => !a.acknowledgedAt), 'the alert that refused the cancel');
+      }
+    }
     await this.until((x) => x.stage === 'cancelled', 'cancelled');
     throw new CaseCancelled();
   }

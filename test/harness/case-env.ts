@@ -5,14 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker, WorkerOptions } from '@temporalio/worker';
+import type { Worker, WorkerOptions, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import { caseWorkflowId } from '../../workflows/messages.ts';
 import { loadConfig, type AppConfig } from '../../config.ts';
 import { createMailer, type Mailer } from '../../activities/mailer.ts';
 import { createCheckinLinks, type CheckinLinks } from '../../common/checkin-link.ts';
 import { createCaseWorker } from '../../worker/create-worker.ts';
 import { createCaseActions, type CaseActions } from '../../client/actions.ts';
 import { createDataConverter, parseKeysEnv, type Keyring } from '../../codec/keys.ts';
-import { Client } from '@temporalio/client';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { CaseStatus, OpenCase } from '../../domain/case.ts';
 import type { Db } from '../../db/connect.ts';
 import { createTimeSkippingEnv, workflowBundle } from './temporal.ts';
@@ -44,6 +46,8 @@ export interface CaseTestEnv {
   waitForStatus(caseId: string, pred: (s: CaseStatus) => boolean, what?: string): Promise<CaseStatus>;
   /** Submits to `codes` and records the family's approval of each new one once the case asks for it (test/harness/drive.ts submitApproved). */
   submitApproved(caseId: string, codes: string[], actor: string): Promise<CaseStatus>;
+  /** Ends a test's case as a coordinator would: its open clinical alerts acknowledged, then cancelled. */
+  endCase(caseId: string): Promise<CaseStatus>;
   teardown(): Promise<void>;
 }
 
@@ -135,6 +139,13 @@ export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<Case
     submitApproved(caseId, codes, actor) {
       return submitApproved(t.actions, caseId, codes, { actor, wait: (pred, what) => t.waitForStatus(caseId, pred, what) });
     },
+    async endCase(caseId) {
+      const actor = 'coordinator@care.test';
+      for (const a of (await t.actions.status(caseId)).alerts) {
+        if (a.tier && !a.acknowledgedAt) await t.actions.act(caseId, 'acknowledgeAlert', { actor, alertId: a.id });
+      }
+      return t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    },
     async pauseWorker(during) {
       current.worker.shutdown();
       await current.running;
@@ -157,10 +168,42 @@ export async function startCaseTestEnv(opts: CaseTestOptions = {}): Promise<Case
       current.worker.shutdown();
       await current.running;
       realMailer.close();
-      await Promise.all([env.teardown(), database.close(), smtp.stop()]);
+      try {
+        await replayEveryCase(t.client, database.db, bundle, createDataConverter(keyring));
+      } finally {
+        await Promise.all([env.teardown(), database.close(), smtp.stop()]);
+      }
     },
   };
   return t;
+}
+
+/**
+ * Replays the final history of every case the file drove with the worker's code, and fails naming
+ * those that do not replay: a command the code issues differently from what its history records
+ * (the nondeterminism a redeployed or restarted worker would meet) fails the file that made it.
+ * Every task of the history is checked, so this finds what a cache-free worker replaying before each
+ * task would, in one pass instead of one per task.
+ */
+async function replayEveryCase(client: Client, db: Db, workflowBundle: WorkflowBundleWithSourceMap, dataConverter: DataConverter): Promise<void> {
+  const { Worker } = await import('@temporalio/worker');
+  const cases = await db.selectFrom('cases').select('case_id').execute();
+  async function* histories() {
+    for (const { case_id } of cases) {
+      const workflowId = caseWorkflowId(case_id);
+      // A case row whose workflow never started (a test of opening's failures) has nothing to replay.
+      const history = await client.workflow.getHandle(workflowId).fetchHistory().catch((err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      });
+      if (history) yield { workflowId, history };
+    }
+  }
+  const failed: string[] = [];
+  for await (const { workflowId, error } of Worker.runReplayHistories({ workflowBundle, dataConverter }, histories())) {
+    if (error) failed.push(`${workflowId}: ${error.message}`);
+  }
+  if (failed.length) throw new Error(`${failed.length} of ${cases.length} case histories do not replay on this code:\n${failed.join('\n')}`);
 }
 
 export function sampleCase(overrides: Partial<OpenCase> & { patientRef?: string } = {}): Record<string, unknown> {

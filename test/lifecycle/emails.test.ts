@@ -41,7 +41,7 @@ describe('emails', () => {
     const rows = await t.database.db.selectFrom('emails').selectAll().where('case_id', '=', caseId).execute();
     expect(rows.map((r) => [r.kind, r.status])).toEqual([['case_opened', 'sent']]);
     expect((await t.actions.timeline(caseId)).filter((e) => e.kind === 'email_sent')).toHaveLength(1);
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    await t.endCase(caseId);
   });
 
   it('turns a permanent delivery failure into a timeline entry and a coordinator alert', async () => {
@@ -57,7 +57,7 @@ describe('emails', () => {
       const timeline = await t.actions.timeline(caseId);
       expect(timeline.map((e) => e.kind)).toEqual(expect.arrayContaining(['email_failed', 'alert_raised']));
       t.smtp.rejectRecipients(false);
-      await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+      await t.endCase(caseId);
     } finally {
       t.smtp.rejectRecipients(false);
     }
@@ -76,6 +76,6 @@ describe('emails', () => {
       { case_id: zh.caseId, language: 'zh', to_address: 'wang.family@example.cn' },
       { case_id: fr.caseId, language: 'en', to_address: 'claire@example.fr' },
     ]));
-    for (const c of [zh, fr]) await t.actions.act(c.caseId, 'cancelCase', { actor, reason: 'test over' });
+    for (const c of [zh, fr]) await t.endCase(c.caseId);
   });
 });

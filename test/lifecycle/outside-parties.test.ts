@@ -68,7 +68,7 @@ describe("the hospitals' packets", () => {
     s = await t.waitForStatus(caseId, (x) => x.submissions[0]?.round === 2 && x.submissions[0].status === 'pending', 'round 2');
     expect(s.submissions[0]!.openedAt).toBeUndefined();
     await expect(t.actions.act(caseId, 'packetOpened', { actor: 'hospital:MAD', hospitalCode: 'MAD', round: 1 })).rejects.toThrow('round 1 of MAD\'s packet is superseded by round 2');
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    await t.endCase(caseId);
   });
 
   it('alerts the coordinator when a packet link is locked after wrong codes', async () => {
@@ -79,7 +79,7 @@ describe("the hospitals' packets", () => {
     const [mail] = await t.smtp.waitFor(1, ofKind(caseId, 'packet_locked'));
     expect(mail!.subject).toBe(`[${caseId}] A hospital's link to the case is locked`);
     expect(mail!.text).toContain('Hospital Madrid');
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    await t.endCase(caseId);
   });
 });
 
@@ -119,6 +119,6 @@ describe("the translator's link", () => {
     expect(t.smtp.messages.filter(ofKind(caseId, 'hospital_submission'))).toEqual([]);
     await t.actions.act(caseId, 'completeTranslation', { actor: 'translator', documentType: 'medical_report' });
     await t.smtp.waitFor(1, ofKind(caseId, 'hospital_submission'));
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    await t.endCase(caseId);
   });
 });

@@ -66,7 +66,7 @@ describe('records', () => {
     await t.waitForStatus(caseId, (x) => x.stage === 'translation');
     await t.env.sleep('30 days');
     expect((await emailsOf(caseId)).filter((k) => k.startsWith('records'))).toHaveLength(4);
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    await t.endCase(caseId);
   });
 });
 
@@ -100,7 +100,7 @@ describe('hospital review', () => {
     expect(s.chosenHospital).toBe('BCN');
     const rows = await t.database.db.selectFrom('submissions').selectAll().where('case_id', '=', caseId).orderBy('hospital_code').orderBy('round').execute();
     expect(rows.map((r) => [r.hospital_code, r.round, r.decision])).toEqual([['BCN', 1, 'accepted'], ['MAD', 1, 'more_info'], ['MAD', 2, 'accepted']]);
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    await t.endCase(caseId);
   });
 
   it('reminds a silent hospital and then alerts the coordinator', async () => {
@@ -115,7 +115,7 @@ describe('hospital review', () => {
     await t.smtp.waitFor(1, (m) => m.headers.get('x-case-id') === caseId && kind('hospital_silent')(m));
     await t.actions.act(caseId, 'acknowledgeAlert', { actor, alertId: 'a1' });
     expect((await t.actions.status(caseId)).alerts[0]).toMatchObject({ acknowledgedBy: actor });
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    await t.endCase(caseId);
   });
 
   it('when every hospital declines, asks the coordinator to navigate, tells the family, and resubmits', async () => {
@@ -180,6 +180,6 @@ describe('refused actions', () => {
 
     await t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'pathology' });
     await expect(t.actions.act(caseId, 'receiveDocument', { actor, documentType: 'pathology' })).rejects.toThrow('pathology is already received');
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    await t.endCase(caseId);
   });
 });

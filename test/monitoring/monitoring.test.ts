@@ -63,7 +63,7 @@ describe('monitoring', () => {
     const rows = await t.database.db.selectFrom('checkins').select(['state', 'tier']).where('case_id', '=', caseId).execute();
     expect(rows).toHaveLength(m.checkins.length);
     expect(rows.every((r) => r.state === 'answered' && r.tier === 'none')).toBe(true);
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    await t.endCase(caseId);
   });
 
   it('a fever on day 2 reaches the treating team and the coordinator at once', async () => {
@@ -85,7 +85,10 @@ describe('monitoring', () => {
     // contact_team is told once, not repeated.
     await t.env.sleep('1 hour');
     expect(mails(caseId, 'alert_team')).toHaveLength(1);
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    // Nobody has acknowledged it: the case is not cancelled over it, and monitoring goes on.
+    await expect(t.actions.act(caseId, 'cancelCase', { actor: 'coordinator@care.test', reason: 'family went home' })).rejects.toThrow(/cannot be cancelled while \d+ clinical alerts are not acknowledged \(.*a\d+: Day 2 check-in: contact team\): acknowledge them first/);
+    expect((await t.actions.status(caseId)).stage).toBe('monitoring');
+    await t.endCase(caseId);
   });
 
   it('repeats an urgent alert until someone acknowledges it, then stops', async () => {
@@ -106,7 +109,7 @@ describe('monitoring', () => {
     expect(mails(caseId, 'alert_team')).toHaveLength(3);
     const timeline = await t.actions.timeline(caseId);
     expect(timeline.find((e) => e.kind === 'alert_acknowledged')).toMatchObject({ actor: 'dr.chan@hku.test' });
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    await t.endCase(caseId);
   });
 
   it('grades a clinical observation with a vasopressor as critical and escalates until acknowledged', async () => {
@@ -124,7 +127,7 @@ describe('monitoring', () => {
     // Bad input names the field and changes nothing.
     await expect(t.actions.recordClinical(caseId, { temperatureC: 60 }, actor)).rejects.toThrow(/temperatureC/);
     expect(await t.database.db.selectFrom('observations').select('id').where('case_id', '=', caseId).execute()).toHaveLength(1);
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    await t.endCase(caseId);
   });
 
   it('climbs the ladder for a missed check-in: reminder, coordinator, treating team; then marks it missed', async () => {
@@ -149,7 +152,7 @@ describe('monitoring', () => {
     s = await t.waitForStatus(caseId, (x) => x.monitoring!.checkins[0]!.state === 'missed', 'missed');
     // A late answer is refused: the link has closed with the next check-in.
     await expect(t.actions.submitCheckin(caseId, c.id, well(await local()))).rejects.toThrow('this check-in is closed');
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    await t.endCase(caseId);
   });
 
   it('re-escalates when fever is reported on more than 3 separate days', async () => {
@@ -166,7 +169,7 @@ describe('monitoring', () => {
     expect(s.monitoring!.feverDays).toBe(4);
     expect(s.alerts.find((a) => a.kind === 'fever_days')).toMatchObject({ tier: 'urgent', message: 'Fever reported on 4 days' });
     for (const a of s.alerts) await t.actions.act(caseId, 'acknowledgeAlert', { actor, alertId: a.id });
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    await t.endCase(caseId);
   });
 
   it("uses the hospital's protocol, and a running case keeps the protocol it started with", async () => {
@@ -181,6 +184,6 @@ describe('monitoring', () => {
     const outcome = await t.actions.submitCheckin(caseId, c.id, { ...well(await local()), temperature: { value: 37.6, unit: 'c' } });
     expect(outcome).toMatchObject({ tier: 'contact_team', teamPhone: '+34 93 111 1111' });
     await t.smtp.waitFor(1, ofCase(caseId, 'alert_team', 'cart@bcn.test'));
-    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'test over' });
+    await t.endCase(caseId);
   });
 });

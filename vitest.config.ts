@@ -24,18 +24,19 @@ export default defineConfig({
     projects: [
       // test/production needs the production project's server and service shape.
       { extends: false, test: { ...shared, name: 'suite', include: ['**/*.test.ts'], exclude: [...shared.exclude, 'test/production/**'] } },
-      // The case workflow suites again with a worker that caches no workflow: every workflow task
-      // replays the whole history first, as on a worker with a small cache or after a restart, so a
-      // case whose replay does not issue the commands its history records fails here (the recorded
-      // histories of test/replay cover three paths; these, every path the suites drive; a
-      // "No command scheduled for event" was seen failing here). Replaying is slower: the
-      // check-in link test takes about 100 s here instead of 5.
+      // Every case a case test drove is replayed from its final history when its file ends
+      // (test/harness/case-env.ts replayEveryCase): that checks each task's commands against the
+      // code. These two files run again with a worker that caches no workflow, so that every task
+      // also starts cold, as on a restarted worker: every path (paths) and the Updates that meet a
+      // timer in one task (races), where the SDK's cold-start handling has failed before
+      // (test/replay/upstream.test.ts). Before 7 December every lifecycle and monitoring file ran
+      // here: 700 s of the suite's wall time for what the replay at the end checks in 30.
       {
         extends: false,
         test: {
           ...shared,
           name: 'replaying',
-          include: ['test/lifecycle/**/*.test.ts', 'test/monitoring/**/*.test.ts'],
+          include: ['test/lifecycle/paths.test.ts', 'test/lifecycle/races.test.ts'],
           env: { WORKER_MAX_CACHED_WORKFLOWS: '0' },
           testTimeout: 300_000,
         },

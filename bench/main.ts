@@ -22,7 +22,7 @@ type Scenario = (typeof SCENARIOS)[number];
 const HELP = `usage: npm run bench -- [scenario…] [options]
 
 scenarios (default: all): ${SCENARIOS.join(', ')}
-  throughput  cases inquiry → admission vs a bare one-activity workflow
+  throughput  cases inquiry → admission vs a case-shaped bare workflow (and a one-activity one)
   rest        worker RSS per open case in monitoring (default and small cache), idle CPU
   burst       check-ins falling due in the same minute: due → email accepted
   checkin     the burst, with check-in reports POSTed to the HTTP server meanwhile, vs bare Updates

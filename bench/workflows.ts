@@ -20,10 +20,27 @@ export const BARE_TASK_QUEUE_PREFIX = 'bench-bare';
 /** The bare Update: answered at once, nothing recorded. */
 export const ping = defineUpdate<{ ok: true }, [{ n: number }]>('ping');
 export const bareStatus = defineQuery<string>('bareStatus');
+/** A case's action without the case: the action's name and arguments, as the action layer sends them. */
+export const bareAction = defineUpdate<{ ok: true }, [{ action: string; args: unknown }]>('bareAction');
 
-/** Throughput baseline: one workflow, one no-op activity. */
+/** The former throughput baseline, kept as context: one workflow, one no-op activity. */
 export async function noopWorkflow(): Promise<void> {
   await noop();
+}
+
+/**
+ * Throughput baseline: a case's shape without its work. It takes the Updates a case takes, in the
+ * order the benchmark's driver sends them (bench/drive.ts drives both), each running one no-op
+ * activity before it answers, and stays open as a case in admission does. It also answers the bare
+ * Update, the coordinator scenario's baseline.
+ */
+export async function caseShapedWorkflow(): Promise<void> {
+  setHandler(ping, () => ({ ok: true }) as const);
+  setHandler(bareAction, async () => {
+    await noop();
+    return { ok: true } as const;
+  });
+  await condition(() => false, '30 days');
 }
 
 /** At-rest baseline: one pending timer, like a case between two check-ins, and a query. */

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startBenchEnv } from './env.ts';
+import { startBenchEnv, type TemporalKind } from './env.ts';
 import { formatReport, type ScenarioReport } from './report.ts';
 import { runThroughput, throughputDefaults, type ThroughputOptions } from './scenarios/throughput.ts';
 import { runRest, restDefaults, restFull, type RestOptions } from './scenarios/rest.ts';
@@ -48,6 +48,8 @@ options:
   --upload-mb N          upload: the file's size in MiB (${uploadDefaults.megabytes}, with or without --full)
   --upload-rounds N      upload: rounds of copy, plain server and service (${uploadDefaults.rounds})
   --upload-no-worker     upload: do not start a case worker to watch its RSS during the uploads
+  --temporal KIND        the Temporal server: dev (default: the CLI's dev server) or postgres
+                         (temporal-server on two fresh databases of DATABASE_URL's PostgreSQL server)
   --temporal-db KIND     the dev server's SQLite: disk (default, in the temp dir) or memory
   --json FILE            also write the reports as JSON
   --cpu-prof             workers write V8 CPU profiles (see bench/cpuprofile-top.ts)
@@ -75,6 +77,7 @@ const { values, positionals } = parseArgs({
     'upload-rounds': { type: 'string' },
     'upload-no-worker': { type: 'boolean', default: false },
     json: { type: 'string' },
+    temporal: { type: 'string', default: 'dev' },
     'temporal-db': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     'cpu-prof-dir': { type: 'string' },
@@ -91,6 +94,11 @@ if (unknown.length) {
   process.stderr.write(`unknown scenario ${unknown.join(', ')}\n\n${HELP}`);
   process.exit(2);
 }
+if (values.temporal !== 'dev' && values.temporal !== 'postgres') {
+  process.stderr.write(`--temporal is dev or postgres, not ${values.temporal}\n\n${HELP}`);
+  process.exit(2);
+}
+const temporalKind: TemporalKind = values.temporal;
 const chosen = new Set<Scenario>(positionals.length === 0 || positionals.includes('all') ? SCENARIOS : (positionals as Scenario[]));
 
 const num = (v: string | undefined, fallback: number): number => {
@@ -134,7 +142,7 @@ if (values['cpu-prof'] || values['cpu-prof-dir']) {
   mkdirSync(cpuProfileDir, { recursive: true });
 }
 
-const env = await startBenchEnv({ log, temporalDb: values['temporal-db'] === 'memory' ? 'memory' : 'disk', ...(cpuProfileDir ? { cpuProfileDir } : {}) });
+const env = await startBenchEnv({ log, temporal: temporalKind, temporalDb: values['temporal-db'] === 'memory' ? 'memory' : 'disk', ...(cpuProfileDir ? { cpuProfileDir } : {}) });
 let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
@@ -169,7 +177,7 @@ try {
 }
 
 const out = [
-  `# CAR-T case coordination benchmarks (${full ? '--full sizes' : 'default sizes'})`,
+  `# CAR-T case coordination benchmarks (${full ? '--full sizes' : 'default sizes'}, Temporal: ${temporalKind})`,
   '',
   ...Object.entries(env.machine).map(([k, v]) => `- ${k}: ${v}`),
   `- wall time: ${((Date.now() - started) / 1000).toFixed(0)} s`,
@@ -179,6 +187,6 @@ const out = [
   '',
 ].join('\n');
 process.stdout.write(out);
-if (values.json) writeFileSync(values.json, JSON.stringify({ machine: env.machine, full, reports, failures }, null, 2));
+if (values.json) writeFileSync(values.json, JSON.stringify({ machine: env.machine, full, temporal: temporalKind, reports, failures }, null, 2));
 if (cpuProfileDir) process.stdout.write(`\nCPU profiles in ${cpuProfileDir} (node bench/cpuprofile-top.ts <file>)\n`);
 process.exit(failures.length ? 1 : 0);

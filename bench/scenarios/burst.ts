@@ -276,9 +276,9 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
       await sleep(dueAt - Date.now());
     }
 
-    const form = (alerting: boolean) => {
-      const f = new URLSearchParams({ temperature: alerting ? String(ALERT_REPORT.temperatureC) : '37.2', unit: 'c', takenAt: toDatetimeLocal(Date.now(), 'UTC'), admitted: 'no', notes: '', lang: 'en' });
-      if (alerting) f.append('symptoms', ALERT_REPORT.symptom);
+    const form = (alarming: boolean) => {
+      const f = new URLSearchParams({ temperature: alarming ? String(ALERT_REPORT.temperatureC) : '37.2', unit: 'c', takenAt: toDatetimeLocal(Date.now(), 'UTC'), admitted: 'no', notes: '', lang: 'en' });
+      if (alarming) f.append('symptoms', ALERT_REPORT.symptom);
       return f.toString();
     };
     const post = async (caseId: string, k: number) => {

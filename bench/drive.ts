@@ -2,9 +2,14 @@
 // documents, submission, decision, admission, infusion. Waiting for the workflow to move on is
 // done by one watcher that polls the cases' Postgres projection (which each stage change writes
 // before the workflow goes on) for every waiting case at once, instead of a status query per case.
-import type { CaseActions } from '../client/actions.ts';
+// The same driver drives the throughput baseline's case-shaped bare workflows (bareDoors), so that
+// both sides take the same Updates in the same order.
+import type { Client } from '@temporalio/client';
+import type { CaseActionName, CaseActions } from '../client/actions.ts';
 import type { Db } from '../db/connect.ts';
+import type { ActionArgs } from '../domain/actions.ts';
 import type { Stage } from '../domain/case.ts';
+import { bareAction, caseShapedWorkflow } from './workflows.ts';
 
 export const ACTOR = 'coordinator@bench.test';
 const PATH: readonly Stage[] = ['inquiry', 'records', 'translation', 'hospital_review', 'admission', 'monitoring', 'follow_up'];
@@ -146,10 +151,45 @@ export async function setDailyProtocol(actions: CaseActions, hospitalCode: strin
 /** HH:MM of an instant in UTC. */
 export const utcHourMinute = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 
+/** What the driver asks of the action layer; CaseActions has it, and so has bareDoors. */
+export interface CaseDoors {
+  openCase(file: unknown, actor: string): Promise<{ caseId: string }>;
+  act<A extends CaseActionName>(caseId: string, name: A, args: Omit<ActionArgs<A>, 'actor'> & { actor: string }): Promise<unknown>;
+  submit(caseId: string, hospitals: string[], actor: string): Promise<unknown>;
+}
+
+/** The waits between actions: Watcher's for cases; a bare workflow has nothing to wait for. */
+export type Progress = Pick<Watcher, 'stage' | 'asked' | 'submitted' | 'checkins'>;
+
 export interface DriveOptions {
-  actions: CaseActions;
-  watcher: Watcher;
+  actions: CaseDoors;
+  watcher: Progress;
   hospital: string;
+}
+
+/**
+ * The action layer's calls made on bench/workflows.ts caseShapedWorkflow instead: opening a case
+ * starts one (its id is `${idPrefix}-${n}`), and each action is one bareAction Update carrying the
+ * same arguments. Nothing to wait for between them: each Update answers once its activity is done.
+ */
+export function bareDoors(client: Client, taskQueue: string, idPrefix: string): { actions: CaseDoors; watcher: Progress } {
+  let opened = 0;
+  const update = async (id: string, action: string, args: unknown) => {
+    await client.workflow.getHandle(id).executeUpdate(bareAction, { args: [{ action, args }] });
+  };
+  const none = async () => {};
+  return {
+    actions: {
+      async openCase() {
+        const caseId = `${idPrefix}-${opened++}`;
+        await client.workflow.start(caseShapedWorkflow, { taskQueue, workflowId: caseId });
+        return { caseId };
+      },
+      act: (caseId, name, args) => update(caseId, name, args),
+      submit: (caseId, hospitals, actor) => update(caseId, 'submitToHospitals', { actor, hospitals }),
+    },
+    watcher: { stage: none, asked: none, submitted: none, checkins: none },
+  };
 }
 
 /** Opens a case and carries it to the admission stage: inquiry → records → translation (the family's approval) → hospital review → admission. */

@@ -51,6 +51,8 @@ export interface TemporalServer {
   databases: { temporal: string; visibility: string };
   /** Whether the server process is running. */
   running(): boolean;
+  /** The server process's id while it runs (the benchmarks attribute its CPU time). */
+  pid(): number | undefined;
   /** Ends the server process with `signal` (default SIGKILL, as a crash would) and waits until it has exited. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts the server process again on the same databases and ports (SIGTERM first if it still runs); resolves once the frontend answers. */
@@ -302,6 +304,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     logFile,
     databases,
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    pid: () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined),
     kill,
     async restart() {
       await terminate();

@@ -9,6 +9,12 @@
 // tokens signed with the worker's secret) at a steady rate; end-to-end latency per request.
 // Baseline: a bare Temporal Update (answered at once) to the bare burst workflows, same rate, during
 // the bare burst.
+//
+// The alert scenario (`alertEvery`): every n-th of those reports is alarming (bare-activities.ts
+// ALERT_REPORT: fever with dizziness, graded urgent), and the delay from sending it to the treating
+// team's alert email being accepted by the SMTP sink is measured. Baseline: the bare report's
+// Update is bareAlert instead, answered at once, after which the bare workflow sends one email of
+// the alert's size from an activity; from sending the Update to that email accepted.
 import { randomBytes } from 'node:crypto';
 import { createCaseActions } from '../../client/actions.ts';
 import { createHttpServer } from '../../client/http/server.ts';
@@ -21,7 +27,8 @@ import { measurePhase, perUnit, type PhaseMeasure } from '../phase.ts';
 import { row, type ScenarioReport } from '../report.ts';
 import { inParallel, percentile, sleep } from '../stats.ts';
 import { startWorker } from '../workers.ts';
-import { burstWorkflow, ping } from '../workflows.ts';
+import { bareAlert, burstWorkflow, ping } from '../workflows.ts';
+import { ALERT_REPORT, BARE_EMAIL_KIND } from '../bare-activities.ts';
 import type { AcceptedMail } from '../smtp-sink.ts';
 import { createIdentifiers } from '../../common/identifiers.ts';
 
@@ -34,6 +41,8 @@ export interface BurstOptions {
   rate: number;
   /** Seconds of reports (fewer when the cases run out: one report per check-in). */
   duration: number;
+  /** The alert scenario: every n-th report (the first included) raises a CRS alert; 0 for none. */
+  alertEvery: number;
   /** Cases driven at once while setting up. */
   concurrency: number;
   /**
@@ -50,7 +59,7 @@ export interface BurstOptions {
   cache?: number;
 }
 
-export const burstDefaults: BurstOptions = { cases: 200, reports: false, rate: 10, duration: 20, concurrency: 24, due: 'next-minute', leadSeconds: 10, timeoutSeconds: 300 };
+export const burstDefaults: BurstOptions = { cases: 200, reports: false, rate: 10, duration: 20, alertEvery: 0, concurrency: 24, due: 'next-minute', leadSeconds: 10, timeoutSeconds: 300 };
 export const burstFull: BurstOptions = { ...burstDefaults, cases: 1000, rate: 50, duration: 60, timeoutSeconds: 900 };
 
 /** Items arriving over time, taken in order; take() waits for the next one (or gives up). */
@@ -86,8 +95,8 @@ interface LoadResult {
   seconds: number;
 }
 
-/** Fires `fire(item)` at `rate` per second for `seconds` (open loop), each on the next of at most `limit` arrivals. */
-async function steadyLoad<T>(rate: number, seconds: number, limit: number, arrivals: Arrivals<T>, fire: (item: T) => Promise<string>): Promise<LoadResult> {
+/** Fires `fire(item, k)` at `rate` per second for `seconds` (open loop), the k-th on the next of at most `limit` arrivals. */
+async function steadyLoad<T>(rate: number, seconds: number, limit: number, arrivals: Arrivals<T>, fire: (item: T, k: number) => Promise<string>): Promise<LoadResult> {
   const total = Math.min(limit, Math.max(1, Math.round(rate * seconds)));
   const latencies: number[] = [];
   const statuses = new Map<string, number>();
@@ -102,7 +111,7 @@ async function steadyLoad<T>(rate: number, seconds: number, limit: number, arriv
     if (item === undefined) break;
     const s = performance.now();
     inFlight.push(
-      fire(item).then(
+      fire(item, k).then(
         (status) => {
           latencies.push(performance.now() - s);
           statuses.set(status, (statuses.get(status) ?? 0) + 1);
@@ -123,17 +132,47 @@ interface BurstSide {
   delays: number[];
   expected: number;
   load?: LoadResult;
+  alerts: AlertDelays;
   measure: PhaseMeasure;
   notes: string[];
 }
 
+/** The alerting reports sent, and when each alert's emails were accepted by the sink. */
+class AlertDelays {
+  readonly sentAt = new Map<string, number>();
+  /** By the email's X-Email-Kind (the team's and the coordinator's for a case; one for a bare workflow). */
+  readonly acceptedAt = new Map<string, Map<string, number>>();
+
+  accept(kind: string, id: string, at: number): void {
+    if (!this.sentAt.has(id)) return;
+    const of = this.acceptedAt.get(kind) ?? new Map<string, number>();
+    this.acceptedAt.set(kind, of);
+    if (!of.has(id)) of.set(id, at);
+  }
+
+  accepted(kind: string): number {
+    return this.acceptedAt.get(kind)?.size ?? 0;
+  }
+
+  /** Seconds from each report sent to its `kind` email accepted. */
+  delays(kind: string): number[] {
+    return [...(this.acceptedAt.get(kind) ?? [])].map(([id, at]) => (at - this.sentAt.get(id)!) / 1000);
+  }
+
+  async waitForAll(kind: string, deadline: number): Promise<void> {
+    while (this.accepted(kind) < this.sentAt.size && Date.now() < deadline) await sleep(50);
+  }
+}
+
+const max = (xs: number[]) => (xs.length ? Math.max(...xs) : Number.NaN);
+
 function delayRows(service: BurstSide, bare: BurstSide) {
-  const max = (xs: number[]) => (xs.length ? Math.max(...xs) : Number.NaN);
-  const allOut = service.delays.length === service.expected && max(service.delays) <= 60;
+  const last = max(service.delays);
+  const met = service.delays.length === service.expected && last <= 60 && last <= 1.5 * max(bare.delays);
   return [
     row('due → email accepted p50', 's', percentile(service.delays, 50), percentile(bare.delays, 50)),
     row('due → email accepted p99', 's', percentile(service.delays, 99), percentile(bare.delays, 99)),
-    row('due → email accepted max', 's', max(service.delays), max(bare.delays), { text: 'all out within 60 s', met: allOut }),
+    row('due → email accepted max', 's', last, max(bare.delays), { text: 'last ≤ 60 s and ≤ 1.5× bare', met }),
   ];
 }
 
@@ -150,6 +189,7 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
   const d = { actions, watcher, hospital };
   await addBenchHospital(actions, hospital);
   const m = opts.cases;
+  const alerting = (k: number) => opts.reports && opts.alertEvery > 0 && k % opts.alertEvery === 0;
   const caseIds: string[] = new Array(m);
   const bareIds = Array.from({ length: m }, (_, i) => `bench-burst-${ctx.runId}-${i}`);
 
@@ -209,10 +249,13 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
 
     const arrivals = new Arrivals<string>();
     const accepted = new Map<string, number>();
+    const alerts = new AlertDelays();
     const wanted = new Set(caseIds);
     const unsubscribe = ctx.smtp.onMail((mail: AcceptedMail) => {
       const caseId = mail.headers.get('x-case-id');
-      if (mail.headers.get('x-email-kind') !== 'checkin_request' || !caseId || !wanted.has(caseId) || accepted.has(caseId)) return;
+      const kind = mail.headers.get('x-email-kind');
+      if (caseId && (kind === 'alert_team' || kind === 'alert_coordinator')) alerts.accept(kind, caseId, mail.at);
+      if (kind !== 'checkin_request' || !caseId || !wanted.has(caseId) || accepted.has(caseId)) return;
       accepted.set(caseId, mail.at);
       arrivals.push(caseId);
     });
@@ -233,11 +276,16 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
       await sleep(dueAt - Date.now());
     }
 
-    const form = () =>
-      new URLSearchParams({ temperature: '37.2', unit: 'c', takenAt: toDatetimeLocal(Date.now(), 'UTC'), admitted: 'no', notes: '', lang: 'en' }).toString();
-    const post = async (caseId: string) => {
+    const form = (alarming: boolean) => {
+      const f = new URLSearchParams({ temperature: alarming ? String(ALERT_REPORT.temperatureC) : '37.2', unit: 'c', takenAt: toDatetimeLocal(Date.now(), 'UTC'), admitted: 'no', notes: '', lang: 'en' });
+      if (alarming) f.append('symptoms', ALERT_REPORT.symptom);
+      return f.toString();
+    };
+    const post = async (caseId: string, k: number) => {
       const token = links.sign({ caseId, checkinId: 1, expiresAt: Date.now() + 86_400_000 });
-      const res = await fetch(`${httpUrl}/checkin/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form() });
+      const body = form(alerting(k));
+      if (alerting(k)) alerts.sentAt.set(caseId, Date.now());
+      const res = await fetch(`${httpUrl}/checkin/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
       await res.text();
       return String(res.status);
     };
@@ -245,13 +293,17 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
       const load = opts.reports ? steadyLoad(opts.rate, opts.duration, m, arrivals, post) : undefined;
       const deadline = Date.now() + opts.timeoutSeconds * 1000;
       while (accepted.size < m && Date.now() < deadline) await sleep(50);
-      return load ? await load : undefined;
+      const done = load ? await load : undefined;
+      // The coordinator's email follows the team's (workflows/monitoring.ts escalate): both are in once it is.
+      await alerts.waitForAll('alert_coordinator', deadline);
+      return done;
     });
     unsubscribe();
     service = {
       delays: [...accepted].map(([id, at]) => (at - dueOf.get(id)!) / 1000),
       expected: m,
       ...(result ? { load: result } : {}),
+      alerts,
       measure,
       notes,
     };
@@ -268,10 +320,13 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
   try {
     const arrivals = new Arrivals<string>();
     const accepted = new Map<string, number>();
+    const alerts = new AlertDelays();
     const wanted = new Set(bareIds);
     const unsubscribe = ctx.smtp.onMail((mail) => {
       const id = mail.headers.get('x-bench-id');
-      if (mail.headers.get('x-email-kind') !== 'bare' || !id || !wanted.has(id) || accepted.has(id)) return;
+      const kind = mail.headers.get('x-email-kind');
+      if (id && kind === BARE_EMAIL_KIND.alert) alerts.accept(kind, id, mail.at);
+      if (kind !== BARE_EMAIL_KIND.checkin || !id || !wanted.has(id) || accepted.has(id)) return;
       accepted.set(id, mail.at);
       arrivals.push(id);
     });
@@ -288,21 +343,25 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
       await sleep(dueAt - Date.now());
     }
     let n = 0;
-    const update = async (id: string) => {
-      await bare.workflow.getHandle(id).executeUpdate(ping, { args: [{ n: n++ }] });
+    const update = async (id: string, k: number) => {
+      if (alerting(k)) alerts.sentAt.set(id, Date.now());
+      await bare.workflow.getHandle(id).executeUpdate(alerting(k) ? bareAlert : ping, { args: [{ n: n++ }] });
       return '200';
     };
     const { result, m: measure } = await measurePhase(ctx, bareWorker, async () => {
       const load = opts.reports ? steadyLoad(opts.rate, opts.duration, m, arrivals, update) : undefined;
       const deadline = Date.now() + opts.timeoutSeconds * 1000;
       while (accepted.size < m && Date.now() < deadline) await sleep(50);
-      return load ? await load : undefined;
+      const done = load ? await load : undefined;
+      await alerts.waitForAll(BARE_EMAIL_KIND.alert, deadline);
+      return done;
     });
     unsubscribe();
     bareSide = {
       delays: [...accepted].map(([id, at]) => (at - dueOf.get(id)!) / 1000),
       expected: m,
       ...(result ? { load: result } : {}),
+      alerts,
       measure,
       notes,
     };
@@ -335,8 +394,6 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
 
   const s = service.load!;
   const b = bareSide.load!;
-  const p99 = percentile(s.latencies, 99);
-  const bareP99 = percentile(b.latencies, 99);
   const fmtStatuses = (x: LoadResult) => [...x.statuses].map(([k, v]) => `${k}×${v}`).join(', ');
   const checkin: ScenarioReport = {
     scenario: 'checkin',
@@ -345,7 +402,8 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
     params: { rate: opts.rate, duration: opts.duration, cases: m },
     rows: [
       row('POST /checkin end to end p50', 'ms', percentile(s.latencies, 50), percentile(b.latencies, 50)),
-      row('POST /checkin end to end p99', 'ms', p99, bareP99, { text: 'p99 ≤ 2× bare Update and < 150 ms', met: p99 <= 2 * bareP99 && p99 < 150 }),
+      // Issue 21's table sets none for the reports' page (the earlier target was p99 ≤ 2× bare and < 150 ms): context.
+      row('POST /checkin end to end p99', 'ms', percentile(s.latencies, 99), percentile(b.latencies, 99)),
     ],
     context: {
       'requests, achieved rate (1/s): service / bare': `${s.latencies.length}, ${(s.latencies.length / s.seconds).toFixed(1)} / ${b.latencies.length}, ${(b.latencies.length / b.seconds).toFixed(1)}`,
@@ -356,7 +414,42 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
       'inside POST: status queries, count, p50 / p99 (ms)': `${queryMs.length}, ${queryMs.length ? `${percentile(queryMs, 50).toFixed(1)} / ${percentile(queryMs, 99).toFixed(1)}` : '-'}`,
       'inside POST: submitCheckin Update p50 / p99 (ms)': `${percentile(updateMs, 50).toFixed(1)} / ${percentile(updateMs, 99).toFixed(1)}`,
     },
-    notes: ['Latency is measured from sending the request to reading the whole response page; each report answers the check-in its email announced, in the order the emails arrived.'],
+    notes: [
+      'Latency is measured from sending the request to reading the whole response page; each report answers the check-in its email announced, in the order the emails arrived.',
+      ...(opts.alertEvery > 0 ? [`one report in ${opts.alertEvery} (the first included) raised an alert (scenario alert); the bare side sent bareAlert for those`] : []),
+    ],
   };
-  return [burst, checkin];
+  if (opts.alertEvery === 0) return [burst, checkin];
+  return [burst, checkin, alertReport(service.alerts, bareSide.alerts, opts)];
+}
+
+function alertReport(service: AlertDelays, bare: AlertDelays, opts: BurstOptions): ScenarioReport {
+  const team = service.delays('alert_team');
+  const coordinator = service.delays('alert_coordinator');
+  const bareDelays = bare.delays(BARE_EMAIL_KIND.alert);
+  const p99 = percentile(team, 99);
+  const bareP99 = percentile(bareDelays, 99);
+  const notes: string[] = [];
+  for (const [name, got, sent] of [['service', team.length, service.sentAt.size], ['bare', bareDelays.length, bare.sentAt.size]] as const) {
+    if (got < sent) notes.push(`${name}: only ${got} of ${sent} alert emails arrived within ${opts.timeoutSeconds} s of the due time; the percentiles count those`);
+  }
+  const ms = (xs: number[]) => `${(percentile(xs, 50) * 1000).toFixed(0)} / ${(percentile(xs, 99) * 1000).toFixed(0)}`;
+  return {
+    scenario: 'alert',
+    title: `a family's alarming check-in report (${ALERT_REPORT.temperatureC} °C with ${ALERT_REPORT.symptom}, graded urgent) POSTed to the check-in page during the burst → the treating team's alert email accepted by the SMTP sink`,
+    baseline: "a bare Update (bench/workflows.ts bareAlert) to the bare burst workflows during the bare burst, answered at once; the workflow then sends one email of the alert's size (pooled nodemailer) from an activity",
+    params: { every: opts.alertEvery, cases: opts.cases, rate: opts.rate },
+    rows: [
+      row('report → alert email accepted p50', 's', percentile(team, 50), percentile(bareDelays, 50)),
+      row('report → alert email accepted p99', 's', p99, bareP99, { text: 'p99 ≤ 5 s and ≤ 2× bare', met: notes.length === 0 && p99 <= 5 && p99 <= 2 * bareP99 }),
+      row('report → alert email accepted max', 's', max(team), max(bareDelays)),
+    ],
+    context: {
+      'alerting reports sent, team emails accepted: service / bare': `${service.sentAt.size}, ${team.length} / ${bare.sentAt.size}, ${bareDelays.length}`,
+      'report → team email p50 / p99 (ms)': ms(team),
+      "report → coordinator's email (sent after the team's) p50 / p99 (ms)": ms(coordinator),
+      'report → bare alert email p50 / p99 (ms)': ms(bareDelays),
+    },
+    notes,
+  };
 }

@@ -196,14 +196,15 @@ export async function runRest(ctx: BenchContext, opts: RestOptions): Promise<Sce
   const TARGET_MIB = 1536;
   const projectedRss = (m: Measured, uncachedSlopeKiB: number) =>
     m.points[0]!.rss + (m.rssKiBPerCase * Math.min(TARGET_N, m.cache) + uncachedSlopeKiB * Math.max(0, TARGET_N - m.cache)) * 1024;
-  const target10k = (service: Measured, serviceSmall: Measured, baseline: Measured, baselineSmall: Measured, cacheLabel: string) => {
+  // The target is the worker's default configuration: a small cache meets the memory but fails the
+  // burst (BENCHMARKS.md, item 9), so its row is context. The burst half of the target ("and the
+  // 1,000 burst met with the same configuration") is the burst scenario's row.
+  const target10k = (service: Measured, serviceSmall: Measured, baseline: Measured, baselineSmall: Measured, cacheLabel: string, targeted: boolean) => {
     const measured = (m: Measured) => m.points.find((p) => p.n === TARGET_N)?.rss;
     const value = mib(measured(service) ?? projectedRss(service, serviceSmall.rssKiBPerCase));
     const base = mib(measured(baseline) ?? projectedRss(baseline, baselineSmall.rssKiBPerCase));
-    return row(`worker RSS at ${count(TARGET_N)} open, ${cacheLabel}${measured(service) === undefined ? ' (projected from the slopes)' : ''}`, 'MiB', value, base, {
-      text: `${count(TARGET_N)} within 1.5 GB`,
-      met: value <= TARGET_MIB,
-    });
+    const metric = `worker RSS at ${count(TARGET_N)} open, ${cacheLabel}${measured(service) === undefined ? ' (projected from the slopes)' : ''}`;
+    return row(metric, 'MiB', value, base, targeted ? { text: `${count(TARGET_N)} within 1.5 GB at the default configuration`, met: value <= TARGET_MIB } : undefined);
   };
   const context: Record<string, string | number> = {
     'cases driven to monitoring': n,
@@ -236,8 +237,8 @@ export async function runRest(ctx: BenchContext, opts: RestOptions): Promise<Sce
             row(`worker RSS at ${count(n)} open, default cache`, 'MiB', mib(top(caseDefault).rss), mib(top(bareDefault).rss)),
             row(`worker RSS at ${count(n)} open, cache ${opts.smallCache}`, 'MiB', mib(top(caseSmall).rss), mib(top(bareSmall).rss)),
           ]),
-      target10k(caseDefault, caseSmall, bareDefault, bareSmall, 'default cache'),
-      target10k(caseSmall, caseSmall, bareSmall, bareSmall, `cache ${opts.smallCache}`),
+      target10k(caseDefault, caseSmall, bareDefault, bareSmall, 'default cache', true),
+      target10k(caseSmall, caseSmall, bareSmall, bareSmall, `cache ${opts.smallCache}`, false),
       row(`worker CPU idle at ${count(n)} open, default cache`, '% core', caseDefault.idleCpuPercent, bareDefault.idleCpuPercent),
       row(`worker CPU idle at ${count(n)} open, cache ${opts.smallCache}`, '% core', caseSmall.idleCpuPercent, bareSmall.idleCpuPercent),
     ],

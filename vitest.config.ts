@@ -57,7 +57,9 @@ export default defineConfig({
                 // ops-endpoints checks one worker and one HTTP server from inside the test's process
                 // (their standard output, the Worker object's state, the worker's Postgres behind a
                 // proxy the test cuts): it needs them in-process, and the `suite` project runs it so.
-                exclude: [...shared.exclude, 'test/e2e/ops-endpoints.test.ts'],
+                // schemathesis fuzzes the API's schema and answers, which do not depend on which Temporal
+                // server is behind them: once, in `suite`, is its worth (80 s here).
+                exclude: [...shared.exclude, 'test/e2e/ops-endpoints.test.ts', 'test/e2e/schemathesis.test.ts'],
                 globalSetup: ['test/global-setup-production.ts'],
                 setupFiles: ['test/harness/production-preflight.ts'],
               },

@@ -327,7 +327,7 @@ export function caseStages(run: CaseRun) {
     await record('case_cancelled', `Case cancelled in ${fromStage}: ${by.reason}`, {
       actor: by.actor,
       detail: { fromStage },
-      changes: [{ type: 'case', closeReason: by.reason, closedAt: cancelled.at }],
+      changes: [{ type: 'case', closeReason: by.reason, closedAt: cancelled.at }, ...(patched(PATCHES.cancelRecordsCheckins) ? monitoring.checkinRows() : [])],
     });
     for (const s of c.submissions.filter((x) => x.submittedAt)) await email('case_cancelled_hospital', { round: s.round }, { hospitalCode: s.hospitalCode });
     await email('case_cancelled_family', {});

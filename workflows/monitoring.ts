@@ -311,6 +311,9 @@ export function createMonitoring(host: MonitoringHost) {
       return { ...grading, ...(alertId ? { alertId } : {}) };
     },
 
+    /** Every check-in's row as it stands (none before the window starts). */
+    checkinRows: (): RecordChange[] => checkins.map((c) => checkinChange(c)),
+
     end(reason: string): void {
       ended ??= { at: host.iso(), reason };
     },

@@ -18,4 +18,6 @@ export const PATCHES = {
   moreInfoAsksFamily: 'more-info-asks-family',
   /** A check-in answered in the same workflow task as its reminder's or expiry's timer stays answered, with no reminder. */
   answerWinsTimer: 'answer-wins-timer',
+  /** A cancelled case's record carries every check-in as the workflow ends with it: a step the cancel cut short between its change and its record is not left out of Postgres. */
+  cancelRecordsCheckins: 'cancel-records-checkins',
 } as const;

@@ -5,7 +5,7 @@
 // until the test lets them go, as a slow mail server or database would.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { caseAwaitingInfusion, startCaseTestEnv, sampleCase, type CaseTestEnv } from '../harness/case-env.ts';
+import { caseAwaitingInfusion, openFirstCheckin, startCaseTestEnv, sampleCase, type CaseTestEnv } from '../harness/case-env.ts';
 
 let t: CaseTestEnv;
 const actor = 'coordinator@care.test';
@@ -117,6 +117,25 @@ describe('while the case is busy', () => {
     expect(s.alerts.filter((a) => a.kind === 'clinical')).toHaveLength(1);
     const row = await t.database.db.selectFrom('observations').select(['crs_grade', 'tier']).where('case_id', '=', caseId).executeTakeFirstOrThrow();
     expect(row).toEqual({ crs_grade: 3, tier: 'critical' });
+  });
+
+  it("keeps a check-in's reminder in Postgres when the case is cancelled while the reminder's email is going out", async () => {
+    const caseId = await caseAwaitingInfusion(t, 'HKU');
+    await t.actions.act(caseId, 'recordInfusion', { actor, at: new Date(await t.env.currentTimeMs()).toISOString() });
+    await t.waitForStatus(caseId, (x) => (x.monitoring?.checkins.length ?? 0) > 0, 'the check-in schedule');
+    const first = await openFirstCheckin(t, caseId);
+    const gate = hold('sendEmail:checkin_reminder');
+    // Just past the reminder's time (due + 60 min; the check-in opened a second after it was due):
+    // while the held email runs, the test server moves time no further but in real time.
+    await t.env.sleep('60 minutes');
+    await gate.entered;
+    const s = await t.waitForStatus(caseId, (x) => x.monitoring!.checkins[0]!.escalation === 'reminder', 'the reminder under way');
+    expect(s.alerts).toEqual([]);
+    await t.actions.act(caseId, 'cancelCase', { actor, reason: 'the family went home' });
+    gate.release();
+    const end = await t.waitForStatus(caseId, (x) => x.stage === 'cancelled', 'cancelled');
+    const row = await t.database.db.selectFrom('checkins').select(['state', 'escalation']).where('case_id', '=', caseId).where('checkin_id', '=', first.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ state: end.monitoring!.checkins[0]!.state, escalation: 'reminder' });
   });
 
   it('refuses an observation before the infusion is recorded, naming why', async () => {

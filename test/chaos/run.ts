@@ -9,6 +9,8 @@
 // 4. wait until every driver is done and no case workflow runs any more (bounded);
 // 5. check everything (checks.ts) and hand back the report (report.ts prints it).
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
@@ -16,7 +18,8 @@ import { createCaseActions } from '../../client/actions.ts';
 import type { Db } from '../../db/connect.ts';
 import { signInCode } from '../harness/staff.ts';
 import { withTimeout } from '../../common/timeout.ts';
-import { caseStatus } from '../../workflows/messages.ts';
+import { caseStatus, caseWorkflowId } from '../../workflows/messages.ts';
+import { encodeHistory } from '../replay/history-file.ts';
 import { AnswerLog, describeError, type UnexpectedAnswer } from './answers.ts';
 import { checkRun, type Figures, type Violation } from './checks.ts';
 import { driveCase } from './coordinator.ts';
@@ -25,7 +28,7 @@ import { runFaults, type FaultRecord } from './faults.ts';
 import { newJournal } from './journal.ts';
 import { Mailbox } from './mailbox.ts';
 import { HOSPITALS, planCases, planFaults, protocolFor, runShape, type RunShape } from './plan.ts';
-import { startChaosStack, TASK_QUEUE } from './stack.ts';
+import { startChaosStack, TASK_QUEUE, type ChaosStack } from './stack.ts';
 import { StaffApi, type ApiStats } from './staff-api.ts';
 import { createIdentifiers } from '../../common/identifiers.ts';
 
@@ -129,6 +132,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const checked = Date.now();
     const { violations, figures } = await checkRun({ client: stack.client, keyring: stack.keyring, db: stack.db, mailbox, journals, unexpected: unexpected.list, log });
     for (const j of journals) if (!j.done) violations.push({ check: 'stage', ...(j.caseId ? { caseId: j.caseId } : {}), detail: 'its coordinator was still at work when the run ended' });
+    await keepHistories(stack, logDir, new Set(violations.flatMap((v) => (v.caseId ? [v.caseId] : []))), log);
     const checksMs = Date.now() - checked;
     const took = journals.map((j) => (j.finishedAt ?? Date.now()) - (j.openedAt ?? start)).sort((a, b) => a - b);
     return {
@@ -158,3 +162,21 @@ async function quiesce(client: Client, boundMs: number): Promise<number> {
     await sleep(2_000);
   }
 }
+
+/**
+ * Keeps the history of each case that failed a check beside the logs, with the run's throwaway
+ * payload key (synthetic cases only), since the stack and its database go when the run ends:
+ * decodeHistory (test/replay/history-file.ts) reads them, `PAYLOAD_KEYS` from the key file.
+ */
+async function keepHistories(stack: ChaosStack, logDir: string, caseIds: Set<string>, log: (line: string) => void): Promise<void> {
+  if (!caseIds.size) return;
+  const dir = join(logDir, 'histories');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'PAYLOAD_KEYS'), `${stack.payloadKeys}\n`, { mode: 0o600 });
+  for (const caseId of caseIds) {
+    const history = await stack.client.workflow.getHandle(caseWorkflowId(caseId)).fetchHistory().catch(() => undefined);
+    if (history) writeFileSync(join(dir, `${caseId}.json`), encodeHistory(history));
+  }
+  log(`kept the histories of ${caseIds.size} cases that failed a check in ${dir}`);
+}
+

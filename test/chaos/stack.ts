@@ -33,6 +33,8 @@ export interface ChaosStack {
   admin: { email: string; password: string };
   client: Client;
   keyring: Keyring;
+  /** The run's throwaway PAYLOAD_KEYS, for reading its kept histories afterwards. */
+  payloadKeys: string;
   db: Db;
   /** Stops everything; the logs stay in `logDir`. */
   stop(): Promise<void>;
@@ -113,6 +115,7 @@ export async function startChaosStack(opts: { logDir: string; log: (line: string
       admin,
       client,
       keyring,
+      payloadKeys: secrets.PAYLOAD_KEYS,
       db,
       async stop() {
         running.delete(stack);

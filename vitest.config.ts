@@ -57,9 +57,11 @@ export default defineConfig({
                 // ops-endpoints checks one worker and one HTTP server from inside the test's process
                 // (their standard output, the Worker object's state, the worker's Postgres behind a
                 // proxy the test cuts): it needs them in-process, and the `suite` project runs it so.
-                // schemathesis fuzzes the API's schema and answers, which do not depend on which Temporal
-                // server is behind them: once, in `suite`, is its worth (80 s here).
-                exclude: [...shared.exclude, 'test/e2e/ops-endpoints.test.ts', 'test/e2e/schemathesis.test.ts'],
+                // schemathesis fuzzes the API's schema and answers, and casectl's tests its commands,
+                // arguments and output: neither depends on which Temporal server is behind them (the
+                // action layer both go through is tested here by api and the others). Once, in
+                // `suite`, is their worth: 80 and 125 s here.
+                exclude: [...shared.exclude, 'test/e2e/ops-endpoints.test.ts', 'test/e2e/schemathesis.test.ts', 'test/e2e/casectl.test.ts'],
                 globalSetup: ['test/global-setup-production.ts'],
                 setupFiles: ['test/harness/production-preflight.ts'],
               },

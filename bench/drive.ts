@@ -5,7 +5,9 @@
 // The same driver drives the throughput baseline's case-shaped bare workflows (bareDoors), so that
 // both sides take the same Updates in the same order.
 import type { Client } from '@temporalio/client';
-import type { CaseActionName, CaseActions } from '../client/actions.ts';
+import { randomBytes } from 'node:crypto';
+import { createCaseActions, type CaseActionName, type CaseActions } from '../client/actions.ts';
+import { createIdentifiers } from '../common/identifiers.ts';
 import type { Db } from '../db/connect.ts';
 import type { ActionArgs } from '../domain/actions.ts';
 import type { Stage } from '../domain/case.ts';
@@ -138,9 +140,14 @@ export function benchCase(runId: string, tag: string, i: number, documents: read
   };
 }
 
-/** A hospital in UTC that speaks English (the documents' language: no translation needed), with a 24/7 phone. */
-export async function addBenchHospital(actions: CaseActions, code: string): Promise<void> {
-  await actions.addHospital({ code, name: `Bench Haematology ${code}`, email: `intl-${code.toLowerCase()}@bench.test`, language: 'en', timezone: 'UTC', phone: '+34 91 555 01 23' });
+/**
+ * The action layer a scenario's coordinators act through, on its own task queue, with its hospital
+ * added: in UTC, speaking English (the documents' language: no translation needed), with a 24/7 phone.
+ */
+export async function benchActions(client: Client, db: Db, taskQueue: string, hospital: string): Promise<CaseActions> {
+  const actions = createCaseActions({ client, db, taskQueue, identifiers: createIdentifiers(randomBytes(32)) });
+  await actions.addHospital({ code: hospital, name: `Bench Haematology ${hospital}`, email: `intl-${hospital.toLowerCase()}@bench.test`, language: 'en', timezone: 'UTC', phone: '+34 91 555 01 23' });
+  return actions;
 }
 
 /** A protocol for `hospitalCode` with one check-in a day at `time` (HH:MM, the family's zone) for 14 days. */

@@ -15,14 +15,12 @@
 // team's alert email being accepted by the SMTP sink is measured. Baseline: the bare report's
 // Update is bareAlert instead, answered at once, after which the bare workflow sends one email of
 // the alert's size from an activity; from sending the Update to that email accepted.
-import { randomBytes } from 'node:crypto';
-import { createCaseActions } from '../../client/actions.ts';
 import { createHttpServer } from '../../client/http/server.ts';
 import { toDatetimeLocal } from '../../client/http/checkin-form.ts';
 import { createCheckinLinks } from '../../common/checkin-link.ts';
 import { connect } from '../../db/connect.ts';
 import { bareClient, caseClient, type BenchContext } from '../context.ts';
-import { addBenchHospital, benchCase, driveToAdmission, driveToMonitoring, recordInfusion, setDailyProtocol, utcHourMinute, Watcher } from '../drive.ts';
+import { benchActions, benchCase, driveToAdmission, driveToMonitoring, recordInfusion, setDailyProtocol, utcHourMinute, Watcher } from '../drive.ts';
 import { measurePhase, perUnit, type PhaseMeasure } from '../phase.ts';
 import { row, type ScenarioReport } from '../report.ts';
 import { inParallel, percentile, sleep } from '../stats.ts';
@@ -30,7 +28,6 @@ import { startWorker } from '../workers.ts';
 import { bareAlert, burstWorkflow, ping } from '../workflows.ts';
 import { ALERT_REPORT, BARE_EMAIL_KIND } from '../bare-activities.ts';
 import type { AcceptedMail } from '../smtp-sink.ts';
-import { createIdentifiers } from '../../common/identifiers.ts';
 
 export interface BurstOptions {
   /** Cases (and bare workflows) due together. */
@@ -184,10 +181,9 @@ export async function runBurst(ctx: BenchContext, opts: BurstOptions): Promise<S
   const hospital = `BU${ctx.runId}`;
   const client = caseClient(ctx);
   const bare = bareClient(ctx);
-  const actions = createCaseActions({ client, db: ctx.db, taskQueue , identifiers: createIdentifiers(randomBytes(32)) });
+  const actions = await benchActions(client, ctx.db, taskQueue, hospital);
   const watcher = new Watcher(ctx.db);
   const d = { actions, watcher, hospital };
-  await addBenchHospital(actions, hospital);
   const m = opts.cases;
   const alerting = (k: number) => opts.reports && opts.alertEvery > 0 && k % opts.alertEvery === 0;
   const caseIds: string[] = new Array(m);

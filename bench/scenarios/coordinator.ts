@@ -8,12 +8,9 @@
 // different cases whenever there are more cases than coordinators.
 // Baseline, same server, same concurrency, same number: the bare Update (bench/workflows.ts ping,
 // answered at once) on as many case-shaped bare workflows.
-import { randomBytes } from 'node:crypto';
-import { createCaseActions } from '../../client/actions.ts';
-import { createIdentifiers } from '../../common/identifiers.ts';
 import { DOCUMENT_TYPES } from '../../domain/case.ts';
 import { bareClient, caseClient, type BenchContext } from '../context.ts';
-import { ACTOR, addBenchHospital, benchCase, Watcher } from '../drive.ts';
+import { benchActions, ACTOR, benchCase, Watcher } from '../drive.ts';
 import { measurePhase, perUnit, type PhaseMeasure } from '../phase.ts';
 import { row, type ScenarioReport } from '../report.ts';
 import { inParallel, percentile } from '../stats.ts';
@@ -64,8 +61,7 @@ export async function runCoordinator(ctx: BenchContext, opts: CoordinatorOptions
   const hospital = `CO${ctx.runId}`;
   const client = caseClient(ctx);
   const bare = bareClient(ctx);
-  const actions = createCaseActions({ client, db: ctx.db, taskQueue, identifiers: createIdentifiers(randomBytes(32)) });
-  await addBenchHospital(actions, hospital);
+  const actions = await benchActions(client, ctx.db, taskQueue, hospital);
   const count = opts.actions;
   const cases = Math.ceil(count / STEPS.length);
   const caseIds: string[] = new Array(cases);

@@ -6,17 +6,14 @@
 // and keeps the workflow), is garbage-collected and measured at each N. RSS per case is the slope
 // of RSS over N. At the largest N the worker then sits idle and its CPU is measured.
 // Baseline: the same with bare workflows holding one timer (bench/workflows.ts restingWorkflow).
-import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { createCaseActions } from '../../client/actions.ts';
 import { caseStatus } from '../../workflows/messages.ts';
 import { bareClient, caseClient, type BenchContext } from '../context.ts';
-import { addBenchHospital, benchCase, driveToAdmission, driveToMonitoring, recordInfusion, setDailyProtocol, utcHourMinute, Watcher } from '../drive.ts';
+import { benchActions, benchCase, driveToAdmission, driveToMonitoring, recordInfusion, setDailyProtocol, utcHourMinute, Watcher } from '../drive.ts';
 import { row, type ScenarioReport } from '../report.ts';
 import { inParallel, linearFit, processCpuSeconds, sleep } from '../stats.ts';
 import { startWorker, type WorkerHandle } from '../workers.ts';
 import { bareStatus, restingWorkflow } from '../workflows.ts';
-import { createIdentifiers } from '../../common/identifiers.ts';
 
 const count = (n: number) => n.toLocaleString('en-US');
 
@@ -124,10 +121,9 @@ export async function runRest(ctx: BenchContext, opts: RestOptions): Promise<Sce
   const hospital = `RS${ctx.runId}`;
   const cases = caseClient(ctx);
   const bare = bareClient(ctx);
-  const actions = createCaseActions({ client: cases, db: ctx.db, taskQueue , identifiers: createIdentifiers(randomBytes(32)) });
+  const actions = await benchActions(cases, ctx.db, taskQueue, hospital);
   const watcher = new Watcher(ctx.db);
   const d = { actions, watcher, hospital };
-  await addBenchHospital(actions, hospital);
   // One check-in a day, six hours from now: nothing falls due while the cases rest.
   await setDailyProtocol(actions, hospital, utcHourMinute(Date.now() + 6 * 3600_000));
 

@@ -4,19 +4,16 @@
 // same concurrency, same driver: a case-shaped bare workflow taking the same Updates in the same
 // order, one no-op activity each (bench/workflows.ts caseShapedWorkflow). The former baseline, a
 // workflow that runs one no-op activity, is measured too, as context.
-import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { createCaseActions } from '../../client/actions.ts';
 import { DOCUMENT_TYPES } from '../../domain/case.ts';
 import { bareClient, caseClient, type BenchContext } from '../context.ts';
-import { addBenchHospital, bareDoors, benchCase, driveToAdmission, Watcher } from '../drive.ts';
+import { benchActions, bareDoors, benchCase, driveToAdmission, Watcher } from '../drive.ts';
 import { measurePhase, perUnit, type PhaseMeasure } from '../phase.ts';
 import { row, type ScenarioReport } from '../report.ts';
 import { inParallel, percentile } from '../stats.ts';
 import { startWorker, type StartWorkerOptions } from '../workers.ts';
 import { noopWorkflow } from '../workflows.ts';
-import { createIdentifiers } from '../../common/identifiers.ts';
 
 const { EventType } = proto.temporal.api.enums.v1;
 
@@ -101,9 +98,8 @@ export async function runThroughput(ctx: BenchContext, opts: ThroughputOptions):
   const documents = DOCUMENT_TYPES.slice(0, Math.max(1, Math.min(opts.documents, DOCUMENT_TYPES.length)));
   const taskQueue = `bench-throughput-${ctx.runId}`;
   const hospital = `TP${ctx.runId}`;
-  const actions = createCaseActions({ client: caseClient(ctx), db: ctx.db, taskQueue , identifiers: createIdentifiers(randomBytes(32)) });
+  const actions = await benchActions(caseClient(ctx), ctx.db, taskQueue, hospital);
   const watcher = new Watcher(ctx.db);
-  await addBenchHospital(actions, hospital);
   const d = { actions, watcher, hospital };
   const context: Record<string, string | number> = {};
 

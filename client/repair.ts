@@ -5,6 +5,7 @@
 // `casectl case repair` is its door.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import proto from '@temporalio/proto';
 import { isCaseId } from '../domain/case.ts';
 import { caseWorkflowId } from '../workflows/messages.ts';
@@ -182,6 +183,8 @@ export type CaseRepairs = ReturnType<typeof createCaseRepairs>;
  * so that other commands do not pay for them, and a case that is not stuck never bundles.
  */
 export function workerReplayer(dataConverter: DataConverter): Replayer {
+  // Bundled on the first replay and kept: a caller may replay many cases (the chaos checks do).
+  let bundled: Promise<WorkflowBundleWithSourceMap> | undefined;
   return async function* replay(workflowId, histories) {
     const [{ DefaultLogger, ReplayError, Runtime, Worker, makeTelemetryFilterString }, { bundleCaseWorkflows }] = await Promise.all([import('@temporalio/worker'), import('../worker/bundle.ts')]);
     // Replaying a history that does not replay is the point here: Core's warnings about it would
@@ -190,7 +193,7 @@ export function workerReplayer(dataConverter: DataConverter): Replayer {
     if (!Runtime._instance) {
       Runtime.install({ logger: new DefaultLogger('ERROR', () => {}), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } } });
     }
-    const workflowBundle = await bundleCaseWorkflows();
+    const workflowBundle = await (bundled ??= bundleCaseWorkflows());
     async function* named() {
       for await (const history of histories) yield { history, workflowId };
     }

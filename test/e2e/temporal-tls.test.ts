@@ -134,9 +134,9 @@ describe('the worker over TLS', () => {
   it('does not start without its client certificate where one is required', async () => {
     const error = await expectRefused(mtlsProxy, () => start(mtlsProxy, { TEMPORAL_TLS_CA_FILE: pki.caFile }), /PEER_DID_NOT_RETURN_A_CERTIFICATE/);
     // In TLS 1.3 the client finishes its handshake before the server checks for a certificate, so
-    // the worker sees either the server's alert or the connection closing; the proxy's refusal above
-    // is what proves the reason.
-    expect(error.message).toMatch(/CertificateRequired|connection closed/);
+    // the worker sees the server's alert, the connection closing, or its next write meeting the closed
+    // connection (a broken pipe), by timing; the proxy's refusal above is what proves the reason.
+    expect(error.message).toMatch(/CertificateRequired|connection closed|broken pipe/);
   });
 
   it('does not start without the CA', async () => {

@@ -15,7 +15,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { connect } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { caseSearchAttributes } from '../domain/search-attributes.ts';
-import { findTemporalExecutable, findTemporalServerBinaries } from '../local/temporal-binaries.ts';
+import { DEV_SERVER_FLAGS, findTemporalExecutable, findTemporalServerBinaries } from '../local/temporal-binaries.ts';
 import { startTemporalServer } from '../local/temporal-server.ts';
 import { buildBundles, createContext, type BenchContext } from './context.ts';
 import { startBenchSmtp } from './smtp-sink.ts';
@@ -90,6 +90,7 @@ async function startDevServer(opts: BenchEnvOptions, tmpDir: string): Promise<St
       ...(onDisk ? { dbFilename } : {}),
       namespace: 'default',
       searchAttributes: caseSearchAttributes,
+      extraArgs: [...DEV_SERVER_FLAGS],
     },
   });
   const address = temporal.connection.options.address;

@@ -2,7 +2,8 @@
 // "A case whose workflow task keeps failing"; test/replay/upstream.test.ts for the SDK bug that
 // does it): the case's workflow is reset to the latest workflow task that the worker's code replays,
 // and the Updates after it are reapplied, so that the case takes those steps again from there.
-// `casectl case repair` is its door.
+// `casectl case repair` is its door for people; the worker's repair sweep (worker/repair-sweep.ts)
+// takes it itself where its own build wrote what it cannot replay.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -34,6 +35,13 @@ export interface ResetPlan {
   resetEventId: number;
   /** Updates accepted (or admitted) after it: the reset reapplies them. */
   updatesAfter: number;
+  /**
+   * The build ids of the workers that completed the workflow tasks after it, the first of which is
+   * the one that does not replay. A worker's build id names its workflow code (the SDK derives it
+   * from the bundle), so where it is the replaying worker's own, the code did not change: the same
+   * code wrote what it cannot replay, which is the SDK's bug, not a deploy without a patch.
+   */
+  writtenBy: string[];
 }
 
 export type Diagnosis = { caseId: string; stuck: false; runId: string; why: string } | ResetPlan;
@@ -77,7 +85,18 @@ function updatesAfter(events: HistoryEvent[], afterId: number): number {
   return ids.size;
 }
 
-class NotRepairableError extends Error {
+/** The distinct build ids of the workers that completed the tasks after `afterId`, in order. */
+function buildIdsAfter(events: HistoryEvent[], afterId: number): string[] {
+  const ids = new Set<string>();
+  for (const e of events) {
+    const done = e.workflowTaskCompletedEventAttributes;
+    if (eventId(e) <= afterId || !done) continue;
+    ids.add(done.deploymentVersion?.buildId || done.workerVersion?.buildId || '');
+  }
+  return [...ids];
+}
+
+export class NotRepairableError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'NotRepairableError';
@@ -147,20 +166,24 @@ export function createCaseRepairs({ client, replay }: { client: Client; replay: 
       throw new NotRepairableError(`the workflow task of case ${caseId} keeps failing, but its history replays with this code: a reset would not help (the worker's log says why it fails); nothing was changed`);
     }
     if (at === 'none') throw new NotRepairableError(`not even the first workflow task of case ${caseId} replays with this code: there is nothing to reset to; nothing was changed`);
-    return { caseId, stuck: true, runId, resetEventId: at, updatesAfter: updatesAfter(events, at) };
+    return { caseId, stuck: true, runId, resetEventId: at, updatesAfter: updatesAfter(events, at), writtenBy: buildIdsAfter(events, at) };
   }
 
-  /** Resets the stuck run to the plan's event, reapplying what came after it; answers the new run. */
-  async function reset(plan: ResetPlan, actor: string): Promise<Repaired> {
+  /**
+   * Resets the stuck run to the plan's event, reapplying what came after it; answers the new run.
+   * `by` says who asked, for the reason the history keeps: a staff account or a worker, never
+   * anything of the case.
+   */
+  async function reset(plan: ResetPlan, by: string): Promise<Repaired> {
     const request: Omit<ResetRequest, 'workflowTaskFinishEventId'> & { workflowTaskFinishEventId: number } = {
       namespace: client.options.namespace,
-      // The run that was examined: should another repair have reset it meanwhile, this one asks the
-      // same of the same run, with the same request id, and the server answers with the run it made.
+      // The run that was examined: should another repair (a person's or a worker's sweep) have reset
+      // it meanwhile, this one asks the same of the same run, with the same request id, and the
+      // server answers with the run it made.
       workflowExecution: { workflowId: caseWorkflowId(plan.caseId), runId: plan.runId },
-      // The staff account and the step, never anything of the case: the reason is in the history for good.
-      reason: `casectl case repair by ${actor}: the workflow task failed on replay; reset to event ${plan.resetEventId}`,
+      reason: `${by}: the workflow task failed on replay; reset to event ${plan.resetEventId}`,
       workflowTaskFinishEventId: plan.resetEventId,
-      requestId: `casectl-repair-${plan.runId}-${plan.resetEventId}`,
+      requestId: `case-repair-${plan.runId}-${plan.resetEventId}`,
       // Explicitly all (signals and Updates): the deprecated field's documented default is signals
       // only, and the Updates after the reset point are the actions staff and families took.
       resetReapplyType: ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
@@ -182,9 +205,10 @@ export type CaseRepairs = ReturnType<typeof createCaseRepairs>;
  * and its payload codec. The worker's package (a native module) and webpack are loaded only here,
  * so that other commands do not pay for them, and a case that is not stuck never bundles.
  */
-export function workerReplayer(dataConverter: DataConverter): Replayer {
-  // Bundled on the first replay and kept: a caller may replay many cases (the chaos checks do).
-  let bundled: Promise<WorkflowBundleWithSourceMap> | undefined;
+export function workerReplayer(dataConverter: DataConverter, workflowBundle?: WorkflowBundleWithSourceMap): Replayer {
+  // Bundled on the first replay and kept: a caller may replay many cases (the chaos checks do). A
+  // worker passes the bundle it runs.
+  let bundled: Promise<WorkflowBundleWithSourceMap> | undefined = workflowBundle && Promise.resolve(workflowBundle);
   return async function* replay(workflowId, histories) {
     const [{ DefaultLogger, ReplayError, Runtime, Worker, makeTelemetryFilterString }, { bundleCaseWorkflows }] = await Promise.all([import('@temporalio/worker'), import('../worker/bundle.ts')]);
     // Replaying a history that does not replay is the point here: Core's warnings about it would
@@ -193,11 +217,11 @@ export function workerReplayer(dataConverter: DataConverter): Replayer {
     if (!Runtime._instance) {
       Runtime.install({ logger: new DefaultLogger('ERROR', () => {}), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } } });
     }
-    const workflowBundle = await (bundled ??= bundleCaseWorkflows());
+    const bundle = await (bundled ??= bundleCaseWorkflows());
     async function* named() {
       for await (const history of histories) yield { history, workflowId };
     }
-    for await (const { error } of Worker.runReplayHistories({ workflowBundle, dataConverter }, named())) {
+    for await (const { error } of Worker.runReplayHistories({ workflowBundle: bundle, dataConverter }, named())) {
       if (error instanceof ReplayError) {
         // Not nondeterminism: the code failed a task, or the payloads do not decode. Its message may
         // quote what the workflow failed on, so it is not repeated.

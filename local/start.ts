@@ -8,7 +8,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../config.ts';
 import { startEmbeddedPostgres } from '../db/embedded.ts';
 import { caseSearchAttributes } from '../domain/search-attributes.ts';
-import { ensureTemporalExecutable, isMissingBinary, NO_TEMPORAL_HINT } from './temporal-binaries.ts';
+import { DEV_SERVER_FLAGS, ensureTemporalExecutable, isMissingBinary, NO_TEMPORAL_HINT } from './temporal-binaries.ts';
 import { startWorker } from '../worker/main.ts';
 import { createWorkerLogger, installWorkerRuntime } from '../worker/runtime.ts';
 import { startHttpServer } from '../client/http/main.ts';
@@ -52,7 +52,7 @@ if (!process.env.TEMPORAL_ADDRESS) {
       namespace: config.temporalNamespace,
       searchAttributes: caseSearchAttributes,
       // The Web UI decodes encrypted payloads through the HTTP server's codec endpoint.
-      extraArgs: ['--ui-codec-endpoint', `http://localhost:${config.port}/codec`],
+      extraArgs: [...DEV_SERVER_FLAGS, '--ui-codec-endpoint', `http://localhost:${config.port}/codec`],
     },
   }).catch(async (err: unknown) => {
     if (!isMissingBinary(err)) throw err;

@@ -31,6 +31,14 @@ function onPath(name: string): string | undefined {
   return (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, name)).find(executable);
 }
 
+/**
+ * The dev server's dynamic config, where it differs from its defaults: the one
+ * deploy/temporal/dynamicconfig.yaml gives temporal-server (only what the dev server does not do
+ * already). After three workflow tasks of a case failed or timed out in a row, visibility lists it
+ * under `TemporalReportedProblems`, for the worker's repair sweep and the Web UI's task-failures view.
+ */
+export const DEV_SERVER_FLAGS: readonly string[] = ['--dynamic-config-value', 'system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=3'];
+
 export function findTemporalExecutable(kind: TemporalBinary): { executable: ServerExecutable; source: string } {
   const envVar = kind === 'cli' ? 'TEMPORAL_CLI_PATH' : 'TEMPORAL_TEST_SERVER_PATH';
   const name = kind === 'cli' ? 'temporal' : 'temporal-test-server';

@@ -15,10 +15,12 @@ export interface CaseWorkerOptions extends ActivityDeps {
   maxCachedWorkflows?: number;
   /** Activity interceptors, e.g. a test that fails an activity after its work is done. */
   interceptors?: WorkerOptions['interceptors'];
+  /** Default: the SDK's, from the bundle. A test may have other code claim the real code's build. */
+  buildId?: string;
 }
 
 export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, dataConverter, workflowBundle, maxCachedWorkflows, interceptors, ...deps } = opts;
+  const { connection, namespace, taskQueue, dataConverter, workflowBundle, maxCachedWorkflows, interceptors, buildId, ...deps } = opts;
   return Worker.create({
     connection,
     namespace,
@@ -27,6 +29,7 @@ export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker>
     workflowBundle: workflowBundle ?? (await bundleCaseWorkflows()),
     ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
     ...(interceptors ? { interceptors } : {}),
+    ...(buildId ? { buildId } : {}),
     activities: createActivities(deps),
   });
 }

@@ -5,10 +5,13 @@
 //   (default 127.0.0.1:9464; empty turns them off);
 // - /healthz and /readyz on WORKER_HEALTH_HOST:WORKER_HEALTH_PORT (default 127.0.0.1:9465);
 // - JSON log lines (pino) on standard output at LOG_LEVEL (default INFO), never patient data
-//   (common/logging.ts).
+//   (common/logging.ts);
+// - the repair sweep (worker/repair-sweep.ts): every 30 s, the cases of its task queue whose
+//   workflow task keeps failing on the SDK's cold-start bug are reset as `casectl case repair` would.
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import type { Logger } from '@temporalio/common';
 import { loadConfig, temporalConnectionOptions, type AppConfig } from '../config.ts';
 import { connect } from '../db/connect.ts';
@@ -19,6 +22,9 @@ import { createCheckinLinks, loadLinkSecret } from '../common/checkin-link.ts';
 import { openVault } from '../activities/vault/open.ts';
 import { ensureRetentionSchedule } from './retention-schedule.ts';
 import { createCaseWorker } from './create-worker.ts';
+import { bundleCaseWorkflows } from './bundle.ts';
+import { createRepairSweep } from './repair-sweep.ts';
+import { createCaseRepairs, workerReplayer } from '../client/repair.ts';
 import { logStartupFailure, type LineWriter } from '../common/logging.ts';
 import { createWorkerLogger, installWorkerRuntime } from './runtime.ts';
 import { startWorkerHealthServer, type WorkerHealthServer } from './health.ts';
@@ -65,6 +71,7 @@ export async function startWorker(config: AppConfig = loadConfig(), opts: Worker
 
   let worker: Worker;
   let health: WorkerHealthServer;
+  let repairSweep: ReturnType<typeof createRepairSweep>;
   try {
     const db = connect(config.databaseUrl);
     closers.push(() => db.destroy());
@@ -74,7 +81,9 @@ export async function startWorker(config: AppConfig = loadConfig(), opts: Worker
     const connection = await NativeConnection.connect(temporalConnectionOptions(config));
     closers.push(() => connection.close());
     const dataConverter = createDataConverter(loadKeyring(env, { generateIn: config.dataDir }));
+    const workflowBundle = await bundleCaseWorkflows();
     worker = await createCaseWorker({
+      workflowBundle,
       connection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
@@ -91,6 +100,16 @@ export async function startWorker(config: AppConfig = loadConfig(), opts: Worker
     await ensureRetentionSchedule({ connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, dataConverter }).catch((err: unknown) =>
       logger.warn('Retention schedule not created: files are not shredded until it is', { error: err }),
     );
+    const client = new Client({ connection, namespace: config.temporalNamespace, dataConverter });
+    repairSweep = createRepairSweep({
+      client,
+      repairs: createCaseRepairs({ client, replay: workerReplayer(dataConverter, workflowBundle) }),
+      taskQueue: config.taskQueue,
+      buildId: (worker.options as { buildId?: string }).buildId ?? '',
+      by: `the repair sweep of worker ${worker.options.identity}`,
+      logger,
+      metricMeter: Runtime.instance().metricMeter,
+    });
     const w = worker;
     health = await startWorkerHealthServer(
       { workerState: () => w.getState(), checkPostgres: () => sql`select 1`.execute(db) },
@@ -109,6 +128,8 @@ export async function startWorker(config: AppConfig = loadConfig(), opts: Worker
 
   // RUNNING from here on (run() sets it before its first await).
   const running = worker.run();
+  const sweeping = new AbortController();
+  const swept = repairSweep.run(sweeping.signal);
   const stop = () => {
     // The Runtime also stops workers on SIGINT/SIGTERM: only a running worker can be asked.
     if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -124,6 +145,8 @@ export async function startWorker(config: AppConfig = loadConfig(), opts: Worker
       throw err;
     } finally {
       opts.signal?.removeEventListener('abort', stop);
+      sweeping.abort();
+      await swept;
       await closeAll();
     }
   })();

@@ -127,7 +127,7 @@ export function caseCommands(program: Command, ctx: CommandContext): void {
       const needs = opts.dryRun ? { access: 'read', what: 'check whether a case is stuck' } as const : { access: 'coordinate', what: "repair a stuck case (reset its workflow)" } as const;
       const outcome = await usingRepairs(needs, async (r, actor) => {
         const diagnosis = await r.diagnose(caseId);
-        return diagnosis.stuck && !opts.dryRun ? r.reset(diagnosis, actor) : diagnosis;
+        return diagnosis.stuck && !opts.dryRun ? r.reset(diagnosis, `casectl case repair by ${actor}`) : diagnosis;
       });
       print(cmd, { ...outcome, ...(opts.dryRun ? { dryRun: true } : {}) }, () => {
         if (!outcome.stuck) return `Case ${caseId} is not stuck: ${outcome.why}. Nothing was changed.`;

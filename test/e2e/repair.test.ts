@@ -4,14 +4,17 @@
 // (test/fixtures/divergent-case.ts) while a coordinator's two actions arrive; from then on every
 // worker with the real code fails the case's workflow task. casectl (its own process) finds the
 // last task that replays, resets the case there with the two Updates reapplied, and the case goes
-// on; a case that is not stuck it leaves alone.
+// on; a case that is not stuck it leaves alone. The worker's repair sweep (worker/repair-sweep.ts)
+// leaves that case to a person, because another build wrote it; a case made stuck the same way by a
+// worker claiming the real worker's build, as the SDK bug's cases are (the same code wrote them), it
+// resets itself.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { loadConfig, type AppConfig } from '../../config.ts';
@@ -21,6 +24,8 @@ import { createCheckinLinks } from '../../common/checkin-link.ts';
 import { createIdentifiers } from '../../common/identifiers.ts';
 import { openVault } from '../../activities/vault/open.ts';
 import { createCaseWorker } from '../../worker/create-worker.ts';
+import { casesWithFailingTasks, createRepairSweep } from '../../worker/repair-sweep.ts';
+import { createCaseRepairs, workerReplayer } from '../../client/repair.ts';
 import { bundleWorkflows, sharedWorkflowModules } from '../../worker/bundle.ts';
 import { createCaseActions, type CaseActions } from '../../client/actions.ts';
 import { createAccounts } from '../../client/accounts.ts';
@@ -54,10 +59,15 @@ const asAccount: Record<'coordinator' | 'ops', NodeJS.ProcessEnv> = { coordinato
 /** Stops the worker running now, if any. */
 let stopWorker: (() => Promise<void>) | undefined;
 
+/** The workers' build ids, as the SDK derives them from their bundles. */
+let realBuildId = '';
+let divergentBuildId = '';
+
 /** Runs a case worker with `bundle` on the test's task queue, the one at a time, as a deploy would. */
-async function runWorker(bundle: WorkflowBundleWithSourceMap): Promise<void> {
+async function runWorker(bundle: WorkflowBundleWithSourceMap, buildId?: string): Promise<void> {
   await stopWorker?.();
   const worker = await createCaseWorker({
+    ...(buildId ? { buildId } : {}),
     connection: native,
     namespace: 'default',
     taskQueue: config.taskQueue,
@@ -72,6 +82,9 @@ async function runWorker(bundle: WorkflowBundleWithSourceMap): Promise<void> {
     // task replays the history from the start, as on a worker that just started.
     maxCachedWorkflows: 0,
   });
+  const ownBuildId = (worker.options as { buildId?: string }).buildId ?? '';
+  if (bundle === bundles.real) realBuildId = ownBuildId;
+  else if (!buildId) divergentBuildId = ownBuildId;
   const running = worker.run();
   stopWorker = async () => {
     stopWorker = undefined;
@@ -111,6 +124,14 @@ beforeAll(async () => {
     asAccount[role] = { ...inherited, ...env, CASECTL_TOKEN: (await accounts.createApiToken(email, 'e2e', 1)).token };
   }
   await runWorker(bundles.real);
+  sweep = createRepairSweep({
+    client: temporal.client,
+    repairs: createCaseRepairs({ client: temporal.client, replay: workerReplayer(dataConverter, bundles.real) }),
+    taskQueue: config.taskQueue,
+    buildId: realBuildId,
+    by: SWEEPER,
+    logger: new DefaultLogger('DEBUG', ({ level, message, meta }) => void sweepLog.push({ level: level.toLowerCase(), message, ...(meta ? { meta } : {}) })),
+  });
 });
 
 afterAll(async () => {
@@ -122,6 +143,10 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
+const SWEEPER = 'the repair sweep of worker repair-e2e';
+/** The worker's repair sweep, as worker/main.ts runs it, with the real worker's build id. */
+let sweep: ReturnType<typeof createRepairSweep>;
+const sweepLog: { level: string; message: string; meta?: Record<string, unknown> }[] = [];
 const handle = (caseId: string) => temporal.client.workflow.getHandle(caseWorkflowId(caseId));
 const events = async (caseId: string) => (await handle(caseId).fetchHistory()).events ?? [];
 /**
@@ -163,6 +188,43 @@ async function openCase(): Promise<string> {
   return caseId;
 }
 
+/**
+ * Makes an open case stuck: a worker running the divergent code (claiming `buildId`, else its own)
+ * takes two actions of a coordinator (the second emails the family), then the real worker fails
+ * every try of the next task. Answers the last task the real code replays.
+ */
+async function makeStuck(caseId: string, buildId?: string): Promise<number> {
+  await runWorker(bundles.divergent, buildId);
+  await actions.act(caseId, 'receiveDocument', { actor: COORDINATOR, documentType: 'medical_report', language: 'en' });
+  await actions.act(caseId, 'requestDocument', { actor: COORDINATOR, documentType: 'scans', reason: 'The scan images are unreadable' });
+  await until('the document request email', async () => emailsOf(caseId, 'document_request').length, (n) => n === 1, 20_000);
+  await settled(caseId);
+  const history = await events(caseId);
+  const firstAccepted = history.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED);
+  const lastGood = Number(history.slice(0, firstAccepted).findLast((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)!.eventId);
+
+  // The real code again: the next task (a third action's) fails replaying, and every try after it.
+  await runWorker(bundles.real);
+  await expect(temporal.connection.withDeadline(Date.now() + 5_000, () => actions.act(caseId, 'receiveDocument', { actor: COORDINATOR, documentType: 'scans', language: 'en' }))).rejects.toThrow();
+  const failed = await until('a failed workflow task', () => events(caseId), (h) => h.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED));
+  expect(failed.findLast((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)!.workflowTaskFailedEventAttributes?.cause).toBe(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR);
+  await until('a workflow task tried again', () => handle(caseId).describe(), (d) => (d.raw.pendingWorkflowTask?.attempt ?? 0) > 1);
+  return lastGood;
+}
+
+/** Waits until Temporal lists the case as the sweep looks for it (after three failed tries). */
+const listedAsFailing = (caseId: string) =>
+  until(
+    'the case listed under TemporalReportedProblems',
+    async () => {
+      const ids: string[] = [];
+      for await (const e of temporal.client.workflow.list({ query: casesWithFailingTasks(config.taskQueue) })) ids.push(e.workflowId);
+      return ids;
+    },
+    (ids) => ids.includes(caseWorkflowId(caseId)),
+    90_000,
+  );
+
 describe('casectl case repair', () => {
   let caseId = '';
   let stuckRunId = '';
@@ -172,24 +234,18 @@ describe('casectl case repair', () => {
   it('a case whose history the real code cannot replay is stuck: its workflow task fails on every try, its status query fails', { timeout: 120_000 }, async () => {
     caseId = await openCase();
     stuckRunId = (await handle(caseId).describe()).runId;
-
-    // A worker with other code takes the coordinator's two actions (the second emails the family).
-    await runWorker(bundles.divergent);
-    await actions.act(caseId, 'receiveDocument', { actor: COORDINATOR, documentType: 'medical_report', language: 'en' });
-    await actions.act(caseId, 'requestDocument', { actor: COORDINATOR, documentType: 'scans', reason: 'The scan images are unreadable' });
-    await sink.waitFor(1, (m) => m.headers.get('x-email-kind') === 'document_request', 20_000);
-    await settled(caseId);
-    const history = await events(caseId);
-    const firstAccepted = history.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED);
-    lastGoodTask = Number(history.slice(0, firstAccepted).findLast((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)!.eventId);
-
-    // The real code again: the next task (a third action's) fails replaying, and every try after it.
-    await runWorker(bundles.real);
-    await expect(temporal.connection.withDeadline(Date.now() + 5_000, () => actions.act(caseId, 'receiveDocument', { actor: COORDINATOR, documentType: 'scans', language: 'en' }))).rejects.toThrow();
-    const failed = await until('a failed workflow task', () => events(caseId), (h) => h.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED));
-    expect(failed.findLast((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)!.workflowTaskFailedEventAttributes?.cause).toBe(WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR);
-    await until('a workflow task tried again', () => handle(caseId).describe(), (d) => (d.raw.pendingWorkflowTask?.attempt ?? 0) > 1);
+    lastGoodTask = await makeStuck(caseId);
     await expect(temporal.connection.withDeadline(Date.now() + 5_000, () => handle(caseId).query(caseStatus))).rejects.toThrow();
+  });
+
+  it("the worker's repair sweep leaves it to a person, because another build wrote what does not replay, and changes nothing", { timeout: 120_000 }, async () => {
+    await listedAsFailing(caseId);
+    const before = await recorded(caseId);
+    const outcome = await sweep.sweep();
+    expect(outcome.repaired).toEqual([]);
+    expect(outcome.left).toContainEqual({ caseId, runId: stuckRunId, why: 'other-build' });
+    expect((await handle(caseId).describe()).runId).toBe(stuckRunId);
+    expect(await recorded(caseId)).toBe(before);
   });
 
   it('--dry-run, which ops may run, says where it would reset the case and changes nothing', { timeout: 120_000 }, async () => {
@@ -197,7 +253,8 @@ describe('casectl case repair', () => {
     const dry = await runCasectlProcess(['case', 'repair', caseId, '--dry-run', '--json'], asAccount.ops, { timeoutMs: 100_000 });
     expect(dry.stderr).toBe('');
     expect(dry.code).toBe(EXIT.ok);
-    expect(JSON.parse(dry.stdout)).toEqual({ caseId, stuck: true, runId: stuckRunId, resetEventId: lastGoodTask, updatesAfter: 2, dryRun: true });
+    expect(JSON.parse(dry.stdout)).toEqual({ caseId, stuck: true, runId: stuckRunId, resetEventId: lastGoodTask, updatesAfter: 2, writtenBy: [divergentBuildId], dryRun: true });
+    expect(divergentBuildId).not.toBe(realBuildId);
     const d = await handle(caseId).describe();
     expect(d.runId).toBe(stuckRunId);
     expect(d.raw.pendingWorkflowTask?.attempt).toBeGreaterThan(1);
@@ -256,5 +313,38 @@ describe('casectl case repair', () => {
     expect((await handle(healthy).describe()).runId).toBe(before.runId);
     expect(await recorded(healthy)).toBe(length);
     expect(await runCasectlProcess(['case', 'repair', 'c000000000000'], asAccount.coordinator)).toEqual({ code: EXIT.unknownCase, stdout: '', stderr: 'error: case c000000000000 does not exist\n' });
+  });
+});
+
+describe("the worker's repair sweep", () => {
+  it('resets a case that its own build wrote and cannot replay, as the SDK bug leaves them, with the Updates after it reapplied; the case goes on', { timeout: 180_000 }, async () => {
+    const caseId = await openCase();
+    const stuckRun = (await handle(caseId).describe()).runId;
+    // The divergent code claiming the real build, as the same code wrote the SDK bug's histories.
+    const lastGood = await makeStuck(caseId, realBuildId);
+    await listedAsFailing(caseId);
+
+    const outcome = await sweep.sweep();
+    expect(outcome.left.filter((l) => l.caseId === caseId)).toEqual([]);
+    const repaired = outcome.repaired.find((r) => r.caseId === caseId);
+    expect(repaired).toEqual({ caseId, stuck: true, runId: stuckRun, resetEventId: lastGood, updatesAfter: 2, writtenBy: [realBuildId], newRunId: expect.any(String) });
+    expect(repaired!.newRunId).not.toBe(stuckRun);
+    expect(sweepLog).toContainEqual({ level: 'warn', message: 'Stuck case reset to the last workflow task that replays', meta: { caseId, runId: repaired!.newRunId, size: 2 } });
+    const reset = (await events(caseId)).find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+    expect(reset?.workflowTaskFailedEventAttributes?.failure?.message).toBe(`${SWEEPER}: the workflow task failed on replay; reset to event ${lastGood}`);
+
+    // The case answers again with what the stuck run had received, and takes the refused action now.
+    const status = await until('the repaired case answering', () => handle(caseId).query(caseStatus).catch(() => undefined), (st): st is CaseStatus => st?.documents.medical_report?.status === 'received');
+    expect(status).toMatchObject({ stage: 'records', documents: { medical_report: { status: 'received' }, scans: { status: 'missing' } } });
+    const after = await actions.act(caseId, 'receiveDocument', { actor: COORDINATOR, documentType: 'scans', language: 'en' });
+    expect(after.documents.scans?.status).toBe('received');
+    await until('the translation stage', () => actions.status(caseId), (st) => st.stage === 'translation');
+    expect(emailsOf(caseId, 'case_opened')).toHaveLength(1);
+
+    // Repaired once: the next sweep finds nothing of it to do.
+    await settled(caseId);
+    const again = await sweep.sweep();
+    expect(again.repaired.filter((r) => r.caseId === caseId)).toEqual([]);
+    expect((await handle(caseId).describe()).runId).toBe(repaired!.newRunId);
   });
 });

@@ -69,7 +69,7 @@ export interface Figures {
   alerts: { raised: number; byKind: Record<string, number>; delivered: number; acknowledged: number; repeatsSent: number };
   families: Record<string, number>;
   projection: { compared: number; mismatched: number; fields: number };
-  workflows: { byStatus: Record<string, number>; workflowTaskFailures: Record<string, number>; recoveredNondeterminism: number; workflowTaskTimeouts: number; activities: Map<string, { count: number; retried: number; maxAttempts: number }> };
+  workflows: { byStatus: Record<string, number>; workflowTaskFailures: Record<string, number>; recoveredNondeterminism: number; repairedBySweep: number; workflowTaskTimeouts: number; activities: Map<string, { count: number; retried: number; maxAttempts: number }> };
 }
 
 /** Causes of a failed workflow task that are the server's bookkeeping, not a fault in the workflow. */
@@ -98,7 +98,7 @@ export async function checkRun(opts: { client: Client; keyring: Keyring; db: Db;
     alerts: { raised: 0, byKind: {}, delivered: 0, acknowledged: 0, repeatsSent: 0 },
     families: {},
     projection: { compared: 0, mismatched: 0, fields: 0 },
-    workflows: { byStatus: {}, workflowTaskFailures: {}, recoveredNondeterminism: 0, workflowTaskTimeouts: 0, activities: new Map() },
+    workflows: { byStatus: {}, workflowTaskFailures: {}, recoveredNondeterminism: 0, repairedBySweep: 0, workflowTaskTimeouts: 0, activities: new Map() },
   };
 
   // Every workflow on the run's task queue, and every case a driver opened.
@@ -140,6 +140,13 @@ export async function checkRun(opts: { client: Client; keyring: Keyring; db: Db;
     for (const f of h.workflowTaskFailures) {
       figures.workflows.workflowTaskFailures[f.cause] = (figures.workflows.workflowTaskFailures[f.cause] ?? 0) + 1;
       if (BENIGN_WFT_CAUSES.has(f.cause)) continue;
+      // A stuck case a worker's repair sweep reset (worker/repair-sweep.ts): what it does after is
+      // judged like any case's (its end, its emails, its projection).
+      if (f.cause === 'WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW' && f.message.startsWith('the repair sweep of worker ')) {
+        figures.workflows.repairedBySweep++;
+        opts.log(`${h.caseId}: stuck, and reset by a worker's repair sweep (${f.message.slice(0, 160)})`);
+        continue;
+      }
       if (f.cause === 'WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR' && h.status === 'COMPLETED' && (await replaysClean(h.workflowId))) {
         figures.workflows.recoveredNondeterminism++;
         opts.log(`${h.caseId}: a workflow task failed once (${f.message.slice(0, 160)}), the case completed and its whole history replays on this code`);

@@ -75,7 +75,7 @@ export function formatReport(r: ChaosReport): string {
   lines.push(`families: ${Object.entries(f.families).map(([k, n]) => `${k} ${n}`).join(', ') || 'no check-ins'}; ${r.families.requests} requests, retried: ${retries(r.families.retries)}`);
   lines.push(`coordinators: ${r.api.requests} API requests, retried: ${retries(r.api.retries)}; ${r.api.recordedReads} reads answered from PostgreSQL (recorded)`);
   const w = f.workflows;
-  lines.push(`workflows: ${Object.entries(w.byStatus).map(([k, n]) => `${k.toLowerCase()} ${n}`).join(', ')}; workflow tasks timed out ${w.workflowTaskTimeouts}, failed ${Object.entries(w.workflowTaskFailures).map(([k, n]) => `${k.replace('WORKFLOW_TASK_FAILED_CAUSE_', '').toLowerCase()} ${n}`).join(', ') || '0'}${w.recoveredNondeterminism ? ` (${w.recoveredNondeterminism} a cold start's nondeterminism on a case that completed and replays clean)` : ''}`);
+  lines.push(`workflows: ${Object.entries(w.byStatus).map(([k, n]) => `${k.toLowerCase()} ${n}`).join(', ')}; workflow tasks timed out ${w.workflowTaskTimeouts}, failed ${Object.entries(w.workflowTaskFailures).map(([k, n]) => `${k.replace('WORKFLOW_TASK_FAILED_CAUSE_', '').toLowerCase()} ${n}`).join(', ') || '0'}${w.recoveredNondeterminism ? ` (${w.recoveredNondeterminism} a cold start's nondeterminism on a case that completed and replays clean)` : ''}; ${w.repairedBySweep} stuck cases reset by the workers' repair sweep`);
   lines.push(`activities: ${[...w.activities.entries()].map(([t, a]) => `${t} ${a.count} (${a.retried} retried, at most ${a.maxAttempts} attempts)`).join('; ')}`);
 
   if (r.violations.length) {

@@ -125,8 +125,14 @@ export function createMonitoring(host: MonitoringHost) {
     const tier = e.alert.tier as EmailData['alert_team']['tier'];
     const send = async (repeat: number) => {
       const data = { alertId: e.alert.id, tier, source: e.source, reasons: e.reasons, repeat, ...(e.grades ?? {}) };
-      await host.email('alert_team', data, { urgent: true, hospitalCode: host.hospitalCode(), team: team() });
-      await host.email('alert_coordinator', data, { urgent: true });
+      const toTeam = () => host.email('alert_team', data, { urgent: true, hospitalCode: host.hospitalCode(), team: team() });
+      const toCoordinator = () => host.email('alert_coordinator', data, { urgent: true });
+      if (patched(PATCHES.alertEmailsTogether)) {
+        await Promise.all([toTeam(), toCoordinator()]);
+      } else {
+        await toTeam();
+        await toCoordinator();
+      }
     };
     await send(1);
     if (tierRank(tier) < tierRank('urgent')) return;
@@ -340,8 +346,15 @@ export function createMonitoring(host: MonitoringHost) {
         host.setDeadline(c.dueAt);
         if (c.dueAt > host.now() && (await condition(() => ended !== undefined, c.dueAt - host.now()))) break;
         c.state = 'open';
-        await host.record('checkin_sent', `Day ${c.day} check-in #${c.id} sent`, { changes: [checkinChange(c)] });
-        await host.email('checkin_request', { checkinId: c.id, day: c.day, link: '', expiresAt: host.iso(c.expiresAt), teamPhone: teamPhone() }, { checkinLink: { checkinId: c.id, expiresAt: c.expiresAt } });
+        const sent = () => host.record('checkin_sent', `Day ${c.day} check-in #${c.id} sent`, { changes: [checkinChange(c)] });
+        const request = () => host.email('checkin_request', { checkinId: c.id, day: c.day, link: '', expiresAt: host.iso(c.expiresAt), teamPhone: teamPhone() }, { checkinLink: { checkinId: c.id, expiresAt: c.expiresAt } });
+        // The family's page reads the check-in from the workflow, which has it open already, not from the record.
+        if (patched(PATCHES.checkinEmailWithRecord)) {
+          await Promise.all([sent(), request()]);
+        } else {
+          await sent();
+          await request();
+        }
         inBackground(watch(c));
         inBackground(expire(c));
       }

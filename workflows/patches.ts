@@ -20,4 +20,8 @@ export const PATCHES = {
   answerWinsTimer: 'answer-wins-timer',
   /** A cancelled case's record carries every check-in as the workflow ends with it: a step the cancel cut short between its change and its record is not left out of Postgres. */
   cancelRecordsCheckins: 'cancel-records-checkins',
+  /** A check-in's request email is sent while its "sent" record is written, not after it: the family's email does not wait a workflow task for the database. */
+  checkinEmailWithRecord: 'checkin-email-with-record',
+  /** An alert's emails to the treating team and to the coordinator go out together, not the coordinator's after the team's. */
+  alertEmailsTogether: 'alert-emails-together',
 } as const;

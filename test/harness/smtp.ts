@@ -10,8 +10,11 @@ export interface SmtpSink {
   messages: ParsedMail[];
   /** Resolves once `count` messages (matching `filter`) have arrived. */
   waitFor(count: number, filter?: (m: ParsedMail) => boolean, timeoutMs?: number): Promise<ParsedMail[]>;
-  /** Makes the server refuse every recipient (true), or those `reject` picks, with a permanent (5xx) error. */
-  rejectRecipients(reject: boolean | ((address: string) => boolean)): void;
+  /**
+   * Makes the server refuse every recipient (true), or those `reject` picks, with a permanent (5xx)
+   * error, or a temporary one (4xx: a mailbox over quota, greylisting) with `temporary`.
+   */
+  rejectRecipients(reject: boolean | ((address: string) => boolean), opts?: { temporary?: boolean }): void;
   /** Goes away: stops listening and drops every open connection at once (a message mid-transfer is not kept). */
   pause(): Promise<void>;
   /** Listens again on the same port. */
@@ -22,6 +25,7 @@ export interface SmtpSink {
 export async function startSmtpSink(): Promise<SmtpSink> {
   const messages: ParsedMail[] = [];
   let reject: boolean | ((address: string) => boolean) = false;
+  let rejectCode = 550;
   const create = () => {
     const s = new SMTPServer({
       authOptional: true,
@@ -29,7 +33,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       logger: false,
       onRcptTo(address, _session, callback) {
         if (typeof reject === 'function' ? reject(address.address) : reject) {
-          const err = Object.assign(new Error('mailbox unavailable'), { responseCode: 550 });
+          const err = Object.assign(new Error('mailbox unavailable'), { responseCode: rejectCode });
           return callback(err);
         }
         callback();
@@ -69,8 +73,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
-    rejectRecipients(value) {
+    rejectRecipients(value, opts = {}) {
       reject = value;
+      rejectCode = opts.temporary ? 451 : 550;
     },
     async waitFor(count, filter = () => true, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;

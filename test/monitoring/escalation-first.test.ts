@@ -1,6 +1,8 @@
-// A clinical escalation never waits on the database: a family's fever report reaches the treating
-// team and the coordinator whether PostgreSQL refuses to record the report or cannot be reached at
-// all, and a write refused for good holds nothing up (the coordinator is told what was not recorded).
+// A clinical escalation never waits on the database, nor on another email: a family's fever report
+// reaches the treating team and the coordinator whether PostgreSQL refuses to record the report or
+// cannot be reached at all, and a write refused for good holds nothing up (the coordinator is told
+// what was not recorded); the coordinator's alert does not wait for the team's, nor a check-in's
+// request email for its record.
 // Time-skipping server, real PostgreSQL and SMTP; the worker's database goes through a TCP proxy the
 // test can cut.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +41,50 @@ const ofCase = (caseId: string, kind: string, to?: string) => (m: ParsedMail) =>
 const fever = (takenAt: string) => ({ temperature: { value: 39.6, unit: 'c' }, takenAt, admitted: false, symptoms: { breathingDifficulty: true }, notes: 'breathing fast since the morning' });
 
 describe('escalation first', () => {
+  it("the coordinator's alert email does not wait for the team's: a team mail server refusing for a while holds up the team's alone", async () => {
+    const { caseId } = await caseInMonitoring(t, 'HKU');
+    const c = await openFirstCheckin(t, caseId);
+    t.smtp.rejectRecipients((address) => address === TEAM, { temporary: true });
+    try {
+      const outcome = await t.actions.submitCheckin(caseId, c.id, fever(new Date(await t.env.currentTimeMs()).toISOString()));
+      expect(outcome.tier).not.toBe('none');
+      await t.smtp.waitFor(1, ofCase(caseId, 'alert_coordinator', COORDINATOR));
+      expect(t.smtp.messages.filter(ofCase(caseId, 'alert_team'))).toEqual([]);
+    } finally {
+      t.smtp.rejectRecipients(false);
+    }
+    // The team's, retried, arrives once its server takes mail again.
+    await t.smtp.waitFor(1, ofCase(caseId, 'alert_team', TEAM), 30_000);
+    await t.endCase(caseId);
+  });
+
+  it("a check-in's request email does not wait for its record: while the database is slow to write the check-in sent, the family's email goes out", async () => {
+    const { caseId, monitoring } = await caseInMonitoring(t, 'HKU');
+    const first = monitoring.checkins[0]!;
+    // This database takes 8 s to write this case's "check-in sent" line.
+    await sql
+      .raw(
+        `create or replace function slow_checkin_sent() returns trigger language plpgsql as $$ begin
+           if new.kind = 'checkin_sent' and new.case_id = '${caseId}' then perform pg_sleep(8); end if;
+           return new; end $$;
+         create trigger slow_checkin_sent before insert on timeline for each row execute function slow_checkin_sent();`,
+      )
+      .execute(t.database.db);
+    const sent = async () => (await t.database.db.selectFrom('timeline').select('summary').where('case_id', '=', caseId).where('kind', '=', 'checkin_sent').execute()).map((r) => r.summary);
+    try {
+      const wait = Date.parse(first.dueAt) - (await t.env.currentTimeMs());
+      if (wait > 0) await t.env.sleep(wait + 1000);
+      const [request] = await t.smtp.waitFor(1, ofCase(caseId, 'checkin_request'), 7_000);
+      expect(request!.text).toContain('/checkin/');
+      expect(await sent()).toEqual([]);
+      for (const deadline = Date.now() + 30_000; (await sent()).length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 200));
+      expect(await sent()).toEqual([`Day ${first.day} check-in #${first.id} sent`]);
+    } finally {
+      await sql.raw('drop trigger if exists slow_checkin_sent on timeline').execute(t.database.db);
+    }
+    await t.endCase(caseId);
+  }, 120_000);
+
   it('a report the database refuses to record still reaches the team; the case goes on and the coordinator hears what was not recorded', async () => {
     const { caseId } = await caseInMonitoring(t, 'HKU');
     const c = await openFirstCheckin(t, caseId);

@@ -33,9 +33,11 @@ export interface RepairSweepOptions {
 }
 
 /** What one sweep did: cases reset, and cases left (with why) that are stuck or failing. */
+type Why = 'no-reset-helps' | 'other-build';
+
 export interface SweepOutcome {
   repaired: Repaired[];
-  left: { caseId: string; runId: string; why: 'no-reset-helps' | 'other-build' }[];
+  left: { caseId: string; runId: string; why: Why }[];
 }
 
 export function casesWithFailingTasks(taskQueue: string): string {
@@ -48,17 +50,19 @@ export function casesWithFailingTasks(taskQueue: string): string {
 export function createRepairSweep(opts: RepairSweepOptions) {
   const { client, repairs, taskQueue, buildId, by, logger } = opts;
   const counter = opts.metricMeter?.createCounter('case_repair_sweep', 'cases', 'Stuck cases the worker reset (outcome=repaired) or left for a person (outcome=left)');
-  // Runs already logged as left: each is said once, not every sweep.
-  const said = new Set<string>();
+  // Runs logged as left to a person, each once. Those another build wrote are not replayed again
+  // at every sweep (only a person's repair, which makes a new run, changes them); those whose tasks
+  // fail or time out for another reason are looked at again, as they may recover or get stuck.
+  const leftRuns = new Map<string, Why>();
 
-  function leave(d: { caseId: string; runId: string }, why: 'no-reset-helps' | 'other-build', left: SweepOutcome['left']): void {
+  function leave(d: { caseId: string; runId: string }, why: Why, left: SweepOutcome['left']): void {
     left.push({ caseId: d.caseId, runId: d.runId, why });
-    if (said.has(d.runId)) return;
-    said.add(d.runId);
+    if (leftRuns.has(d.runId)) return;
+    leftRuns.set(d.runId, why);
     counter?.add(1, { outcome: 'left' });
-    // no-reset-helps: the history replays with this code, so the task fails for another reason
-    // (`casectl case repair --dry-run` and the worker's log say which). other-build: a change of
-    // code without a patch; `casectl case repair` once it is understood.
+    // no-reset-helps: the history replays with this code, so the task fails or times out for
+    // another reason (`casectl case repair --dry-run` and the worker's log say which). other-build:
+    // a change of code without a patch; `casectl case repair` once it is understood.
     logger.error('Case left stuck for a person', { caseId: d.caseId, runId: d.runId, kind: why });
   }
 
@@ -68,6 +72,10 @@ export function createRepairSweep(opts: RepairSweepOptions) {
     for await (const execution of client.workflow.list({ query: casesWithFailingTasks(taskQueue) })) {
       const caseId = CASE_WORKFLOW_ID.exec(execution.workflowId)?.[1];
       if (!caseId) continue;
+      if (leftRuns.get(execution.runId) === 'other-build') {
+        leave({ caseId, runId: execution.runId }, 'other-build', outcome.left);
+        continue;
+      }
       let d: Diagnosis;
       try {
         d = await repairs.diagnose(caseId);

@@ -38,7 +38,7 @@ afterAll(async () => {
 
 describe('a Temporal server on PostgreSQL', () => {
   it('serves the namespace, with the case search attributes registered', async () => {
-    expect((await connection.workflowService.getSystemInfo({})).serverVersion).toBe('1.29.1');
+    expect((await connection.workflowService.getSystemInfo({})).serverVersion).toBe('1.32.0');
     const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: server!.namespace });
     expect(Object.keys(customAttributes ?? {}).sort()).toEqual(caseSearchAttributes.map((k) => k.name).sort());
     expect(await databasesNamed(Object.values(server!.databases))).toEqual(Object.values(server!.databases).sort());

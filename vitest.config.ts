@@ -42,7 +42,7 @@ export default defineConfig({
         },
       },
       // The end-to-end files again against the service as it is deployed (test/global-setup-production.ts):
-      // temporal-server 1.29.1 on PostgreSQL with SQL visibility instead of the dev server, and,
+      // temporal-server 1.32.0 on PostgreSQL with SQL visibility instead of the dev server, and,
       // where a file uses startService, two worker processes and two HTTP server processes
       // behind a round-robin balancer, so that both servers serve the same cases.
       ...(skipProduction

@@ -1,4 +1,4 @@
-// A production-shaped Temporal server on this machine: temporal-server 1.29.1 (not the dev server)
+// A production-shaped Temporal server on this machine: temporal-server 1.32.0 (not the dev server)
 // on two fresh PostgreSQL databases, `temporal` and `temporal_visibility`, with the SQL
 // (advanced) visibility schema, so workflows are listed by the case search attributes as in a
 // deployment. docker-compose.yml takes the same steps with the same version in containers:
@@ -6,7 +6,7 @@
 //   1. temporal-sql-tool create-database, setup-schema -v 0.0, update-schema --schema-name
 //      postgresql/v12/temporal (postgresql/v12/visibility for visibility): the schemas are
 //      embedded in the tool;
-//   2. temporal-server start, with a config folder of our own (the development-postgres12 shape:
+//   2. temporal-server start, with a config file of our own (the development-postgres12 shape:
 //      4 history shards, every service on 127.0.0.1) and deploy/temporal/dynamicconfig.yaml;
 //   3. the namespace, then the case search attributes (local/search-attributes.ts).
 //
@@ -228,7 +228,8 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   }
   mkdirSync(join(dir, 'config'));
   // The file holds the database password: for this user only.
-  writeFileSync(join(dir, 'config', 'production.yaml'), serverConfig(pg, databases, ports), { mode: 0o600 });
+  const configFile = join(dir, 'config', 'production.yaml');
+  writeFileSync(configFile, serverConfig(pg, databases, ports), { mode: 0o600 });
   const address = `127.0.0.1:${ports.frontend}`;
 
   let child: ChildProcess | undefined;
@@ -239,7 +240,10 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   const launch = async (first: boolean) => {
     const log = openSync(logFile, 'a');
     exitReason = undefined;
-    const proc = spawn(binaries.server, ['--root', dir, '--config', 'config', '--env', 'production', '--allow-no-auth', 'start'], { stdio: ['ignore', log, log] });
+    // One file, --config-file: in 1.32.0 the --root/--config/--env folder lookup (all 1.29.1 had)
+    // is deprecated; with neither, the server renders its embedded template from environment
+    // variables, as the Docker image does.
+    const proc = spawn(binaries.server, ['--config-file', configFile, '--allow-no-auth', 'start'], { stdio: ['ignore', log, log] });
     closeSync(log);
     child = proc;
     exited = new Promise((resolve) =>

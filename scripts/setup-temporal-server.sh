@@ -3,8 +3,9 @@
 # temporal-sql-tool), for the production-shaped deployment: a real server on PostgreSQL
 # (local/temporal-server.ts, the vitest project `production`, docker-compose.yml's version).
 # The only route is the Go module proxy: `go install` of the server's own commands at one
-# version, whose go.mod has no `replace` line, so the module proxy alone can build them (about
-# 90 s on 2 cores with a cold module cache). Idempotent: binaries of that version are kept.
+# version, whose go.mod has no `replace` line, so the module proxy alone can build them (v1.32.0:
+# 5 min 36 s on 2 busy cores with its modules not yet cached); its go.mod asks for go 1.26.8 or
+# newer. Idempotent: binaries of that version are kept.
 #
 # A failed build says so in one line and exits 0 with the binaries absent: `npm start` and the
 # other test projects do not need them, and the production project then fails saying why (or
@@ -14,7 +15,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/.tools/bin"
 mkdir -p "$bin"
 
-VERSION="1.29.1" # docker-compose.yml runs the same version (temporalio/server, temporalio/admin-tools)
+VERSION="1.32.0" # docker-compose.yml runs the same version (temporalio/server, temporalio/admin-tools)
 MODULE="go.temporal.io/server"
 
 has_version() { # <binary>: true when it is there and reports $VERSION

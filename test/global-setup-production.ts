@@ -1,5 +1,5 @@
 // Once per run of the `production` project: a Temporal server as a deployment runs it
-// (temporal-server 1.29.1 on PostgreSQL, local/temporal-server.ts) instead of the dev server, for
+// (temporal-server 1.32.0 on PostgreSQL, local/temporal-server.ts) instead of the dev server, for
 // the end-to-end files; startService then runs the service as processes (test/harness/service.ts).
 //
 // Without the server's binaries or a PostgreSQL server, every file of the project fails saying

@@ -1,5 +1,5 @@
 // Everything the chaos run stands on, as a deployment runs it: a private PostgreSQL server
-// (postgres-cluster.ts) holding Temporal's two databases and the app's, temporal-server 1.29.1 on
+// (postgres-cluster.ts) holding Temporal's two databases and the app's, temporal-server 1.32.0 on
 // it (local/temporal-server.ts), an SMTP sink that can go away, and the service as two worker
 // processes and two HTTP server processes behind a round-robin balancer
 // (test/harness/deployment.ts). Also a Temporal client with the run's payload keys and a

@@ -1,7 +1,7 @@
 // The case's Postgres projection against a real database: writes that arrive out of order (an
 // activity retried, or two in flight at once) leave each row with the newest state the case reported.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caseRecords, type CaseEvent, type RecordChange } from './case-records.ts';
+import { caseRecords, rowOrder, type CaseEvent, type RecordChange } from './case-records.ts';
 import { openCaseSchema } from '../domain/case.ts';
 import { refusedForGood } from './refusals.ts';
 import { createTestDatabase, type TestDatabase } from '../test/harness/postgres.ts';
@@ -111,5 +111,30 @@ describe('rows written out of order', () => {
     expect(await database.db.selectFrom('alerts').select('acknowledged_by').where('case_id', '=', caseId).executeTakeFirstOrThrow()).toEqual({ acknowledged_by: 'dr@example.org' });
     expect(await database.db.selectFrom('admissions').select('confirmed_at').where('case_id', '=', caseId).executeTakeFirstOrThrow()).toEqual({ confirmed_at: new Date(at) });
     expect(await database.db.selectFrom('submissions').select('decision').where('case_id', '=', caseId).executeTakeFirstOrThrow()).toEqual({ decision: 'accepted' });
+  });
+});
+
+describe('rows of a repaired case', () => {
+  it("follow the run a reset started, which numbers its events again from the reset point, and not a late write of the run it replaced", async () => {
+    const records = caseRecords(database.db);
+    const later = (seq: number, kind: string, when: string, changes: RecordChange[]): CaseEvent => ({ ...event(seq, kind, changes), eventKey: `case-${caseId}/new-run/${seq}`, at: when });
+    const stage = () => database.db.selectFrom('cases').select('stage').where('case_id', '=', caseId).executeTakeFirstOrThrow();
+    const escalation = async () => (await database.db.selectFrom('checkins').select('escalation').where('case_id', '=', caseId).where('checkin_id', '=', 2).executeTakeFirstOrThrow()).escalation;
+    // The replaced run went on to event 120: check-in 2 reminded, the case in follow-up.
+    await records.recordEvent({ ...event(120, 'checkin_reminded', [checkin('open', { checkinId: 2, escalation: 'reminder' })]), stage: 'follow_up' });
+    expect(await stage()).toEqual({ stage: 'follow_up' });
+    // Reset to its event 80, the new run (an hour later) takes the steps again: the check-in answered before its reminder.
+    await records.recordEvent({ ...later(81, 'checkin_answered', '2026-12-01T11:00:00.000Z', [checkin('answered', { checkinId: 2, answeredAt: '2026-12-01T11:00:00.000Z', tier: 'none' })]), stage: 'monitoring' });
+    expect(await escalation()).toBeNull();
+    expect(await stage()).toEqual({ stage: 'monitoring' });
+    // A write of the replaced run that was still in flight lands last: it does not come back.
+    await records.recordEvent({ ...event(121, 'checkin_escalated', [checkin('open', { checkinId: 2, escalation: 'team' })]), stage: 'follow_up' });
+    expect(await escalation()).toBeNull();
+    expect(await stage()).toEqual({ stage: 'monitoring' });
+  });
+
+  it('order by workflow time, then by number within the same time', () => {
+    expect(BigInt(rowOrder({ at: at, seq: 121 }))).toBeLessThan(BigInt(rowOrder({ at: '2026-12-01T10:00:00.001Z', seq: 1 })));
+    expect(BigInt(rowOrder({ at: at, seq: 7 }))).toBeLessThan(BigInt(rowOrder({ at: at, seq: 8 })));
   });
 });

@@ -26,7 +26,7 @@ export interface CaseEvent {
   caseId: string;
   /** Unique per event of a case's history: the idempotency key of the write. */
   eventKey: string;
-  /** Order of events within the case; the case row keeps the stage of the latest one. */
+  /** Order of events within the run (below a million); the case row keeps the stage of the latest one (rowOrder). */
   seq: number;
   at: string;
   actor: string;
@@ -36,6 +36,17 @@ export interface CaseEvent {
   stage: Stage;
   waitingFor: WaitingFor;
   changes?: RecordChange[];
+}
+
+/**
+ * Where an event's changes stand among the writes about the same rows: its workflow time, then its
+ * sequence number, as one bigint (in a string, as pg reads it). Within a run the time never goes
+ * back, so this keeps the sequence's order; a run that replaced another (a repair's reset) numbers
+ * again from the reset point, but its time is later than anything the old run wrote, so its writes
+ * come after the old run's, late ones included.
+ */
+export function rowOrder(e: Pick<CaseEvent, 'at' | 'seq'>): string {
+  return (BigInt(Date.parse(e.at)) * 1_000_000n + BigInt(e.seq)).toString();
 }
 
 export function caseRecords(db: Db) {
@@ -91,6 +102,7 @@ export function caseRecords(db: Db) {
 
     /** Appends a timeline entry and applies its changes, once per event key. */
     async recordEvent(e: CaseEvent): Promise<void> {
+      const order = rowOrder(e);
       await permanentIfRefused(() => db.transaction().execute(async (trx) => {
         const inserted = await trx
           .insertInto('timeline')
@@ -101,18 +113,18 @@ export function caseRecords(db: Db) {
         if (!inserted) return;
         await trx
           .updateTable('cases')
-          .set({ stage: e.stage, waiting_for: JSON.stringify(e.waitingFor), status_seq: e.seq, updated_at: e.at })
+          .set({ stage: e.stage, waiting_for: JSON.stringify(e.waitingFor), status_seq: order, updated_at: e.at })
           .where('case_id', '=', e.caseId)
-          .where('status_seq', '<', e.seq)
+          .where('status_seq', '<', order)
           .execute();
         for (const c of e.changes ?? []) {
           switch (c.type) {
             case 'document': {
-              const values = { status: c.status, language: c.language, waive_reason: c.waiveReason, translation: c.translation, updated_at: e.at, status_seq: e.seq };
+              const values = { status: c.status, language: c.language, waive_reason: c.waiveReason, translation: c.translation, updated_at: e.at, status_seq: order };
               await trx
                 .insertInto('documents')
-                .values({ case_id: e.caseId, document_type: c.documentType, status: c.status ?? 'missing', language: c.language ?? null, waive_reason: c.waiveReason ?? null, translation: c.translation ?? 'not_needed', updated_at: e.at, status_seq: e.seq })
-                .onConflict((oc) => oc.columns(['case_id', 'document_type']).doUpdateSet(defined(values)).where('documents.status_seq', '<', e.seq))
+                .values({ case_id: e.caseId, document_type: c.documentType, status: c.status ?? 'missing', language: c.language ?? null, waive_reason: c.waiveReason ?? null, translation: c.translation ?? 'not_needed', updated_at: e.at, status_seq: order })
+                .onConflict((oc) => oc.columns(['case_id', 'document_type']).doUpdateSet(defined(values)).where('documents.status_seq', '<', order))
                 .execute();
               break;
             }
@@ -123,41 +135,41 @@ export function caseRecords(db: Db) {
                 decision_reason: c.reason,
                 requested_documents: c.requestedDocuments === undefined ? undefined : c.requestedDocuments === null ? null : JSON.stringify(c.requestedDocuments),
                 decided_at: c.decision ? e.at : undefined,
-                status_seq: e.seq,
+                status_seq: order,
               };
               await trx
                 .insertInto('submissions')
-                .values({ case_id: e.caseId, hospital_code: c.hospitalCode, round: c.round, submitted_at: c.submittedAt ?? e.at, decision: c.decision ?? null, decision_reason: c.reason ?? null, requested_documents: values.requested_documents ?? null, decided_at: values.decided_at ?? null, status_seq: e.seq })
-                .onConflict((oc) => oc.columns(['case_id', 'hospital_code', 'round']).doUpdateSet(defined(values)).where('submissions.status_seq', '<', e.seq))
+                .values({ case_id: e.caseId, hospital_code: c.hospitalCode, round: c.round, submitted_at: c.submittedAt ?? e.at, decision: c.decision ?? null, decision_reason: c.reason ?? null, requested_documents: values.requested_documents ?? null, decided_at: values.decided_at ?? null, status_seq: order })
+                .onConflict((oc) => oc.columns(['case_id', 'hospital_code', 'round']).doUpdateSet(defined(values)).where('submissions.status_seq', '<', order))
                 .execute();
               break;
             }
             case 'admission': {
-              const values = { hospital_code: c.hospitalCode, admission_at: c.admissionAt, contact: c.contact, notes: c.notes, confirmed_at: c.confirmedAt, infusion_at: c.infusionAt, status_seq: e.seq };
+              const values = { hospital_code: c.hospitalCode, admission_at: c.admissionAt, contact: c.contact, notes: c.notes, confirmed_at: c.confirmedAt, infusion_at: c.infusionAt, status_seq: order };
               await trx
                 .insertInto('admissions')
-                .values({ case_id: e.caseId, hospital_code: c.hospitalCode, admission_at: c.admissionAt, contact: c.contact ?? null, notes: c.notes ?? null, confirmed_at: c.confirmedAt ?? null, infusion_at: c.infusionAt ?? null, status_seq: e.seq })
-                .onConflict((oc) => oc.column('case_id').doUpdateSet(defined(values)).where('admissions.status_seq', '<', e.seq))
+                .values({ case_id: e.caseId, hospital_code: c.hospitalCode, admission_at: c.admissionAt, contact: c.contact ?? null, notes: c.notes ?? null, confirmed_at: c.confirmedAt ?? null, infusion_at: c.infusionAt ?? null, status_seq: order })
+                .onConflict((oc) => oc.column('case_id').doUpdateSet(defined(values)).where('admissions.status_seq', '<', order))
                 .execute();
               break;
             }
             case 'alert': {
-              const values = { tier: c.tier, acknowledged_at: c.acknowledgedAt, acknowledged_by: c.acknowledgedBy, status_seq: e.seq };
+              const values = { tier: c.tier, acknowledged_at: c.acknowledgedAt, acknowledged_by: c.acknowledgedBy, status_seq: order };
               await trx
                 .insertInto('alerts')
-                .values({ case_id: e.caseId, alert_id: c.alertId, kind: c.kind, tier: c.tier ?? null, message: c.message, raised_at: c.raisedAt, acknowledged_at: c.acknowledgedAt ?? null, acknowledged_by: c.acknowledgedBy ?? null, status_seq: e.seq })
-                .onConflict((oc) => oc.columns(['case_id', 'alert_id']).doUpdateSet(defined(values)).where('alerts.status_seq', '<', e.seq))
+                .values({ case_id: e.caseId, alert_id: c.alertId, kind: c.kind, tier: c.tier ?? null, message: c.message, raised_at: c.raisedAt, acknowledged_at: c.acknowledgedAt ?? null, acknowledged_by: c.acknowledgedBy ?? null, status_seq: order })
+                .onConflict((oc) => oc.columns(['case_id', 'alert_id']).doUpdateSet(defined(values)).where('alerts.status_seq', '<', order))
                 .execute();
               break;
             }
             case 'checkin': {
               const report = c.report === undefined ? undefined : JSON.stringify(c.report);
-              const values = { state: c.state, answered_at: c.answeredAt, tier: c.tier, temperature_c: c.temperatureC, report, escalation: c.escalation, status_seq: e.seq };
+              const values = { state: c.state, answered_at: c.answeredAt, tier: c.tier, temperature_c: c.temperatureC, report, escalation: c.escalation, status_seq: order };
               // Each change carries the check-in's whole state (but the report), so the newest event wins the row.
               await trx
                 .insertInto('checkins')
-                .values({ case_id: e.caseId, checkin_id: c.checkinId, day: c.day, due_at: c.dueAt, expires_at: c.expiresAt, state: c.state, answered_at: c.answeredAt ?? null, tier: c.tier ?? null, temperature_c: c.temperatureC ?? null, report: report ?? null, escalation: c.escalation ?? null, status_seq: e.seq })
-                .onConflict((oc) => oc.columns(['case_id', 'checkin_id']).doUpdateSet(defined(values)).where('checkins.status_seq', '<', e.seq))
+                .values({ case_id: e.caseId, checkin_id: c.checkinId, day: c.day, due_at: c.dueAt, expires_at: c.expiresAt, state: c.state, answered_at: c.answeredAt ?? null, tier: c.tier ?? null, temperature_c: c.temperatureC ?? null, report: report ?? null, escalation: c.escalation ?? null, status_seq: order })
+                .onConflict((oc) => oc.columns(['case_id', 'checkin_id']).doUpdateSet(defined(values)).where('checkins.status_seq', '<', order))
                 .execute();
               break;
             }

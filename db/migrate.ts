@@ -15,6 +15,7 @@ import * as uploads from './migrations/2026-12-08-010-uploads.ts';
 import * as translations from './migrations/2026-12-08-012-translations.ts';
 import * as accessLog from './migrations/2026-12-08-013-access-log.ts';
 import * as packetCodes from './migrations/2026-12-08-013-packet-codes.ts';
+import * as rowOrder from './migrations/2026-12-08-014-row-order.ts';
 
 // A static list rather than a folder scan: works the same under Node, vitest and bundlers.
 const migrations: Record<string, Migration> = {
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-08-012-translations': translations,
   '2026-12-08-013-access-log': accessLog,
   '2026-12-08-013-packet-codes': packetCodes,
+  '2026-12-08-014-row-order': rowOrder,
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {

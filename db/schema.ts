@@ -32,7 +32,8 @@ export interface CasesTable {
   stage: Stage;
   /** What the case waits for, as the workflow last reported it: { what, from, until }. */
   waiting_for: Json<unknown> | null;
-  status_seq: Generated<number>;
+  /** The order of the event that wrote the row (activities/case-records.ts rowOrder); pg reads a bigint as a string. */
+  status_seq: ColumnType<string, string | undefined, string>;
   chosen_hospital: string | null;
   close_reason: string | null;
   opened_at: Timestamp;
@@ -58,7 +59,8 @@ export interface DocumentsTable {
   translation: TranslationStatus;
   updated_at: Timestamp;
   /** Sequence number of the case event that wrote the row's state last (newer wins). */
-  status_seq: Generated<number>;
+  /** The order of the event that wrote the row (activities/case-records.ts rowOrder); pg reads a bigint as a string. */
+  status_seq: ColumnType<string, string | undefined, string>;
 }
 
 export interface SubmissionsTable {
@@ -71,7 +73,8 @@ export interface SubmissionsTable {
   requested_documents: Json<string[]> | null;
   decided_at: Timestamp | null;
   /** Sequence number of the case event that wrote the row's state last (newer wins). */
-  status_seq: Generated<number>;
+  /** The order of the event that wrote the row (activities/case-records.ts rowOrder); pg reads a bigint as a string. */
+  status_seq: ColumnType<string, string | undefined, string>;
 }
 
 export interface AdmissionsTable {
@@ -83,7 +86,8 @@ export interface AdmissionsTable {
   confirmed_at: Timestamp | null;
   infusion_at: Timestamp | null;
   /** Sequence number of the case event that wrote the row's state last (newer wins). */
-  status_seq: Generated<number>;
+  /** The order of the event that wrote the row (activities/case-records.ts rowOrder); pg reads a bigint as a string. */
+  status_seq: ColumnType<string, string | undefined, string>;
 }
 
 export interface EmailsTable {
@@ -130,7 +134,8 @@ export interface AlertsTable {
   acknowledged_at: Timestamp | null;
   acknowledged_by: string | null;
   /** Sequence number of the case event that wrote the row's state last (newer wins). */
-  status_seq: Generated<number>;
+  /** The order of the event that wrote the row (activities/case-records.ts rowOrder); pg reads a bigint as a string. */
+  status_seq: ColumnType<string, string | undefined, string>;
 }
 
 export interface CheckinsTable {
@@ -146,7 +151,8 @@ export interface CheckinsTable {
   report: Json<unknown> | null;
   escalation: string | null;
   /** Sequence number of the case event that wrote the row's state last (newer wins). */
-  status_seq: Generated<number>;
+  /** The order of the event that wrote the row (activities/case-records.ts rowOrder); pg reads a bigint as a string. */
+  status_seq: ColumnType<string, string | undefined, string>;
 }
 
 export interface ObservationsTable {

@@ -69,7 +69,7 @@ export interface Figures {
   alerts: { raised: number; byKind: Record<string, number>; delivered: number; acknowledged: number; repeatsSent: number };
   families: Record<string, number>;
   projection: { compared: number; mismatched: number; fields: number };
-  workflows: { byStatus: Record<string, number>; workflowTaskFailures: Record<string, number>; recoveredNondeterminism: number; repairedBySweep: number; workflowTaskTimeouts: number; activities: Map<string, { count: number; retried: number; maxAttempts: number }> };
+  workflows: { byStatus: Record<string, number>; workflowTaskFailures: Record<string, number>; recoveredNondeterminism: number; repairedBySweep: number; emailsOfReplacedRuns: number; workflowTaskTimeouts: number; activities: Map<string, { count: number; retried: number; maxAttempts: number }> };
 }
 
 /** Causes of a failed workflow task that are the server's bookkeeping, not a fault in the workflow. */
@@ -98,7 +98,7 @@ export async function checkRun(opts: { client: Client; keyring: Keyring; db: Db;
     alerts: { raised: 0, byKind: {}, delivered: 0, acknowledged: 0, repeatsSent: 0 },
     families: {},
     projection: { compared: 0, mismatched: 0, fields: 0 },
-    workflows: { byStatus: {}, workflowTaskFailures: {}, recoveredNondeterminism: 0, repairedBySweep: 0, workflowTaskTimeouts: 0, activities: new Map() },
+    workflows: { byStatus: {}, workflowTaskFailures: {}, recoveredNondeterminism: 0, repairedBySweep: 0, emailsOfReplacedRuns: 0, workflowTaskTimeouts: 0, activities: new Map() },
   };
 
   // Every workflow on the run's task queue, and every case a driver opened.
@@ -133,6 +133,20 @@ export async function checkRun(opts: { client: Client; keyring: Keyring; db: Db;
 
   const knownMessageIds = new Set<string>();
   for (const h of histories.values()) for (const e of h.emails) knownMessageIds.add(e.messageId);
+  // A repaired case's steps after its reset point were taken by the run the reset replaced, then
+  // again by the new run (README, "A case whose workflow task keeps failing"): the replaced run's
+  // emails were asked for, and are counted apart.
+  for (const h of histories.values()) {
+    if (!h.workflowTaskFailures.some((f) => f.cause === 'WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW')) continue;
+    for await (const run of client.workflow.list({ query: `WorkflowId = '${h.workflowId}'` })) {
+      const replaced = await read(h.workflowId, run.runId);
+      for (const e of replaced.emails) {
+        if (knownMessageIds.has(e.messageId)) continue;
+        knownMessageIds.add(e.messageId);
+        figures.workflows.emailsOfReplacedRuns++;
+      }
+    }
+  }
 
   for (const h of histories.values()) {
     figures.workflows.byStatus[h.status] = (figures.workflows.byStatus[h.status] ?? 0) + 1;

@@ -48,8 +48,9 @@ export function historyReader(client: Client, keyring: Keyring) {
   const converter: LoadedDataConverter = loadDataConverter(createDataConverter(keyring));
   const decode = <T>(payloads: temporal.api.common.v1.IPayloads | null | undefined): Promise<T> => decodeFromPayloadsAtIndex<T>(converter, 0, payloads?.payloads);
 
-  return async function read(workflowId: string): Promise<CaseHistory> {
-    const handle = client.workflow.getHandle(workflowId);
+  /** The case's latest run, or the run named (one a repair replaced). */
+  return async function read(workflowId: string, runId?: string): Promise<CaseHistory> {
+    const handle = client.workflow.getHandle(workflowId, runId);
     const [description, history] = await Promise.all([handle.describe(), handle.fetchHistory()]);
     const events = history.events ?? [];
     const h: CaseHistory = {

@@ -443,7 +443,7 @@ function alertReport(service: AlertDelays, bare: AlertDelays, opts: BurstOptions
     context: {
       'alerting reports sent, team emails accepted: service / bare': `${service.sentAt.size}, ${team.length} / ${bare.sentAt.size}, ${bareDelays.length}`,
       'report → team email p50 / p99 (ms)': ms(team),
-      "report → coordinator's email (sent after the team's) p50 / p99 (ms)": ms(coordinator),
+      "report → coordinator's email (sent with the team's since patch alert-emails-together) p50 / p99 (ms)": ms(coordinator),
       'report → bare alert email p50 / p99 (ms)': ms(bareDelays),
     },
     notes,

@@ -36,8 +36,8 @@ export interface ResetPlan {
   /** Updates accepted (or admitted) after it: the reset reapplies them. */
   updatesAfter: number;
   /**
-   * The build ids of the workers that completed the workflow tasks after it, the first of which is
-   * the one that does not replay. A worker's build id names its workflow code (the SDK derives it
+   * The build ids of the workers that completed the workflow task it ends (whose commands do not
+   * replay) and those after it. A worker's build id names its workflow code (the SDK derives it
    * from the bundle), so where it is the replaying worker's own, the code did not change: the same
    * code wrote what it cannot replay, which is the SDK's bug, not a deploy without a patch.
    */
@@ -85,13 +85,17 @@ function updatesAfter(events: HistoryEvent[], afterId: number): number {
   return ids.size;
 }
 
-/** The distinct build ids of the workers that completed the tasks after `afterId`, in order. */
-function buildIdsAfter(events: HistoryEvent[], afterId: number): string[] {
+/**
+ * The distinct build ids of the workers that completed the tasks from `fromId` on, in order: the
+ * task completed there wrote the commands that do not replay. A task whose build is not recorded
+ * counts as '' (no build's).
+ */
+function buildIdsFrom(events: HistoryEvent[], fromId: number): string[] {
   const ids = new Set<string>();
   for (const e of events) {
+    if (eventId(e) < fromId || e.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) continue;
     const done = e.workflowTaskCompletedEventAttributes;
-    if (eventId(e) <= afterId || !done) continue;
-    ids.add(done.deploymentVersion?.buildId || done.workerVersion?.buildId || '');
+    ids.add(done?.deploymentVersion?.buildId || done?.workerVersion?.buildId || '');
   }
   return [...ids];
 }
@@ -166,7 +170,7 @@ export function createCaseRepairs({ client, replay }: { client: Client; replay: 
       throw new NotRepairableError(`the workflow task of case ${caseId} keeps failing, but its history replays with this code: a reset would not help (the worker's log says why it fails); nothing was changed`);
     }
     if (at === 'none') throw new NotRepairableError(`not even the first workflow task of case ${caseId} replays with this code: there is nothing to reset to; nothing was changed`);
-    return { caseId, stuck: true, runId, resetEventId: at, updatesAfter: updatesAfter(events, at), writtenBy: buildIdsAfter(events, at) };
+    return { caseId, stuck: true, runId, resetEventId: at, updatesAfter: updatesAfter(events, at), writtenBy: buildIdsFrom(events, at) };
   }
 
   /**

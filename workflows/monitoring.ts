@@ -120,6 +120,19 @@ export function createMonitoring(host: MonitoringHost) {
     ...(report ? { report } : {}),
   });
 
+  /**
+   * Runs two steps at once where the patch applies, else one after the other as histories recorded
+   * before it did; `first` is started first either way, so its commands keep their place.
+   */
+  async function togetherSince(patch: string, first: () => Promise<void>, second: () => Promise<void>): Promise<void> {
+    if (patched(patch)) {
+      await Promise.all([first(), second()]);
+    } else {
+      await first();
+      await second();
+    }
+  }
+
   /** Emails the treating team and the coordinator about an alert; repeats urgent ones until acknowledged. */
   async function escalate(e: Escalation): Promise<void> {
     const tier = e.alert.tier as EmailData['alert_team']['tier'];
@@ -127,12 +140,7 @@ export function createMonitoring(host: MonitoringHost) {
       const data = { alertId: e.alert.id, tier, source: e.source, reasons: e.reasons, repeat, ...(e.grades ?? {}) };
       const toTeam = () => host.email('alert_team', data, { urgent: true, hospitalCode: host.hospitalCode(), team: team() });
       const toCoordinator = () => host.email('alert_coordinator', data, { urgent: true });
-      if (patched(PATCHES.alertEmailsTogether)) {
-        await Promise.all([toTeam(), toCoordinator()]);
-      } else {
-        await toTeam();
-        await toCoordinator();
-      }
+      await togetherSince(PATCHES.alertEmailsTogether, toTeam, toCoordinator);
     };
     await send(1);
     if (tierRank(tier) < tierRank('urgent')) return;
@@ -349,12 +357,7 @@ export function createMonitoring(host: MonitoringHost) {
         const sent = () => host.record('checkin_sent', `Day ${c.day} check-in #${c.id} sent`, { changes: [checkinChange(c)] });
         const request = () => host.email('checkin_request', { checkinId: c.id, day: c.day, link: '', expiresAt: host.iso(c.expiresAt), teamPhone: teamPhone() }, { checkinLink: { checkinId: c.id, expiresAt: c.expiresAt } });
         // The family's page reads the check-in from the workflow, which has it open already, not from the record.
-        if (patched(PATCHES.checkinEmailWithRecord)) {
-          await Promise.all([sent(), request()]);
-        } else {
-          await sent();
-          await request();
-        }
+        await togetherSince(PATCHES.checkinEmailWithRecord, sent, request);
         inBackground(watch(c));
         inBackground(expire(c));
       }

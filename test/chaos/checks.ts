@@ -135,10 +135,10 @@ export async function checkRun(opts: { client: Client; keyring: Keyring; db: Db;
   for (const h of histories.values()) for (const e of h.emails) knownMessageIds.add(e.messageId);
   // A repaired case's steps after its reset point were taken by the run the reset replaced, then
   // again by the new run (README, "A case whose workflow task keeps failing"): the replaced run's
-  // emails were asked for, and are counted apart.
+  // emails were asked for, and are counted apart. A reset terminates the run it replaces.
   for (const h of histories.values()) {
     if (!h.workflowTaskFailures.some((f) => f.cause === 'WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW')) continue;
-    for await (const run of client.workflow.list({ query: `WorkflowId = '${h.workflowId}'` })) {
+    for await (const run of client.workflow.list({ query: `WorkflowId = '${h.workflowId}' AND ExecutionStatus = 'Terminated'` })) {
       const replaced = await read(h.workflowId, run.runId);
       for (const e of replaced.emails) {
         if (knownMessageIds.has(e.messageId)) continue;

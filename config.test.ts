@@ -30,8 +30,11 @@ describe('ops settings in the configuration', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL must be one of/);
   });
 
-  it('WORKER_MAX_CACHED_WORKFLOWS: the SDK default unless set, a whole number when set', () => {
+  it('WORKER_MAX_CACHED_WORKFLOWS: sized by the worker unless set, a whole number when set', () => {
     expect(loadConfig({}).workerMaxCachedWorkflows).toBeUndefined();
+    expect(loadConfig({}).workerExpectedBurst).toBe(1000);
+    expect(loadConfig({ WORKER_EXPECTED_BURST: '300' }).workerExpectedBurst).toBe(300);
+    expect(() => loadConfig({ WORKER_EXPECTED_BURST: 'many' })).toThrow(/WORKER_EXPECTED_BURST must be a whole number/);
     expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: ' 2000 ' }).workerMaxCachedWorkflows).toBe(2000);
     expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS must be a whole number/);
     expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '-1' })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS/);

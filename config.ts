@@ -38,8 +38,10 @@ export interface AppConfig {
   workerHealthPort: number;
   /** The least severe level the worker logs. */
   logLevel: LogLevel;
-  /** Cases the worker keeps in memory; undefined: the SDK's default (it scales with the machine's memory). BENCHMARKS.md has the cost per case. */
+  /** Cases the worker keeps in memory; undefined: sized from the expected burst and the worker's memory (worker/cache-size.ts). */
   workerMaxCachedWorkflows?: number;
+  /** The most cases one worker wakes in the same minute (check-ins due together): the cache is sized to hold them. */
+  workerExpectedBurst: number;
   /**
    * The proxies in front of the HTTP server whose X-Forwarded-For is believed: how many hops, or
    * their addresses. Undefined: none (the TCP peer is the client).
@@ -113,7 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerHealthHost: env.WORKER_HEALTH_HOST?.trim() || '127.0.0.1',
     workerHealthPort: intVar(env, 'WORKER_HEALTH_PORT', 9465),
     logLevel: logLevel(env),
-    ...maxCached(env),
+    ...workflowCache(env),
     ...trustProxy(env),
     vault: vaultConfig(env),
   };
@@ -252,10 +254,11 @@ function requireTls(env: NodeJS.ProcessEnv): boolean {
   return !(host === 'localhost' || host === '[::1]' || /^127\./.test(host));
 }
 
-/** WORKER_MAX_CACHED_WORKFLOWS: unset or empty leaves the SDK's default. */
-function maxCached(env: NodeJS.ProcessEnv): { workerMaxCachedWorkflows?: number } {
+/** WORKER_MAX_CACHED_WORKFLOWS: unset or empty sizes the cache from WORKER_EXPECTED_BURST (default 1,000) and memory. */
+function workflowCache(env: NodeJS.ProcessEnv): { workerMaxCachedWorkflows?: number; workerExpectedBurst: number } {
   const n = wholeNumberVar(env, 'WORKER_MAX_CACHED_WORKFLOWS', Number.MAX_SAFE_INTEGER, 'a whole number of cases');
-  return n === undefined ? {} : { workerMaxCachedWorkflows: n };
+  const workerExpectedBurst = wholeNumberVar(env, 'WORKER_EXPECTED_BURST', 1_000_000, 'a whole number of cases up to 1000000') ?? 1000;
+  return n === undefined ? { workerExpectedBurst } : { workerMaxCachedWorkflows: n, workerExpectedBurst };
 }
 
 /** WORKER_METRICS_ADDRESS: unset is 127.0.0.1:9464, empty turns the endpoint off. */

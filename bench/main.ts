@@ -50,7 +50,7 @@ options:
   --rate N               checkin: reports per second (${burstDefaults.rate})
   --duration N           checkin: seconds of reports (${burstDefaults.duration})
   --alert-every N        alert: every N-th report (the first included) is alarming (${ALERT_EVERY})
-  --burst-cache N        burst: the workers' maxCachedWorkflows, both sides (default: the SDK's)
+  --burst-cache N        burst: the workers' maxCachedWorkflows, both sides (default: the case worker sizes its own, the bare worker the SDK's)
   --due MODE             burst: next-minute (default) or immediate (no waiting for the minute; delays
                          then count from each infusion being recorded: for quick trials only)
   --emails N             email: emails each side sends (${emailDefaults.emails})

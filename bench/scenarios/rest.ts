@@ -1,7 +1,7 @@
 // Scenario 2, open cases at rest: N cases in the monitoring stage (infusion recorded, the next
 // check-in's timer pending hours away) and how much one worker holds for them. The cases are driven
-// there through the action layer in parallel; then, for each cache setting (the SDK's default
-// maxCachedWorkflows and a small one), a fresh worker loads the first N of them into its cache the
+// there through the action layer in parallel; then, for each cache setting (the one the worker sizes
+// for itself, worker/cache-size.ts, and a small one), a fresh worker loads the first N of them into its cache the
 // way a long-running worker would have them (a status query each: the worker replays the history
 // and keeps the workflow), is garbage-collected and measured at each N. RSS per case is the slope
 // of RSS over N. At the largest N the worker then sits idle and its CPU is measured.
@@ -166,13 +166,16 @@ export async function runRest(ctx: BenchContext, opts: RestOptions): Promise<Sce
 
   const results: Measured[] = [];
   try {
-    for (const [kind, cache] of [
-      ['case', undefined],
-      ['case', opts.smallCache],
-      ['bare', undefined],
-      ['bare', opts.smallCache],
+    // The case worker sizes its own cache (worker/cache-size.ts); the bare side then gets the same
+    // size, so that both hold as many workflows.
+    for (const [kind, small] of [
+      ['case', false],
+      ['case', true],
+      ['bare', false],
+      ['bare', true],
     ] as const) {
-      const label = `rest-${kind}-${cache ?? 'default'}`;
+      const cache = small ? opts.smallCache : results[0]?.cache;
+      const label = `rest-${kind}-${small ? cache : 'default'}`;
       ctx.log(`rest: ${label}`);
       results.push(await withWorker(ctx, kind, kind === 'case' ? taskQueue : bareQueue, label, cache, (w) => measureWorker(ctx, opts, w, label, kind === 'case' ? loadCases : loadBare)));
     }
@@ -205,7 +208,7 @@ export async function runRest(ctx: BenchContext, opts: RestOptions): Promise<Sce
   const context: Record<string, string | number> = {
     'cases driven to monitoring': n,
     'driving rate (cases/s, inquiry → monitoring with infusion)': n / driveSeconds,
-    'default maxCachedWorkflows (this machine)': caseDefault.cache,
+    'default maxCachedWorkflows (sized by the worker on this machine)': caseDefault.cache,
   };
   for (const m of results) {
     context[`${m.label}: N → RSS MiB / workflow heap used MiB / cached`] = m.points.map((p) => `${p.n}→${mib(p.rss).toFixed(0)}/${mib(p.heap).toFixed(1)}/${p.cached}`).join('  ');

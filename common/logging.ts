@@ -57,6 +57,10 @@ const SAFE_KEYS: Record<string, string> = {
   userId: 'userId',
   via: 'via',
   ms: 'ms',
+  // The worker's workflow cache at start (worker/cache-size.ts).
+  cacheSize: 'cacheSize',
+  expectedBurst: 'expectedBurst',
+  memoryMiB: 'memoryMiB',
 };
 const ERROR_KEYS = new Set(['error', 'err', 'failure']);
 // Ids, names of types and states, addresses: never spaces, '@' or letters outside ASCII, so a

@@ -95,7 +95,7 @@ export async function startWorker(config: AppConfig = loadConfig(), opts: Worker
       vault: openVault(config, db, env),
     });
     const cache = cachePlan(config);
-    const cacheFields = { cases: cache.size, expectedBurst: cache.expectedBurst, memoryMiB: Math.round(cache.memoryBytes / 2 ** 20) };
+    const cacheFields = { cacheSize: cache.size, expectedBurst: cache.expectedBurst, memoryMiB: Math.round(cache.memoryBytes / 2 ** 20) };
     if (cache.reason === 'memory') {
       logger.warn('Workflow cache smaller than the expected burst: cases waking together replay their history first; give the worker more memory or add workers', cacheFields);
     } else {

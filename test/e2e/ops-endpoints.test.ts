@@ -358,6 +358,10 @@ describe('logs', () => {
     // The activities' own lines carry the case, the email kind and its status, nothing else of it.
     expect(workerLines.some((j) => j!.msg === 'email' && j!.caseId === alertCase && j!.status === 'failed' && j!.activityType === 'sendEmail')).toBe(true);
     expect(workerLines.some((j) => j!.msg === 'Worker state changed' && j!.state === 'STOPPED')).toBe(true);
+    // No WORKER_MAX_CACHED_WORKFLOWS: the worker sized its cache for a burst of 1,000 (this machine has the memory) and said so.
+    expect(json.filter((j) => j && String(j.msg).startsWith('Workflow cache')).map((j) => [j!.msg, j!.cacheSize, j!.expectedBurst])).toEqual([
+      ['Workflow cache sized for the expected burst', 1000, 1000],
+    ]);
     for (const [i, line] of lines.entries()) {
       expect(json[i], `not a JSON line: ${line}`).toBeDefined();
       // pino's lines: level, time, then the fields, then msg.

@@ -7,13 +7,19 @@
 // out most families' reports, item 9); larger buys only fewer replays of cases that wake alone,
 // a few times a day, for 35 ms each. So the cache is the expected burst, unless the worker's
 // memory cannot hold that many, in which case it is what the memory holds and the worker says so.
+// The SDK sizes its own default from the V8 heap limit, but cached cases live mostly outside it.
 import { totalmem } from 'node:os';
 
 const MIB = 2 ** 20;
-/** RSS per cached case, measured 953 KiB (BENCHMARKS.md, item 6), rounded up. */
-export const BYTES_PER_CACHED_CASE = MIB;
-/** Node, the SDK's core, the workflow thread's heap and the cases beyond the cache: measured 809 MiB at 10,000 open cases with a cache of 100. */
-const RESERVED_BYTES = 768 * MIB;
+/**
+ * What a cache slot costs a worker that holds many more open cases than its cache: 1 MiB of RSS
+ * for the cached case itself, and about as much again that the allocator keeps once cases have
+ * passed through the slot (a cache of 1,000: 1,247 MiB at 1,000 open cases, 2,064 MiB at 10,000;
+ * BENCHMARKS.md, item 10).
+ */
+export const BYTES_PER_CACHED_CASE = 2 * MIB;
+/** Node, the SDK's core and the workflow thread with nothing cached: 245 MiB measured. */
+const RESERVED_BYTES = 256 * MIB;
 
 export interface CachePlan {
   size: number;

@@ -9,6 +9,7 @@
 // memory cannot hold that many, in which case it is what the memory holds and the worker says so.
 // The SDK sizes its own default from the V8 heap limit, but cached cases live mostly outside it.
 import { totalmem } from 'node:os';
+import type { AppConfig } from '../config.ts';
 
 const MIB = 2 ** 20;
 /**
@@ -44,4 +45,13 @@ export function planWorkflowCache(opts: { configured?: number; expectedBurst: nu
   // The SDK takes 0 (no cache) or at least 2; a worker with memory for fewer still runs, replaying every task.
   if (fits >= expectedBurst) return { size: Math.max(2, expectedBurst), reason: 'burst', expectedBurst, memoryBytes };
   return { size: Math.max(2, fits), reason: 'memory', expectedBurst, memoryBytes };
+}
+
+/** The workflow cache a case worker runs with under this configuration, and why. */
+export function cachePlan(config: Pick<AppConfig, 'workerMaxCachedWorkflows' | 'workerExpectedBurst'>): CachePlan {
+  return planWorkflowCache({
+    ...(config.workerMaxCachedWorkflows !== undefined ? { configured: config.workerMaxCachedWorkflows } : {}),
+    expectedBurst: config.workerExpectedBurst,
+    memoryBytes: workerMemoryBytes(),
+  });
 }

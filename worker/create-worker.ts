@@ -4,7 +4,7 @@ import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleWithSo
 import type { DataConverter } from '@temporalio/common';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import { bundleCaseWorkflows } from './bundle.ts';
-import { planWorkflowCache, workerMemoryBytes } from './cache-size.ts';
+import { cachePlan } from './cache-size.ts';
 
 export interface CaseWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
@@ -13,7 +13,7 @@ export interface CaseWorkerOptions extends ActivityDeps {
   dataConverter?: DataConverter;
   /** Prebuilt by bundleCaseWorkflows() (tests build it once per file); otherwise bundled here. */
   workflowBundle?: WorkflowBundleWithSourceMap;
-  /** Default: config.workerMaxCachedWorkflows, else sized from the expected burst and memory (cachePlan). */
+  /** Default: config.workerMaxCachedWorkflows, else sized from the expected burst and memory (worker/cache-size.ts). */
   maxCachedWorkflows?: number;
   /** Activity interceptors, e.g. a test that fails an activity after its work is done. */
   interceptors?: WorkerOptions['interceptors'];
@@ -33,14 +33,5 @@ export async function createCaseWorker(opts: CaseWorkerOptions): Promise<Worker>
     ...(interceptors ? { interceptors } : {}),
     ...(buildId ? { buildId } : {}),
     activities: createActivities(deps),
-  });
-}
-
-/** The workflow cache a case worker runs with under this configuration, and why (worker/cache-size.ts). */
-export function cachePlan(config: CaseWorkerOptions['config']) {
-  return planWorkflowCache({
-    ...(config.workerMaxCachedWorkflows !== undefined ? { configured: config.workerMaxCachedWorkflows } : {}),
-    expectedBurst: config.workerExpectedBurst,
-    memoryBytes: workerMemoryBytes(),
   });
 }

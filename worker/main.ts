@@ -21,7 +21,8 @@ import { createDataConverter, loadKeyring } from '../codec/keys.ts';
 import { createCheckinLinks, loadLinkSecret } from '../common/checkin-link.ts';
 import { openVault } from '../activities/vault/open.ts';
 import { ensureRetentionSchedule } from './retention-schedule.ts';
-import { cachePlan, createCaseWorker } from './create-worker.ts';
+import { createCaseWorker } from './create-worker.ts';
+import { cachePlan } from './cache-size.ts';
 import { bundleCaseWorkflows } from './bundle.ts';
 import { createRepairSweep } from './repair-sweep.ts';
 import { createCaseRepairs, workerReplayer } from '../client/repair.ts';
@@ -82,6 +83,13 @@ export async function startWorker(config: AppConfig = loadConfig(), opts: Worker
     closers.push(() => connection.close());
     const dataConverter = createDataConverter(loadKeyring(env, { generateIn: config.dataDir }));
     const workflowBundle = await bundleCaseWorkflows();
+    const cache = cachePlan(config);
+    const cacheFields = { cacheSize: cache.size, expectedBurst: cache.expectedBurst, memoryMiB: Math.round(cache.memoryBytes / 2 ** 20) };
+    if (cache.reason === 'memory') {
+      logger.warn('Workflow cache smaller than the expected burst: cases waking together replay their history first; give the worker more memory or add workers', cacheFields);
+    } else {
+      logger.info(cache.reason === 'configured' ? 'Workflow cache set by WORKER_MAX_CACHED_WORKFLOWS' : 'Workflow cache sized for the expected burst', cacheFields);
+    }
     worker = await createCaseWorker({
       workflowBundle,
       connection,
@@ -93,14 +101,8 @@ export async function startWorker(config: AppConfig = loadConfig(), opts: Worker
       config,
       links: createCheckinLinks(loadLinkSecret(env, { generateIn: config.dataDir })),
       vault: openVault(config, db, env),
+      maxCachedWorkflows: cache.size,
     });
-    const cache = cachePlan(config);
-    const cacheFields = { cacheSize: cache.size, expectedBurst: cache.expectedBurst, memoryMiB: Math.round(cache.memoryBytes / 2 ** 20) };
-    if (cache.reason === 'memory') {
-      logger.warn('Workflow cache smaller than the expected burst: cases waking together replay their history first; give the worker more memory or add workers', cacheFields);
-    } else {
-      logger.info(cache.reason === 'configured' ? 'Workflow cache set by WORKER_MAX_CACHED_WORKFLOWS' : 'Workflow cache sized for the expected burst', cacheFields);
-    }
     // The retention sweep's schedule; a Temporal that refuses it (too old, no rights) costs the
     // service nothing but the sweep, so the worker starts anyway and says so.
     await ensureRetentionSchedule({ connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, dataConverter }).catch((err: unknown) =>
